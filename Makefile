@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= scenarios/baseline.yaml
+DEMO_OUT ?= outputs/demo
+
+# First interpreter on PATH that is Python >= 3.12 (Mesa 3.5 needs it).
+FIND_PYTHON := for p in python3.13 python3.12 python3 python; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	command -v $$p; break; fi; done
+
+.PHONY: venv demo test benchmark docs clean
+
+$(VENV)/.installed: pyproject.toml
+	@PYTHON=$$($(FIND_PYTHON)); \
+	if [ -z "$$PYTHON" ]; then echo "error: recruitsim needs Python >= 3.12 (none of python3.13, python3.12, python3, python on PATH is); install one and retry" >&2; exit 1; fi; \
+	echo "using $$PYTHON ($$($$PYTHON --version))"; \
+	[ -x $(PY) ] || $$PYTHON -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	rm -rf $(DEMO_OUT)
+	$(VENV)/bin/recruitsim run $(SCENARIO) --out $(DEMO_OUT)
+	@echo "outputs in $(DEMO_OUT)/ (figure: $(DEMO_OUT)/composition.png)"
+
+test: venv
+	$(PY) -m pytest -W error -q
+
+benchmark: venv
+	$(PY) benchmarks/run_benchmark.py
+
+docs: venv
+	$(VENV)/bin/recruitsim schema --markdown > docs/scenarios.md
+
+clean:
+	rm -rf $(VENV) outputs runs .pytest_cache
