@@ -1,0 +1,13 @@
+"""Errors a user can fix. The CLI prints their message as one line and exits with code 2."""
+
+
+class RecruitsimError(Exception):
+    """Base of every error caused by input, not by a bug."""
+
+
+class ScenarioError(RecruitsimError):
+    """A scenario file or override is invalid: the message names the file, the key path and what is allowed."""
+
+
+class OutputError(RecruitsimError):
+    """An output directory cannot be written (exists already, not writable, ...)."""

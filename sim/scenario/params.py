@@ -1,0 +1,52 @@
+"""Building blocks shared by every section of the scenario schema.
+
+Every section is a strict pydantic model: unknown keys are errors (so a typo never silently
+falls back to a default), values are type-checked, and every field carries a description with
+its unit and, where the literature gives one, the source of its default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Section(BaseModel):
+    """A strict, documented group of scenario keys."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=False)
+
+
+def rate(default: float, description: str, **kw) -> float:
+    """A hazard rate per year (converted to a per-step probability by the step length)."""
+    return Field(default, ge=0.0, description=f"{description} [per year]", **kw)
+
+
+def prob(default: float, description: str, **kw) -> float:
+    """A probability or share in [0, 1]."""
+    return Field(default, ge=0.0, le=1.0, description=f"{description} [0-1]", **kw)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class Beta(Section):
+    """A Beta(a, b) distribution for an attribute scaled to [0, 1]; mean = a / (a + b)."""
+
+    a: float = Field(2.0, gt=0, description="first shape parameter")
+    b: float = Field(5.0, gt=0, description="second shape parameter")
+
+
+class AgeBand(Section):
+    """An age interval [min, max) in years."""
+
+    min: float = Field(16.0, ge=0, le=120, description="lowest age included [years]")
+    max: float = Field(30.0, ge=0, le=120, description="first age excluded [years]")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.max <= self.min:
+            raise ValueError(f"max ({self.max}) must be larger than min ({self.min})")
+        return self

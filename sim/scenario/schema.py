@@ -1,0 +1,278 @@
+"""The scenario schema: every key a scenario may set, with its type, range, unit and default.
+
+Defaults make up the baseline; `scenarios/baseline.yaml` restates the important ones with their
+sources. Rates are per year and are turned into per-step probabilities by the step length
+(`step`), so a scenario means the same whatever the step length.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, create_model, field_validator, model_validator
+
+from sim.recruitment import RULES
+from sim.scenario.params import AgeBand, Beta, NonNegative, Probability, Section, prob, rate
+from sim.vocabulary import (
+    LAYERS,
+    OFFLINE_LAYERS,
+    SPECIALISMS,
+    LayerName,
+    OfflineLayerName,
+    OnlineKind,
+    SpecialismName,
+    StepName,
+)
+
+
+# --------------------------------------------------------------------------- population
+class PopulationParams(Section):
+    size: int = Field(10_000, ge=10, le=10_000_000, description="number of persons (kept stable by entries and exits)")
+    neighbourhoods: int = Field(20, ge=1, le=100_000, description="number of residential neighbourhoods")
+    min_age: float = Field(12.0, ge=0, le=100, description="age at which persons enter the population [years]")
+    max_age: float = Field(70.0, ge=1, le=120, description="age at which persons leave the population [years]")
+    male_share: float = prob(0.5, "share of men")
+    household_size_mean: float = Field(2.4, ge=1, le=20, description="mean household size (Statistics Netherlands: about 2.1-2.2; assumption)")
+    migration_rate: float = rate(0.04, "out-migration; every leaver is replaced by a newcomer of random age")
+    partner_share: float = prob(0.55, "share of persons aged 25+ living with a partner (protective: Weulen Kranenbarg et al. 2018)")
+    education_until: float = Field(18.0, ge=0, le=40, description="everyone younger is in school [years]")
+    higher_education_share: float = prob(0.4, "share of 18-24 year olds still in education")
+    employment_rate: float = prob(0.75, "share of adults not in education who work")
+    it_skill: Beta = Field(default_factory=lambda: Beta(a=2.0, b=6.0), description="IT skill (0 none, 1 expert)")
+    youth_it_skill_boost: float = Field(0.3, ge=0, le=5, description="relative extra IT skill of under-25s (NCA; Bekkers): skill *= 1 + boost for the young")
+    propensity: Beta = Field(default_factory=lambda: Beta(a=1.5, b=8.0), description="criminal propensity (low self-control, pro-criminal attitudes)")
+    financial_need: Beta = Field(default_factory=lambda: Beta(a=2.0, b=5.0), description="financial need")
+    online_activity: Beta = Field(default_factory=lambda: Beta(a=2.0, b=3.0), description="time spent online")
+    youth_online_boost: float = Field(0.5, ge=0, le=5, description="relative extra online activity of under-25s")
+    specialism_shares: dict[SpecialismName, Probability] = Field(
+        default_factory=lambda: {"coder": 0.04, "hacker": 0.02, "hosting": 0.01, "social_engineering": 0.04, "cash_out": 0.02},
+        description="share of the population with each specialism; technical ones go preferentially to the IT-skilled (assumption)",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PopulationParams:
+        if self.max_age <= self.min_age:
+            raise ValueError(f"max_age ({self.max_age}) must be larger than min_age ({self.min_age})")
+        total = sum(v for k, v in self.specialism_shares.items() if k != "none")
+        if total > 1:
+            raise ValueError(f"specialism_shares add up to {total:.3g}; at most 1 is allowed")
+        return self
+
+
+# --------------------------------------------------------------------------- ties
+def _per_layer(values: dict[str, float]):
+    return lambda: dict(values)
+
+
+class TieParams(Section):
+    friends_mean: float = Field(5.0, ge=0, le=500, description="initial friendships per person (homophily by age, sex, neighbourhood)")
+    friend_age_sd: float = Field(3.0, gt=0, le=50, description="spread of age differences between friends [years]")
+    friend_same_neighbourhood: float = prob(0.7, "share of friendships within one's neighbourhood")
+    friend_same_sex: float = prob(0.7, "share of friendships with a person of the same sex")
+    neighbours_mean: float = Field(3.0, ge=0, le=500, description="initial neighbourhood acquaintances per person")
+    school_work_mean: float = Field(4.0, ge=0, le=500, description="initial ties to classmates or colleagues per person")
+    online_contacts_mean: float = Field(1.0, ge=0, le=500, description="initial chat contacts per person, more for the online-active")
+    initial_strength: dict[LayerName, Probability] = Field(
+        default_factory=_per_layer({"family": 0.9, "school_work": 0.4, "friend": 0.6, "neighbourhood": 0.3, "forum": 0.2, "chat": 0.3}),
+        description="strength (trust) of a new tie, per layer (assumption)",
+    )
+    half_life_years: dict[LayerName, NonNegative] = Field(
+        default_factory=_per_layer({"family": 0.0, "school_work": 2.0, "friend": 3.0, "neighbourhood": 2.0, "forum": 0.5, "chat": 1.0}),
+        description="time for an unused tie's strength to halve, per layer; 0 = never decays [years] (assumption)",
+    )
+    meeting_gain: float = prob(0.15, "share of the gap to full strength that one meeting closes")
+    min_strength: float = prob(0.05, "ties weaker than this are forgotten")
+    prune_every: int = Field(13, ge=1, le=10_000, description="steps between removals of forgotten ties (a cost, not a behaviour, setting)")
+
+    @field_validator("initial_strength", "half_life_years")
+    @classmethod
+    def _all_layers(cls, value: dict) -> dict:
+        missing = [layer for layer in LAYERS if layer not in value]
+        if missing:
+            raise ValueError(f"needs a value for every layer; missing: {', '.join(missing)}")
+        return value
+
+
+# --------------------------------------------------------------------------- places
+class VenueParams(Section):
+    per_neighbourhood: float = Field(1.0, gt=0, le=1000, description="venues of this type per neighbourhood (fractions allowed: 0.25 = one per four)")
+    visit_rate: float = rate(20.0, "visits by a person of the right age")
+    age: AgeBand = Field(default_factory=lambda: AgeBand(min=12, max=70), description="ages that visit")
+    contacts_per_visit: int = Field(2, ge=0, le=50, description="people one meets per visit")
+    layer: OfflineLayerName = Field("friend", description="layer of the ties meetings here create")
+    assigned: bool = Field(False, description="each person has one venue of this type (school, workplace) instead of visiting any in the neighbourhood")
+    convergence: bool = Field(False, description="offender convergence setting: propensity raises visits, recruiters approach more (Felson)")
+    for_status: str | None = Field(None, description="only persons with this status visit: 'student' or 'worker' (assigned venues)")
+
+    @field_validator("for_status")
+    @classmethod
+    def _status(cls, value):
+        if value not in (None, "student", "worker"):
+            raise ValueError("must be 'student', 'worker' or null")
+        return value
+
+
+def _default_venues():
+    return {
+        "school": VenueParams(per_neighbourhood=0.5, visit_rate=40, age=AgeBand(min=12, max=30), contacts_per_visit=3, layer="school_work", assigned=True, for_status="student"),
+        "workplace": VenueParams(per_neighbourhood=3, visit_rate=40, age=AgeBand(min=16, max=70), contacts_per_visit=2, layer="school_work", assigned=True, for_status="worker"),
+        "nightlife": VenueParams(per_neighbourhood=1, visit_rate=12, age=AgeBand(min=16, max=45), contacts_per_visit=2),
+        "sports": VenueParams(per_neighbourhood=1, visit_rate=26, age=AgeBand(min=12, max=55), contacts_per_visit=2),
+        "street": VenueParams(per_neighbourhood=1, visit_rate=26, age=AgeBand(min=12, max=25), contacts_per_visit=2, layer="neighbourhood"),
+        "hangout": VenueParams(per_neighbourhood=0.2, visit_rate=4, age=AgeBand(min=14, max=40), contacts_per_visit=3, convergence=True),
+    }
+
+
+class OnlineSpaceParams(Section):
+    kind: OnlineKind = Field(..., description="open_forum, gated_forum, market, chat or social_media")
+    visit_rate: float = rate(26.0, "visits by a fully online, fully interested person")
+    contacts_per_visit: int = Field(1, ge=0, le=50, description="users one interacts with per visit")
+    min_skill: float = prob(0.0, "gated forums: least IT skill to be admitted")
+    min_reputation: float = prob(0.0, "gated forums: least forum reputation to be admitted")
+    vetting_pass: float = prob(1.0, "gated forums: chance an eligible applicant passes vetting")
+    apply_rate: float = rate(2.0, "gated forums: applications by an eligible non-member")
+
+
+def _default_online_spaces():
+    return {
+        "open_forum_a": OnlineSpaceParams(kind="open_forum", visit_rate=20, contacts_per_visit=2),
+        "open_forum_b": OnlineSpaceParams(kind="open_forum", visit_rate=10, contacts_per_visit=2),
+        "gated_forum": OnlineSpaceParams(kind="gated_forum", visit_rate=30, contacts_per_visit=2, min_skill=0.45, min_reputation=0.3, vetting_pass=0.5),
+        "market": OnlineSpaceParams(kind="market", visit_rate=12, contacts_per_visit=1),
+        "chat_channels": OnlineSpaceParams(kind="chat", visit_rate=52, contacts_per_visit=1),
+        "social_media": OnlineSpaceParams(kind="social_media", visit_rate=150, contacts_per_visit=1),
+    }
+
+
+class PlacesParams(Section):
+    venues: dict[str, VenueParams] = Field(default_factory=_default_venues, description="offline venue types, by name")
+    online_spaces: dict[str, OnlineSpaceParams] = Field(default_factory=_default_online_spaces, description="online spaces, by name")
+    reputation_gain: float = prob(0.02, "forum reputation gained per forum or market visit")
+    reputation_half_life_years: float = Field(1.0, gt=0, description="time for unused reputation to halve [years]")
+    convergence_propensity_weight: float = Field(4.0, ge=0, description="visits to convergence settings scale with 1 + weight * propensity")
+
+
+# --------------------------------------------------------------------------- criminal networks
+class RoleNeeds(Section):
+    core: int = Field(2, ge=1, le=100, description="core members (organisers) the business needs")
+    technical_enabler: int = Field(1, ge=0, le=100, description="technical enablers (coders, hackers, hosting)")
+    recruiter: int = Field(1, ge=0, le=100, description="recruiters")
+    money_mule: int = Field(3, ge=0, le=1000, description="money mules and cash-out")
+
+
+class BusinessModelParams(Section):
+    roles: RoleNeeds = Field(default_factory=RoleNeeds, description="role mix needed for full capability")
+    enabler_specialisms: list[SpecialismName] = Field(default_factory=lambda: ["coder", "hacker"], description="specialisms that fit the technical-enabler role")
+    offence_rate: float = rate(20.0, "offences (campaigns, attacks) at full capability")
+    victims_per_offence: float = Field(3.0, gt=0, le=10_000, description="mean victims per offence (Poisson, at least one)")
+    loss_median: float = Field(1500.0, gt=0, description="median loss per victim [euro] (NSCR/WODC: hundreds to 200,000+)")
+    loss_sigma: float = Field(1.3, ge=0, le=5, description="log-scale spread of losses (lognormal: heavy-tailed)")
+    loss_max: float = Field(250_000.0, gt=0, description="largest loss per victim [euro]")
+    mule_dependence: float = prob(0.8, "share of revenue that needs money mules to cash out")
+
+
+def _default_business_models():
+    return {
+        "phishing": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=1, recruiter=1, money_mule=5), enabler_specialisms=["coder", "hosting"], offence_rate=24, victims_per_offence=4, loss_median=1500, loss_sigma=1.3, mule_dependence=0.9),
+        "banking_malware": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=2, recruiter=1, money_mule=4), enabler_specialisms=["coder", "hacker"], offence_rate=12, victims_per_offence=6, loss_median=3000, loss_sigma=1.5, mule_dependence=0.9),
+        "ransomware_affiliate": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=2, recruiter=0, money_mule=1), enabler_specialisms=["hacker", "coder"], offence_rate=4, victims_per_offence=1, loss_median=40_000, loss_sigma=1.2, mule_dependence=0.3),
+        "carding": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=1, recruiter=1, money_mule=3), enabler_specialisms=["hacker", "hosting"], offence_rate=20, victims_per_offence=10, loss_median=400, loss_sigma=1.0, mule_dependence=0.7),
+        "ddos_for_hire": BusinessModelParams(roles=RoleNeeds(core=1, technical_enabler=1, recruiter=0, money_mule=0), enabler_specialisms=["coder", "hosting"], offence_rate=40, victims_per_offence=1, loss_median=500, loss_sigma=1.0, mule_dependence=0.0),
+    }
+
+
+class NetworkParams(Section):
+    business_models: dict[str, BusinessModelParams] = Field(default_factory=_default_business_models, description="business models and their role mixes")
+    initial: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=lambda: {"phishing": 4, "banking_malware": 2, "ransomware_affiliate": 1, "carding": 2, "ddos_for_hire": 1},
+        description="networks seeded at the start, per business model (each starts as its founder and recruits the rest)",
+    )
+    founder_min_propensity: float = prob(0.4, "least propensity of a person who founds a network")
+    founder_min_age: float = Field(16.0, ge=0, le=100, description="youngest founder [years]")
+    founding_rate_experienced: float = rate(0.1, "foundings by a former member with experience (per person)")
+    founding_rate_novice: float = rate(0.002, "foundings by a motivated person without experience (per person)")
+    min_experience_years: float = Field(0.5, ge=0, description="membership time that makes a person experienced [years]")
+    growth_slack: float = Field(0.5, ge=0, le=10, description="networks keep recruiting until each role holds (1 + slack) x its need")
+    growth_rate_multiplier: float = prob(0.3, "recruitment intensity of a network whose needs are met but which has slack left")
+    regroup_rate: float = rate(6.0, "promotion of a surviving member to core when a network has lost its core")
+    dissolve_capability: float = prob(0.15, "networks below this capability for `dissolve_after_years` dissolve")
+    dissolve_after_years: float = Field(0.5, ge=0, description="time a network survives with too little capability [years]")
+
+    @model_validator(mode="after")
+    def _known_models(self) -> NetworkParams:
+        unknown = sorted(set(self.initial) - set(self.business_models))
+        if unknown:
+            raise ValueError(f"initial names unknown business model(s) {unknown}; defined: {sorted(self.business_models)}")
+        return self
+
+
+# --------------------------------------------------------------------------- recruitment
+class AcceptanceParams(Section):
+    propensity_weight: float = prob(0.7, "weight of propensity (vs financial need) in the motivation of non-mule roles")
+    mule_need_weight: float = prob(0.6, "weight of financial need (vs propensity) in the motivation of money mules")
+    experience_bonus: float = prob(0.3, "extra motivation of a former member")
+    partner_factor: float = Field(0.7, ge=0, le=1, description="motivation multiplier for persons living with a partner (Weulen Kranenbarg et al. 2018)")
+    youth_skill_factor: float = Field(1.3, ge=0, le=5, description="motivation multiplier for skilled under-25s in technical roles (assumption)")
+
+
+def _rules_model():
+    fields = {name: (rule.Params, Field(default_factory=rule.Params, description=(rule.__doc__ or rule.__module__).strip().splitlines()[0])) for name, rule in RULES.items()}
+    return create_model("RecruitmentRules", __base__=Section, **fields)
+
+
+RecruitmentRules = _rules_model()
+RecruitmentRules.__doc__ = "Recruitment rules by name; each can be switched off with `enabled: false`."
+
+
+class RecruitmentParams(Section):
+    rules: RecruitmentRules = Field(default_factory=RecruitmentRules, description="recruitment channels (registry: sim/recruitment/)")
+    acceptance: AcceptanceParams = Field(default_factory=AcceptanceParams, description="how candidates decide")
+    min_age: float = Field(14.0, ge=0, le=100, description="youngest person approached [years]")
+
+
+# --------------------------------------------------------------------------- enforcement, desistance
+class EnforcementParams(Section):
+    detection_base: float = rate(0.05, "detection of a network, before size and activity")
+    detection_per_member: float = rate(0.01, "added detection per member")
+    detection_per_offence: float = rate(0.002, "added detection per offence in the last year")
+    arrest_share: float = prob(0.6, "share of members arrested when a network is detected")
+    core_arrest_share: float = prob(0.8, "share of core members arrested when a network is detected")
+    mule_detection: float = rate(0.25, "banks flag and police arrest an individual money mule")
+    sentence_years_mean: float = Field(1.0, ge=0, le=50, description="mean time away after an arrest [years] (exponential)")
+
+
+class DesistanceParams(Section):
+    base_rate: float = rate(0.1, "desistance of a 25-year-old member")
+    age_slope: float = Field(0.04, ge=0, le=1, description="desistance rises by this log-factor per year of age")
+    partner_multiplier: float = Field(1.5, ge=0, description="desistance multiplier for members living with a partner")
+    after_arrest_multiplier: float = Field(3.0, ge=0, description="desistance multiplier in the year after release")
+
+
+class OriginParams(Section):
+    online_growth_min_share: float = prob(0.1, "share of non-core recruits from online channels at which a network counts as having grown online")
+
+
+class OutputParams(Section):
+    snapshot_every: int = Field(4, ge=1, le=100_000, description="steps between rows of networks.parquet")
+
+
+# --------------------------------------------------------------------------- the scenario
+class Scenario(Section):
+    name: str = Field("scenario", min_length=1, description="short name, used in output paths")
+    description: str = Field("", description="what the scenario represents")
+    extends: str | None = Field(None, description="a scenario file this one overrides (path relative to this file)")
+    seed: int = Field(1, ge=0, description="seed of every random draw (numpy SeedSequence)")
+    steps: int = Field(520, ge=1, le=1_000_000, description="number of steps to run")
+    step: StepName = Field("week", description="length of one step: day, week or month")
+    population: PopulationParams = Field(default_factory=PopulationParams)
+    ties: TieParams = Field(default_factory=TieParams)
+    places: PlacesParams = Field(default_factory=PlacesParams)
+    networks: NetworkParams = Field(default_factory=NetworkParams)
+    recruitment: RecruitmentParams = Field(default_factory=RecruitmentParams)
+    enforcement: EnforcementParams = Field(default_factory=EnforcementParams)
+    desistance: DesistanceParams = Field(default_factory=DesistanceParams)
+    origin: OriginParams = Field(default_factory=OriginParams)
+    outputs: OutputParams = Field(default_factory=OutputParams)
+
+
+__all__ = ["Scenario", "OFFLINE_LAYERS", "SPECIALISMS"]
