@@ -3,11 +3,15 @@ at young people (Bekkers, Leukfeldt & Kleemans 2024)."""
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
+from sim.places.online_spaces import ADVERT_KINDS
+from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.scenario.params import AgeBand, prob, rate
+from sim.vocabulary import ROLE
 
 
 class AdvertsParams(RuleParams):
@@ -22,3 +26,21 @@ class AdvertsParams(RuleParams):
 class AdvertsRule(RecruitmentRule):
     Params = AdvertsParams
     medium = "online"
+
+    def step(self) -> None:
+        m, p, pop = self.model, self.params, self.model.pop
+        mule = ROLE["money_mule"]
+        nets = m.networks.active_ids()
+        wants = m.demand_intensity[nets] * (m.demand_weights[nets, mule] > 0)
+        nets = nets[self.rng.random(len(nets)) < m.clock.prob(p.advert_rate * wants)]
+        if len(nets) == 0:
+            return
+        audience = m.online.active_mask(ADVERT_KINDS) & m.available
+        audience &= (pop.age >= p.target_age.min) & (pop.age < p.target_age.max)
+        audience = np.flatnonzero(audience)
+        for net in nets:
+            if len(audience) == 0:
+                return
+            readers = self.rng.choice(audience, size=min(p.reach, len(audience)), replace=False)
+            accepted = resolve(self, np.full(len(readers), net), readers, np.full(len(readers), mule), np.full(len(readers), p.trust), "online")
+            audience = audience[m.available[audience]] if accepted.any() else audience

@@ -4,11 +4,16 @@ cash-out) among active users; gated forums vet users and so carry more trust
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
+from sim.crime.roles import fit, motivation, sample_roles
+from sim.places.online_spaces import RECRUITING_KINDS
+from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
-from sim.scenario.params import prob, rate
+from sim.scenario.params import NonNegative, prob, rate
+from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLES, RoleName
 
 
 class ForumsParams(RuleParams):
@@ -17,9 +22,68 @@ class ForumsParams(RuleParams):
     trust_open: float = prob(0.35, "trust in a contact met on an open forum, market or chat channel")
     trust_gated: float = prob(0.8, "trust in a contact met on a gated (vetted) forum")
     accept_base: float = prob(0.5, "acceptance probability of a fully motivated, fitting candidate met on a forum")
+    role_weights: dict[RoleName, NonNegative] = Field(
+        default_factory=lambda: {"core": 0.3, "technical_enabler": 1.0, "recruiter": 0.3, "money_mule": 1.0},
+        description="how much networks use forums for each role: mostly enablers and mules (Leukfeldt et al. 2017)",
+    )
 
 
 @register("forums")
 class ForumsRule(RecruitmentRule):
     Params = ForumsParams
     medium = "online"
+
+    def step(self) -> None:
+        m, p = self.model, self.params
+        pop, online = m.pop, m.online
+        codes = [c for c in online.codes_of(RECRUITING_KINDS) if len(online.active[c])]
+        if not codes:
+            return
+        role_pref = np.array([p.role_weights.get(r, 0.0) for r in ROLES])
+        weights = m.demand_weights * role_pref
+        # networks with a member online now and a role they would fill here
+        active_members = np.unique(np.concatenate([online.active[c] for c in codes]))
+        active_members = active_members[pop.network[active_members] != NO_NETWORK]
+        nets = np.unique(pop.network[active_members])
+        nets = nets[weights[nets].sum(axis=1) > 0]
+        chance = m.clock.prob(p.search_rate * m.demand_intensity[nets])
+        nets = nets[self.rng.random(len(nets)) < chance]
+        if len(nets) == 0:
+            return
+        # online contacts of the searching networks' members (trust through a known contact)
+        searching_members = active_members[np.isin(pop.network[active_members], nets)]
+        ego, alter, rows = m.ties.incident(pop.members()[np.isin(pop.network[pop.members()], nets)], ONLINE_LAYERS)
+        contact_strength = m.ties.current_strength(m.step_now, rows)
+        for net in nets:
+            self._search(int(net), codes, weights[net], searching_members, ego, alter, contact_strength)
+
+    def _search(self, net, codes, weights, searching_members, ego, alter, contact_strength) -> None:
+        """One network screens a sample of active users where its members are and approaches the best."""
+        m, p, pop, online = self.model, self.params, self.model.pop, self.model.online
+        present = searching_members[pop.network[searching_members] == net]
+        pool, trust = [], []
+        for c in codes:
+            if not np.isin(online.active[c], present).any():
+                continue
+            users = online.active[c]
+            pool.append(users)
+            gated = online.spaces[c].kind == "gated_forum"
+            trust.append(np.full(len(users), p.trust_gated if gated else p.trust_open))
+        if not pool:
+            return
+        pool, trust = np.concatenate(pool), np.concatenate(trust)
+        ok = m.available[pool]
+        pool, trust = pool[ok], trust[ok]
+        if len(pool) == 0:
+            return
+        pick = self.rng.choice(len(pool), size=min(p.candidates_per_search, len(pool)), replace=False)
+        pool, trust = pool[pick], trust[pick]
+        mine = pop.network[ego] == net
+        known = np.zeros(pop.size)
+        np.maximum.at(known, alter[mine], contact_strength[mine])
+        trust = np.maximum(trust, known[pool])
+        role = sample_roles(weights[None, :] / weights.sum(), self.rng).repeat(len(pool))
+        enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
+        score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.params.recruitment.acceptance)
+        best = int(np.argmax(score))
+        resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1], "online")

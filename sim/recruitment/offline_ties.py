@@ -3,11 +3,16 @@ and neighbours (Kleemans & de Poot 2008; Leukfeldt, Kleemans & Stol 2017)."""
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
+from sim.crime.roles import fit, motivation, sample_roles
+from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
+from sim.sampling import one_per_group
 from sim.scenario.params import NonNegative, prob, rate
+from sim.vocabulary import LAYER, LAYERS, OFFLINE_LAYERS, ROLE
 
 
 class OfflineTiesParams(RuleParams):
@@ -24,3 +29,26 @@ class OfflineTiesParams(RuleParams):
 class OfflineTiesRule(RecruitmentRule):
     Params = OfflineTiesParams
     medium = "offline"
+
+    def step(self) -> None:
+        m, p = self.model, self.params
+        pop = m.pop
+        members = pop.members()
+        approachers = members[(pop.role[members] == ROLE["core"]) | (pop.role[members] == ROLE["recruiter"])]
+        net = pop.network[approachers]
+        boost = np.where(pop.role[approachers] == ROLE["recruiter"], p.recruiter_boost, 1.0)
+        chance = m.clock.prob(p.attempt_rate * boost * m.demand_intensity[net])
+        approachers = approachers[self.rng.random(len(approachers)) < chance]
+        if len(approachers) == 0:
+            return
+        # each approacher first decides which role to fill, then picks the most promising contact
+        role_of = np.full(pop.size, -1, dtype=np.int64)
+        role_of[approachers] = sample_roles(m.demand_weights[pop.network[approachers]], self.rng)
+        ego, alter, rows = m.ties.incident(approachers, OFFLINE_LAYERS)
+        roles = role_of[ego]
+        strength = m.ties.current_strength(m.step_now, rows)
+        layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[m.ties.layer[rows]]
+        enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
+        promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.params.recruitment.acceptance)
+        pick = one_per_group(ego, layer_weight * strength * promise * m.available[alter], self.rng)
+        resolve(self, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], "offline")

@@ -3,18 +3,71 @@ online space they share with one) approach it unasked (Bekkers, Leukfeldt & Klee
 
 from __future__ import annotations
 
+import numpy as np
+
+from sim.crime.roles import fit
+from sim.places.online_spaces import RECRUITING_KINDS
+from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
+from sim.sampling import first_occurrence
 from sim.scenario.params import prob, rate
+from sim.vocabulary import MEDIUM, NO_NETWORK, OFFLINE_LAYERS, ROLES
 
 
 class SelfSelectionParams(RuleParams):
     approach_rate: float = rate(0.3, "approaches by a motivated person who is aware of a network")
     min_propensity: float = prob(0.45, "least criminal propensity of a person who approaches a network")
     accept_base: float = prob(0.7, "chance that a network with an open role takes a fitting volunteer")
+    online_trust: float = prob(0.4, "trust a network puts in a volunteer who found it online (offline: the tie's strength)")
 
 
 @register("self_selection")
 class SelfSelectionRule(RecruitmentRule):
     Params = SelfSelectionParams
     medium = "offline"  # set per approach: online when awareness came from an online space
+
+    def step(self) -> None:
+        m, p, pop = self.model, self.params, self.model.pop
+        members = pop.members()
+        members = members[m.demand_intensity[pop.network[members]] > 0]
+        if len(members) == 0:
+            return
+        motivated = m.available & (pop.propensity >= p.min_propensity)
+        person, net, trust, medium = [], [], [], []
+        # aware through an offline tie to a member
+        ego, alter, rows = m.ties.incident(members, OFFLINE_LAYERS)
+        ok = motivated[alter]
+        person.append(alter[ok])
+        net.append(pop.network[ego[ok]])
+        trust.append(m.ties.current_strength(m.step_now, rows[ok]))
+        medium.append(np.full(ok.sum(), MEDIUM["offline"]))
+        # aware through an online space where a member is active now
+        for code in m.online.codes_of(RECRUITING_KINDS):
+            users = m.online.active[code]
+            present = users[pop.network[users] != NO_NETWORK]
+            present = present[m.demand_intensity[pop.network[present]] > 0]
+            seekers = users[motivated[users]]
+            if len(present) == 0 or len(seekers) == 0:
+                continue
+            person.append(seekers)
+            net.append(pop.network[self.rng.choice(present, size=len(seekers))])
+            trust.append(np.full(len(seekers), p.online_trust))
+            medium.append(np.full(len(seekers), MEDIUM["online"]))
+        person, net, trust, medium = (np.concatenate(x) for x in (person, net, trust, medium))
+        go = self.rng.random(len(person)) < m.clock.prob(p.approach_rate)
+        person, net, trust, medium = person[go], net[go], trust[go], medium[go]
+        keep = first_occurrence(person, self.rng)  # a person approaches one network at a time
+        person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
+        if len(person) == 0:
+            return
+        roles = self._best_open_role(person, net)
+        resolve(self, net, person, roles, trust, medium, volunteer=True)
+
+    def _best_open_role(self, person: np.ndarray, net: np.ndarray) -> np.ndarray:
+        """The open role of the network that the volunteer fits best."""
+        m = self.model
+        enabler_fits = m.business.enabler_fits[m.networks.business_model[net]]
+        scores = np.stack([fit(m.pop, person, np.full(len(person), r), enabler_fits) for r in range(len(ROLES))], axis=1)
+        scores = np.where(m.demand_weights[net] > 0, scores, -1.0)
+        return np.argmax(scores, axis=1)

@@ -38,6 +38,7 @@ class PopulationParams(Section):
     education_until: float = Field(18.0, ge=0, le=40, description="everyone younger is in school [years]")
     higher_education_share: float = prob(0.4, "share of 18-24 year olds still in education")
     employment_rate: float = prob(0.75, "share of adults not in education who work")
+    retirement_age: float = Field(67.0, ge=0, le=120, description="age at which workers stop working [years]")
     it_skill: Beta = Field(default_factory=lambda: Beta(a=2.0, b=6.0), description="IT skill (0 none, 1 expert)")
     youth_it_skill_boost: float = Field(0.3, ge=0, le=5, description="relative extra IT skill of under-25s (NCA; Bekkers): skill *= 1 + boost for the young")
     propensity: Beta = Field(default_factory=lambda: Beta(a=1.5, b=8.0), description="criminal propensity (low self-control, pro-criminal attitudes)")
@@ -77,10 +78,12 @@ class TieParams(Section):
         description="strength (trust) of a new tie, per layer (assumption)",
     )
     half_life_years: dict[LayerName, NonNegative] = Field(
-        default_factory=_per_layer({"family": 0.0, "school_work": 2.0, "friend": 3.0, "neighbourhood": 2.0, "forum": 0.5, "chat": 1.0}),
+        default_factory=_per_layer({"family": 0.0, "school_work": 2.0, "friend": 4.0, "neighbourhood": 2.0, "forum": 0.5, "chat": 1.0}),
         description="time for an unused tie's strength to halve, per layer; 0 = never decays [years] (assumption)",
     )
     meeting_gain: float = prob(0.15, "share of the gap to full strength that one meeting closes")
+    new_tie_chance: float = prob(0.03, "chance that a meeting between strangers at a venue or online leaves a tie (assumption)")
+    acquaintance_strength: float = prob(0.15, "strength of a tie made by a chance meeting (initial ties use initial_strength)")
     min_strength: float = prob(0.05, "ties weaker than this are forgotten")
     prune_every: int = Field(13, ge=1, le=10_000, description="steps between removals of forgotten ties (a cost, not a behaviour, setting)")
 
@@ -98,7 +101,7 @@ class VenueParams(Section):
     per_neighbourhood: float = Field(1.0, gt=0, le=1000, description="venues of this type per neighbourhood (fractions allowed: 0.25 = one per four)")
     visit_rate: float = rate(20.0, "visits by a person of the right age")
     age: AgeBand = Field(default_factory=lambda: AgeBand(min=12, max=70), description="ages that visit")
-    contacts_per_visit: int = Field(2, ge=0, le=50, description="people one meets per visit")
+    contacts_per_visit: float = Field(2.0, ge=0, le=50, description="mean number of people one meets per visit (a fraction is the chance of one more)")
     layer: OfflineLayerName = Field("friend", description="layer of the ties meetings here create")
     assigned: bool = Field(False, description="each person has one venue of this type (school, workplace) instead of visiting any in the neighbourhood")
     convergence: bool = Field(False, description="offender convergence setting: propensity raises visits, recruiters approach more (Felson)")
@@ -126,7 +129,7 @@ def _default_venues():
 class OnlineSpaceParams(Section):
     kind: OnlineKind = Field(..., description="open_forum, gated_forum, market, chat or social_media")
     visit_rate: float = rate(26.0, "visits by a fully online, fully interested person")
-    contacts_per_visit: int = Field(1, ge=0, le=50, description="users one interacts with per visit")
+    contacts_per_visit: float = Field(1.0, ge=0, le=50, description="mean number of users one makes contact with per visit")
     min_skill: float = prob(0.0, "gated forums: least IT skill to be admitted")
     min_reputation: float = prob(0.0, "gated forums: least forum reputation to be admitted")
     vetting_pass: float = prob(1.0, "gated forums: chance an eligible applicant passes vetting")
@@ -139,8 +142,8 @@ def _default_online_spaces():
         "open_forum_b": OnlineSpaceParams(kind="open_forum", visit_rate=10, contacts_per_visit=2),
         "gated_forum": OnlineSpaceParams(kind="gated_forum", visit_rate=30, contacts_per_visit=2, min_skill=0.45, min_reputation=0.3, vetting_pass=0.5),
         "market": OnlineSpaceParams(kind="market", visit_rate=12, contacts_per_visit=1),
-        "chat_channels": OnlineSpaceParams(kind="chat", visit_rate=52, contacts_per_visit=1),
-        "social_media": OnlineSpaceParams(kind="social_media", visit_rate=150, contacts_per_visit=1),
+        "chat_channels": OnlineSpaceParams(kind="chat", visit_rate=52, contacts_per_visit=0.3),
+        "social_media": OnlineSpaceParams(kind="social_media", visit_rate=150, contacts_per_visit=0.0),
     }
 
 
@@ -168,16 +171,15 @@ class BusinessModelParams(Section):
     loss_median: float = Field(1500.0, gt=0, description="median loss per victim [euro] (NSCR/WODC: hundreds to 200,000+)")
     loss_sigma: float = Field(1.3, ge=0, le=5, description="log-scale spread of losses (lognormal: heavy-tailed)")
     loss_max: float = Field(250_000.0, gt=0, description="largest loss per victim [euro]")
-    mule_dependence: float = prob(0.8, "share of revenue that needs money mules to cash out")
 
 
 def _default_business_models():
     return {
-        "phishing": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=1, recruiter=1, money_mule=5), enabler_specialisms=["coder", "hosting"], offence_rate=24, victims_per_offence=4, loss_median=1500, loss_sigma=1.3, mule_dependence=0.9),
-        "banking_malware": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=2, recruiter=1, money_mule=4), enabler_specialisms=["coder", "hacker"], offence_rate=12, victims_per_offence=6, loss_median=3000, loss_sigma=1.5, mule_dependence=0.9),
-        "ransomware_affiliate": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=2, recruiter=0, money_mule=1), enabler_specialisms=["hacker", "coder"], offence_rate=4, victims_per_offence=1, loss_median=40_000, loss_sigma=1.2, mule_dependence=0.3),
-        "carding": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=1, recruiter=1, money_mule=3), enabler_specialisms=["hacker", "hosting"], offence_rate=20, victims_per_offence=10, loss_median=400, loss_sigma=1.0, mule_dependence=0.7),
-        "ddos_for_hire": BusinessModelParams(roles=RoleNeeds(core=1, technical_enabler=1, recruiter=0, money_mule=0), enabler_specialisms=["coder", "hosting"], offence_rate=40, victims_per_offence=1, loss_median=500, loss_sigma=1.0, mule_dependence=0.0),
+        "phishing": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=1, recruiter=1, money_mule=5), enabler_specialisms=["coder", "hosting"], offence_rate=24, victims_per_offence=4, loss_median=1500, loss_sigma=1.3),
+        "banking_malware": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=2, recruiter=1, money_mule=4), enabler_specialisms=["coder", "hacker"], offence_rate=12, victims_per_offence=6, loss_median=3000, loss_sigma=1.5),
+        "ransomware_affiliate": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=2, recruiter=0, money_mule=1), enabler_specialisms=["hacker", "coder"], offence_rate=4, victims_per_offence=1, loss_median=40_000, loss_sigma=1.2),
+        "carding": BusinessModelParams(roles=RoleNeeds(core=2, technical_enabler=1, recruiter=1, money_mule=3), enabler_specialisms=["hacker", "hosting"], offence_rate=20, victims_per_offence=10, loss_median=400, loss_sigma=1.0),
+        "ddos_for_hire": BusinessModelParams(roles=RoleNeeds(core=1, technical_enabler=1, recruiter=0, money_mule=0), enabler_specialisms=["coder", "hosting"], offence_rate=40, victims_per_offence=1, loss_median=500, loss_sigma=1.0),
     }
 
 

@@ -1,0 +1,87 @@
+"""The `recruitsim` command line: run, validate and document scenarios.
+
+Bad input (any `sim.errors.RecruitsimError`) ends as one line `error: <message>` on stderr and
+exit code 2, the code click uses for its own usage errors; anything else is a bug and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from sim import __version__
+from sim.errors import RecruitsimError
+from sim.scenario import Scenario, load_scenario
+
+
+class InputError(click.ClickException):
+    """A RecruitsimError on its way out: printed as one `error:` line, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+class RecruitsimGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RecruitsimError as exc:
+            raise InputError(" ".join(str(exc).splitlines()) or type(exc).__name__) from exc
+
+
+@click.group(cls=RecruitsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="recruitsim")
+def cli() -> None:
+    """Agent-based simulation of recruitment into cybercriminal networks."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory (default: chosen by the runner from the scenario name)")
+@click.option("--seed", type=int, help="seed of every random draw; same as --set seed=N")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario key, e.g. --set population.size=2000 (repeatable; the value is YAML)")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True, help="format of the output tables")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--overwrite", is_flag=True, help="replace an existing output directory")
+def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], fmt: str, quiet: bool, overwrite: bool) -> None:
+    """Run SCENARIO (a YAML file) and print the output directory."""
+    seed_override = (f"seed={seed}",) if seed is not None else ()
+    loaded = load_scenario(scenario, (*overrides, *seed_override))
+    from sim.runner import run_scenario  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
+
+    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=scenario)
+    click.echo(str(out))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scenario FILES without running them.
+
+    Prints one `ok:` line per valid file and stops at the first invalid one (exit code 2).
+    """
+    for file in files:
+        scenario = load_scenario(file)
+        click.echo(f"ok: {file} ({scenario.name}: {scenario.population.size} persons, {scenario.steps} steps of one {scenario.step})")
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="the reference page (docs/scenarios.md) instead of the JSON Schema")
+def schema(markdown: bool) -> None:
+    """Print the scenario JSON Schema, or the markdown reference."""
+    if markdown:
+        from sim.scenario.docs import render_markdown
+
+        click.echo(render_markdown(), nl=False)
+    else:
+        click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def main() -> None:
+    """Entry point of the `recruitsim` script and of `python -m sim`."""
+    cli(prog_name="recruitsim")

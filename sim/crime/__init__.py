@@ -1,0 +1,1 @@
+"""Criminal networks: their table of state, roles, membership, offending, enforcement and life cycle."""

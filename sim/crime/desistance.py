@@ -1,0 +1,25 @@
+"""Desistance: members leave crime at a rate that rises with age and is higher for those living
+with a partner (Weulen Kranenbarg et al. 2018) and just after release from prison."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+
+def desist(m: RecruitModel, rng: np.random.Generator) -> None:
+    p, pop = m.params.desistance, m.pop
+    members = pop.members()
+    if len(members) == 0:
+        return
+    rate = p.base_rate * np.exp(p.age_slope * (pop.age[members] - 25.0))
+    rate = rate * np.where(pop.partner[members], p.partner_multiplier, 1.0)
+    recently_released = (m.step_now - pop.released_step[members]) < m.clock.steps_per_year
+    rate = rate * np.where(recently_released, p.after_arrest_multiplier, 1.0)
+    leaving = members[rng.random(len(members)) < m.clock.prob(rate)]
+    m.membership.leave(m.step_now, leaving, "desist")
+    m.recorder.tally["desistances"] += len(leaving)

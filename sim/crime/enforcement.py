@@ -1,0 +1,58 @@
+"""Detection and arrest. A network's detection hazard grows with its size and its recent
+offending (its footprint); detection leads to arrests of members, core members most. Money
+mules are also caught one by one when banks flag their accounts. Arrested persons leave
+their network, spend a sentence away and come back with a record."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.vocabulary import ROLE
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+
+def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
+    p, t = m.params.enforcement, m.networks
+    return p.detection_base + p.detection_per_member * t.size(ids) + p.detection_per_offence * t.recent_offences[ids] + t.detection_boost[ids]
+
+
+def arrest(m: RecruitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
+    """Arrest persons: they leave their network and are away for a sentence."""
+    if len(slots) == 0:
+        return
+    m.membership.leave(m.step_now, slots, "arrest")
+    sentence = rng.exponential(m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, len(slots))
+    m.pop.prison_until[slots] = m.step_now + np.maximum(1, np.rint(sentence)).astype(np.int32)
+    m.available[slots] = False
+    m.recorder.tally["arrests"] += len(slots)
+
+
+def detect_networks(m: RecruitModel, rng: np.random.Generator) -> None:
+    p, pop = m.params.enforcement, m.pop
+    ids = m.networks.active_ids()
+    detected = ids[rng.random(len(ids)) < m.clock.prob(detection_hazard(m, ids))]
+    for nid in detected:
+        members = np.flatnonzero(pop.network == nid)
+        share = np.where(pop.role[members] == ROLE["core"], p.core_arrest_share, p.arrest_share)
+        arrest(m, members[rng.random(len(members)) < share], rng)
+        m.recorder.tally["networks_detected"] += 1
+
+
+def detect_mules(m: RecruitModel, rng: np.random.Generator) -> None:
+    members = m.pop.members()
+    mules = members[m.pop.role[members] == ROLE["money_mule"]]
+    arrest(m, mules[rng.random(len(mules)) < m.clock.prob(m.params.enforcement.mule_detection)], rng)
+
+
+def release(m: RecruitModel) -> None:
+    pop = m.pop
+    out = np.flatnonzero((pop.prison_until >= 0) & (pop.prison_until <= m.step_now))
+    if len(out) == 0:
+        return
+    pop.prison_until[out] = -1
+    pop.released_step[out] = m.step_now
+    m.recorder.events.add(m.step_now, "release", out)

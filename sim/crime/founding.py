@@ -1,0 +1,55 @@
+"""New networks: seeded at the start, and founded during the run by motivated persons,
+above all experienced former members (Leukfeldt et al. 2019: long-career offenders).
+
+A network starts as its founder (a core member) and recruits everyone else through the
+recruitment rules, so its origin type emerges from how it actually grows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.vocabulary import ROLE
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+
+def eligible_founders(m: RecruitModel) -> np.ndarray:
+    p, pop = m.params.networks, m.pop
+    return m.available & (pop.propensity >= p.founder_min_propensity) & (pop.age >= p.founder_min_age)
+
+
+def found(m: RecruitModel, founder: int, business_model: int) -> int:
+    """Create a network around its founder; returns the network id."""
+    nid = m.networks.add(business_model, m.step_now)
+    m.membership.join(m.step_now, founder, nid, ROLE["core"], "founder", "offline")
+    m.available[founder] = False
+    m.recorder.events.add(m.step_now, "network_founded", founder, network=nid, role=ROLE["core"])
+    m.recorder.tally["networks_founded"] += 1
+    m.add_network_agent(nid)
+    return nid
+
+
+def seed_initial_networks(m: RecruitModel, rng: np.random.Generator) -> None:
+    """The networks that exist when the run starts, founders drawn by propensity."""
+    for name, count in m.business.initial.items():
+        for _ in range(count):
+            candidates = np.flatnonzero(eligible_founders(m))
+            if len(candidates) == 0:
+                return
+            weight = m.pop.propensity[candidates]
+            found(m, int(rng.choice(candidates, p=weight / weight.sum())), m.business.code[name])
+
+
+def found_new_networks(m: RecruitModel, rng: np.random.Generator) -> None:
+    p, pop = m.params.networks, m.pop
+    experienced = pop.experience >= p.min_experience_years
+    rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)
+    founders = np.flatnonzero(eligible_founders(m) & (rng.random(pop.size) < m.clock.prob(rate)))
+    prevalence = np.array([m.business.initial[n] for n in m.business.names], dtype=float)
+    prevalence = prevalence / prevalence.sum() if prevalence.sum() > 0 else np.full(len(prevalence), 1 / len(prevalence))
+    for founder in founders:
+        found(m, int(founder), int(rng.choice(len(prevalence), p=prevalence)))

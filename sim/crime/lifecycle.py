@@ -1,0 +1,44 @@
+"""Networks regroup after losing their core, and dissolve when their capability collapses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.vocabulary import ROLE
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+
+def regroup(m: RecruitModel, rng: np.random.Generator) -> None:
+    """A network without core members promotes its most experienced member, at `regroup_rate`."""
+    t, pop = m.networks, m.pop
+    ids = t.active_ids()
+    headless = ids[(t.role_counts[ids, ROLE["core"]] == 0) & (t.size(ids) > 0)]
+    headless = headless[rng.random(len(headless)) < m.clock.prob(m.params.networks.regroup_rate)]
+    for nid in headless:
+        members = np.flatnonzero(pop.network == nid)
+        seniority = pop.experience[members] + (m.step_now - pop.joined_step[members]) * m.clock.dt
+        m.membership.promote(m.step_now, int(members[np.argmax(seniority)]))
+
+
+def dissolve(m: RecruitModel) -> None:
+    """Dissolve networks that are empty or have had too little capability for too long."""
+    t, p = m.networks, m.params.networks
+    ids = t.active_ids()
+    low = m.business.capability(t.business_model[ids], t.role_counts[ids]) < p.dissolve_capability
+    since = t.low_capability_since[ids]
+    t.low_capability_since[ids] = np.where(low, np.where(since < 0, m.step_now, since), -1)
+    too_long = low & (m.step_now - t.low_capability_since[ids] >= m.clock.steps(p.dissolve_after_years))
+    for nid in ids[too_long | (t.size(ids) == 0)]:
+        members = np.flatnonzero(m.pop.network == nid)
+        if len(members):
+            m.membership.leave(m.step_now, members, "network_dissolved")
+        else:
+            m.recorder.events.add(m.step_now, "network_dissolved", None, network=nid)
+        t.active[nid] = False
+        t.dissolved_step[nid] = m.step_now
+        m.remove_network_agent(int(nid))
+        m.recorder.tally["networks_dissolved"] += 1

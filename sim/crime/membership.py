@@ -1,0 +1,70 @@
+"""Joining and leaving networks: the only code that changes who belongs where.
+
+Keeping every membership change here maintains the invariants (one network per person,
+role counts equal to the members' roles, origin counters) in one place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.crime.network_table import NetworkTable
+from sim.outputs.recorder import Recorder
+from sim.population import Population
+from sim.vocabulary import CHANNEL, MEDIUM, NO_NETWORK, ROLE
+
+
+class Membership:
+    def __init__(self, pop: Population, table: NetworkTable, recorder: Recorder, dt: float):
+        self.pop = pop
+        self.table = table
+        self.recorder = recorder
+        self.dt = dt
+
+    def join(self, step: int, slot: int, network: int, role: int, channel: str, medium: str) -> None:
+        pop, t = self.pop, self.table
+        assert pop.network[slot] == NO_NETWORK, "a person can belong to one network at a time"
+        pop.network[slot] = network
+        pop.role[slot] = role
+        pop.join_channel[slot] = CHANNEL[channel]
+        pop.join_medium[slot] = MEDIUM[medium]
+        pop.joined_step[slot] = step
+        t.role_counts[network, role] += 1
+        if channel != "founder":
+            online = medium == "online"
+            if role == ROLE["core"]:
+                (t.core_online if online else t.core_offline)[network] += 1
+            else:
+                (t.growth_online if online else t.growth_offline)[network] += 1
+            self.recorder.tally[f"recruits_{channel}"] += 1
+            self.recorder.tally[f"recruits_{medium}"] += 1
+        else:
+            self.recorder.tally["recruits_founder"] += 1
+
+    def leave(self, step: int, slots: np.ndarray, kind: str) -> None:
+        """Members leave their network (desistance, arrest, exit, dissolution); logged as `kind`."""
+        pop = self.pop
+        slots = np.asarray(slots, dtype=np.int64)
+        slots = slots[pop.network[slots] != NO_NETWORK]
+        if len(slots) == 0:
+            return
+        networks, roles = pop.network[slots], pop.role[slots]
+        self.recorder.events.add(step, kind, slots, network=networks, role=roles,
+                                 channel=pop.join_channel[slots], medium=pop.join_medium[slots])
+        np.subtract.at(self.table.role_counts, (networks, roles), 1)
+        pop.experience[slots] += (step - pop.joined_step[slots]) * self.dt
+        pop.ever_member[slots] = True
+        pop.network[slots] = NO_NETWORK
+        pop.role[slots] = -1
+        pop.join_channel[slots] = -1
+        pop.join_medium[slots] = -1
+        pop.joined_step[slots] = -1
+
+    def promote(self, step: int, slot: int) -> None:
+        """A surviving member becomes core (the network regroups after losing its core)."""
+        pop, t = self.pop, self.table
+        net, old = pop.network[slot], pop.role[slot]
+        t.role_counts[net, old] -= 1
+        t.role_counts[net, ROLE["core"]] += 1
+        pop.role[slot] = ROLE["core"]
+        self.recorder.events.add(step, "promoted", slot, network=net, role=ROLE["core"])

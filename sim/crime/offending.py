@@ -1,0 +1,34 @@
+"""Offending: networks commit offences at a rate set by their capability; each offence has
+victims, and each victim a heavy-tailed loss (lognormal, capped: NSCR research for the WODC
+reports losses from a few hundred euros to over 200,000)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+
+def offend(m: RecruitModel, rng: np.random.Generator) -> None:
+    t, b = m.networks, m.business
+    ids = t.active_ids()
+    t.recent_offences[ids] *= m.year_decay
+    if len(ids) == 0:
+        return
+    bm = t.business_model[ids]
+    capability = b.capability(bm, t.role_counts[ids])
+    offences = rng.poisson(m.clock.expected(b.offence_rate[bm]) * capability)
+    extra = rng.poisson(np.maximum(b.victims_per_offence[bm] - 1.0, 0.0) * offences)
+    victims = offences + extra
+    owner = np.repeat(np.arange(len(ids)), victims)
+    loss = np.minimum(rng.lognormal(np.log(b.loss_median[bm][owner]), b.loss_sigma[bm][owner]), b.loss_max[bm][owner])
+    losses = np.bincount(owner, weights=loss, minlength=len(ids))
+    t.offences_total[ids] += offences
+    t.losses_total[ids] += losses
+    t.recent_offences[ids] += offences
+    m.recorder.tally["offences"] += int(offences.sum())
+    m.recorder.tally["victims"] += int(victims.sum())
+    m.recorder.tally["losses"] += float(losses.sum())

@@ -1,0 +1,64 @@
+"""How well a person fits a role, and how motivated they are to take it.
+
+Fit follows the research on roles: core members are motivated offenders; technical enablers
+need IT skill in the business model's specialisms (Bijlenga & Kleemans 2018); money mules are
+mostly young (Bekkers, Leukfeldt & Kleemans 2024). Motivation mixes criminal propensity and
+financial need (mules: mostly need); living with a partner lowers it (Weulen Kranenbarg et al.
+2018). The shapes below are assumptions, documented in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import Population
+from sim.vocabulary import ROLE, SPECIALISM
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import AcceptanceParams
+
+CORE_FULL_FIT_PROPENSITY = 0.5  # propensity at which a person fully fits a core role
+OFF_SPECIALISM_FIT = 0.35  # technical fit of a skilled person outside the model's specialisms
+NON_SPECIALIST_RECRUITER_FIT = 0.4  # recruiter fit without social-engineering specialism
+MULE_AGE_FIT = ((16.0, 0.3), (30.0, 1.0), (45.0, 0.5), (np.inf, 0.2))  # (age below, fit)
+YOUTH_AGE = 25.0
+
+
+def mule_age_fit(age: np.ndarray) -> np.ndarray:
+    bounds = np.array([b for b, _ in MULE_AGE_FIT])
+    values = np.array([v for _, v in MULE_AGE_FIT])
+    return values[np.searchsorted(bounds, age, side="right")]
+
+
+def fit(pop: Population, slots: np.ndarray, roles: np.ndarray, enabler_fits: np.ndarray) -> np.ndarray:
+    """Fit (0-1) of each person for the role asked; `enabler_fits` is (k, n_specialisms) bool per attempt."""
+    spec = pop.specialism[slots]
+    core = np.minimum(1.0, pop.propensity[slots] / CORE_FULL_FIT_PROPENSITY)
+    tech = pop.it_skill[slots] * np.where(enabler_fits[np.arange(len(slots)), spec], 1.0, OFF_SPECIALISM_FIT)
+    recruiter = np.where(spec == SPECIALISM["social_engineering"], 1.0, NON_SPECIALIST_RECRUITER_FIT)
+    mule = mule_age_fit(pop.age[slots]) * np.where(spec == SPECIALISM["cash_out"], 1.0, 0.8)
+    return np.choose(roles, [core, tech, recruiter, mule])
+
+
+def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: AcceptanceParams, deterrence: np.ndarray | None = None) -> np.ndarray:
+    """Willingness (0-1) of each person to take the role asked."""
+    prop, need = pop.propensity[slots], pop.need[slots]
+    is_mule = roles == ROLE["money_mule"]
+    w = np.where(is_mule, 1.0 - params.mule_need_weight, params.propensity_weight)
+    m = w * prop + (1.0 - w) * need
+    m = m + params.experience_bonus * pop.ever_member[slots]
+    m = m * np.where(pop.partner[slots], params.partner_factor, 1.0)
+    young_tech = (roles == ROLE["technical_enabler"]) & (pop.age[slots] < YOUTH_AGE)
+    m = m * np.where(young_tech, params.youth_skill_factor, 1.0)
+    if deterrence is not None:
+        m = m * (1.0 - deterrence)
+    return np.clip(m, 0.0, 1.0)
+
+
+def sample_roles(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One role per row of a (k, n_roles) weight matrix whose rows sum to 1."""
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random(len(weights))[:, None] * cum[:, -1:]
+    return np.minimum((u >= cum).sum(axis=1), weights.shape[1] - 1)

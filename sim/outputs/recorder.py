@@ -1,0 +1,96 @@
+"""Collects what a run produces: per-step counts, network snapshots and the event log.
+
+Everything is appended as numpy chunks or small dicts and turned into DataFrames once, at the
+end (`RunResults`), so recording costs almost nothing per step.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from sim.population import Population
+from sim.vocabulary import CHANNELS, MEDIA, ROLES, SPECIALISMS
+
+EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit")
+EVENT = {name: code for code, name in enumerate(EVENT_KINDS)}
+
+
+class EventLog:
+    """One row per event; person attributes are copied at the moment of the event."""
+
+    _COLUMNS = ("step", "kind", "network_id", "person_id", "channel", "medium", "role", "accepted", "age", "sex", "it_skill", "specialism")
+
+    def __init__(self, pop: Population):
+        self.pop = pop
+        self.chunks: dict[str, list[np.ndarray]] = {c: [] for c in self._COLUMNS}
+
+    def add(self, step: int, kind: str, persons=None, network=-1, channel=-1, medium=-1, role=-1, accepted=True) -> None:
+        persons = np.atleast_1d(np.asarray(persons if persons is not None else -1, dtype=np.int64))
+        k = len(persons)
+        if k == 0:
+            return
+        real = persons >= 0
+        slots = np.where(real, persons, 0)
+        pop = self.pop
+        values = {
+            "step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
+            "role": role, "accepted": accepted,
+            "person_id": np.where(real, pop.person_id[slots], -1),
+            "age": np.where(real, pop.age[slots], np.nan),
+            "sex": np.where(real, pop.sex[slots], -1),
+            "it_skill": np.where(real, pop.it_skill[slots], np.nan),
+            "specialism": np.where(real, pop.specialism[slots], -1),
+        }
+        for name, value in values.items():
+            self.chunks[name].append(np.broadcast_to(np.asarray(value), (k,)).copy())
+
+    def frame(self) -> pd.DataFrame:
+        cols = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in self.chunks.items()}
+        df = pd.DataFrame({
+            "step": cols["step"].astype(np.int64),
+            "kind": _labels(cols["kind"], EVENT_KINDS),
+            "network_id": cols["network_id"].astype(np.int64),
+            "person_id": cols["person_id"].astype(np.int64),
+            "channel": _labels(cols["channel"], CHANNELS),
+            "medium": _labels(cols["medium"], MEDIA),
+            "role": _labels(cols["role"], ROLES),
+            "accepted": cols["accepted"].astype(bool),
+            "age": cols["age"].astype(float),
+            "sex": _labels(cols["sex"], ("F", "M")),
+            "it_skill": cols["it_skill"].astype(float),
+            "specialism": _labels(cols["specialism"], SPECIALISMS),
+        })
+        return df
+
+
+def _labels(codes: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Integer codes to names; negative codes (not applicable) to ''."""
+    codes = np.asarray(codes, dtype=np.int64)
+    table = np.array(list(names) + [""], dtype=object)
+    return table[np.where(codes >= 0, codes, len(names))]
+
+
+class Recorder:
+    """Per-step rows (`tally` counts events within the step) and network snapshots."""
+
+    def __init__(self, pop: Population):
+        self.events = EventLog(pop)
+        self.tally: Counter[str] = Counter()
+        self.rows: list[dict] = []
+        self.snapshots: list[pd.DataFrame] = []
+
+    def end_step(self, row: dict) -> None:
+        row.update(self.tally)
+        self.rows.append(row)
+        self.tally = Counter()
+
+    def timeseries(self, columns: list[str]) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows)
+        df = df.reindex(columns=columns + [c for c in df.columns if c not in columns], fill_value=0)
+        return df.fillna(0)
+
+    def networks(self) -> pd.DataFrame:
+        return pd.concat(self.snapshots, ignore_index=True) if self.snapshots else pd.DataFrame()

@@ -1,0 +1,174 @@
+"""Write a run's outputs atomically: a directory is either complete or absent.
+
+Everything is written into a hidden sibling (`.<name>.tmp-XXXX`) that is renamed onto the
+output directory only when complete, so an interrupted or failed run never leaves a
+half-written directory that looks like a result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import OutputError
+from sim.outputs.plots import plot_composition
+from sim.outputs.results import RunResults
+
+TABLES = ("timeseries", "networks", "events")
+FORMATS = {"parquet": "parquet", "csv": "csv"}  # format name -> file extension
+MANIFEST = "manifest.json"
+FIGURE = "composition.png"
+CSV_NAN = "NaN"  # written for missing numbers so that empty strings stay empty strings
+
+
+def check_format(fmt: str) -> str:
+    """The file extension of `fmt`; OutputError if the format is unknown."""
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise OutputError(f"unknown output format {fmt!r}; use one of: {', '.join(FORMATS)}") from None
+
+
+def check_out_dir(out_dir: Path | str, overwrite: bool) -> Path:
+    """Fail now (OutputError) if `write_run` would refuse `out_dir` later; returns it as a Path."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output path {out_dir} exists and is not a directory; choose another --out")
+    if _is_nonempty_dir(out_dir):
+        if not overwrite:
+            raise OutputError(f"output directory {out_dir} exists and is not empty; use --overwrite to replace it or choose another --out")
+        # --overwrite deletes a directory tree: only ever one that a previous run wrote.
+        if not (out_dir / MANIFEST).is_file():
+            raise OutputError(f"output directory {out_dir} is not a recruitsim run (no {MANIFEST}); refusing to replace it, choose another --out")
+    parent = _nearest_existing(out_dir.absolute().parent)
+    if not _writable(parent):
+        raise OutputError(f"cannot write under {parent} (permission denied); choose another --out")
+    return out_dir
+
+
+def write_run(
+    results: RunResults,
+    out_dir: Path | str,
+    *,
+    fmt: str = "parquet",
+    manifest: dict,
+    overwrite: bool = False,
+    plot: bool = True,
+) -> Path:
+    """Write the tables, manifest.json and composition.png to `out_dir`, all or nothing."""
+    ext = check_format(fmt)
+    out_dir = check_out_dir(out_dir, overwrite)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(out_dir, "tmp")
+    tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
+    try:
+        files = {f"{name}.{ext}": _write_table(getattr(results, name), tmp / f"{name}.{ext}", fmt) for name in TABLES}
+        if plot:
+            plot_composition(results.timeseries, tmp / FIGURE, _title(manifest))
+            files[FIGURE] = None
+        _write_json({**manifest, "files": files}, tmp / MANIFEST)
+        _replace(tmp, out_dir)
+    except BaseException:  # KeyboardInterrupt too: never leave a partial directory behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def read_run(run_dir: Path | str) -> RunResults:
+    """Read the tables a run wrote (either format) back into a RunResults."""
+    run_dir = Path(run_dir)
+    tables = {}
+    for name in TABLES:
+        found = [run_dir / f"{name}.{ext}" for ext in FORMATS.values() if (run_dir / f"{name}.{ext}").is_file()]
+        if not found:
+            raise OutputError(f"{run_dir} has no {name} table ({' or '.join(f'{name}.{e}' for e in FORMATS.values())})")
+        tables[name] = _read_table(found[0])
+    return RunResults(**tables)
+
+
+# --------------------------------------------------------------------------- tables
+def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> int:
+    if fmt == "parquet":
+        frame.to_parquet(path, engine="pyarrow", index=False)
+    else:
+        frame.to_csv(path, index=False, na_rep=CSV_NAN)
+    return len(frame)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path, engine="pyarrow")
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[CSV_NAN])
+    except pd.errors.EmptyDataError:  # a table without columns (no networks ever) is an empty file
+        return pd.DataFrame()
+
+
+# --------------------------------------------------------------------------- manifest
+def _title(manifest: dict) -> str:
+    name = manifest.get("scenario_name") or manifest.get("scenario", {}).get("name", "run")
+    seed = manifest.get("scenario", {}).get("seed")
+    return f"{name} (seed {seed})" if seed is not None else str(name)
+
+
+def _write_json(data: dict, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, default=_json_value, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _json_value(value: Any) -> Any:
+    """Values a model may put in seed_info that json cannot encode by itself."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (Path, datetime, date)):
+        return str(value) if isinstance(value, Path) else value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    # Losing a finished run over an odd value in the provenance would be worse than a string.
+    return repr(value)
+
+
+# --------------------------------------------------------------------------- directories
+def _replace(tmp: Path, out_dir: Path) -> None:
+    """Rename `tmp` onto `out_dir`; an old `out_dir` is moved aside first and deleted only after."""
+    old = None
+    if out_dir.exists():
+        old = _sibling(out_dir, "old")
+        out_dir.rename(old)
+    try:
+        tmp.rename(out_dir)
+    except BaseException:
+        if old is not None:
+            old.rename(out_dir)  # put the previous run back where it was
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _sibling(out_dir: Path, purpose: str) -> Path:
+    """A hidden, unused name next to `out_dir` (`.tmp-` in it: .gitignore and users know it is scratch)."""
+    return out_dir.parent / f".{out_dir.name}.tmp-{purpose}-{uuid.uuid4().hex[:12]}"
+
+
+def _is_nonempty_dir(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK | os.X_OK)
+

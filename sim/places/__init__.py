@@ -1,0 +1,1 @@
+"""Where people meet: offline venues (`venues.py`) and online spaces (`online_spaces.py`)."""

@@ -1,0 +1,48 @@
+"""Who meets whom among people present at the same place in the same step.
+
+Visitors are sorted by place (random order within a place); each meets the visitor a random,
+non-zero number of positions further along, cyclically within the place. This gives every
+visitor `contacts` partners drawn uniformly among co-visitors, for all places at once, with no
+Python loop over places or people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a sorted group array: each element's group start index and group size."""
+    n = len(sorted_groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    change = np.flatnonzero(np.diff(sorted_groups)) + 1
+    starts = np.concatenate([[0], change])
+    sizes = np.diff(np.concatenate([starts, [n]]))
+    return np.repeat(starts, sizes), np.repeat(sizes, sizes)
+
+
+def meetings(people: np.ndarray, places: np.ndarray, contacts: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (a, b, place) of people who meet; `contacts` is the mean number of partners per visitor.
+
+    A fractional part of `contacts` is the chance of one more partner.
+    """
+    empty = (np.zeros(0, np.int64),) * 3
+    if len(people) < 2 or contacts <= 0:
+        return empty
+    order = np.lexsort((rng.random(len(people)), places))
+    people, places = people[order], places[order]
+    start, size = group_bounds(places)
+    pos = np.arange(len(people)) - start
+    a, b, where = [], [], []
+    whole, frac = int(contacts), contacts - int(contacts)
+    for k in range(whole + (frac > 0)):
+        take = size > 1
+        if k == whole:
+            take &= rng.random(len(people)) < frac
+        offset = rng.integers(1, np.maximum(size, 2))
+        partner = start + (pos + offset) % size
+        a.append(people[take])
+        b.append(people[partner[take]])
+        where.append(places[take])
+    return np.concatenate(a), np.concatenate(b), np.concatenate(where)

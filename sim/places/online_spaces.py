@@ -1,0 +1,150 @@
+"""Online spaces: open and gated forums, markets, chat channels and social media.
+
+Each step people visit spaces by interest (online activity; IT skill draws people to forums,
+propensity to markets), make contacts with co-visitors, and build forum reputation. Gated
+forums admit only vetted applicants with enough skill and reputation, which keeps them small
+and trusted (Pastrana et al. 2018; Hughes & Hutchings 2023).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.places.copresence import meetings
+from sim.population import Population
+from sim.timing import Clock
+from sim.vocabulary import LAYER
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import OnlineSpaceParams, PlacesParams
+
+FORUM_KINDS = ("open_forum", "gated_forum", "market")  # visits here build reputation; ties are forum ties
+RECRUITING_KINDS = ("open_forum", "gated_forum", "market", "chat")  # where networks look for co-offenders
+ADVERT_KINDS = ("social_media", "chat")  # where adverts are seen
+
+
+@dataclass
+class OnlineSpace:
+    code: int  # index among online spaces
+    name: str
+    params: OnlineSpaceParams
+    is_open: bool = True  # False after a takedown
+
+    @property
+    def kind(self) -> str:
+        return self.params.kind
+
+
+@dataclass
+class OnlineMeetings:
+    a: np.ndarray
+    b: np.ndarray
+    space: np.ndarray
+
+
+class OnlineSpaces:
+    def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator):
+        self.params = params
+        self.pop = population
+        self.clock = clock
+        self.rng = rng
+        self.spaces = [OnlineSpace(code, name, sp) for code, (name, sp) in enumerate(params.online_spaces.items())]
+        n = population.size
+        self.members = {s.code: np.zeros(n, dtype=bool) for s in self.spaces if s.kind == "gated_forum"}
+        self.active: list[np.ndarray] = [np.zeros(0, dtype=np.int64) for _ in self.spaces]
+        self.reputation_decay = clock.decay(params.reputation_half_life_years)
+        self._init_reputation()
+        for code in self.members:
+            self._admit_initial(self.spaces[code])
+
+    # ------------------------------------------------------------------ interest and set-up
+    def interest(self, kind: str, slots=slice(None)) -> np.ndarray:
+        """How much a space of this kind draws each person (0-1), times their online activity."""
+        pop = self.pop
+        if kind in ("open_forum", "gated_forum"):
+            pull = 0.25 + 0.75 * pop.it_skill[slots]
+        elif kind == "market":
+            pull = 0.25 + 0.75 * pop.propensity[slots]
+        else:
+            pull = 1.0
+        return pop.online[slots] * pull
+
+    def _visit_prob(self, space: OnlineSpace) -> np.ndarray:
+        return self.clock.prob(space.params.visit_rate * self.interest(space.kind))
+
+    def _init_reputation(self) -> None:
+        """Start reputation at the level that forum routines would sustain (no empty warm-up)."""
+        visits = sum(self._visit_prob(s) for s in self.spaces if s.kind in FORUM_KINDS and s.kind != "gated_forum")
+        gain, loss = self.params.reputation_gain * visits, 1.0 - self.reputation_decay
+        self.pop.reputation[:] = gain / (gain + loss) if np.any(gain + loss) else 0.0
+
+    def _eligible_for(self, space: OnlineSpace) -> np.ndarray:
+        pop, p = self.pop, space.params
+        return (pop.it_skill >= p.min_skill) & (pop.reputation >= p.min_reputation) & ~self.members[space.code]
+
+    def _admit_initial(self, space: OnlineSpace) -> None:
+        eligible = self._eligible_for(space)
+        self.members[space.code] |= eligible & (self.rng.random(self.pop.size) < space.params.vetting_pass)
+
+    # ------------------------------------------------------------------ each step
+    def visit(self, free: np.ndarray) -> OnlineMeetings:
+        """All visits to online spaces this step; fills `self.active` and returns the contacts made."""
+        a, b, where = [], [], []
+        for s in self.spaces:
+            can_visit = free & self.members[s.code] if s.code in self.members else free
+            if not s.is_open:
+                can_visit = np.zeros_like(free)
+            people = np.flatnonzero(can_visit & (self.rng.random(self.pop.size) < self._visit_prob(s)))
+            self.active[s.code] = people
+            pa, pb, _ = meetings(people, np.zeros(len(people), dtype=np.int64), s.params.contacts_per_visit, self.rng)
+            a.append(pa)
+            b.append(pb)
+            where.append(np.full(len(pa), s.code, dtype=np.int16))
+        self._update_reputation()
+        self._admit_applicants()
+        return OnlineMeetings(np.concatenate(a), np.concatenate(b), np.concatenate(where))
+
+    def _forum_visitors(self) -> np.ndarray:
+        return np.unique(np.concatenate([self.active[s.code] for s in self.spaces if s.kind in FORUM_KINDS] or [np.zeros(0, np.int64)]))
+
+    def _update_reputation(self) -> None:
+        rep = self.pop.reputation
+        rep *= self.reputation_decay
+        visitors = self._forum_visitors()
+        rep[visitors] += self.params.reputation_gain * (1.0 - rep[visitors])
+
+    def _admit_applicants(self) -> None:
+        """Visitors of open forums hear of gated ones; the eligible apply and some pass vetting."""
+        open_visitors = np.zeros(self.pop.size, dtype=bool)
+        for s in self.spaces:
+            if s.kind == "open_forum":
+                open_visitors[self.active[s.code]] = True
+        for code in self.members:
+            s = self.spaces[code]
+            if not s.is_open:
+                continue
+            chance = self.clock.prob(s.params.apply_rate) * s.params.vetting_pass
+            self.members[code] |= open_visitors & self._eligible_for(s) & (self.rng.random(self.pop.size) < chance)
+
+    # ------------------------------------------------------------------ queries
+    def layer_codes(self) -> np.ndarray:
+        return np.array([LAYER["forum"] if s.kind in FORUM_KINDS else LAYER["chat"] for s in self.spaces], dtype=np.int8)
+
+    def codes_of(self, kinds: tuple[str, ...]) -> list[int]:
+        return [s.code for s in self.spaces if s.kind in kinds]
+
+    def active_mask(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """Persons active this step in any space of the given kinds."""
+        mask = np.zeros(self.pop.size, dtype=bool)
+        for code in self.codes_of(kinds):
+            mask[self.active[code]] = True
+        return mask
+
+    def forget_persons(self, slots: np.ndarray) -> None:
+        """Leavers lose memberships (their slots will hold newcomers)."""
+        for members in self.members.values():
+            members[slots] = False

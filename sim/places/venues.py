@@ -1,0 +1,113 @@
+"""Offline venues: schools, workplaces, nightlife, sports, street corners and offender
+convergence settings, spread over neighbourhoods.
+
+Each step people visit venues by routine (age band, visit rate; propensity draws people to
+convergence settings), meet some co-visitors, and those meetings make or strengthen ties.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.places.copresence import meetings
+from sim.population import STUDENT, WORKER, Population
+from sim.timing import Clock
+from sim.vocabulary import LAYER
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import PlacesParams, VenueParams
+
+STATUS_CODE = {"student": STUDENT, "worker": WORKER}
+
+
+@dataclass
+class VenueType:
+    """One type of venue and how many there are."""
+
+    code: int  # index of the type; also its place code on ties
+    name: str
+    params: VenueParams
+    count: int  # venues of this type in the whole area
+    per_neighbourhood: int  # > 0 when every neighbourhood has its own venues of this type
+
+
+@dataclass
+class OfflineMeetings:
+    """The offline meetings of one step (each pair once per contact drawn)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    venue_type: np.ndarray
+    convergence: np.ndarray  # bool: met in an offender convergence setting
+
+
+class Venues:
+    def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator):
+        self.params = params
+        self.pop = population
+        self.clock = clock
+        self.rng = rng
+        n_nbh = population.params.neighbourhoods
+        self.types = [self._layout(code, name, vp, n_nbh) for code, (name, vp) in enumerate(params.venues.items())]
+        self.assigned = {t.code: np.full(population.size, -1, dtype=np.int32) for t in self.types if t.params.assigned}
+        self.assign(np.arange(population.size))
+
+    @staticmethod
+    def _layout(code: int, name: str, vp: VenueParams, n_nbh: int) -> VenueType:
+        count = max(1, int(round(vp.per_neighbourhood * n_nbh)))
+        per_nbh = count // n_nbh if count >= n_nbh else 0
+        return VenueType(code, name, vp, per_nbh * n_nbh if per_nbh else count, per_nbh)
+
+    def _local_venue(self, t: VenueType, slots: np.ndarray) -> np.ndarray:
+        """A venue of type t that serves each person's neighbourhood."""
+        nbh = self.pop.neighbourhood[slots].astype(np.int64)
+        if t.per_neighbourhood:
+            return nbh * t.per_neighbourhood + self.rng.integers(0, t.per_neighbourhood, len(slots))
+        return nbh * t.count // self.pop.params.neighbourhoods
+
+    def assign(self, slots: np.ndarray) -> None:
+        """(Re)assign schools and workplaces to persons, e.g. after a change of status."""
+        for t in self.types:
+            if not t.params.assigned:
+                continue
+            status_ok = self._status_ok(t, slots)
+            # schools are local; workplaces are anywhere in the area
+            local = t.params.for_status == "student"
+            venue = self._local_venue(t, slots) if local else self.rng.integers(0, t.count, len(slots))
+            self.assigned[t.code][slots] = np.where(status_ok, venue, -1)
+
+    def _status_ok(self, t: VenueType, slots: np.ndarray) -> np.ndarray:
+        if t.params.for_status is None:
+            return np.ones(len(slots), dtype=bool)
+        return self.pop.status[slots] == STATUS_CODE[t.params.for_status]
+
+    def visitors(self, t: VenueType, free: np.ndarray) -> np.ndarray:
+        """Slots of persons who visit a venue of type t this step."""
+        p, pop = t.params, self.pop
+        eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
+        if p.assigned:
+            eligible &= self.assigned[t.code] >= 0
+        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity) if p.convergence else p.visit_rate
+        return np.flatnonzero(eligible & (self.rng.random(pop.size) < self.clock.prob(rate)))
+
+    def visit(self, free: np.ndarray) -> OfflineMeetings:
+        """All venue visits of one step and the meetings they produce."""
+        a, b, kind = [], [], []
+        for t in self.types:
+            people = self.visitors(t, free)
+            venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people)
+            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit, self.rng)
+            a.append(pa)
+            b.append(pb)
+            kind.append(np.full(len(pa), t.code, dtype=np.int16))
+        kind = np.concatenate(kind)
+        convergence = np.array([t.params.convergence for t in self.types], dtype=bool)[kind]
+        return OfflineMeetings(np.concatenate(a), np.concatenate(b), kind, convergence)
+
+    def layer_codes(self) -> np.ndarray:
+        """Tie layer created by meetings at each venue type."""
+        return np.array([LAYER[t.params.layer] for t in self.types], dtype=np.int8)

@@ -1,0 +1,168 @@
+"""The population: every person's attributes as numpy columns, indexed by slot.
+
+A slot is a row of the columns. When a person leaves (ageing out, out-migration) a newcomer
+takes the slot with a new `person_id`, so the columns keep a fixed size and every per-step
+operation stays a vectorised pass over arrays. Mesa `Person` agents are thin views of a slot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.timing import Clock
+from sim.vocabulary import NO_NETWORK, SPECIALISM
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import PopulationParams
+
+STUDENT, WORKER, NOT_WORKING = 0, 1, 2
+STATUSES = ("student", "worker", "not_working")
+TECHNICAL = ("coder", "hacker", "hosting")
+YOUTH_AGE = 25.0  # under this age the youth boosts of skill and online activity apply
+HIGHER_EDUCATION_END = 24.0
+
+
+class Population:
+    """Columns of person attributes; see `docs/ODD.md` for what each means."""
+
+    def __init__(self, params: PopulationParams, clock: Clock, rng: np.random.Generator):
+        self.params = params
+        self.clock = clock
+        self.rng = rng
+        n = self.size = params.size
+        self.next_person_id = n
+        self.person_id = np.arange(n, dtype=np.int64)
+        self.entered_step = np.zeros(n, dtype=np.int32)
+        self.age = rng.uniform(params.min_age, params.max_age, n)
+        self.sex = (rng.random(n) < params.male_share).astype(np.int8)  # 1 = male
+        self.household, self.neighbourhood = self._households(n)
+        self.status = np.zeros(n, dtype=np.int8)
+        self.partner = np.zeros(n, dtype=bool)
+        self.it_skill = np.zeros(n)
+        self.propensity = np.zeros(n)
+        self.need = np.zeros(n)
+        self.online = np.zeros(n)
+        self.specialism = np.zeros(n, dtype=np.int8)
+        self._draw_traits(np.arange(n))
+        self._draw_specialisms(np.arange(n))
+        self._init_status(np.arange(n))
+        # criminal career columns
+        self.network = np.full(n, NO_NETWORK, dtype=np.int32)
+        self.role = np.full(n, -1, dtype=np.int8)
+        self.join_channel = np.full(n, -1, dtype=np.int8)
+        self.join_medium = np.full(n, -1, dtype=np.int8)
+        self.joined_step = np.full(n, -1, dtype=np.int32)
+        self.experience = np.zeros(n)  # years spent in networks, over a whole career
+        self.ever_member = np.zeros(n, dtype=bool)
+        self.prison_until = np.full(n, -1, dtype=np.int32)  # step of release; -1 = free
+        self.released_step = np.full(n, -10**6, dtype=np.int32)
+        self.reputation = np.zeros(n)  # forum reputation, grows with forum activity
+
+    # ------------------------------------------------------------------ creation
+    def _households(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Random households of mean size `household_size_mean`, each in one neighbourhood."""
+        p = self.params
+        sizes = 1 + self.rng.poisson(p.household_size_mean - 1, size=n)
+        n_households = int(np.searchsorted(np.cumsum(sizes), n)) + 1
+        household = np.repeat(np.arange(n_households), sizes[:n_households])[:n]
+        household = household[self.rng.permutation(n)].astype(np.int32)
+        home = self.rng.integers(0, p.neighbourhoods, n_households).astype(np.int32)
+        return household, home[household]
+
+    def _draw_traits(self, slots: np.ndarray) -> None:
+        p, rng, k = self.params, self.rng, len(slots)
+        young = self.age[slots] < YOUTH_AGE
+        self.it_skill[slots] = np.minimum(1.0, rng.beta(p.it_skill.a, p.it_skill.b, k) * np.where(young, 1 + p.youth_it_skill_boost, 1.0))
+        self.propensity[slots] = rng.beta(p.propensity.a, p.propensity.b, k)
+        self.need[slots] = rng.beta(p.financial_need.a, p.financial_need.b, k)
+        self.online[slots] = np.minimum(1.0, rng.beta(p.online_activity.a, p.online_activity.b, k) * np.where(young, 1 + p.youth_online_boost, 1.0))
+
+    def _draw_specialisms(self, slots: np.ndarray) -> None:
+        """Specialisms by their population shares; technical ones go preferentially to the skilled."""
+        self.specialism[slots] = SPECIALISM["none"]
+        for name, share in self.params.specialism_shares.items():
+            if name == "none":
+                continue
+            free = slots[self.specialism[slots] == SPECIALISM["none"]]
+            count = min(len(free), int(self.rng.binomial(len(slots), share)))
+            if count == 0:
+                continue
+            weight = self.it_skill[free] ** 2 if name in TECHNICAL else np.ones(len(free))
+            chosen = self.rng.choice(free, size=count, replace=False, p=weight / weight.sum())
+            self.specialism[chosen] = SPECIALISM[name]
+
+    def _init_status(self, slots: np.ndarray) -> None:
+        p, rng, age = self.params, self.rng, self.age[slots]
+        u = rng.random(len(slots))
+        student = (age < p.education_until) | ((age < HIGHER_EDUCATION_END) & (u < p.higher_education_share))
+        working_age = age < p.retirement_age
+        worker = ~student & working_age & (rng.random(len(slots)) < p.employment_rate)
+        self.status[slots] = np.where(student, STUDENT, np.where(worker, WORKER, NOT_WORKING))
+        self.partner[slots] = (age >= YOUTH_AGE) & (rng.random(len(slots)) < p.partner_share)
+
+    # ------------------------------------------------------------------ each step
+    def age_one_step(self) -> np.ndarray:
+        """Everyone ages by one step; returns the slots whose status changed (for venue reassignment)."""
+        p, rng = self.params, self.rng
+        before = self.age.copy()
+        self.age += self.clock.dt
+
+        def crossed(threshold: float) -> np.ndarray:
+            return np.flatnonzero((before < threshold) & (self.age >= threshold))
+
+        leaves_school = crossed(p.education_until)
+        to_higher = leaves_school[rng.random(len(leaves_school)) < p.higher_education_share]
+        to_labour = np.concatenate([np.setdiff1d(leaves_school, to_higher), crossed(HIGHER_EDUCATION_END)])
+        to_labour = to_labour[self.status[to_labour] == STUDENT]
+        self.status[to_labour] = np.where(rng.random(len(to_labour)) < p.employment_rate, WORKER, NOT_WORKING)
+        retiring = crossed(p.retirement_age)
+        self.status[retiring] = NOT_WORKING
+        partnering = crossed(YOUTH_AGE)
+        self.partner[partnering] = rng.random(len(partnering)) < p.partner_share
+        return np.concatenate([to_labour, retiring])
+
+    def leavers(self) -> np.ndarray:
+        """Slots of persons who leave this step: ageing out or migrating out."""
+        migrating = self.rng.random(self.size) < self.clock.prob(self.params.migration_rate)
+        return np.flatnonzero((self.age >= self.params.max_age) | migrating)
+
+    def renew(self, slots: np.ndarray, step: int) -> np.ndarray:
+        """Newcomers take the given slots; returns each newcomer's host (a person whose household they join)."""
+        p, rng, k = self.params, self.rng, len(slots)
+        aged_out = self.age[slots] >= p.max_age
+        # who ages out is replaced by a young entrant; a migrant by a newcomer of any age
+        self.age[slots] = np.where(aged_out, p.min_age, rng.uniform(p.min_age, p.max_age, k))
+        self.person_id[slots] = np.arange(self.next_person_id, self.next_person_id + k)
+        self.next_person_id += k
+        self.entered_step[slots] = step
+        self.sex[slots] = rng.random(k) < p.male_share
+        hosts = rng.integers(0, self.size, k)
+        hosts = np.where(np.isin(hosts, slots), -1, hosts)  # a leaver cannot host
+        has_host = hosts >= 0
+        self.household[slots] = np.where(has_host, self.household[np.maximum(hosts, 0)], self.household.max() + 1 + np.arange(k))
+        self.neighbourhood[slots] = np.where(has_host, self.neighbourhood[np.maximum(hosts, 0)], rng.integers(0, p.neighbourhoods, k))
+        self._draw_traits(slots)
+        self._draw_specialisms(slots)
+        self._init_status(slots)
+        self.network[slots] = NO_NETWORK
+        self.role[slots] = -1
+        self.join_channel[slots] = -1
+        self.join_medium[slots] = -1
+        self.joined_step[slots] = -1
+        self.experience[slots] = 0.0
+        self.ever_member[slots] = False
+        self.prison_until[slots] = -1
+        self.released_step[slots] = -10**6
+        self.reputation[slots] = 0.0
+        return hosts
+
+    # ------------------------------------------------------------------ views
+    def free(self) -> np.ndarray:
+        """Mask of persons not in prison."""
+        return self.prison_until < 0
+
+    def members(self) -> np.ndarray:
+        """Slots of current network members."""
+        return np.flatnonzero(self.network != NO_NETWORK)

@@ -1,0 +1,32 @@
+"""Vectorised sampling helpers shared by the recruitment rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def one_per_group(groups: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each group, the index of one element drawn with probability proportional to weight.
+
+    Groups whose weights are all zero get none. Returns indices into the input arrays.
+    """
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(groups, kind="stable")
+    g, w = groups[order], np.asarray(weights, dtype=float)[order]
+    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+    ends = np.concatenate([starts[1:], [len(g)]])
+    cum = np.cumsum(w)
+    before = np.concatenate([[0.0], cum])[starts]
+    total = cum[ends - 1] - before
+    ok = total > 0
+    target = before + rng.random(len(starts)) * total
+    pick = np.clip(np.searchsorted(cum, target, side="right"), starts, ends - 1)
+    return order[pick[ok]]
+
+
+def first_occurrence(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices keeping one random occurrence of each distinct value."""
+    shuffled = rng.permutation(len(values))
+    _, first = np.unique(values[shuffled], return_index=True)
+    return np.sort(shuffled[first])

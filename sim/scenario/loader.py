@@ -1,0 +1,334 @@
+"""Reading a scenario: YAML file, `extends` chain, `--set` overrides, validation, one-line errors.
+
+Order of precedence, lowest first: the schema defaults, the root of the `extends` chain, ... the
+file itself, then the `--set` overrides in the order given. Between files, mappings merge key by
+key and lists and single values replace. The schema's defaults are not merged that way: a section
+(`population`) fills the keys it leaves out from its defaults, but a mapping of named entries
+(`places.venues`, `networks.initial`, ...) given anywhere replaces the default entries as a whole.
+Two keys are handled by the loader, not merged:
+
+- `extends` is consumed: the returned scenario is self-contained (its `extends` is None), so a
+  resolved scenario written next to a run's outputs loads again without its bases.
+- `name` is not inherited: a file without a `name` is named after its file stem, so a variant
+  never writes its outputs under its base's name.
+
+Every problem raises `ScenarioError` with one line `<file>: <key.path>: <what is wrong> (<allowed>)`,
+naming the file that set the offending key (a base file, or the main file plus the `--set`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError
+from sim.scenario.docs import allowed_text, choices, format_number, is_section, range_text, unwrap
+from sim.scenario.schema import Scenario
+
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Override:
+    """One `--set KEY.PATH=VALUE`, parsed."""
+
+    text: str
+    path: tuple[str, ...]
+    value: Any
+
+
+Origin = Path | Override
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, merge, override and validate a scenario file; raise ScenarioError on any problem."""
+    if isinstance(overrides, str):  # a lone string would be read letter by letter
+        raise TypeError("overrides must be a sequence of 'KEY.PATH=VALUE' strings, not one string")
+    path = Path(path)
+    parsed = [parse_override(text) for text in overrides]
+    chain = read_extends_chain(path)
+    data, origins = _merge_chain(chain)
+    data.setdefault("name", path.stem)
+    for override in parsed:
+        data = apply_override(data, override)
+        origins.update(dict.fromkeys(_leaf_paths(_nest(override.path, override.value)), override))
+    return _validate(data, path, origins)
+
+
+# --------------------------------------------------------------------------- --set
+def parse_override(text: str) -> Override:
+    """`a.b.c=value` -> Override(path=('a', 'b', 'c'), value parsed as YAML)."""
+    key, sep, raw = text.partition("=")
+    path = tuple(part.strip() for part in key.split("."))
+    if not sep or not all(path):
+        raise ScenarioError(f"--set {text!r}: expected KEY.PATH=VALUE")
+    if path[0] == "extends":
+        raise ScenarioError(f"--set {text!r}: extends cannot be set from the command line (write a scenario file that extends)")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"--set {text!r}: the value is not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    return Override(text, path, value)
+
+
+def apply_override(data: dict, override: Override) -> dict:
+    """A copy of `data` with the override set; missing or non-mapping intermediates become mappings."""
+    head, *rest = override.path
+    if not rest:
+        return {**data, head: override.value}
+    child = data.get(head) if isinstance(data.get(head), dict) else {}
+    return {**data, head: apply_override(child, Override(override.text, tuple(rest), override.value))}
+
+
+def _nest(path: tuple[str, ...], value: Any) -> dict:
+    for key in reversed(path):
+        value = {key: value}
+    return value
+
+
+# --------------------------------------------------------------------------- files and extends
+def read_mapping(path: Path) -> dict:
+    """The top-level mapping of a YAML file (safe loader only)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, expected a YAML scenario file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: is not UTF-8 text, expected a YAML scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(_yaml_error(path, exc)) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: the top level must be a mapping of keys to values, got {_kind(data)}")
+    return data
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    return f"{where}: YAML syntax error: {' '.join(str(problem).split())}"
+
+
+def read_extends_chain(path: Path) -> list[tuple[Path, dict]]:
+    """The file and the files it extends, root base first."""
+    chain = [(path, read_mapping(path))]
+    while (base := chain[-1][1].get("extends")) is not None:
+        base_path = _base_path(chain[-1][0], base, [file for file, _ in chain])
+        chain.append((base_path, read_mapping(base_path)))
+    return chain[::-1]
+
+
+def _base_path(child: Path, base: Any, seen: list[Path]) -> Path:
+    if not isinstance(base, str) or not base.strip():
+        raise ScenarioError(f"{child}: extends: expected the path of a scenario file, got {_show(base)}")
+    base_path = child.parent / base
+    if not base_path.is_file():
+        raise ScenarioError(f"{child}: extends: file {base!r} not found (looked for {base_path}; the path is relative to the extending file)")
+    if base_path.resolve() in {file.resolve() for file in seen}:
+        cycle = " -> ".join(str(file) for file in [*seen, base_path])
+        raise ScenarioError(f"{child}: extends: cycle {cycle} (a scenario cannot extend itself, directly or through others)")
+    return base_path
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """A copy of `base` updated by `override`: mappings merge recursively, lists and values replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = deep_merge(merged[key], value) if both_mappings else value
+    return merged
+
+
+def _merge_chain(chain: list[tuple[Path, dict]]) -> tuple[dict, dict[Key, Origin]]:
+    """The merged data, and the file each leaf key came from (later files win)."""
+    data: dict = {}
+    origins: dict[Key, Origin] = {}
+    for position, (file, layer) in enumerate(chain):
+        is_main = position == len(chain) - 1
+        layer = {key: value for key, value in layer.items() if key != "extends" and (is_main or key != "name")}
+        data = deep_merge(data, layer)
+        origins.update(dict.fromkeys(_leaf_paths(layer), file))
+    return data, origins
+
+
+def _leaf_paths(data: dict, prefix: Key = ()) -> Iterator[Key]:
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _leaf_paths(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+# --------------------------------------------------------------------------- validation
+def _validate(data: dict, main: Path, origins: dict[Key, Origin]) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]  # one line: the first problem is enough to act on
+        raise ScenarioError(_error_line(first, main, origins)) from None
+
+
+def _error_line(error: dict, main: Path, origins: dict[Key, Origin]) -> str:
+    loc = tuple(error["loc"])
+    # a missing key belongs to the mapping that lacks it (e.g. a venue made by --set)
+    origin = _origin_of(loc[:-1] if error["type"] == "missing" else loc, origins)
+    file = origin if isinstance(origin, Path) else main
+    via = f" (from --set {origin.text})" if isinstance(origin, Override) else ""
+    return f"{file}: {dotted(loc) or '(top level)'}: {describe_error(error)}{via}"
+
+
+def _origin_of(loc: Key, origins: dict[Key, Origin]) -> Origin | None:
+    """Who set the key at `loc`: the longest recorded prefix; else an override below it (a section's
+    own check failed after an override changed one of its keys)."""
+    key_loc = tuple(part for part in loc if part != "[key]")
+    for end in range(len(key_loc), 0, -1):
+        if key_loc[:end] in origins:
+            return origins[key_loc[:end]]
+    below = [origin for path, origin in origins.items() if isinstance(origin, Override) and key_loc and path[: len(key_loc)] == key_loc]
+    return below[-1] if below else None
+
+
+def dotted(loc: Key) -> str:
+    """('a', 'b', 0, 'c') -> 'a.b[0].c'; pydantic's '[key]' marker (a bad mapping key) is dropped."""
+    text = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        text += f"[{part}]" if isinstance(part, int) and text else f".{part}" if text else str(part)
+    return text
+
+
+# --------------------------------------------------------------------------- messages
+_EXPECTED = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer", "int_parsing_size": "an integer",
+    "float_type": "a number", "float_parsing": "a number", "finite_number": "a finite number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "a string", "list_type": "a list",
+    "dict_type": "a mapping of keys to values", "model_type": "a mapping of keys to values", "model_attributes_type": "a mapping of keys to values",
+}  # fmt: skip
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def describe_error(error: dict) -> str:
+    """What is wrong with one pydantic error, and what is allowed, in the user's words."""
+    kind, loc, value, ctx = error["type"], tuple(error["loc"]), error.get("input"), error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _unknown_key(loc[:-1], loc[-1])
+    if kind == "literal_error" and loc and loc[-1] == "[key]":
+        return _unknown_key(loc[:-2], loc[-2])
+    if kind == "invalid_key":
+        return "keys must be strings (quote the key: YAML reads unquoted yes/no/on/off as true/false and digits as numbers)"
+    if kind == "literal_error":
+        return f"{_show(value)} is not allowed (allowed: {', '.join(_expected_literals(loc, ctx))})"
+    if kind in _BOUNDS:
+        limit = next(iter(ctx.values()))
+        return f"must be {_BOUNDS[kind]} {format_number(limit)}, got {_show(value)}" + _hint(_two_sided_range(loc))
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_show(value)}" + _hint(_allowed_at(loc))
+    if kind == "missing":
+        return "is required" + _hint(_allowed_at(loc))
+    if kind in ("value_error", "assertion_error"):
+        return str(ctx.get("error", error["msg"]))
+    if kind == "string_too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else f"must have at least {ctx.get('min_length')} characters"
+    return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {_show(value)}"
+
+
+def _hint(allowed: str) -> str:
+    if not allowed:
+        return ""
+    # "allowed keys: a, b" reads better than "allowed: keys: a, b"
+    return f" (allowed {allowed})" if allowed.startswith(("keys: ", "items: ")) else f" (allowed: {allowed})"
+
+
+def _unknown_key(parent: Key, key: Any) -> str:
+    names = _known_keys(parent)
+    close = difflib.get_close_matches(str(key), names, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key {str(key)!r} ({guess}allowed: {', '.join(names)})"
+
+
+def _known_keys(loc: Key) -> list[str]:
+    """The keys allowed at `loc`: a section's fields, or the choices of a mapping's key type."""
+    annotation = annotation_at(loc)
+    if is_section(annotation):
+        return list(annotation.model_fields)
+    if get_origin(annotation) is dict:
+        return choices(unwrap(get_args(annotation)[0])[0])
+    return []
+
+
+def _expected_literals(loc: Key, ctx: dict) -> list[str]:
+    annotation = annotation_at(loc)
+    return choices(annotation) or [part.strip("'") for part in str(ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
+
+
+def _allowed_at(loc: Key) -> str:
+    annotation, constraints = constrained_annotation_at(loc)
+    return allowed_text(annotation, constraints) if annotation is not None else ""
+
+
+def _two_sided_range(loc: Key) -> str:
+    """The range of the key, worth adding only when the error named just one of its bounds."""
+    _, constraints = constrained_annotation_at(loc)
+    text = range_text(constraints)
+    return text if " to " in text or " and " in text else ""
+
+
+def annotation_at(loc: Key) -> Any:
+    return constrained_annotation_at(loc)[0]
+
+
+def constrained_annotation_at(loc: Key) -> tuple[Any, list[Any]]:
+    """The declared type at a pydantic `loc` in the scenario schema, and its constraints."""
+    annotation: Any = Scenario
+    constraints: list[Any] = []
+    for part in loc:
+        annotation, constraints = _step_into(annotation, part)
+        if annotation is None:
+            return None, []
+    return annotation, constraints
+
+
+def _step_into(annotation: Any, part: Any) -> tuple[Any, list[Any]]:
+    if is_section(annotation):
+        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return None, []
+        bare, constraints = unwrap(field.annotation)
+        return bare, [*field.metadata, *constraints]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is dict:
+        return unwrap(args[0] if part == "[key]" else args[1])
+    if origin is list and isinstance(part, int):
+        return unwrap(args[0])
+    return None, []
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "an empty file"
+    return {list: "a list", str: "a single string"}.get(type(value), f"a single value ({_show(value)})")
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it, shortened: 'abc', 3, true, null, {a: 1}."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif value is None or isinstance(value, (bool, dict, list)):
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."

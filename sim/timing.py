@@ -1,0 +1,40 @@
+"""Converting the scenario's per-year quantities to per-step ones.
+
+Rates in scenarios are hazards per year. A step of length dt (in years) turns a hazard r into
+the probability 1 - exp(-r * dt) that the event happens at least once in the step, so the same
+scenario means the same at any step length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.vocabulary import STEPS_PER_YEAR
+
+
+class Clock:
+    """Step length arithmetic for one scenario."""
+
+    def __init__(self, step: str):
+        self.step_name = step
+        self.steps_per_year = STEPS_PER_YEAR[step]
+        self.dt = 1.0 / self.steps_per_year  # years per step
+
+    def prob(self, rate_per_year):
+        """Per-step probability of an event with the given yearly hazard (scalar or array)."""
+        return -np.expm1(-np.asarray(rate_per_year, dtype=float) * self.dt)
+
+    def expected(self, rate_per_year):
+        """Expected number of events per step (for Poisson counts)."""
+        return np.asarray(rate_per_year, dtype=float) * self.dt
+
+    def steps(self, years: float) -> int:
+        """A duration in years as a whole number of steps (at least 1 for positive durations)."""
+        n = int(round(years * self.steps_per_year))
+        return max(n, 1) if years > 0 else 0
+
+    def decay(self, half_life_years: float) -> float:
+        """Per-step multiplier of a quantity with the given half-life (1.0 = no decay)."""
+        if half_life_years <= 0:
+            return 1.0
+        return 0.5 ** (self.dt / half_life_years)
