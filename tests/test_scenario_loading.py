@@ -281,3 +281,25 @@ def test_yaml_tags_that_would_run_code_are_refused(tmp_path):
 def test_the_top_level_must_be_a_mapping(tmp_path, yaml_text, kind):
     path = write(tmp_path, yaml_text)
     assert error_of(path) == f"{path}: the top level must be a mapping of keys to values, got {kind}"
+
+
+def test_a_key_given_twice_is_an_error_naming_the_line(tmp_path):
+    path = write(tmp_path, "population:\n  size: 100\n  size: 200\n")
+    with pytest.raises(ScenarioError, match=r"scenario.yaml:3: .*duplicate key 'size'"):
+        load_scenario(path)
+
+
+def test_named_entries_merge_into_the_defaults_and_null_removes_one(tmp_path):
+    path = write(tmp_path, "places:\n  venues:\n    school: {visit_rate: 10}\n    hangout: null\nnetworks:\n  initial: {phishing: 9}\n")
+    scenario = load_scenario(path)
+    default = Scenario()
+    assert scenario.places.venues["school"].visit_rate == 10
+    assert scenario.places.venues["school"].per_neighbourhood == default.places.venues["school"].per_neighbourhood
+    assert "hangout" not in scenario.places.venues and "nightlife" in scenario.places.venues
+    assert scenario.networks.initial == {**default.networks.initial, "phishing": 9}
+
+
+@pytest.mark.parametrize("yaml_text", ["seed: true\n", "steps: '10'\n", "population: {migration_rate: .inf}\n"])
+def test_values_of_the_wrong_kind_are_not_coerced(tmp_path, yaml_text):
+    with pytest.raises(ScenarioError):
+        load_scenario(write(tmp_path, yaml_text))

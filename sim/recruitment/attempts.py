@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.crime.roles import fit, motivation
-from sim.vocabulary import CHANNEL, MEDIA, MEDIUM, NO_NETWORK
+from sim.vocabulary import CHANNEL, MEDIA, MEDIUM, NO_NETWORK, ROLE
 
 if TYPE_CHECKING:
     from sim.recruitment.base import RecruitmentRule
@@ -26,7 +26,8 @@ def acceptance_probability(rule: RecruitmentRule, networks, candidates, roles, t
     p = rule.params.accept_base * np.asarray(trust) * fit(m.pop, candidates, roles, enabler_fits)
     if not volunteer:
         p = p * motivation(m.pop, candidates, roles, m.params.recruitment.acceptance)
-    return np.clip(p, 0.0, 1.0)
+    trusted_enough = (roles != ROLE["core"]) | (np.asarray(trust) >= m.params.recruitment.acceptance.min_core_trust)
+    return np.clip(np.where(trusted_enough, p, 0.0), 0.0, 1.0)
 
 
 def resolve(rule: RecruitmentRule, networks, candidates, roles, trust, medium, volunteer: bool = False) -> np.ndarray:

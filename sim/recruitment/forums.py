@@ -19,9 +19,9 @@ from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLES, RoleName
 class ForumsParams(RuleParams):
     search_rate: float = rate(12.0, "searches by a network with an unfilled technical or money role and a member active online")
     candidates_per_search: int = Field(20, ge=1, le=10_000, description="active users screened per search; the best-fitting one is approached")
-    trust_open: float = prob(0.35, "trust in a contact met on an open forum, market or chat channel")
+    trust_open: float = prob(0.5, "trust in a contact met on an open forum, market or chat channel")
     trust_gated: float = prob(0.8, "trust in a contact met on a gated (vetted) forum")
-    accept_base: float = prob(0.5, "acceptance probability of a fully motivated, fitting candidate met on a forum")
+    accept_base: float = prob(0.6, "acceptance probability of a fully motivated, fitting candidate met on a forum")
     role_weights: dict[RoleName, NonNegative] = Field(
         default_factory=lambda: {"core": 0.3, "technical_enabler": 1.0, "recruiter": 0.3, "money_mule": 1.0},
         description="how much networks use forums for each role: mostly enablers and mules (Leukfeldt et al. 2017)",

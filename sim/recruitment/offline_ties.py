@@ -3,6 +3,8 @@ and neighbours (Kleemans & de Poot 2008; Leukfeldt, Kleemans & Stol 2017)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from pydantic import Field
 
@@ -16,13 +18,13 @@ from sim.vocabulary import LAYER, LAYERS, OFFLINE_LAYERS, ROLE
 
 
 class OfflineTiesParams(RuleParams):
-    attempt_rate: float = rate(4.0, "approaches by one recruiting member (core or recruiter) through an offline tie")
+    attempt_rate: float = rate(12.0, "approaches by one recruiting member (core or recruiter) through an offline tie")
     recruiter_boost: float = Field(3.0, ge=0, description="how many times more often a recruiter approaches than a core member")
-    layer_weights: dict[str, NonNegative] = Field(
+    layer_weights: dict[Literal["family", "school_work", "friend", "neighbourhood"], NonNegative] = Field(
         default_factory=lambda: {"family": 1.0, "school_work": 0.6, "friend": 1.0, "neighbourhood": 0.4},
         description="relative chance that an approach goes through a tie of this offline layer (assumption)",
     )
-    accept_base: float = prob(0.6, "acceptance probability of a fully motivated, fitting candidate through a maximally strong tie")
+    accept_base: float = prob(0.8, "acceptance probability of a fully motivated, fitting candidate through a maximally strong tie")
 
 
 @register("offline_ties")

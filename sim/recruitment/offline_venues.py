@@ -16,9 +16,9 @@ from sim.vocabulary import NO_NETWORK
 
 
 class OfflineVenuesParams(RuleParams):
-    approach_prob: float = prob(0.03, "chance that a member who meets a non-member at a venue sounds them out")
+    approach_prob: float = prob(0.05, "chance that a member who meets a non-member at a venue sounds them out")
     convergence_multiplier: float = Field(5.0, ge=0, description="how much likelier an approach is in an offender convergence setting")
-    accept_base: float = prob(0.3, "acceptance probability of a fully motivated, fitting candidate met at a venue")
+    accept_base: float = prob(0.4, "acceptance probability of a fully motivated, fitting candidate met at a venue")
     stranger_trust: float = prob(0.2, "trust between people who met at a venue and have no tie")
 
 

@@ -12,11 +12,11 @@ from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.sampling import first_occurrence
 from sim.scenario.params import prob, rate
-from sim.vocabulary import MEDIUM, NO_NETWORK, OFFLINE_LAYERS, ROLES
+from sim.vocabulary import MEDIUM, NO_NETWORK, OFFLINE_LAYERS, ROLE, ROLES
 
 
 class SelfSelectionParams(RuleParams):
-    approach_rate: float = rate(0.3, "approaches by a motivated person who is aware of a network")
+    approach_rate: float = rate(0.2, "approaches by a motivated person who is aware of a network")
     min_propensity: float = prob(0.45, "least criminal propensity of a person who approaches a network")
     accept_base: float = prob(0.7, "chance that a network with an open role takes a fitting volunteer")
     online_trust: float = prob(0.4, "trust a network puts in a volunteer who found it online (offline: the tie's strength)")
@@ -61,13 +61,15 @@ class SelfSelectionRule(RecruitmentRule):
         person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
         if len(person) == 0:
             return
-        roles = self._best_open_role(person, net)
+        roles = self._best_open_role(person, net, trust)
         resolve(self, net, person, roles, trust, medium, volunteer=True)
 
-    def _best_open_role(self, person: np.ndarray, net: np.ndarray) -> np.ndarray:
-        """The open role of the network that the volunteer fits best."""
+    def _best_open_role(self, person: np.ndarray, net: np.ndarray, trust: np.ndarray) -> np.ndarray:
+        """The open role of the network that the volunteer fits best (core only if trusted enough)."""
         m = self.model
         enabler_fits = m.business.enabler_fits[m.networks.business_model[net]]
         scores = np.stack([fit(m.pop, person, np.full(len(person), r), enabler_fits) for r in range(len(ROLES))], axis=1)
         scores = np.where(m.demand_weights[net] > 0, scores, -1.0)
+        untrusted = trust < m.params.recruitment.acceptance.min_core_trust
+        scores[untrusted, ROLE["core"]] = -1.0
         return np.argmax(scores, axis=1)

@@ -2,9 +2,10 @@
 
 Order of precedence, lowest first: the schema defaults, the root of the `extends` chain, ... the
 file itself, then the `--set` overrides in the order given. Between files, mappings merge key by
-key and lists and single values replace. The schema's defaults are not merged that way: a section
-(`population`) fills the keys it leaves out from its defaults, but a mapping of named entries
-(`places.venues`, `networks.initial`, ...) given anywhere replaces the default entries as a whole.
+key and lists and single values replace. The schema's defaults merge the same way: a section
+(`population`) fills the keys it leaves out from its defaults, and a mapping of named entries
+(`places.venues`, `networks.initial`, ...) changes the default entries it names, adds new ones,
+and removes those set to null (see `sim.scenario.params.merge_named_entries`).
 Two keys are handled by the loader, not merged:
 
 - `extends` is consumed: the returned scenario is self-contained (its `extends` is None), so a
@@ -93,6 +94,19 @@ def _nest(path: tuple[str, ...], value: Any) -> dict:
 
 
 # --------------------------------------------------------------------------- files and extends
+class UniqueKeySafeLoader(yaml.SafeLoader):
+    """The safe loader, but a key given twice in one mapping is an error, not a silent overwrite."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_mapping(path: Path) -> dict:
     """The top-level mapping of a YAML file (safe loader only)."""
     try:
@@ -106,7 +120,7 @@ def read_mapping(path: Path) -> dict:
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=UniqueKeySafeLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_error(path, exc)) from None
     if not isinstance(data, dict):

@@ -7,7 +7,7 @@ its unit and, where the literature gives one, the source of its default.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,7 +15,29 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class Section(BaseModel):
     """A strict, documented group of scenario keys."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=False)
+    # strict: YAML `true` is not a seed and "10" is not a number; no infinities or NaNs
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True, allow_inf_nan=False)
+
+
+def _deep_merge(base: Any, update: Any) -> Any:
+    if isinstance(base, dict) and isinstance(update, dict):
+        return {**base, **{k: _deep_merge(base.get(k), v) for k, v in update.items()}}
+    return update
+
+
+def merge_named_entries(defaults: dict[str, Any], given: Any) -> Any:
+    """A mapping of named entries (venues, online spaces, business models, ...) given in a
+    scenario changes the default entries instead of replacing them all: an entry with a default
+    name merges into that default, a new name adds an entry, and `name: null` removes one."""
+    if not isinstance(given, dict):
+        return given  # let validation report the wrong type
+    merged = dict(defaults)
+    for name, value in given.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = _deep_merge(defaults.get(name), value)
+    return merged
 
 
 def rate(default: float, description: str, **kw) -> float:

@@ -7,12 +7,12 @@ sources. Rates are per year and are turned into per-step probabilities by the st
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, create_model, field_validator, model_validator
 
 from sim.recruitment import RULES
-from sim.scenario.params import AgeBand, Beta, NonNegative, Probability, Section, prob, rate
+from sim.scenario.params import AgeBand, Beta, NonNegative, Probability, Section, merge_named_entries, prob, rate
 from sim.vocabulary import (
     LAYERS,
     OFFLINE_LAYERS,
@@ -23,6 +23,18 @@ from sim.vocabulary import (
     SpecialismName,
     StepName,
 )
+
+
+def _merging(field: str, defaults):
+    """A before-validator merging the mapping `field` into its default entries."""
+
+    def merge(cls, data):
+        if isinstance(data, dict) and field in data:
+            dumped = {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in defaults().items()}
+            data = {**data, field: merge_named_entries(dumped, data[field])}
+        return data
+
+    return model_validator(mode="before")(classmethod(merge))
 
 
 # --------------------------------------------------------------------------- population
@@ -49,6 +61,8 @@ class PopulationParams(Section):
         default_factory=lambda: {"coder": 0.04, "hacker": 0.02, "hosting": 0.01, "social_engineering": 0.04, "cash_out": 0.02},
         description="share of the population with each specialism; technical ones go preferentially to the IT-skilled (assumption)",
     )
+
+    _merge_specialisms = _merging("specialism_shares", lambda: PopulationParams.model_fields["specialism_shares"].default_factory())
 
     @model_validator(mode="after")
     def _consistent(self) -> PopulationParams:
@@ -105,14 +119,7 @@ class VenueParams(Section):
     layer: OfflineLayerName = Field("friend", description="layer of the ties meetings here create")
     assigned: bool = Field(False, description="each person has one venue of this type (school, workplace) instead of visiting any in the neighbourhood")
     convergence: bool = Field(False, description="offender convergence setting: propensity raises visits, recruiters approach more (Felson)")
-    for_status: str | None = Field(None, description="only persons with this status visit: 'student' or 'worker' (assigned venues)")
-
-    @field_validator("for_status")
-    @classmethod
-    def _status(cls, value):
-        if value not in (None, "student", "worker"):
-            raise ValueError("must be 'student', 'worker' or null")
-        return value
+    for_status: Literal["student", "worker"] | None = Field(None, description="only persons with this status visit (assigned venues)")
 
 
 def _default_venues():
@@ -154,6 +161,9 @@ class PlacesParams(Section):
     reputation_half_life_years: float = Field(1.0, gt=0, description="time for unused reputation to halve [years]")
     convergence_propensity_weight: float = Field(4.0, ge=0, description="visits to convergence settings scale with 1 + weight * propensity")
 
+    _merge_venues = _merging("venues", _default_venues)
+    _merge_spaces = _merging("online_spaces", _default_online_spaces)
+
 
 # --------------------------------------------------------------------------- criminal networks
 class RoleNeeds(Section):
@@ -191,14 +201,17 @@ class NetworkParams(Section):
     )
     founder_min_propensity: float = prob(0.4, "least propensity of a person who founds a network")
     founder_min_age: float = Field(16.0, ge=0, le=100, description="youngest founder [years]")
-    founding_rate_experienced: float = rate(0.1, "foundings by a former member with experience (per person)")
-    founding_rate_novice: float = rate(0.002, "foundings by a motivated person without experience (per person)")
+    founding_rate_experienced: float = rate(0.2, "foundings by a former member with experience (per person)")
+    founding_rate_novice: float = rate(0.004, "foundings by a motivated person without experience (per person)")
     min_experience_years: float = Field(0.5, ge=0, description="membership time that makes a person experienced [years]")
     growth_slack: float = Field(0.5, ge=0, le=10, description="networks keep recruiting until each role holds (1 + slack) x its need")
     growth_rate_multiplier: float = prob(0.3, "recruitment intensity of a network whose needs are met but which has slack left")
     regroup_rate: float = rate(6.0, "promotion of a surviving member to core when a network has lost its core")
     dissolve_capability: float = prob(0.15, "networks below this capability for `dissolve_after_years` dissolve")
     dissolve_after_years: float = Field(0.5, ge=0, description="time a network survives with too little capability [years]")
+
+    _merge_models = _merging("business_models", _default_business_models)
+    _merge_initial = _merging("initial", lambda: NetworkParams.model_fields["initial"].default_factory())
 
     @model_validator(mode="after")
     def _known_models(self) -> NetworkParams:
@@ -214,11 +227,19 @@ class AcceptanceParams(Section):
     mule_need_weight: float = prob(0.6, "weight of financial need (vs propensity) in the motivation of money mules")
     experience_bonus: float = prob(0.3, "extra motivation of a former member")
     partner_factor: float = Field(0.7, ge=0, le=1, description="motivation multiplier for persons living with a partner (Weulen Kranenbarg et al. 2018)")
+    min_core_trust: float = prob(0.5, "least trust a network needs in someone to take them into its core: trust comes from ties (Kleemans & de Poot 2008)")
     youth_skill_factor: float = Field(1.3, ge=0, le=5, description="motivation multiplier for skilled under-25s in technical roles (assumption)")
 
 
+def _first_sentence(rule) -> str:
+    import sys
+
+    doc = " ".join((sys.modules[rule.__module__].__doc__ or rule.__module__).split())
+    return doc.split(". ")[0].rstrip(".") + "."
+
+
 def _rules_model():
-    fields = {name: (rule.Params, Field(default_factory=rule.Params, description=(rule.__doc__ or rule.__module__).strip().splitlines()[0])) for name, rule in RULES.items()}
+    fields = {name: (rule.Params, Field(default_factory=rule.Params, description=_first_sentence(rule))) for name, rule in RULES.items()}
     return create_model("RecruitmentRules", __base__=Section, **fields)
 
 

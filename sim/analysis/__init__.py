@@ -1,0 +1,1 @@
+"""Analyses of run outputs (pattern checks against the calibration targets)."""
