@@ -110,7 +110,8 @@ class RecruitModel(mesa.Model):
         newcomers, hosts = newcomers[has_host], hosts[has_host]
         order = np.argsort(hosts)
         hosts, newcomers = hosts[order], newcomers[order]
-        ego, alter, _ = self.ties.incident(hosts, ("family",))
+        family = self.ties.incident(hosts, self.step_now, ("family",))
+        ego, alter = family.ego, family.alter
         first = np.searchsorted(hosts, ego, side="left")
         count = np.searchsorted(hosts, ego, side="right") - first
         pair = np.repeat(np.arange(len(ego)), count)
@@ -122,10 +123,16 @@ class RecruitModel(mesa.Model):
     def _meet(self) -> None:
         free = self.pop.free()
         offline = self.venues.visit(free)
-        self.ties.meet(offline.a, offline.b, self.venues.layer_codes()[offline.venue_type], self.step_now, offline.venue_type, self.tie_rng)
         online = self.online.visit(free)
-        place = len(self.venues.types) + online.space
-        self.ties.meet(online.a, online.b, self.online.layer_codes()[online.space], self.step_now, place, self.tie_rng)
+        # one merge into the sorted tie arrays per step: inserting costs a pass over all ties
+        self.ties.meet(
+            np.concatenate([offline.a, online.a]),
+            np.concatenate([offline.b, online.b]),
+            np.concatenate([self.venues.layer_codes()[offline.venue_type], self.online.layer_codes()[online.space]]),
+            self.step_now,
+            np.concatenate([offline.venue_type, len(self.venues.types) + online.space]),
+            self.tie_rng,
+        )
         self.offline_meetings = offline
 
     def _recruit(self) -> None:

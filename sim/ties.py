@@ -1,157 +1,277 @@
-"""Social ties as edge arrays, one row per (pair, layer).
+"""Social ties as sorted edge arrays, stored in both directions.
 
-Ties are undirected: each is stored once with `lo < hi` (person slots) and kept sorted by the
-key (lo, hi, layer), so finding, strengthening and adding a batch of ties is a searchsorted and
-an insert, not a Python loop. Strength decays lazily: a tie stores the strength it had at its
-last use (`last_step`), and its current strength is computed from the layer's half-life only
-when needed; forgotten ties are pruned every few steps. That keeps per-step work proportional
-to the number of meetings, not to the number of ties.
+Design (why it is fast, and stays fast at a million persons):
+- Every tie (a, b, layer) is stored twice, as rows keyed (a, b, layer) and (b, a, layer), sorted
+  by key. All ties of a person are then one contiguous range, found by binary search: looking
+  up the ties of k persons costs O(k log E), not a pass over all E ties.
+- New ties go into a small sorted `fresh` run; it is merged into the large `main` run only when
+  forgotten ties are pruned (every `prune_every` steps). Per step, inserting costs O(fresh),
+  not O(E) (a two-level log-structured merge).
+- Strength decays lazily: a row keeps the strength it had at its last use (`last_step`); its
+  current strength is computed from the layer's half-life only when read.
+- Ties of persons who leave are marked dead (strength 0) at once and removed at the next prune,
+  so a departure costs O(degree log E).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
-from sim.timing import Clock
 from sim.vocabulary import LAYER, LAYERS
 
 if TYPE_CHECKING:
     from sim.scenario.schema import TieParams
+    from sim.timing import Clock
 
 NO_PLACE = -1  # ties made at set-up (household, school, initial friendships)
-_COLUMNS = ("lo", "hi", "layer", "strength", "last_step", "made_step", "made_place")
+FRESH_SHARE = 0.25  # merge early if the fresh run outgrows this share of the main run
 
 
-class TieStore:
-    """All ties of all layers. Columns are numpy arrays of equal length, sorted by `key`."""
+@dataclass
+class _Run:
+    """One sorted run of tie rows (both directions of every tie it holds)."""
 
-    def __init__(self, n_slots: int, params: TieParams, clock: Clock):
-        self.n_slots = n_slots
-        self.params = params
-        self.n_layers = len(LAYERS)
-        self.initial_strength = np.array([params.initial_strength[name] for name in LAYERS])
-        # per-step log2 decay per layer (0 = no decay)
-        self.log2_decay = np.array([
-            0.0 if params.half_life_years[name] <= 0 else clock.dt / params.half_life_years[name] for name in LAYERS
-        ])
-        self.key = np.zeros(0, dtype=np.int64)
-        self.lo = np.zeros(0, dtype=np.int32)
-        self.hi = np.zeros(0, dtype=np.int32)
-        self.layer = np.zeros(0, dtype=np.int8)
-        self.strength = np.zeros(0, dtype=np.float32)
-        self.last_step = np.zeros(0, dtype=np.int32)
-        self.made_step = np.zeros(0, dtype=np.int32)
-        self.made_place = np.zeros(0, dtype=np.int16)
+    key: np.ndarray
+    strength: np.ndarray
+    last_step: np.ndarray
+    made_step: np.ndarray
+    made_place: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Run:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int16))
+
+    def columns(self):
+        return [getattr(self, f.name) for f in fields(self)]
+
+    def take(self, index) -> _Run:
+        return _Run(*(c[index] for c in self.columns()))
+
+    def insert(self, rows: _Run) -> _Run:
+        """A new run with `rows` (sorted by key, keys not present) merged in: O(len(self))."""
+        pos = np.searchsorted(self.key, rows.key)
+        return _Run(*(np.insert(mine, pos, theirs) for mine, theirs in zip(self.columns(), rows.columns())))
 
     def __len__(self) -> int:
         return len(self.key)
 
+
+@dataclass
+class Incident:
+    """Ties of a set of persons: one entry per (ego, alter, layer), ego in the set."""
+
+    ego: np.ndarray
+    alter: np.ndarray
+    layer: np.ndarray
+    strength: np.ndarray  # current strength (after decay)
+
+
+class TieStore:
+    """All ties of all layers."""
+
+    def __init__(self, n_slots: int, params: TieParams, clock: Clock):
+        self.n_slots = n_slots
+        self.n_layers = len(LAYERS)
+        self.params = params
+        self.initial_strength = np.array([params.initial_strength[name] for name in LAYERS], dtype=np.float32)
+        # per-step decay exponent (base 2) per layer; 0 = no decay
+        self.log2_decay = np.array([
+            0.0 if params.half_life_years[name] <= 0 else clock.dt / params.half_life_years[name] for name in LAYERS
+        ])
+        self.main = _Run.empty()
+        self.fresh = _Run.empty()
+        self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
+
     # ------------------------------------------------------------------ keys
-    def _keys(self, lo: np.ndarray, hi: np.ndarray, layer: np.ndarray) -> np.ndarray:
-        return (lo.astype(np.int64) * self.n_slots + hi) * self.n_layers + layer
+    def _key(self, ego, alter, layer) -> np.ndarray:
+        return (np.asarray(ego, np.int64) * self.n_slots + alter) * self.n_layers + layer
 
-    def current_strength(self, step: int, index: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Strength of the ties at `index` now, after decay since their last use."""
-        age = step - self.last_step[index]
-        return self.strength[index] * np.exp2(-self.log2_decay[self.layer[index]] * age)
+    def _split(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """key -> (ego, alter, layer)."""
+        layer = key % self.n_layers
+        pair = key // self.n_layers
+        return pair // self.n_slots, pair % self.n_slots, layer
 
-    def find(self, a: np.ndarray, b: np.ndarray, layer: np.ndarray | int) -> np.ndarray:
-        """Row of each tie (a, b, layer), or -1 where there is none."""
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        keys = self._keys(lo, hi, np.broadcast_to(layer, lo.shape))
-        pos = np.searchsorted(self.key, keys)
-        pos_clipped = np.minimum(pos, max(len(self.key) - 1, 0))
-        found = (pos < len(self.key)) & (self.key[pos_clipped] == keys) if len(self.key) else np.zeros(len(keys), bool)
-        return np.where(found, pos_clipped, -1)
+    def _strength_now(self, run: _Run, rows: np.ndarray, step: int) -> np.ndarray:
+        layer = run.key[rows] % self.n_layers
+        return run.strength[rows] * np.exp2(-self.log2_decay[layer] * (step - run.last_step[rows]))
+
+    def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""
+        where = np.full(len(keys), -1, dtype=np.int8)
+        row = np.zeros(len(keys), dtype=np.int64)
+        for code, run in enumerate((self.main, self.fresh)):
+            if len(run) == 0:
+                continue
+            pos = np.minimum(np.searchsorted(run.key, keys), len(run) - 1)
+            hit = (run.key[pos] == keys) & (where < 0)
+            where[hit], row[hit] = code, pos[hit]
+        return where, row
 
     # ------------------------------------------------------------------ changes
-    def meet(self, a: np.ndarray, b: np.ndarray, layer: np.ndarray | int, step: int, place: np.ndarray | int = NO_PLACE,
-             rng: np.random.Generator | None = None) -> None:
+    def meet(self, a, b, layer, step: int, place=NO_PLACE, rng: np.random.Generator | None = None) -> None:
         """Meetings: strengthen the tie of each pair on `layer`; strangers make a new tie.
 
         With `rng`, a meeting of strangers leaves a tie only with chance `new_tie_chance`, at
         `acquaintance_strength` (chance encounters); without, every new pair becomes a tie at the
-        layer's initial strength (ties made at set-up, household members).
-        Pairs may repeat within a batch; each pair meets at most once per call.
+        layer's initial strength (ties made at set-up, household members). Pairs may repeat
+        within a batch; each pair meets at most once per call.
         """
-        a, b = np.asarray(a), np.asarray(b)
-        layer = np.broadcast_to(np.asarray(layer, dtype=np.int8), a.shape)
-        place = np.broadcast_to(np.asarray(place, dtype=np.int16), a.shape)
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
+        place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
         keep = a != b
         lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-        keys = self._keys(lo, hi, layer[keep])
-        keys, first = np.unique(keys, return_index=True)
+        keys, first = np.unique(self._key(lo, hi, layer[keep]), return_index=True)
         if len(keys) == 0:
             return
         lo, hi, lay, plc = lo[first], hi[first], layer[keep][first], place[keep][first]
-        pos = np.searchsorted(self.key, keys)
-        exists = pos < len(self.key)
-        exists[exists] = self.key[pos[exists]] == keys[exists]
-        rows = pos[exists]
-        now = self.current_strength(step, rows)
-        self.strength[rows] = now + self.params.meeting_gain * (1.0 - now)
-        self.last_step[rows] = step
-        new = ~exists
+        where, row = self._locate(keys)
+        alive = np.zeros(len(keys), dtype=bool)
+        for code, run in enumerate((self.main, self.fresh)):
+            mine = where == code
+            if mine.any():
+                alive[mine] = self._strengthen(run, row[mine], self._key(hi[mine], lo[mine], lay[mine]), step)
+        new = ~alive
         if rng is not None:
             new &= rng.random(len(new)) < self.params.new_tie_chance
         if new.any():
-            strength = self.initial_strength[lay[new]] if rng is None else self.params.acquaintance_strength
-            self._insert(pos[new], keys[new], lo[new], hi[new], lay[new], step, plc[new], strength)
+            dead_again = new & (where >= 0)  # a dead row of a departed person: its slot's newcomer
+            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], rng)
+            brand_new = new & (where < 0)
+            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], rng)
 
-    def _insert(self, pos, keys, lo, hi, layer, step, place, strength) -> None:
-        values = {
-            "key": keys, "lo": lo, "hi": hi, "layer": layer,
-            "strength": strength, "last_step": step, "made_step": step, "made_place": place,
-        }
-        for name, value in values.items():
-            column = getattr(self, name)
-            setattr(self, name, np.insert(column, pos, np.broadcast_to(value, pos.shape).astype(column.dtype)))
+    def _strengthen(self, run: _Run, rows: np.ndarray, reverse_keys: np.ndarray, step: int) -> np.ndarray:
+        """Strengthen live ties at `rows` (and their reverse rows); returns which were alive."""
+        now = self._strength_now(run, rows, step)
+        alive = run.strength[rows] > 0
+        rows, now, reverse_keys = rows[alive], now[alive], reverse_keys[alive]
+        reverse = np.searchsorted(run.key, reverse_keys)  # both directions live in the same run
+        new_strength = now + self.params.meeting_gain * (1.0 - now)
+        for r in (rows, reverse):
+            run.strength[r] = new_strength
+            run.last_step[r] = step
+        return alive
 
-    def add_initial(self, a: np.ndarray, b: np.ndarray, layer: int) -> None:
-        """Ties made at set-up (step 0, no place)."""
+    def _initial(self, layer, rng) -> np.ndarray:
+        return self.initial_strength[layer] if rng is None else np.full(len(layer), self.params.acquaintance_strength, np.float32)
+
+    def _revive(self, where, row, hi, lo, layer, step, place, rng) -> None:
+        """Reuse the dead rows of a departed person's tie for a new tie between the same slots."""
+        strength = self._initial(layer, rng)
+        for code, run in enumerate((self.main, self.fresh)):
+            mine = where == code
+            if not mine.any():
+                continue
+            reverse = np.searchsorted(run.key, self._key(hi[mine], lo[mine], layer[mine]))
+            for r in (row[mine], reverse):
+                run.strength[r], run.last_step[r], run.made_step[r], run.made_place[r] = strength[mine], step, step, place[mine]
+        self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
+
+    def _add(self, lo, hi, layer, step, place, rng) -> None:
+        if len(lo) == 0:
+            return
+        strength = self._initial(layer, rng)
+        keys = np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)])
+        order = np.argsort(keys)
+        twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
+        rows = _Run(keys[order], twice(strength).astype(np.float32), np.full(len(keys), step, np.int32),
+                    np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
+        self.fresh = self.fresh.insert(rows)
+        self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
+        if len(self.fresh) > FRESH_SHARE * max(len(self.main), 1) and len(self.fresh) > 10_000:
+            self._merge()
+
+    def _merge(self) -> None:
+        self.main = self.main.insert(self.fresh) if len(self.main) else self.fresh
+        self.fresh = _Run.empty()
+
+    def add_initial(self, a, b, layer: int) -> None:
+        """Ties made at set-up (step 0, no place, the layer's initial strength)."""
         self.meet(a, b, layer, step=0, place=NO_PLACE)
 
-    def _keep(self, mask: np.ndarray) -> None:
-        for name in ("key", *_COLUMNS):
-            setattr(self, name, getattr(self, name)[mask])
-
     def remove_persons(self, slots: np.ndarray) -> None:
-        """Forget every tie of the given persons (they left the population)."""
-        if len(slots) == 0 or len(self.key) == 0:
-            return
-        gone = np.zeros(self.n_slots, dtype=bool)
-        gone[slots] = True
-        self._keep(~(gone[self.lo] | gone[self.hi]))
+        """Forget every tie of the given persons (they left the population): mark them dead."""
+        for run in (self.main, self.fresh):
+            rows = self._rows_of(run, np.asarray(slots, np.int64))
+            rows = rows[run.strength[rows] > 0]
+            ego, alter, layer = self._split(run.key[rows])
+            reverse = np.searchsorted(run.key, self._key(alter, ego, layer))
+            # a tie between two leavers appears in both lists: count it once
+            once = ~np.isin(alter, slots) | (ego < alter)
+            self._alive_by_layer -= np.bincount(layer[once], minlength=self.n_layers)
+            run.strength[rows] = 0.0
+            run.strength[reverse] = 0.0
 
     def prune(self, step: int) -> int:
-        """Remove ties decayed below `min_strength`; returns how many were removed."""
-        keep = self.current_strength(step) >= self.params.min_strength
-        removed = int(len(keep) - keep.sum())
-        if removed:
-            self._keep(keep)
-        return removed
+        """Remove dead ties and ties decayed below `min_strength`; merge the runs. Returns ties removed."""
+        before = len(self)
+        for name in ("main", "fresh"):
+            run = getattr(self, name)
+            now = self._strength_now(run, np.arange(len(run)), step)
+            forgotten = (now < self.params.min_strength) & (run.strength > 0)
+            self._alive_by_layer -= np.bincount(run.key[forgotten] % self.n_layers, minlength=self.n_layers) // 2
+            setattr(self, name, run.take(now >= self.params.min_strength))
+        self._merge()
+        return before - len(self)
 
     # ------------------------------------------------------------------ queries
-    def incident(self, slots: np.ndarray, layers: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Ties touching the given persons: (ego, alter, row) with ego in `slots`.
+    @staticmethod
+    def _ranges(run_keys: np.ndarray, lo_keys: np.ndarray, hi_keys: np.ndarray) -> np.ndarray:
+        """Rows whose key lies in [lo_key, hi_key) for each pair of bounds."""
+        start = np.searchsorted(run_keys, lo_keys)
+        count = np.searchsorted(run_keys, hi_keys) - start
+        offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        return np.repeat(start, count) + offset
 
-        A tie between two of the given persons appears twice, once from each side.
-        """
-        flag = np.zeros(self.n_slots, dtype=bool)
-        flag[slots] = True
-        mask = np.ones(len(self.key), dtype=bool) if layers is None else np.isin(self.layer, [LAYER[x] for x in layers])
-        from_lo = np.flatnonzero(mask & flag[self.lo])
-        from_hi = np.flatnonzero(mask & flag[self.hi])
-        ego = np.concatenate([self.lo[from_lo], self.hi[from_hi]])
-        alter = np.concatenate([self.hi[from_lo], self.lo[from_hi]])
-        return ego, alter, np.concatenate([from_lo, from_hi])
+    def _rows_of(self, run: _Run, slots: np.ndarray) -> np.ndarray:
+        slots = np.unique(slots)
+        span = self.n_slots * self.n_layers
+        return self._ranges(run.key, slots * span, (slots + 1) * span)
+
+    def incident(self, slots, step: int, layers: tuple[str, ...] | None = None) -> Incident:
+        """The live ties of the given persons (optionally only in some layers)."""
+        parts = []
+        for run in (self.main, self.fresh):
+            rows = self._rows_of(run, np.asarray(slots, np.int64))
+            rows = rows[run.strength[rows] > 0]
+            ego, alter, layer = self._split(run.key[rows])
+            if layers is not None:
+                wanted = np.isin(layer, [LAYER[x] for x in layers])
+                rows, ego, alter, layer = rows[wanted], ego[wanted], alter[wanted], layer[wanted]
+            parts.append((ego, alter, layer, self._strength_now(run, rows, step)))
+        return Incident(*(np.concatenate(column) for column in zip(*parts)))
+
+    def strength_between(self, a, b, layer, step: int) -> np.ndarray:
+        """Current strength of the tie (a, b, layer) for each pair; 0 where there is none."""
+        keys = self._key(a, b, np.broadcast_to(np.asarray(layer, np.int64), np.shape(a)))
+        where, row = self._locate(keys)
+        out = np.zeros(len(keys))
+        for code, run in enumerate((self.main, self.fresh)):
+            mine = where == code
+            out[mine] = self._strength_now(run, row[mine], step)
+        return out
 
     def count_by_layer(self) -> np.ndarray:
-        return np.bincount(self.layer, minlength=self.n_layers)
+        """Live ties per layer (each tie once). Decayed ties count until the next prune."""
+        return self._alive_by_layer.copy()
 
-    def degree(self, layers: tuple[str, ...] | None = None) -> np.ndarray:
-        """Number of ties of each person (optionally within some layers)."""
-        mask = np.ones(len(self.key), dtype=bool) if layers is None else np.isin(self.layer, [LAYER[x] for x in layers])
-        return np.bincount(self.lo[mask], minlength=self.n_slots) + np.bincount(self.hi[mask], minlength=self.n_slots)
+    def __len__(self) -> int:
+        return int(self._alive_by_layer.sum())
+
+    def frame(self, step: int) -> pd.DataFrame:
+        """Every live tie once (lo < hi), for inspection and tests."""
+        parts = []
+        for run in (self.main, self.fresh):
+            ego, alter, layer = self._split(run.key)
+            rows = np.flatnonzero((ego < alter) & (run.strength > 0))
+            parts.append(pd.DataFrame({
+                "lo": ego[rows], "hi": alter[rows], "layer": np.array(LAYERS, dtype=object)[layer[rows]],
+                "strength": self._strength_now(run, rows, step), "last_step": run.last_step[rows],
+                "made_step": run.made_step[rows], "made_place": run.made_place[rows],
+            }))
+        return pd.concat(parts, ignore_index=True)

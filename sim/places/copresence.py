@@ -22,17 +22,25 @@ def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, sizes), np.repeat(sizes, sizes)
 
 
-def meetings(people: np.ndarray, places: np.ndarray, contacts: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def meetings(people: np.ndarray, places: np.ndarray | None, contacts: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a, b, place) of people who meet; `contacts` is the mean number of partners per visitor.
 
-    A fractional part of `contacts` is the chance of one more partner.
+    `places=None` means everyone is in one place. A fractional part of `contacts` is the chance
+    of one more partner.
     """
     empty = (np.zeros(0, np.int64),) * 3
     if len(people) < 2 or contacts <= 0:
         return empty
-    order = np.lexsort((rng.random(len(people)), places))
-    people, places = people[order], places[order]
-    start, size = group_bounds(places)
+    if places is None:
+        people = people[rng.permutation(len(people))]
+        places = np.zeros(len(people), dtype=np.int64)
+        start, size = np.zeros(len(people), dtype=np.int64), np.full(len(people), len(people))
+    else:
+        # random order within each place: one argsort of (place, random rank) packed in an int64
+        n = len(people)
+        order = np.argsort(places.astype(np.int64) * n + rng.permutation(n))
+        people, places = people[order], places[order]
+        start, size = group_bounds(places)
     pos = np.arange(len(people)) - start
     a, b, where = [], [], []
     whole, frac = int(contacts), contacts - int(contacts)

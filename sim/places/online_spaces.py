@@ -100,7 +100,7 @@ class OnlineSpaces:
                 can_visit = np.zeros_like(free)
             people = np.flatnonzero(can_visit & (self.rng.random(self.pop.size) < self._visit_prob(s)))
             self.active[s.code] = people
-            pa, pb, _ = meetings(people, np.zeros(len(people), dtype=np.int64), s.params.contacts_per_visit, self.rng)
+            pa, pb, _ = meetings(people, None, s.params.contacts_per_visit, self.rng)
             a.append(pa)
             b.append(pb)
             where.append(np.full(len(pa), s.code, dtype=np.int16))

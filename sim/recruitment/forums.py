@@ -52,8 +52,9 @@ class ForumsRule(RecruitmentRule):
             return
         # online contacts of the searching networks' members (trust through a known contact)
         searching_members = active_members[np.isin(pop.network[active_members], nets)]
-        ego, alter, rows = m.ties.incident(pop.members()[np.isin(pop.network[pop.members()], nets)], ONLINE_LAYERS)
-        contact_strength = m.ties.current_strength(m.step_now, rows)
+        members = pop.members()
+        contacts = m.ties.incident(members[np.isin(pop.network[members], nets)], m.step_now, ONLINE_LAYERS)
+        ego, alter, contact_strength = contacts.ego, contacts.alter, contacts.strength
         for net in nets:
             self._search(int(net), codes, weights[net], searching_members, ego, alter, contact_strength)
 

@@ -46,10 +46,10 @@ class OfflineTiesRule(RecruitmentRule):
         # each approacher first decides which role to fill, then picks the most promising contact
         role_of = np.full(pop.size, -1, dtype=np.int64)
         role_of[approachers] = sample_roles(m.demand_weights[pop.network[approachers]], self.rng)
-        ego, alter, rows = m.ties.incident(approachers, OFFLINE_LAYERS)
+        ties = m.ties.incident(approachers, m.step_now, OFFLINE_LAYERS)
+        ego, alter, strength = ties.ego, ties.alter, ties.strength
         roles = role_of[ego]
-        strength = m.ties.current_strength(m.step_now, rows)
-        layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[m.ties.layer[rows]]
+        layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[ties.layer]
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
         promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.params.recruitment.acceptance)
         pick = one_per_group(ego, layer_weight * strength * promise * m.available[alter], self.rng)

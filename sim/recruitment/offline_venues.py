@@ -46,7 +46,6 @@ class OfflineVenuesRule(RecruitmentRule):
         if len(other) == 0:
             return
         roles = sample_roles(m.demand_weights[net], self.rng)
-        rows = m.ties.find(member, other, m.venues.layer_codes()[venue_type])
-        trust = np.where(rows >= 0, m.ties.current_strength(m.step_now, np.maximum(rows, 0)), 0.0)
-        trust = np.maximum(trust, p.stranger_trust)
+        tie = m.ties.strength_between(member, other, m.venues.layer_codes()[venue_type], m.step_now)
+        trust = np.maximum(tie, p.stranger_trust)
         resolve(self, net, other, roles, trust, "offline")

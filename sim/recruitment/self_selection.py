@@ -36,11 +36,11 @@ class SelfSelectionRule(RecruitmentRule):
         motivated = m.available & (pop.propensity >= p.min_propensity)
         person, net, trust, medium = [], [], [], []
         # aware through an offline tie to a member
-        ego, alter, rows = m.ties.incident(members, OFFLINE_LAYERS)
-        ok = motivated[alter]
-        person.append(alter[ok])
-        net.append(pop.network[ego[ok]])
-        trust.append(m.ties.current_strength(m.step_now, rows[ok]))
+        ties = m.ties.incident(members, m.step_now, OFFLINE_LAYERS)
+        ok = motivated[ties.alter]
+        person.append(ties.alter[ok])
+        net.append(pop.network[ties.ego[ok]])
+        trust.append(ties.strength[ok])
         medium.append(np.full(ok.sum(), MEDIUM["offline"]))
         # aware through an online space where a member is active now
         for code in m.online.codes_of(RECRUITING_KINDS):
