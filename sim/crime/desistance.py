@@ -1,5 +1,6 @@
 """Desistance: members leave crime at a rate that rises with age and is higher for those living
-with a partner (Weulen Kranenbarg et al. 2018) and just after release from prison."""
+with a partner (Weulen Kranenbarg et al. 2018) and just after release from prison. Desisters'
+propensity drops, so they are less likely to be drawn back in."""
 
 from __future__ import annotations
 
@@ -22,4 +23,5 @@ def desist(m: RecruitModel, rng: np.random.Generator) -> None:
     rate = rate * np.where(recently_released, p.after_arrest_multiplier, 1.0)
     leaving = members[rng.random(len(members)) < m.clock.prob(rate)]
     m.membership.leave(m.step_now, leaving, "desist")
+    pop.propensity[leaving] *= p.propensity_factor
     m.recorder.tally["desistances"] += len(leaving)

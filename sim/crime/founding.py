@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 def eligible_founders(m: RecruitModel) -> np.ndarray:
     p, pop = m.params.networks, m.pop
-    return m.available & (pop.propensity >= p.founder_min_propensity) & (pop.age >= p.founder_min_age)
+    old_enough = (pop.age >= p.founder_min_age) & (pop.age < p.founder_max_age)
+    return m.available & (pop.propensity >= p.founder_min_propensity) & old_enough
 
 
 def found(m: RecruitModel, founder: int, business_model: int) -> int:

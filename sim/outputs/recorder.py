@@ -87,10 +87,11 @@ class Recorder:
         self.rows.append(row)
         self.tally = Counter()
 
-    def timeseries(self, columns: list[str]) -> pd.DataFrame:
+    def timeseries(self, columns: list[str], real_columns: tuple[str, ...] = ("year", "losses")) -> pd.DataFrame:
+        """One row per step; counts are int64 (a step without an event counts 0), the rest float."""
         df = pd.DataFrame(self.rows)
-        df = df.reindex(columns=columns + [c for c in df.columns if c not in columns], fill_value=0)
-        return df.fillna(0)
+        df = df.reindex(columns=columns + [c for c in df.columns if c not in columns], fill_value=0).fillna(0)
+        return df.astype({c: ("float64" if c in real_columns else "int64") for c in df.columns})
 
     def networks(self) -> pd.DataFrame:
         return pd.concat(self.snapshots, ignore_index=True) if self.snapshots else pd.DataFrame()

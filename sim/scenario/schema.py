@@ -201,6 +201,7 @@ class NetworkParams(Section):
     )
     founder_min_propensity: float = prob(0.4, "least propensity of a person who founds a network")
     founder_min_age: float = Field(16.0, ge=0, le=100, description="youngest founder [years]")
+    founder_max_age: float = Field(55.0, ge=0, le=120, description="oldest founder [years] (assumption)")
     founding_rate_experienced: float = rate(0.2, "foundings by a former member with experience (per person)")
     founding_rate_novice: float = rate(0.004, "foundings by a motivated person without experience (per person)")
     min_experience_years: float = Field(0.5, ge=0, description="membership time that makes a person experienced [years]")
@@ -269,6 +270,7 @@ class DesistanceParams(Section):
     age_slope: float = Field(0.04, ge=0, le=1, description="desistance rises by this log-factor per year of age")
     partner_multiplier: float = Field(1.5, ge=0, description="desistance multiplier for members living with a partner")
     after_arrest_multiplier: float = Field(3.0, ge=0, description="desistance multiplier in the year after release")
+    propensity_factor: float = prob(0.5, "a desister's criminal propensity is multiplied by this: desistance is a change, not a pause (assumption)")
 
 
 class OriginParams(Section):
