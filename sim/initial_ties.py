@@ -77,7 +77,7 @@ def build_initial_ties(ties: TieStore, pop: Population, venues: Venues, params: 
     egos = _initiations(n, params.neighbours_mean, rng)
     ties.add_initial(egos, partners_in_groups(egos, pop.neighbourhood.astype(np.int64), pop.age, None, rng), LAYER["neighbourhood"])
 
-    for code, assigned in venues.assigned.items():
+    for assigned in venues.assigned.values():
         members = np.flatnonzero(assigned >= 0)
         egos = members[_initiations(len(members), params.school_work_mean, rng)]
         group = np.where(assigned >= 0, assigned + 1, 0).astype(np.int64)  # 0 = none: a group of its own

@@ -14,7 +14,7 @@ from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.sampling import one_per_group
 from sim.scenario.params import NonNegative, prob, rate
-from sim.vocabulary import LAYER, LAYERS, OFFLINE_LAYERS, ROLE
+from sim.vocabulary import LAYERS, OFFLINE_LAYERS, ROLE
 
 
 class OfflineTiesParams(RuleParams):
