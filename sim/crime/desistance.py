@@ -1,5 +1,7 @@
 """Desistance: members leave crime at a rate that rises with age and is higher for those living
-with a partner (Weulen Kranenbarg et al. 2018) and just after release from prison. Desisters'
+with a partner (Weulen Kranenbarg et al. 2018) and just after release from prison; a job is a
+parameter whose default has no effect (the same study: employment is not protective for
+cyber-offending). Desisters'
 propensity drops, so they are less likely to be drawn back in."""
 
 from __future__ import annotations
@@ -7,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim.population import WORKER
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
@@ -19,6 +23,7 @@ def desist(m: RecruitModel, rng: np.random.Generator) -> None:
         return
     rate = p.base_rate * np.exp(p.age_slope * (pop.age[members] - 25.0))
     rate = rate * np.where(pop.partner[members], p.partner_multiplier, 1.0)
+    rate = rate * np.where(pop.status[members] == WORKER, p.employment_multiplier, 1.0)
     recently_released = (m.step_now - pop.released_step[members]) < m.clock.steps_per_year
     rate = rate * np.where(recently_released, p.after_arrest_multiplier, 1.0)
     leaving = members[rng.random(len(members)) < m.clock.prob(rate)]

@@ -16,7 +16,8 @@ from sim.vocabulary import CHANNELS, LAYERS, ORIGINS, ROLES
 if TYPE_CHECKING:
     from sim.model import RecruitModel
 
-TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected")
+TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
+           "informants_recruited")
 
 
 def timeseries_columns(m: RecruitModel) -> list[str]:

@@ -1,6 +1,7 @@
 """Recruitment on forums and markets: networks look for the skills they lack (technical enablers,
 cash-out) among active users; gated forums vet users and so carry more trust
-(Leukfeldt, Kleemans & Stol 2017; Bijlenga & Kleemans 2018)."""
+(Leukfeldt, Kleemans & Stol 2017; Bijlenga & Kleemans 2018). A recruit found on an infiltrated
+space may be an informant, which raises the network's detection hazard."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class ForumsParams(RuleParams):
     trust_open: float = prob(0.5, "trust in a contact met on an open forum, market or chat channel")
     trust_gated: float = prob(0.8, "trust in a contact met on a gated (vetted) forum")
     accept_base: float = prob(0.6, "acceptance probability of a fully motivated, fitting candidate met on a forum")
+    informant_detection: float = rate(2.0, "added detection hazard of a network that recruited an informant on an infiltrated space")
     role_weights: dict[RoleName, NonNegative] = Field(
         default_factory=lambda: {"core": 0.3, "technical_enabler": 1.0, "recruiter": 0.3, "money_mule": 1.0},
         description="how much networks use forums for each role: mostly enablers and mules (Leukfeldt et al. 2017)",
@@ -62,23 +64,23 @@ class ForumsRule(RecruitmentRule):
         """One network screens a sample of active users where its members are and approaches the best."""
         m, p, pop, online = self.model, self.params, self.model.pop, self.model.online
         present = searching_members[pop.network[searching_members] == net]
-        pool, trust = [], []
+        pool, trust, infiltration = [], [], []
         for c in codes:
             if not np.isin(online.active[c], present).any():
                 continue
-            users = online.active[c]
+            users, space = online.active[c], online.spaces[c]
             pool.append(users)
-            gated = online.spaces[c].kind == "gated_forum"
-            trust.append(np.full(len(users), p.trust_gated if gated else p.trust_open))
+            trust.append(np.full(len(users), p.trust_gated if space.kind == "gated_forum" else p.trust_open))
+            infiltration.append(np.full(len(users), space.params.infiltration))
         if not pool:
             return
-        pool, trust = np.concatenate(pool), np.concatenate(trust)
+        pool, trust, infiltration = np.concatenate(pool), np.concatenate(trust), np.concatenate(infiltration)
         ok = m.available[pool]
-        pool, trust = pool[ok], trust[ok]
+        pool, trust, infiltration = pool[ok], trust[ok], infiltration[ok]
         if len(pool) == 0:
             return
         pick = self.rng.choice(len(pool), size=min(p.candidates_per_search, len(pool)), replace=False)
-        pool, trust = pool[pick], trust[pick]
+        pool, trust, infiltration = pool[pick], trust[pick], infiltration[pick]
         mine = pop.network[ego] == net
         known = np.zeros(pop.size)
         np.maximum.at(known, alter[mine], contact_strength[mine])
@@ -87,4 +89,8 @@ class ForumsRule(RecruitmentRule):
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
         score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.params.recruitment.acceptance)
         best = int(np.argmax(score))
-        resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1], "online")
+        accepted = resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1], "online")
+        # on an infiltrated space the recruit may be an informant: the network becomes easier to detect
+        if accepted[0] and self.rng.random() < infiltration[best]:
+            m.networks.detection_boost[net] += p.informant_detection
+            m.recorder.tally["informants_recruited"] += 1

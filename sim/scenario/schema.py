@@ -141,6 +141,7 @@ class OnlineSpaceParams(Section):
     min_reputation: float = prob(0.0, "gated forums: least forum reputation to be admitted")
     vetting_pass: float = prob(1.0, "gated forums: chance an eligible applicant passes vetting")
     apply_rate: float = rate(2.0, "gated forums: applications by an eligible non-member")
+    infiltration: float = prob(0.0, "share of this space's users who are undercover officers or informants (baseline: none modelled)")
 
 
 def _default_online_spaces():
@@ -269,6 +270,7 @@ class DesistanceParams(Section):
     base_rate: float = rate(0.1, "desistance of a 25-year-old member")
     age_slope: float = Field(0.04, ge=0, le=1, description="desistance rises by this log-factor per year of age")
     partner_multiplier: float = Field(1.5, ge=0, description="desistance multiplier for members living with a partner")
+    employment_multiplier: float = Field(1.0, ge=0, description="desistance multiplier for members with a job: 1, because unlike for traditional crime employment is not protective for cyber-offending (Weulen Kranenbarg et al. 2018)")
     after_arrest_multiplier: float = Field(3.0, ge=0, description="desistance multiplier in the year after release")
     propensity_factor: float = prob(0.5, "a desister's criminal propensity is multiplied by this: desistance is a change, not a pause (assumption)")
 
