@@ -1,4 +1,5 @@
-"""The social network at the start: family, school/work, friendship, neighbourhood and chat ties.
+"""Social ties made outside chance meetings: at the start for everyone, and for each newcomer
+on arrival (family, school/work, friendship, neighbourhood and chat ties).
 
 Friendships are homophilous by neighbourhood, sex and age (McPherson et al. 2001): a person's
 friends are drawn near them in a list sorted by age within their group, so age differences
@@ -21,15 +22,24 @@ if TYPE_CHECKING:
     from sim.scenario.schema import TieParams
 
 
-def _initiations(n: int, mean_degree: float, rng: np.random.Generator, weight=None) -> np.ndarray:
-    """Egos of new ties so that the mean degree is about `mean_degree` (each tie has two ends)."""
-    lam = mean_degree / 2.0 * (np.ones(n) if weight is None else weight / max(weight.mean(), 1e-12))
-    return np.repeat(np.arange(n), rng.poisson(lam))
+def _initiations(slots: np.ndarray, mean_degree: float, share: float, rng: np.random.Generator, weight=None) -> np.ndarray:
+    """Egos of new ties: each of `slots` starts about `share` x `mean_degree` ties (x its relative weight)."""
+    relative = np.ones(len(slots)) if weight is None else weight[slots] / max(weight.mean(), 1e-12)
+    return np.repeat(slots, rng.poisson(mean_degree * share * relative))
 
 
-def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarray, spread: float | None, rng: np.random.Generator) -> np.ndarray:
+def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarray, spread: float | None,
+                       rng: np.random.Generator, pool: np.ndarray | None = None) -> np.ndarray:
     """A partner for each ego in the ego's group: near in `order_key` rank (Gaussian rank offset
-    of sd `spread` x group density), or uniform in the group when `spread` is None."""
+    of sd `spread` x group density), or uniform in the group when `spread` is None.
+
+    With `pool`, partners are drawn from the pool (plus the egos) only: sorting a bounded pool
+    keeps the ties of a few newcomers cheap however large the population.
+    """
+    if pool is not None:
+        pool = np.union1d(pool, egos)
+        local = partners_in_groups(np.searchsorted(pool, egos), group[pool], order_key[pool], spread, rng)
+        return pool[local]
     order = np.lexsort((order_key, group))
     rank = np.empty(len(group), dtype=np.int64)
     rank[order] = np.arange(len(group))
@@ -60,29 +70,60 @@ def family_ties(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate(a), np.concatenate(b)) if a else (np.zeros(0, np.int64),) * 2
 
 
+POOL_PER_GROUP = 100  # candidates per neighbourhood-and-sex group when newcomers make friends
+
+
+def _candidate_pool(pop: Population, rng: np.random.Generator) -> np.ndarray:
+    """A random sample of persons from which newcomers draw partners (large enough for age-matching)."""
+    size = min(pop.size, POOL_PER_GROUP * 2 * pop.params.neighbourhoods)
+    return np.unique(rng.integers(0, pop.size, size))
+
+
 def build_initial_ties(ties: TieStore, pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator) -> None:
-    n = pop.size
+    """The whole starting network: households, then everyone's social ties."""
     a, b = family_ties(pop)
     ties.add_initial(a, b, LAYER["family"])
+    social_ties(ties, pop, venues, params, rng, step=0)
 
-    egos = _initiations(n, params.friends_mean, rng)
+
+def social_ties(ties: TieStore, pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator,
+                step: int, slots: np.ndarray | None = None) -> None:
+    """Friendship, neighbourhood, school/work and chat ties started by `slots`.
+
+    At set-up (`slots` None) everyone starts half of their expected ties and receives the other
+    half from others; a newcomer starts all of its own, so it arrives with a typical network.
+    """
+    n = pop.size
+    pool = None if slots is None else _candidate_pool(pop, rng)
+    share = 0.5 if slots is None else 1.0
+    slots = np.arange(n) if slots is None else np.asarray(slots, np.int64)
+    new: list[tuple[np.ndarray, np.ndarray, int]] = []
+
+    egos = _initiations(slots, params.friends_mean, share, rng)
     same_nbh = rng.random(len(egos)) < params.friend_same_neighbourhood
     same_sex = rng.random(len(egos)) < params.friend_same_sex
     for nbh_flag in (True, False):
         for sex_flag in (True, False):
             sel = egos[(same_nbh == nbh_flag) & (same_sex == sex_flag)]
             group = (pop.neighbourhood.astype(np.int64) if nbh_flag else np.zeros(n, np.int64)) * 2 + (pop.sex if sex_flag else 0)
-            ties.add_initial(sel, partners_in_groups(sel, group, pop.age, params.friend_age_sd, rng), LAYER["friend"])
+            new.append((sel, partners_in_groups(sel, group, pop.age, params.friend_age_sd, rng, pool), LAYER["friend"]))
 
-    egos = _initiations(n, params.neighbours_mean, rng)
-    ties.add_initial(egos, partners_in_groups(egos, pop.neighbourhood.astype(np.int64), pop.age, None, rng), LAYER["neighbourhood"])
+    egos = _initiations(slots, params.neighbours_mean, share, rng)
+    new.append((egos, partners_in_groups(egos, pop.neighbourhood.astype(np.int64), pop.age, None, rng, pool), LAYER["neighbourhood"]))
 
     for assigned in venues.assigned.values():
-        members = np.flatnonzero(assigned >= 0)
-        egos = members[_initiations(len(members), params.school_work_mean, rng)]
+        members = slots[assigned[slots] >= 0]
+        egos = _initiations(members, params.school_work_mean, share, rng)
         group = np.where(assigned >= 0, assigned + 1, 0).astype(np.int64)  # 0 = none: a group of its own
-        ties.add_initial(egos, partners_in_groups(egos, group, pop.age, None, rng), LAYER["school_work"])
+        new.append((egos, partners_in_groups(egos, group, pop.age, None, rng, pool), LAYER["school_work"]))
 
-    egos = _initiations(n, params.online_contacts_mean, rng, weight=pop.online)
+    egos = _initiations(slots, params.online_contacts_mean, share, rng, weight=pop.online)
     partners = rng.choice(n, size=len(egos), p=pop.online / pop.online.sum())
-    ties.add_initial(egos, partners, LAYER["chat"])
+    new.append((egos, partners, LAYER["chat"]))
+    # one merge into the tie store for all layers
+    ties.add_initial(
+        np.concatenate([a for a, _, _ in new]),
+        np.concatenate([b for _, b, _ in new]),
+        np.concatenate([np.full(len(a), layer) for a, _, layer in new]),
+        step,
+    )

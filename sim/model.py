@@ -2,7 +2,8 @@
 
 Each step, in order (see docs/ODD.md, "Process overview and scheduling"):
  1. people age; some leave and newcomers take their place; prisoners due are released;
- 2. people visit venues and online spaces; meetings make and strengthen ties;
+ 2. people visit venues and online spaces; meetings make and strengthen ties; every
+    `ties.prune_every` steps faded ties are forgotten and newcomers make their social ties;
  3. networks recruit through every enabled rule (in a random order each step);
  4. motivated people found new networks;
  5. networks offend; police detect networks and mules and arrest; members desist;
@@ -20,7 +21,7 @@ from sim.crime import desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
 from sim.crime.membership import Membership
 from sim.crime.network_table import NetworkTable
-from sim.initial_ties import build_initial_ties
+from sim.initial_ties import build_initial_ties, social_ties
 from sim.outputs.recorder import Recorder
 from sim.outputs.results import RunResults
 from sim.outputs.snapshots import network_snapshot, timeseries_columns, timeseries_row
@@ -58,6 +59,7 @@ class RecruitModel(mesa.Model):
         self.online = OnlineSpaces(params.places, self.pop, self.clock, streams.get("online"))
         self.ties = TieStore(self.pop.size, params.ties, self.clock)
         self.tie_rng = streams.get("ties.new")
+        self._unsettled: list[np.ndarray] = []  # newcomers waiting for their social ties
         build_initial_ties(self.ties, self.pop, self.venues, params.ties, streams.get("initial_ties"))
         self.business = BusinessModels(params.networks)
         self.networks = NetworkTable()
@@ -79,7 +81,7 @@ class RecruitModel(mesa.Model):
         enforcement.release(self)
         self._meet()
         if self.step_now % self.params.ties.prune_every == 0:
-            self.ties.prune(self.step_now)
+            self._maintain_ties()
         self._recruit()
         founding.found_new_networks(self, self.streams.get("founding"))
         offending.offend(self, self.streams.get("offending"))
@@ -91,7 +93,7 @@ class RecruitModel(mesa.Model):
         self._record()
 
     def _turnover(self) -> None:
-        """Ageing, exits and entries; newcomers join a host's household and family ties."""
+        """Ageing, exits and entries; a newcomer joins a host's household and arrives with social ties."""
         changed = self.pop.age_one_step()
         leavers = self.pop.leavers()
         if len(leavers):
@@ -99,11 +101,22 @@ class RecruitModel(mesa.Model):
             self.ties.remove_persons(leavers)
             self.online.forget_persons(leavers)
             hosts = self.pop.renew(leavers, self.step_now)
+            self.venues.assign(leavers)
             self._family_ties_of_newcomers(leavers, hosts)
+            self._unsettled.append(leavers)
             for slot in leavers:
                 self.person_agents[slot].remove()
                 self.person_agents[slot] = Person(self, int(slot))
-        self.venues.assign(np.concatenate([changed, leavers]))
+        self.venues.assign(changed)
+
+    def _maintain_ties(self) -> None:
+        """Every `prune_every` steps: forget faded ties; newcomers since the last time make their
+        social ties (friends, neighbours, classmates or colleagues: settling in takes a while)."""
+        self.ties.prune(self.step_now)
+        if self._unsettled:
+            newcomers = np.unique(np.concatenate(self._unsettled))
+            social_ties(self.ties, self.pop, self.venues, self.params.ties, self.streams.get("newcomer_ties"), self.step_now, newcomers)
+            self._unsettled = []
 
     def _family_ties_of_newcomers(self, newcomers: np.ndarray, hosts: np.ndarray) -> None:
         has_host = hosts >= 0

@@ -56,6 +56,7 @@ class Population:
         self.joined_step = np.full(n, -1, dtype=np.int32)
         self.experience = np.zeros(n)  # years spent in networks, over a whole career
         self.ever_member = np.zeros(n, dtype=bool)
+        self.desisted = np.zeros(n, dtype=bool)  # left crime by desistance (not arrest or dissolution)
         self.prison_until = np.full(n, -1, dtype=np.int32)  # step of release; -1 = free
         self.released_step = np.full(n, -10**6, dtype=np.int32)
         self.reputation = np.zeros(n)  # forum reputation, grows with forum activity
@@ -153,6 +154,7 @@ class Population:
         self.joined_step[slots] = -1
         self.experience[slots] = 0.0
         self.ever_member[slots] = False
+        self.desisted[slots] = False
         self.prison_until[slots] = -1
         self.released_step[slots] = -10**6
         self.reputation[slots] = 0.0

@@ -8,7 +8,9 @@ Design (why it is fast, and stays fast at a million persons):
   forgotten ties are pruned (every `prune_every` steps). Per step, inserting costs O(fresh),
   not O(E) (a two-level log-structured merge).
 - Strength decays lazily: a row keeps the strength it had at its last use (`last_step`); its
-  current strength is computed from the layer's half-life only when read.
+  current strength is computed from the half-life only when read. Social ties (made at set-up,
+  in a household or on arrival; `made_place` = NO_PLACE) use their layer's half-life; ties made
+  by a chance meeting at a place use the (short) acquaintance half-life.
 - Ties of persons who leave are marked dead (strength 0) at once and removed at the next prune,
   so a departure costs O(degree log E).
 """
@@ -78,10 +80,12 @@ class TieStore:
         self.n_layers = len(LAYERS)
         self.params = params
         self.initial_strength = np.array([params.initial_strength[name] for name in LAYERS], dtype=np.float32)
-        # per-step decay exponent (base 2) per layer; 0 = no decay
+        # per-step decay exponents (base 2): social ties by layer, chance acquaintances all alike; 0 = no decay
         self.log2_decay = np.array([
             0.0 if params.half_life_years[name] <= 0 else clock.dt / params.half_life_years[name] for name in LAYERS
         ])
+        half_life = params.acquaintance_half_life_years
+        self.log2_decay_acquaintance = 0.0 if half_life <= 0 else clock.dt / half_life
         self.main = _Run.empty()
         self.fresh = _Run.empty()
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
@@ -97,8 +101,10 @@ class TieStore:
         return pair // self.n_slots, pair % self.n_slots, layer
 
     def _strength_now(self, run: _Run, rows: np.ndarray, step: int) -> np.ndarray:
-        layer = run.key[rows] % self.n_layers
-        return run.strength[rows] * np.exp2(-self.log2_decay[layer] * (step - run.last_step[rows]))
+        """Strength after decay; ties made by a chance meeting (made_place set) decay as acquaintances."""
+        social = self.log2_decay[run.key[rows] % self.n_layers]
+        rate = np.where(run.made_place[rows] == NO_PLACE, social, self.log2_decay_acquaintance)
+        return run.strength[rows] * np.exp2(-rate * (step - run.last_step[rows]))
 
     def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""
@@ -190,9 +196,9 @@ class TieStore:
         self.main = self.main.insert(self.fresh) if len(self.main) else self.fresh
         self.fresh = _Run.empty()
 
-    def add_initial(self, a, b, layer: int) -> None:
-        """Ties made at set-up (step 0, no place, the layer's initial strength)."""
-        self.meet(a, b, layer, step=0, place=NO_PLACE)
+    def add_initial(self, a, b, layer, step: int = 0) -> None:
+        """Social ties (set-up, household, a newcomer's network): no place, the layer's initial strength."""
+        self.meet(a, b, layer, step=step, place=NO_PLACE)
 
     def remove_persons(self, slots: np.ndarray) -> None:
         """Forget every tie of the given persons (they left the population): mark them dead."""

@@ -28,6 +28,15 @@ class Clock:
         """Expected number of events per step (for Poisson counts)."""
         return np.asarray(rate_per_year, dtype=float) * self.dt
 
+    def visits_given_any(self, rate_per_year) -> np.ndarray:
+        """Expected number of events in a step in which at least one happens: lambda / (1 - e^-lambda).
+
+        Visits are drawn as "at least one this step"; scaling what a visit does (contacts made)
+        by this keeps yearly totals independent of the step length.
+        """
+        lam = np.asarray(rate_per_year, dtype=float) * self.dt
+        return np.where(lam > 1e-9, lam / np.maximum(-np.expm1(-lam), 1e-300), 1.0)
+
     def steps(self, years: float) -> int:
         """A duration in years as a whole number of steps (at least 1 for positive durations)."""
         n = int(round(years * self.steps_per_year))

@@ -34,6 +34,10 @@ class BusinessModels:
         mean_fill = fill.sum(axis=1) / np.maximum((need > 0).sum(axis=1), 1)
         return np.where(counts[:, ROLE["core"]] > 0, mean_fill, 0.0)
 
+    def role_cap(self, bm: np.ndarray, slack: float) -> np.ndarray:
+        """Most members per role a network takes: (1 + slack) x need, rounded up."""
+        return np.ceil(self.needs[bm] * (1.0 + slack)).astype(np.int64)
+
     def demand(self, bm: np.ndarray, counts: np.ndarray, slack: float, growth_intensity: float) -> tuple[np.ndarray, np.ndarray]:
         """Recruitment intensity (0-1) and role weights (rows sum to 1 where intensity > 0).
 
@@ -42,7 +46,7 @@ class BusinessModels:
         """
         need = self.needs[bm].astype(float)
         short = np.where(need > 0, np.maximum(need - counts, 0) / np.maximum(need, 1), 0.0)
-        cap = np.ceil(need * (1.0 + slack))
+        cap = self.role_cap(bm, slack)
         room = np.where(cap > 0, np.maximum(cap - counts, 0) / np.maximum(cap, 1), 0.0)
         has_short = short.sum(axis=1) > 0
         weights = np.where(has_short[:, None], short, room)

@@ -29,4 +29,5 @@ def desist(m: RecruitModel, rng: np.random.Generator) -> None:
     leaving = members[rng.random(len(members)) < m.clock.prob(rate)]
     m.membership.leave(m.step_now, leaving, "desist")
     pop.propensity[leaving] *= p.propensity_factor
+    pop.desisted[leaving] = True
     m.recorder.tally["desistances"] += len(leaving)

@@ -26,6 +26,7 @@ class Membership:
         assert pop.network[slot] == NO_NETWORK, "a person can belong to one network at a time"
         pop.network[slot] = network
         pop.role[slot] = role
+        pop.desisted[slot] = False  # back in: a later exit is judged afresh
         pop.join_channel[slot] = CHANNEL[channel]
         pop.join_medium[slot] = MEDIUM[medium]
         pop.joined_step[slot] = step

@@ -48,7 +48,7 @@ def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: Ac
     is_mule = roles == ROLE["money_mule"]
     w = np.where(is_mule, 1.0 - params.mule_need_weight, params.propensity_weight)
     m = w * prop + (1.0 - w) * need
-    m = m + params.experience_bonus * pop.ever_member[slots]
+    m = m + params.experience_bonus * (pop.ever_member[slots] & ~pop.desisted[slots])
     m = m * np.where(pop.partner[slots], params.partner_factor, 1.0)
     young_tech = (roles == ROLE["technical_enabler"]) & (pop.age[slots] < YOUTH_AGE)
     m = m * np.where(young_tech, params.youth_skill_factor, 1.0)

@@ -22,32 +22,33 @@ def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, sizes), np.repeat(sizes, sizes)
 
 
-def meetings(people: np.ndarray, places: np.ndarray | None, contacts: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (a, b, place) of people who meet; `contacts` is the mean number of partners per visitor.
+def meetings(people: np.ndarray, places: np.ndarray | None, contacts, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (a, b, place) of people who meet; `contacts` (a number, or one per visitor) is the
+    mean number of partners each visitor seeks out.
 
     `places=None` means everyone is in one place. A fractional part of `contacts` is the chance
     of one more partner.
     """
     empty = (np.zeros(0, np.int64),) * 3
-    if len(people) < 2 or contacts <= 0:
+    contacts = np.broadcast_to(np.asarray(contacts, dtype=float), np.shape(people))
+    if len(people) < 2 or contacts.max() <= 0:
         return empty
+    n = len(people)
     if places is None:
-        people = people[rng.permutation(len(people))]
-        places = np.zeros(len(people), dtype=np.int64)
-        start, size = np.zeros(len(people), dtype=np.int64), np.full(len(people), len(people))
+        order = rng.permutation(n)
+        places = np.zeros(n, dtype=np.int64)
+        start, size = np.zeros(n, dtype=np.int64), np.full(n, n)
     else:
         # random order within each place: one argsort of (place, random rank) packed in an int64
-        n = len(people)
         order = np.argsort(places.astype(np.int64) * n + rng.permutation(n))
-        people, places = people[order], places[order]
+        places = places[order]
         start, size = group_bounds(places)
-    pos = np.arange(len(people)) - start
+    people, contacts = people[order], contacts[order]
+    pos = np.arange(n) - start
     a, b, where = [], [], []
-    whole, frac = int(contacts), contacts - int(contacts)
-    for k in range(whole + (frac > 0)):
-        take = size > 1
-        if k == whole:
-            take &= rng.random(len(people)) < frac
+    whole, frac = np.floor(contacts), contacts - np.floor(contacts)
+    for k in range(int(np.ceil(contacts.max()))):
+        take = (size > 1) & ((k < whole) | ((k == whole) & (rng.random(n) < frac)))
         offset = rng.integers(1, np.maximum(size, 2))
         partner = start + (pos + offset) % size
         a.append(people[take])

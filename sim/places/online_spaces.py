@@ -73,8 +73,11 @@ class OnlineSpaces:
             pull = 1.0
         return pop.online[slots] * pull
 
+    def _visit_rate(self, space: OnlineSpace) -> np.ndarray:
+        return space.params.visit_rate * self.interest(space.kind)
+
     def _visit_prob(self, space: OnlineSpace) -> np.ndarray:
-        return self.clock.prob(space.params.visit_rate * self.interest(space.kind))
+        return self.clock.prob(self._visit_rate(space))
 
     def _init_reputation(self) -> None:
         """Start reputation at the level that forum routines would sustain (no empty warm-up)."""
@@ -98,9 +101,11 @@ class OnlineSpaces:
             can_visit = free & self.members[s.code] if s.code in self.members else free
             if not s.is_open:
                 can_visit = np.zeros_like(free)
-            people = np.flatnonzero(can_visit & (self.rng.random(self.pop.size) < self._visit_prob(s)))
+            rate = self._visit_rate(s)
+            people = np.flatnonzero(can_visit & (self.rng.random(self.pop.size) < self.clock.prob(rate)))
             self.active[s.code] = people
-            pa, pb, _ = meetings(people, None, s.params.contacts_per_visit, self.rng)
+            contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[people])
+            pa, pb, _ = meetings(people, None, contacts, self.rng)
             a.append(pa)
             b.append(pb)
             where.append(np.full(len(pa), s.code, dtype=np.int16))

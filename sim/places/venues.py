@@ -85,22 +85,24 @@ class Venues:
             return np.ones(len(slots), dtype=bool)
         return self.pop.status[slots] == STATUS_CODE[t.params.for_status]
 
-    def visitors(self, t: VenueType, free: np.ndarray) -> np.ndarray:
-        """Slots of persons who visit a venue of type t this step."""
+    def visitors(self, t: VenueType, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Slots of persons who visit a venue of type t this step, and their expected visits given one."""
         p, pop = t.params, self.pop
         eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
         if p.assigned:
             eligible &= self.assigned[t.code] >= 0
-        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity) if p.convergence else p.visit_rate
-        return np.flatnonzero(eligible & (self.rng.random(pop.size) < self.clock.prob(rate)))
+        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity) if p.convergence else np.full(pop.size, p.visit_rate)
+        people = np.flatnonzero(eligible & (self.rng.random(pop.size) < self.clock.prob(rate)))
+        return people, self.clock.visits_given_any(rate[people])
 
     def visit(self, free: np.ndarray) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
         a, b, kind = [], [], []
         for t in self.types:
-            people = self.visitors(t, free)
+            people, visits = self.visitors(t, free)
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people)
-            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit, self.rng)
+            # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
+            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits, self.rng)
             a.append(pa)
             b.append(pb)
             kind.append(np.full(len(pa), t.code, dtype=np.int16))

@@ -15,7 +15,7 @@ from sim.vocabulary import ROLE
 
 
 class AdvertsParams(RuleParams):
-    advert_rate: float = rate(4.0, "adverts posted by a network that lacks money mules")
+    advert_rate: float = rate(4.0, "adverts posted by a network with room for money mules (times its recruitment intensity)")
     reach: int = Field(30, ge=1, le=1_000_000, description="social-media or chat users in the target ages who see one advert")
     target_age: AgeBand = Field(default_factory=lambda: AgeBand(min=16, max=30), description="ages the adverts target")
     trust: float = prob(0.3, "trust in an advert's promise (lower than in a personal tie)")

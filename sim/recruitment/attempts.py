@@ -4,7 +4,8 @@ A candidate accepts with probability
     accept_base(channel) x trust x motivation(candidate, role) x fit(candidate, role),
 where trust comes from the tie or the place the approach went through. Volunteers
 (self-selection) are motivated by definition: there the network decides, on trust and fit.
-Every attempt, accepted or refused, is logged with its channel.
+Every attempt, accepted or refused, is logged with its channel. A network never takes more
+people into a role than (1 + growth_slack) x its need, even when several accept in one batch.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def resolve(rule: RecruitmentRule, networks, candidates, roles, trust, medium, v
         return np.zeros(0, dtype=bool)
     media = np.broadcast_to(np.asarray(MEDIUM[medium] if isinstance(medium, str) else medium), candidates.shape)
     accepted = rule.rng.random(len(candidates)) < acceptance_probability(rule, networks, candidates, roles, trust, volunteer)
-    for i in np.flatnonzero(accepted):
-        c, net = candidates[i], networks[i]
-        if m.pop.network[c] != NO_NETWORK or not m.networks.active[net]:
-            accepted[i] = False  # joined another network earlier in this step
+    role_cap = m.business.role_cap(m.networks.business_model[networks], m.params.networks.growth_slack)
+    for i in rule.rng.permutation(np.flatnonzero(accepted)):  # random order: no network wins by position
+        c, net, role = candidates[i], networks[i], roles[i]
+        if m.pop.network[c] != NO_NETWORK or not m.networks.active[net] or m.networks.role_counts[net, role] >= role_cap[i, role]:
+            accepted[i] = False  # joined another network earlier in this step, or the role filled up meanwhile
             continue
         m.membership.join(m.step_now, c, net, roles[i], rule.name, MEDIA[media[i]])
         m.available[c] = False

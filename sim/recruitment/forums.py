@@ -18,7 +18,7 @@ from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLES, RoleName
 
 
 class ForumsParams(RuleParams):
-    search_rate: float = rate(12.0, "searches by a network with an unfilled technical or money role and a member active online")
+    search_rate: float = rate(12.0, "searches by a recruiting network (times its recruitment intensity) with a member active online")
     candidates_per_search: int = Field(20, ge=1, le=10_000, description="active users screened per search; the best-fitting one is approached")
     trust_open: float = prob(0.5, "trust in a contact met on an open forum, market or chat channel")
     trust_gated: float = prob(0.8, "trust in a contact met on a gated (vetted) forum")

@@ -43,7 +43,7 @@ class OfflineTiesRule(RecruitmentRule):
         approachers = approachers[self.rng.random(len(approachers)) < chance]
         if len(approachers) == 0:
             return
-        # each approacher first decides which role to fill, then picks the most promising contact
+        # each approacher first decides which role to fill, then picks a contact, the promising ones likelier
         role_of = np.full(pop.size, -1, dtype=np.int64)
         role_of[approachers] = sample_roles(m.demand_weights[pop.network[approachers]], self.rng)
         ties = m.ties.incident(approachers, m.step_now, OFFLINE_LAYERS)

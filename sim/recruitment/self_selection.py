@@ -16,7 +16,7 @@ from sim.vocabulary import MEDIUM, NO_NETWORK, OFFLINE_LAYERS, ROLE, ROLES
 
 
 class SelfSelectionParams(RuleParams):
-    approach_rate: float = rate(0.2, "approaches by a motivated person who is aware of a network")
+    approach_rate: float = rate(0.2, "approaches by a motivated person who is aware of at least one recruiting network")
     min_propensity: float = prob(0.45, "least criminal propensity of a person who approaches a network")
     accept_base: float = prob(0.7, "chance that a network with an open role takes a fitting volunteer")
     online_trust: float = prob(0.4, "trust a network puts in a volunteer who found it online (offline: the tie's strength)")
@@ -55,14 +55,14 @@ class SelfSelectionRule(RecruitmentRule):
             trust.append(np.full(len(seekers), p.online_trust))
             medium.append(np.full(len(seekers), MEDIUM["online"]))
         person, net, trust, medium = (np.concatenate(x) for x in (person, net, trust, medium))
+        # each motivated person, however many routes they know a network by, approaches at one rate
+        keep = first_occurrence(person, self.rng)
+        person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
         go = self.rng.random(len(person)) < m.clock.prob(p.approach_rate)
         person, net, trust, medium = person[go], net[go], trust[go], medium[go]
-        keep = first_occurrence(person, self.rng)  # a person approaches one network at a time
-        person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
-        if len(person) == 0:
-            return
         roles = self._best_open_role(person, net, trust)
-        resolve(self, net, person, roles, trust, medium, volunteer=True)
+        offer = roles >= 0  # no role the network would trust this volunteer with: no approach
+        resolve(self, net[offer], person[offer], roles[offer], trust[offer], medium[offer], volunteer=True)
 
     def _best_open_role(self, person: np.ndarray, net: np.ndarray, trust: np.ndarray) -> np.ndarray:
         """The open role of the network that the volunteer fits best (core only if trusted enough)."""
@@ -72,4 +72,5 @@ class SelfSelectionRule(RecruitmentRule):
         scores = np.where(m.demand_weights[net] > 0, scores, -1.0)
         untrusted = trust < m.params.recruitment.acceptance.min_core_trust
         scores[untrusted, ROLE["core"]] = -1.0
-        return np.argmax(scores, axis=1)
+        best = np.argmax(scores, axis=1)
+        return np.where(scores[np.arange(len(best)), best] >= 0, best, -1)

@@ -44,7 +44,7 @@ class PopulationParams(Section):
     min_age: float = Field(12.0, ge=0, le=100, description="age at which persons enter the population [years]")
     max_age: float = Field(70.0, ge=1, le=120, description="age at which persons leave the population [years]")
     male_share: float = prob(0.5, "share of men")
-    household_size_mean: float = Field(2.4, ge=1, le=20, description="mean household size (Statistics Netherlands: about 2.1-2.2; assumption)")
+    household_size_mean: float = Field(2.2, ge=1, le=20, description="mean household size (Statistics Netherlands: about 2.1-2.2)")
     migration_rate: float = rate(0.04, "out-migration; every leaver is replaced by a newcomer of random age")
     partner_share: float = prob(0.55, "share of persons aged 25+ living with a partner (protective: Weulen Kranenbarg et al. 2018)")
     education_until: float = Field(18.0, ge=0, le=40, description="everyone younger is in school [years]")
@@ -89,17 +89,18 @@ class TieParams(Section):
     online_contacts_mean: float = Field(1.0, ge=0, le=500, description="initial chat contacts per person, more for the online-active")
     initial_strength: dict[LayerName, Probability] = Field(
         default_factory=_per_layer({"family": 0.9, "school_work": 0.4, "friend": 0.6, "neighbourhood": 0.3, "forum": 0.2, "chat": 0.3}),
-        description="strength (trust) of a new tie, per layer (assumption)",
+        description="strength (trust) of a social tie (made at set-up, in a household or on a newcomer's arrival), per layer; no social forum ties are made, so `forum` is unused (assumption)",
     )
     half_life_years: dict[LayerName, NonNegative] = Field(
-        default_factory=_per_layer({"family": 0.0, "school_work": 2.0, "friend": 4.0, "neighbourhood": 2.0, "forum": 0.5, "chat": 1.0}),
-        description="time for an unused tie's strength to halve, per layer; 0 = never decays [years] (assumption)",
+        default_factory=_per_layer({"family": 0.0, "school_work": 0.0, "friend": 0.0, "neighbourhood": 0.0, "forum": 0.0, "chat": 0.0}),
+        description="time for a social tie's strength to halve, per layer; 0 = never decays: social ties are kept up by routine contact the model does not represent, so the network stays stationary [years] (assumption)",
     )
+    acquaintance_half_life_years: float = Field(0.5, ge=0, le=100, description="time for the strength of a tie made by a chance meeting to halve unless renewed; 0 = never [years] (assumption)")
     meeting_gain: float = prob(0.15, "share of the gap to full strength that one meeting closes")
     new_tie_chance: float = prob(0.03, "chance that a meeting between strangers at a venue or online leaves a tie (assumption)")
     acquaintance_strength: float = prob(0.15, "strength of a tie made by a chance meeting (initial ties use initial_strength)")
     min_strength: float = prob(0.05, "ties weaker than this are forgotten")
-    prune_every: int = Field(13, ge=1, le=10_000, description="steps between removals of forgotten ties (a cost, not a behaviour, setting)")
+    prune_every: int = Field(13, ge=1, le=10_000, description="steps between removals of forgotten ties; a forgotten tie can still be renewed by a meeting until then (mostly a cost setting)")
 
     @field_validator("initial_strength", "half_life_years")
     @classmethod
@@ -115,7 +116,7 @@ class VenueParams(Section):
     per_neighbourhood: float = Field(1.0, gt=0, le=1000, description="venues of this type per neighbourhood (fractions allowed: 0.25 = one per four)")
     visit_rate: float = rate(20.0, "visits by a person of the right age")
     age: AgeBand = Field(default_factory=lambda: AgeBand(min=12, max=70), description="ages that visit")
-    contacts_per_visit: float = Field(2.0, ge=0, le=50, description="mean number of people one meets per visit (a fraction is the chance of one more)")
+    contacts_per_visit: float = Field(2.0, ge=0, le=50, description="mean number of co-visitors each visitor seeks out per visit (each is also sought out by others, so takes part in about twice as many meetings); a fraction is the chance of one more")
     layer: OfflineLayerName = Field("friend", description="layer of the ties meetings here create")
     assigned: bool = Field(False, description="each person has one venue of this type (school, workplace) instead of visiting any in the neighbourhood")
     convergence: bool = Field(False, description="offender convergence setting: propensity raises visits, recruiters approach more (Felson)")
@@ -136,11 +137,11 @@ def _default_venues():
 class OnlineSpaceParams(Section):
     kind: OnlineKind = Field(..., description="open_forum, gated_forum, market, chat or social_media")
     visit_rate: float = rate(26.0, "visits by a fully online, fully interested person")
-    contacts_per_visit: float = Field(1.0, ge=0, le=50, description="mean number of users one makes contact with per visit")
+    contacts_per_visit: float = Field(1.0, ge=0, le=50, description="mean number of users each visitor seeks out per visit (and is sought out by about as many)")
     min_skill: float = prob(0.0, "gated forums: least IT skill to be admitted")
     min_reputation: float = prob(0.0, "gated forums: least forum reputation to be admitted")
     vetting_pass: float = prob(1.0, "gated forums: chance an eligible applicant passes vetting")
-    apply_rate: float = rate(2.0, "gated forums: applications by an eligible non-member")
+    apply_rate: float = rate(2.0, "gated forums: applications by an eligible non-member, who applies only in a step in which they visit an open forum")
     infiltration: float = prob(0.0, "share of this space's users who are undercover officers or informants (baseline: none modelled)")
 
 
@@ -227,10 +228,10 @@ class NetworkParams(Section):
 class AcceptanceParams(Section):
     propensity_weight: float = prob(0.7, "weight of propensity (vs financial need) in the motivation of non-mule roles")
     mule_need_weight: float = prob(0.6, "weight of financial need (vs propensity) in the motivation of money mules")
-    experience_bonus: float = prob(0.3, "extra motivation of a former member")
+    experience_bonus: float = prob(0.3, "extra motivation of a former member who did not desist (left through arrest, dissolution or exit)")
     partner_factor: float = Field(0.7, ge=0, le=1, description="motivation multiplier for persons living with a partner (Weulen Kranenbarg et al. 2018)")
-    min_core_trust: float = prob(0.5, "least trust a network needs in someone to take them into its core: trust comes from ties (Kleemans & de Poot 2008)")
-    youth_skill_factor: float = Field(1.3, ge=0, le=5, description="motivation multiplier for skilled under-25s in technical roles (assumption)")
+    min_core_trust: float = prob(0.6, "least trust a network needs in someone to take them into its core: trust comes from ties (Kleemans & de Poot 2008)")
+    youth_skill_factor: float = Field(1.3, ge=0, le=5, description="motivation multiplier for under-25s asked to take a technical role (assumption)")
 
 
 def _first_sentence(rule) -> str:
