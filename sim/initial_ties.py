@@ -58,9 +58,10 @@ def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarra
     return order[target]
 
 
-def family_ties(pop: Population) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of persons sharing a household."""
-    order = np.argsort(pop.household, kind="stable")
+def family_ties(pop: Population, slots: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of persons (among `slots`, default everyone) sharing a household."""
+    slots = np.arange(pop.size) if slots is None else np.asarray(slots, np.int64)
+    order = slots[np.argsort(pop.household[slots], kind="stable")]
     hh = pop.household[order]
     a, b = [], []
     for k in range(1, int(np.bincount(hh).max()) if len(hh) else 1):

@@ -21,7 +21,7 @@ from sim.crime import desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
 from sim.crime.membership import Membership
 from sim.crime.network_table import NetworkTable
-from sim.initial_ties import build_initial_ties, social_ties
+from sim.initial_ties import build_initial_ties, family_ties, social_ties
 from sim.outputs.recorder import Recorder
 from sim.outputs.results import RunResults
 from sim.outputs.snapshots import network_snapshot, timeseries_columns, timeseries_row
@@ -131,7 +131,9 @@ class RecruitModel(mesa.Model):
         within = np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
         a = np.concatenate([newcomers, newcomers[first[pair] + within]])
         b = np.concatenate([hosts, alter[pair]])
-        self.ties.meet(a, b, LAYER["family"], self.step_now)
+        # newcomers who join the same household in the same step are family too
+        same_a, same_b = family_ties(self.pop, newcomers)
+        self.ties.meet(np.concatenate([a, same_a]), np.concatenate([b, same_b]), LAYER["family"], self.step_now)
 
     def _meet(self) -> None:
         free = self.pop.free()

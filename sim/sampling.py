@@ -16,11 +16,17 @@ def one_per_group(groups: np.ndarray, weights: np.ndarray, rng: np.random.Genera
     g, w = groups[order], np.asarray(weights, dtype=float)[order]
     starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
     ends = np.concatenate([starts[1:], [len(g)]])
+    # normalise within each group first, so a group's tiny weights are not lost in the rounding
+    # of a cumulative sum dominated by other groups' large ones
+    total = np.add.reduceat(w, starts)
+    ok = total > 0
+    sizes = ends - starts
+    w = w / np.repeat(np.where(ok, total, 1.0), sizes)
     cum = np.cumsum(w)
     before = np.concatenate([[0.0], cum])[starts]
-    total = cum[ends - 1] - before
-    ok = total > 0
-    target = before + rng.random(len(starts)) * total
+    last = cum[ends - 1]
+    # a target strictly below the group's last cumulative value never lands on a trailing zero weight
+    target = np.minimum(before + rng.random(len(starts)) * (last - before), np.nextafter(last, -np.inf))
     pick = np.clip(np.searchsorted(cum, target, side="right"), starts, ends - 1)
     return order[pick[ok]]
 

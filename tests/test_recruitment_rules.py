@@ -1,0 +1,367 @@
+"""Recruitment: the sampling helpers, network demand, the one place that decides attempts
+(`attempts.resolve`), and rule-level tests that switch rules off or turn them up."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from helpers import RULE_SEEDS, SMALL, cached_run, rules_off, scenario
+
+from sim.crime.business import BusinessModels
+from sim.crime.roles import fit, motivation, sample_roles
+from sim.model import RecruitModel
+from sim.recruitment import RULES
+from sim.recruitment.attempts import acceptance_probability, resolve
+from sim.sampling import first_occurrence, one_per_group
+from sim.scenario.schema import NetworkParams
+from sim.vocabulary import CHANNELS, MEDIA, NO_NETWORK, ROLE, ROLES
+
+APPROACH_CHANNELS = tuple(c for c in CHANNELS if c != "founder")
+MEDIUM_OF = {"offline_ties": {"offline"}, "offline_venues": {"offline"}, "forums": {"online"}, "adverts": {"online"},
+             "self_selection": {"offline", "online"}}
+
+
+def within(count: float, n: int, p: float, k: float = 4.0) -> bool:
+    """A binomial(n, p) count within k standard deviations of its mean."""
+    return abs(count - n * p) <= k * np.sqrt(n * p * (1 - p)) + 1e-9
+
+
+# =========================================================================== sampling helpers
+def test_one_per_group_picks_one_element_of_each_group_with_weight():
+    groups = np.array([5, 1, 5, 3, 1, 5, 9, 9])
+    weights = np.array([1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 0.0, 0.0])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        pick = one_per_group(groups, weights, rng)
+        assert sorted(groups[pick].tolist()) == [1, 5], "one per group with positive weight; none for all-zero groups"
+        assert np.all(weights[pick] > 0), "never a zero-weight element"
+    assert len(one_per_group(np.zeros(0, np.int64), np.zeros(0), rng)) == 0
+
+
+def test_one_per_group_frequencies_are_proportional_to_weights():
+    """Many groups with the same weights in one call: each element's share is binomial."""
+    w = np.array([1.0, 0.0, 2.0, 3.0, 0.0, 4.0])
+    reps = 20_000
+    groups = np.repeat(np.arange(reps), len(w))
+    order = np.random.default_rng(1).permutation(len(groups))  # groups need not be contiguous
+    pick = one_per_group(groups[order], np.tile(w, reps)[order], np.random.default_rng(2))
+    assert len(pick) == reps
+    counts = np.bincount(order[pick] % len(w), minlength=len(w))
+    p = w / w.sum()
+    assert counts[w == 0].sum() == 0
+    for k in np.flatnonzero(w):
+        assert within(counts[k], reps, p[k]), (k, counts)
+
+
+def test_one_per_group_with_weights_of_very_different_sizes():
+    groups = np.array([0, 0, 1, 1, 2, 2])
+    weights = np.array([1e-3, 0.0, 50.0, 80.0, 0.0, 1e-4])
+    for seed in range(50):
+        pick = one_per_group(groups, weights, np.random.default_rng(seed))
+        assert sorted(groups[pick].tolist()) == [0, 1, 2]
+        assert np.all(weights[pick] > 0)
+
+
+def test_one_per_group_keeps_a_group_with_tiny_weights_after_groups_with_huge_ones():
+    groups = np.array([0, 0, 1, 1])
+    weights = np.array([1e6, 1e6, 0.0, 1e-12])
+    pick = one_per_group(groups, weights, np.random.default_rng(0))
+    assert sorted(groups[pick].tolist()) == [0, 1]
+
+
+def test_first_occurrence_keeps_one_random_occurrence_of_each_value():
+    values = np.array([4, 2, 4, 4, 7, 2])
+    seen = np.zeros(len(values), int)
+    for seed in range(300):
+        keep = first_occurrence(values, np.random.default_rng(seed))
+        assert sorted(values[keep].tolist()) == [2, 4, 7] and np.all(np.diff(keep) > 0)
+        seen[keep] += 1
+    assert np.all(seen > 0), "every occurrence can be the one kept"
+    assert within(seen[[0, 2, 3]].min(), 300, 1 / 3, k=5)
+
+
+def test_sample_roles_follows_the_weights():
+    weights = np.tile([0.1, 0.0, 0.6, 0.3], (30_000, 1))
+    roles = sample_roles(weights, np.random.default_rng(3))
+    counts = np.bincount(roles, minlength=4)
+    assert counts[1] == 0
+    for r, p in enumerate(weights[0]):
+        if p > 0:
+            assert within(counts[r], len(roles), p), counts
+    assert np.all(sample_roles(np.tile([0.0, 0.0, 0.0, 1.0], (100, 1)), np.random.default_rng(0)) == 3)
+    assert np.all(sample_roles(np.tile([1.0, 0.0, 0.0, 0.0], (100, 1)), np.random.default_rng(0)) == 0)
+
+
+# =========================================================================== demand
+def test_demand_on_hand_made_counts():
+    b = BusinessModels(NetworkParams())
+    phishing = b.code["phishing"]  # needs core 2, enabler 1, recruiter 1, mules 5
+    counts = np.array([
+        [1, 0, 1, 3],   # short of 1 core (1/2), 1 enabler (1/1), 2 mules (2/5)
+        [2, 1, 1, 5],   # needs met: grows to ceil(1.5 x need) = (3, 2, 2, 8)
+        [3, 2, 2, 8],   # full, with the slack too
+        [2, 1, 1, 9],   # needs met; mules beyond the cap have no room
+    ])
+    intensity, weights = b.demand(np.full(4, phishing), counts, slack=0.5, growth_intensity=0.3)
+    np.testing.assert_allclose(intensity, [1.0, 0.3, 0.0, 0.3])
+    short = np.array([0.5, 1.0, 0.0, 0.4])
+    np.testing.assert_allclose(weights[0], short / short.sum())
+    room = np.array([1 / 3, 1 / 2, 1 / 2, 3 / 8])
+    np.testing.assert_allclose(weights[1], room / room.sum())
+    np.testing.assert_allclose(weights[2], 0.0)
+    room = np.array([1 / 3, 1 / 2, 1 / 2, 0.0])
+    np.testing.assert_allclose(weights[3], room / room.sum())
+
+
+def test_demand_ignores_roles_a_business_does_not_need():
+    b = BusinessModels(NetworkParams())
+    ddos = b.code["ddos_for_hire"]  # core 1, enabler 1, no recruiters or mules
+    intensity, weights = b.demand(np.array([ddos]), np.array([[1, 0, 0, 0]]), slack=0.5, growth_intensity=0.3)
+    assert intensity[0] == 1.0
+    np.testing.assert_allclose(weights[0], [0.0, 1.0, 0.0, 0.0])
+
+
+# =========================================================================== deciding attempts
+class FixedDraws:
+    """An rng whose uniform draws are all `u` (0: accept whenever p > 0; ~1: refuse); every other
+    method is a real Generator's."""
+
+    def __init__(self, u: float, seed: int = 0):
+        self.u = u
+        self._rng = np.random.default_rng(seed)
+
+    def random(self, n: int) -> np.ndarray:
+        return np.full(n, self.u)
+
+    def __getattr__(self, name):
+        return getattr(self._rng, name)
+
+
+@pytest.fixture
+def model() -> RecruitModel:
+    return RecruitModel(scenario(SMALL, population={"size": 1000}))
+
+
+def stub_rule(model: RecruitModel, name: str, u: float, accept_base: float = 1.0):
+    params = next(r for r in model.rules if r.name == name).params.model_copy(update={"accept_base": accept_base})
+    return SimpleNamespace(model=model, params=params, name=name, rng=FixedDraws(u))
+
+
+def network_of(model: RecruitModel, business_model: str = "phishing") -> int:
+    ids = model.networks.active_ids()
+    return int(ids[model.networks.business_model[ids] == model.business.code[business_model]][0])
+
+
+def candidates_of(model: RecruitModel, k: int) -> np.ndarray:
+    pop = model.pop
+    ok = model.available & (pop.propensity > 0.05) & (pop.it_skill > 0.05)
+    return np.flatnonzero(ok)[:k]
+
+
+def test_acceptance_is_base_times_trust_fit_and_motivation(model):
+    rule = stub_rule(model, "offline_ties", 0.0, accept_base=0.8)
+    people = candidates_of(model, 8)
+    nets = np.full(8, model.networks.active_ids()[0])
+    roles = np.array([ROLE[r] for r in ROLES] * 2)
+    trust = np.array([0.9, 0.9, 0.9, 0.9, 0.3, 0.3, 0.3, 0.3])
+    enabler_fits = model.business.enabler_fits[model.networks.business_model[nets]]
+    base = 0.8 * trust * fit(model.pop, people, roles, enabler_fits)
+    motivated = base * motivation(model.pop, people, roles, model.params.recruitment.acceptance)
+    core_ok = (roles != ROLE["core"]) | (trust >= model.params.recruitment.acceptance.min_core_trust)
+    np.testing.assert_allclose(acceptance_probability(rule, nets, people, roles, trust), np.where(core_ok, motivated, 0.0))
+    np.testing.assert_allclose(acceptance_probability(rule, nets, people, roles, trust, volunteer=True), np.where(core_ok, base, 0.0))
+    assert acceptance_probability(rule, nets, people, roles, trust)[4] == 0.0, "no core role without enough trust"
+
+
+def test_resolve_joins_the_accepted_once_and_records_every_attempt(model):
+    m = model
+    m.recorder.events.chunks = {c: [] for c in m.recorder.events.chunks}  # forget the set-up events
+    m.recorder.tally.clear()
+    net = network_of(m)
+    gone = m.networks.add(0, 0)
+    m.networks.active[gone] = False
+    c1, c2, c3 = candidates_of(m, 3)
+    mule, enabler = ROLE["money_mule"], ROLE["technical_enabler"]
+    before = m.networks.role_counts[net].copy()
+    accepted = resolve(stub_rule(m, "offline_ties", 0.0), [net, net, net, gone], [c1, c1, c2, c3], [mule, mule, enabler, mule],
+                       np.ones(4), "offline")
+    assert accepted[:2].sum() == 1, "a person asked twice joins once"
+    assert accepted[2] and not accepted[3], "a dissolved network takes nobody"
+    assert (m.pop.network[[c1, c2, c3]] == [net, net, NO_NETWORK]).all()
+    assert m.pop.role[c1] == mule and m.pop.role[c2] == enabler
+    assert not m.available[c1] and not m.available[c2] and m.available[c3]
+    assert (m.networks.role_counts[net] - before).tolist() == [0, 1, 0, 1]
+    assert m.networks.growth_offline[net] == 2 and m.networks.core_offline[net] == 0
+    ev = m.recorder.events.frame()
+    assert len(ev) == 4 and (ev["kind"] == "recruit_attempt").all()
+    assert ev["accepted"].tolist() == accepted.tolist()
+    assert set(ev["channel"]) == {"offline_ties"} and set(ev["medium"]) == {"offline"}
+    assert ev["person_id"].tolist() == m.pop.person_id[[c1, c1, c2, c3]].tolist()
+    t = m.recorder.tally
+    assert (t["attempts_offline_ties"], t["refusals_offline_ties"], t["recruits_offline_ties"], t["recruits_offline"]) == (4, 2, 2, 2)
+
+
+def test_resolve_never_fills_a_role_beyond_its_cap(model):
+    """A network takes at most ceil((1 + growth_slack) x need) people into a role, even when more accept at once."""
+    m = model
+    net = network_of(m)
+    enabler = ROLE["technical_enabler"]
+    cap = int(np.ceil(m.business.needs[m.networks.business_model[net], enabler] * (1 + m.params.networks.growth_slack)))
+    people = candidates_of(m, cap + 3)
+    accepted = resolve(stub_rule(m, "forums", 0.0), np.full(len(people), net), people, np.full(len(people), enabler),
+                       np.ones(len(people)), "online")
+    assert accepted.sum() == cap == m.networks.role_counts[net, enabler]
+    unneeded = ROLE["money_mule"]
+    ddos = network_of(m, "ddos_for_hire")
+    more = candidates_of(m, cap + 6)[cap + 3:]
+    assert not resolve(stub_rule(m, "adverts", 0.0), np.full(3, ddos), more, np.full(3, unneeded), np.ones(3), "online").any(), \
+        "no member in a role the business model does not need"
+
+
+def test_resolve_refuses_everyone_when_the_draws_are_high(model):
+    people = candidates_of(model, 5)
+    net = network_of(model)
+    accepted = resolve(stub_rule(model, "forums", 1.0 - 1e-12, accept_base=0.99), np.full(5, net), people,
+                       np.full(5, ROLE["money_mule"]), np.full(5, 0.99), "online")
+    assert not accepted.any() and np.all(model.pop.network[people] == NO_NETWORK)
+    assert model.recorder.tally["refusals_forums"] == 5 and model.recorder.tally["recruits_forums"] == 0
+
+
+def test_resolve_takes_no_one_into_the_core_without_trust(model):
+    m = model
+    people = candidates_of(m, 6)
+    low = m.params.recruitment.acceptance.min_core_trust - 0.01
+    accepted = resolve(stub_rule(m, "offline_venues", 0.0), np.full(6, network_of(m)), people,
+                       np.full(6, ROLE["core"]), np.full(6, low), "offline")
+    assert not accepted.any()
+
+
+# =========================================================================== rules in runs
+def results(seed: int = RULE_SEEDS[0], **changes):
+    return cached_run(scenario(SMALL, seed=seed, **changes))[1]
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return {seed: results(seed) for seed in RULE_SEEDS}
+
+
+def totals(res, prefix: str) -> dict[str, int]:
+    ts = res.timeseries
+    return {c: int(ts[f"{prefix}_{c}"].sum()) for c in APPROACH_CHANNELS}
+
+
+def test_every_rule_recruits_in_the_baseline(baseline):
+    """Needed for the switch-off tests below to be able to fail."""
+    recruits = {c: sum(totals(r, "recruits")[c] for r in baseline.values()) for c in APPROACH_CHANNELS}
+    assert all(v > 0 for v in recruits.values()), recruits
+    first = baseline[RULE_SEEDS[0]]
+    for c in ("forums", "adverts", "offline_ties"):
+        assert totals(first, "recruits")[c] > 0 and totals(first, "attempts")[c] > 0, c
+
+
+@pytest.mark.parametrize("rule", ["forums", "adverts", "offline_venues", "offline_ties"])
+def test_switching_a_rule_off_stops_its_attempts_and_recruits(rule, baseline):
+    off = results(recruitment=rules_off(rule))
+    assert totals(off, "attempts")[rule] == 0 and totals(off, "recruits")[rule] == 0
+    ev = off.events
+    assert not (ev["channel"].eq(rule) & ev["kind"].eq("recruit_attempt")).any()
+    assert totals(baseline[RULE_SEEDS[0]], "attempts")[rule] > 0, "same seed with the rule on: it is used"
+    others = [c for c in APPROACH_CHANNELS if c != rule]
+    assert sum(totals(off, "attempts")[c] for c in others) > 0, "the other rules still recruit"
+
+
+def test_with_every_rule_off_only_founders_join():
+    off = results(recruitment=rules_off(*RULES))
+    ts, ev = off.timeseries, off.events
+    for c in APPROACH_CHANNELS:
+        assert ts[f"recruits_{c}"].sum() == 0 and ts[f"attempts_{c}"].sum() == 0
+    assert ts["recruits_offline"].sum() == 0 and ts["recruits_online"].sum() == 0
+    assert not (ev["kind"] == "recruit_attempt").any()
+    founders = ev[ev["kind"] == "network_founded"]
+    assert len(founders) == ts["recruits_founder"].sum() > 0
+    nets = off.networks
+    assert (nets[[f"members_{c}" for c in APPROACH_CHANNELS]] == 0).all().all()
+    assert (nets["size"] <= 1).all(), "a network without recruitment is its founder alone"
+    assert set(nets["origin"]) == {"offline"}
+
+
+def test_a_higher_offline_tie_attempt_rate_gives_more_offline_tie_recruits(baseline):
+    """attempt_rate x4 over the same seeds. Attempts should roughly quadruple while networks are
+    short of members; recruits rise less, as networks fill up. If recruits were Poisson counts
+    with no effect, the difference of the two sums would have sd sqrt(sum_low + sum_high); we ask
+    for more than 3 such sd and at least +50 %, which the model meets with a wide margin (over x2
+    at these seeds, a difference of more than 6 such sd) while a rate with no effect fails."""
+    default = scenario(SMALL).recruitment.rules.offline_ties.attempt_rate
+    high = {s: results(s, recruitment={"rules": {"offline_ties": {"attempt_rate": 4 * default}}}) for s in RULE_SEEDS}
+    low_recruits = sum(totals(baseline[s], "recruits")["offline_ties"] for s in RULE_SEEDS)
+    high_recruits = sum(totals(high[s], "recruits")["offline_ties"] for s in RULE_SEEDS)
+    assert high_recruits - low_recruits > 3 * np.sqrt(low_recruits + high_recruits), (low_recruits, high_recruits)
+    assert high_recruits >= 1.5 * low_recruits
+    low_attempts = sum(totals(baseline[s], "attempts")["offline_ties"] for s in RULE_SEEDS)
+    high_attempts = sum(totals(high[s], "attempts")["offline_ties"] for s in RULE_SEEDS)
+    assert high_attempts > 2 * low_attempts, (low_attempts, high_attempts)
+
+
+def test_accepted_attempts_are_the_recruits_in_the_timeseries(baseline):
+    for res in baseline.values():
+        ts, ev = res.timeseries, res.events
+        joins = ev[(ev["kind"] == "recruit_attempt") & ev["accepted"]]
+        attempts = ev[ev["kind"] == "recruit_attempt"]
+        for c in APPROACH_CHANNELS:
+            assert ts[f"recruits_{c}"].sum() == (joins["channel"] == c).sum(), c
+            assert ts[f"attempts_{c}"].sum() == (attempts["channel"] == c).sum(), c
+            assert ts[f"refusals_{c}"].sum() == ((attempts["channel"] == c) & ~attempts["accepted"]).sum(), c
+        for medium in MEDIA:
+            assert ts[f"recruits_{medium}"].sum() == (joins["medium"] == medium).sum(), medium
+        # nobody joins twice in one step
+        assert not joins.duplicated(["step", "person_id"]).any()
+
+
+def test_attempts_have_the_medium_of_their_rule(baseline):
+    for res in baseline.values():
+        att = res.events[res.events["kind"] == "recruit_attempt"]
+        for channel, media in MEDIUM_OF.items():
+            assert set(att.loc[att["channel"] == channel, "medium"]) <= media, channel
+        assert set(att["channel"]) <= set(APPROACH_CHANNELS)
+
+
+def test_attempts_respect_the_rules_targets(baseline):
+    sc = scenario(SMALL)
+    adverts = sc.recruitment.rules.adverts
+    for res in baseline.values():
+        att = res.events[res.events["kind"] == "recruit_attempt"]
+        assert (att["age"] >= sc.recruitment.min_age).all(), "nobody under recruitment.min_age is approached"
+        ads = att[att["channel"] == "adverts"]
+        assert len(ads) > 0
+        assert set(ads["role"]) == {"money_mule"}, "adverts recruit money mules"
+        assert ads["age"].between(adverts.target_age.min, adverts.target_age.max, inclusive="left").all()
+
+
+def test_rules_approach_as_often_as_they_should_per_step(baseline):
+    """forums: a network searches at most once a step and approaches the best candidate;
+    offline_venues and self_selection: one approach per person per step; adverts: at most one
+    advert per network per step, seen by at most `reach` distinct readers."""
+    reach = scenario(SMALL).recruitment.rules.adverts.reach
+    for res in baseline.values():
+        att = res.events[res.events["kind"] == "recruit_attempt"]
+        by = {c: att[att["channel"] == c] for c in APPROACH_CHANNELS}
+        assert not by["forums"].duplicated(["step", "network_id"]).any()
+        assert not by["offline_venues"].duplicated(["step", "person_id"]).any()
+        assert not by["self_selection"].duplicated(["step", "person_id"]).any()
+        assert not by["adverts"].duplicated(["step", "network_id", "person_id"]).any()
+        assert by["adverts"].groupby(["step", "network_id"]).size().max() <= reach
+
+
+def test_recruits_fill_only_roles_their_network_needs(baseline):
+    """Demand weights are zero for roles a business model does not need (e.g. no mules for ddos)."""
+    sc = scenario(SMALL)
+    for res in baseline.values():
+        nets = res.networks.drop_duplicates("network_id").set_index("network_id")["business_model"]
+        joins = res.events[(res.events["kind"] == "recruit_attempt")]
+        model_of = joins["network_id"].map(nets)
+        for name, bm in sc.networks.business_models.items():
+            unneeded = {r for r in ROLES if getattr(bm.roles, r) == 0}
+            assert not set(joins.loc[model_of == name, "role"]) & unneeded, name
