@@ -121,6 +121,9 @@ def check_ties(m: RecruitModel) -> None:
     family = f[f["layer"] == "family"]
     hh = m.pop.household
     assert np.all(hh[family["lo"].to_numpy()] == hh[family["hi"].to_numpy()]), "a family tie across households"
+    # and every pair of housemates is family: as many family ties as pairs in households
+    sizes = np.bincount(hh)
+    assert len(family) == int((sizes * (sizes - 1) // 2).sum()), "housemates without a family tie"
 
 
 def check_unique_person_ids(m: RecruitModel) -> None:
@@ -476,24 +479,26 @@ def family_pairs(m: RecruitModel) -> set[tuple[int, int]]:
     return set(zip(f["lo"].tolist(), f["hi"].tolist()))
 
 
-def test_newcomers_get_family_ties_to_their_household_only():
-    m = RecruitModel(scenario(SMALL, **TURNOVER))
-    m.step()
-    # step 1: households are all family at the start; each newcomer must become family to the
-    # persons already in the household it joins (later steps would inherit the bug below)
+def assert_households_are_all_family(m: RecruitModel) -> None:
+    """Family ties are exactly the pairs of persons sharing a household."""
     family, hh = family_pairs(m), m.pop.household
-    new = np.flatnonzero(m.pop.entered_step == 1)
-    old = np.flatnonzero(m.pop.entered_step == 0)
+    assert all(hh[a] == hh[b] for a, b in family), "a family tie across households"
+    order = np.argsort(hh, kind="stable")
+    missing = [(a, b) for h in np.unique(hh) for a, b in itertools.combinations(sorted(order[hh[order] == h].tolist()), 2)
+               if (a, b) not in family]
+    assert not missing, f"housemates without a family tie: {missing[:5]}"
+
+
+def test_households_stay_all_family_under_heavy_turnover():
+    m = RecruitModel(scenario(SMALL, **TURNOVER))
+    assert_households_are_all_family(m)
     joined = 0
-    for slot in new:
-        housemates = old[hh[old] == hh[slot]]
-        joined += len(housemates) > 0
-        assert all((min(slot, o), max(slot, o)) in family for o in housemates), "a newcomer is family to the household"
-    assert joined >= 5, "the set-up needs newcomers joining households"
-    for _ in range(5):
-        family, hh = family_pairs(m), m.pop.household
-        assert all(hh[a] == hh[b] for a, b in family), "family ties stay within households"
+    for _ in range(6):
         m.step()
+        new = np.flatnonzero(m.pop.entered_step == m.step_now)
+        joined += int((np.bincount(m.pop.household)[m.pop.household[new]] > 1).sum())
+        assert_households_are_all_family(m)
+    assert joined >= 20, "the set-up needs newcomers joining households"
 
 
 def test_newcomers_joining_one_household_in_the_same_step_are_family():

@@ -64,11 +64,30 @@ def test_one_per_group_with_weights_of_very_different_sizes():
         assert np.all(weights[pick] > 0)
 
 
-def test_one_per_group_keeps_a_group_with_tiny_weights_after_groups_with_huge_ones():
-    groups = np.array([0, 0, 1, 1])
-    weights = np.array([1e6, 1e6, 0.0, 1e-12])
-    pick = one_per_group(groups, weights, np.random.default_rng(0))
-    assert sorted(groups[pick].tolist()) == [0, 1]
+def test_one_per_group_keeps_groups_with_tiny_weights_after_groups_with_huge_ones():
+    """Weights are normalised per group: a group's tiny weights are not lost in the rounding of a
+    cumulative sum dominated by other groups, and a trailing zero weight is never picked."""
+    groups = np.array([0, 0, 1, 1, 2, 2, 2])
+    weights = np.array([1e6, 1e6, 0.0, 1e-12, 1e-10, 1e-10, 0.0])
+    for seed in range(200):
+        pick = one_per_group(groups, weights, np.random.default_rng(seed))
+        assert sorted(groups[pick].tolist()) == [0, 1, 2]
+        assert np.all(weights[pick] > 0)
+
+
+class HighDraws:
+    """Uniform draws just below 1: the worst case for landing on a trailing zero weight."""
+
+    def random(self, n: int) -> np.ndarray:
+        return np.full(n, np.nextafter(1.0, 0.0))
+
+
+def test_one_per_group_never_picks_a_trailing_zero_weight_even_with_the_highest_draw():
+    scale = np.repeat(np.random.default_rng(0).uniform(1e-3, 1e3, 1000), 3)
+    groups = np.repeat(np.arange(1000), 3)
+    weights = np.tile([0.3, 0.7, 0.0], 1000) * scale
+    pick = one_per_group(groups, weights, HighDraws())
+    assert len(pick) == 1000 and np.all(weights[pick] > 0)
 
 
 def test_first_occurrence_keeps_one_random_occurrence_of_each_value():
