@@ -57,9 +57,16 @@ def pattern_report(results: RunResults) -> dict[str, float]:
 
 
 def pattern_checks(report: dict[str, float]) -> dict[str, bool]:
-    """Which DOMAIN.md section 6 patterns hold in a report."""
+    """Which DOMAIN.md section 6 patterns the baseline reproduces, in a report (or a mean of reports).
+
+    Not checked here because the model does not reproduce them yet (see docs/ODD.md): online-origin
+    networks being *smaller* than offline ones (they are larger: an offline network that grows
+    usually takes at least one online recruit and leaves the `offline` class), and the takedown
+    and arrest responses, which need the interventions of a later version.
+    """
     r = report
     return {
+        "serious actors are a small minority of forum users": r["involved_last_year"] < 0.1 * r["forum_users_last_year"],
         "majority of networks have an offline core": r["share_offline_core"] > 0.5,
         "most networks use online channels for something": r["share_using_online"] > 0.5,
         "online recruits are more often enablers/mules than offline recruits": r["online_recruits_enabler_or_mule"] > r["offline_recruits_enabler_or_mule"],
