@@ -1,6 +1,7 @@
 """The recruitsim model: one Mesa `Model` that runs a scenario step by step.
 
 Each step, in order (see docs/ODD.md, "Process overview and scheduling"):
+ 0. interventions due begin, act or end; intervention effects on people fade;
  1. people age; some leave and newcomers take their place; prisoners due are released;
  2. people visit venues and online spaces; meetings make and strengthen ties; every
     `ties.prune_every` steps faded ties are forgotten and newcomers make their social ties;
@@ -21,6 +22,9 @@ from sim.crime import desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
 from sim.crime.membership import Membership
 from sim.crime.network_table import NetworkTable
+from sim.interventions import INTERVENTIONS
+from sim.interventions.effects import Effects
+from sim.interventions.schedule import InterventionSchedule
 from sim.initial_ties import build_initial_ties, family_ties, social_ties
 from sim.outputs.recorder import Recorder
 from sim.outputs.results import RunResults
@@ -67,6 +71,11 @@ class RecruitModel(mesa.Model):
         self.membership = Membership(self.pop, self.networks, self.recorder, self.clock.dt)
         self.rules = [rule(self, getattr(params.recruitment.rules, name)) for name, rule in RULES.items()
                       if getattr(params.recruitment.rules, name).enabled]
+        self.effects = Effects()
+        self.arrest_hooks: list = []  # called with the slots of every arrest (e.g. diversion)
+        self._fading: dict[str, float] = {}  # population column -> per-step decay factor
+        self.interventions = [INTERVENTIONS[spec.type](self, spec, i) for i, spec in enumerate(params.interventions)]
+        self.intervention_schedule = InterventionSchedule(self.interventions, self.clock)
         self.person_agents = [Person(self, slot) for slot in range(self.pop.size)]
         self.network_agents: dict[int, CriminalNetwork] = {}
         self.offline_meetings = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool))
@@ -77,6 +86,8 @@ class RecruitModel(mesa.Model):
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.step_now = int(self.time)
+        self.intervention_schedule.step(self.step_now)
+        self._fade()
         self._turnover()
         enforcement.release(self)
         self._meet()
@@ -156,6 +167,16 @@ class RecruitModel(mesa.Model):
         for i in order:
             self.update_demand()
             self.rules[i].step()
+
+    # ------------------------------------------------------------------ interventions
+    def set_fading(self, column: str, half_life_years: float) -> None:
+        """An intervention-set population column (mule_awareness, deterrence) fades with this
+        half-life from now on (the latest intervention to set it decides)."""
+        self._fading[column] = self.clock.decay(half_life_years)
+
+    def _fade(self) -> None:
+        for column, factor in self._fading.items():
+            getattr(self.pop, column)[:] *= factor
 
     # ------------------------------------------------------------------ shared state
     def refresh_available(self) -> None:

@@ -60,6 +60,10 @@ class Population:
         self.prison_until = np.full(n, -1, dtype=np.int32)  # step of release; -1 = free
         self.released_step = np.full(n, -10**6, dtype=np.int32)
         self.reputation = np.zeros(n)  # forum reputation, grows with forum activity
+        self.arrest_count = np.zeros(n, dtype=np.int16)
+        # set by interventions, fading over time (0 = none): awareness of money-mule schemes, deterrence
+        self.mule_awareness = np.zeros(n)
+        self.deterrence = np.zeros(n)
 
     # ------------------------------------------------------------------ creation
     def _households(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +162,9 @@ class Population:
         self.prison_until[slots] = -1
         self.released_step[slots] = -10**6
         self.reputation[slots] = 0.0
+        self.arrest_count[slots] = 0
+        self.mule_awareness[slots] = 0.0
+        self.deterrence[slots] = 0.0
         return hosts
 
     # ------------------------------------------------------------------ views

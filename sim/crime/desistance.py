@@ -26,8 +26,13 @@ def desist(m: RecruitModel, rng: np.random.Generator) -> None:
     rate = rate * np.where(pop.status[members] == WORKER, p.employment_multiplier, 1.0)
     recently_released = (m.step_now - pop.released_step[members]) < m.clock.steps_per_year
     rate = rate * np.where(recently_released, p.after_arrest_multiplier, 1.0)
-    leaving = members[rng.random(len(members)) < m.clock.prob(rate)]
-    m.membership.leave(m.step_now, leaving, "desist")
-    pop.propensity[leaving] *= p.propensity_factor
-    pop.desisted[leaving] = True
-    m.recorder.tally["desistances"] += len(leaving)
+    make_desist(m, members[rng.random(len(members)) < m.clock.prob(rate)])
+
+
+def make_desist(m: RecruitModel, slots: np.ndarray) -> None:
+    """Members leave crime: out of their network, with lower propensity and no experience bonus."""
+    pop = m.pop
+    m.membership.leave(m.step_now, slots, "desist")
+    pop.propensity[slots] *= m.params.desistance.propensity_factor
+    pop.desisted[slots] = True
+    m.recorder.tally["desistances"] += len(slots)

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
     p, t = m.params.enforcement, m.networks
-    return p.detection_base + p.detection_per_member * t.size(ids) + p.detection_per_offence * t.recent_offences[ids] + t.detection_boost[ids]
+    hazard = p.detection_base + p.detection_per_member * t.size(ids) + p.detection_per_offence * t.recent_offences[ids] + t.detection_boost[ids]
+    has_mules = t.role_counts[ids, ROLE["money_mule"]] > 0
+    return hazard * m.effects.factor("network_detection") * np.where(has_mules, m.effects.factor("mule_network_detection"), 1.0)
 
 
 def arrest(m: RecruitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
@@ -27,8 +29,11 @@ def arrest(m: RecruitModel, slots: np.ndarray, rng: np.random.Generator) -> None
     m.membership.leave(m.step_now, slots, "arrest")
     sentence = rng.exponential(m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, len(slots))
     m.pop.prison_until[slots] = m.step_now + np.maximum(1, np.rint(sentence)).astype(np.int32)
+    m.pop.arrest_count[slots] += 1
     m.available[slots] = False
     m.recorder.tally["arrests"] += len(slots)
+    for hook in m.arrest_hooks:  # e.g. a diversion programme
+        hook(slots)
 
 
 def detect_networks(m: RecruitModel, rng: np.random.Generator) -> None:
@@ -45,7 +50,8 @@ def detect_networks(m: RecruitModel, rng: np.random.Generator) -> None:
 def detect_mules(m: RecruitModel, rng: np.random.Generator) -> None:
     members = m.pop.members()
     mules = members[m.pop.role[members] == ROLE["money_mule"]]
-    arrest(m, mules[rng.random(len(mules)) < m.clock.prob(m.params.enforcement.mule_detection)], rng)
+    hazard = m.params.enforcement.mule_detection * m.effects.factor("mule_detection")
+    arrest(m, mules[rng.random(len(mules)) < m.clock.prob(hazard)], rng)
 
 
 def release(m: RecruitModel) -> None:

@@ -25,7 +25,7 @@ def offend(m: RecruitModel, rng: np.random.Generator) -> None:
     victims = offences + extra
     owner = np.repeat(np.arange(len(ids)), victims)
     loss = np.minimum(rng.lognormal(np.log(b.loss_median[bm][owner]), b.loss_sigma[bm][owner]), b.loss_max[bm][owner])
-    losses = np.bincount(owner, weights=loss, minlength=len(ids))
+    losses = np.bincount(owner, weights=loss, minlength=len(ids)) * m.effects.factor("losses")
     t.offences_total[ids] += offences
     t.losses_total[ids] += losses
     t.recent_offences[ids] += offences

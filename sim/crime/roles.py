@@ -42,8 +42,9 @@ def fit(pop: Population, slots: np.ndarray, roles: np.ndarray, enabler_fits: np.
     return np.choose(roles, [core, tech, recruiter, mule])
 
 
-def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: AcceptanceParams, deterrence: np.ndarray | None = None) -> np.ndarray:
-    """Willingness (0-1) of each person to take the role asked."""
+def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: AcceptanceParams) -> np.ndarray:
+    """Willingness (0-1) of each person to take the role asked, after any deterrence (warnings)
+    and, for money mules, awareness (campaigns) interventions left."""
     prop, need = pop.propensity[slots], pop.need[slots]
     is_mule = roles == ROLE["money_mule"]
     w = np.where(is_mule, 1.0 - params.mule_need_weight, params.propensity_weight)
@@ -52,8 +53,7 @@ def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: Ac
     m = m * np.where(pop.partner[slots], params.partner_factor, 1.0)
     young_tech = (roles == ROLE["technical_enabler"]) & (pop.age[slots] < YOUTH_AGE)
     m = m * np.where(young_tech, params.youth_skill_factor, 1.0)
-    if deterrence is not None:
-        m = m * (1.0 - deterrence)
+    m = m * (1.0 - pop.deterrence[slots]) * np.where(is_mule, 1.0 - pop.mule_awareness[slots], 1.0)
     return np.clip(m, 0.0, 1.0)
 
 

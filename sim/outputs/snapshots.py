@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sim.model import RecruitModel
 
 TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
-           "informants_recruited")
+           "informants_recruited", "arrests_intervention", "persons_reached", "persons_warned", "persons_diverted")
 
 
 def timeseries_columns(m: RecruitModel) -> list[str]:

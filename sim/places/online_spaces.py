@@ -33,6 +33,11 @@ class OnlineSpace:
     name: str
     params: OnlineSpaceParams
     is_open: bool = True  # False after a takedown
+    infiltration: float = 0.0  # share of users who are informants (scenario value, raised by interventions)
+    trust_factor: float = 1.0  # multiplies the trust of contacts met here (lowered by infiltration)
+
+    def __post_init__(self):
+        self.infiltration = self.params.infiltration
 
     @property
     def kind(self) -> str:
@@ -53,6 +58,8 @@ class OnlineSpaces:
         self.clock = clock
         self.rng = rng
         self.spaces = [OnlineSpace(code, name, sp) for code, (name, sp) in enumerate(params.online_spaces.items())]
+        self._by_name = {s.name: s for s in self.spaces}
+        self.extra_rate: dict[int, np.ndarray] = {}  # visits per year added by displacement, per space
         n = population.size
         self.members = {s.code: np.zeros(n, dtype=bool) for s in self.spaces if s.kind == "gated_forum"}
         self.active: list[np.ndarray] = [np.zeros(0, dtype=np.int64) for _ in self.spaces]
@@ -73,11 +80,13 @@ class OnlineSpaces:
             pull = 1.0
         return pop.online[slots] * pull
 
-    def _visit_rate(self, space: OnlineSpace) -> np.ndarray:
-        return space.params.visit_rate * self.interest(space.kind)
+    def visit_rate(self, space: OnlineSpace) -> np.ndarray:
+        """Each person's visits to the space per year: routine interest plus any displaced visits."""
+        rate = space.params.visit_rate * self.interest(space.kind)
+        return rate + self.extra_rate[space.code] if space.code in self.extra_rate else rate
 
     def _visit_prob(self, space: OnlineSpace) -> np.ndarray:
-        return self.clock.prob(self._visit_rate(space))
+        return self.clock.prob(self.visit_rate(space))
 
     def _init_reputation(self) -> None:
         """Start reputation at the level that forum routines would sustain (no empty warm-up)."""
@@ -101,7 +110,7 @@ class OnlineSpaces:
             can_visit = free & self.members[s.code] if s.code in self.members else free
             if not s.is_open:
                 can_visit = np.zeros_like(free)
-            rate = self._visit_rate(s)
+            rate = self.visit_rate(s)
             people = np.flatnonzero(can_visit & (self.rng.random(self.pop.size) < self.clock.prob(rate)))
             self.active[s.code] = people
             contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[people])
@@ -135,6 +144,36 @@ class OnlineSpaces:
             chance = self.clock.prob(s.params.apply_rate) * s.params.vetting_pass
             self.members[code] |= open_visitors & self._eligible_for(s) & (self.rng.random(self.pop.size) < chance)
 
+    # ------------------------------------------------------------------ interventions
+    def by_name(self, name: str) -> OnlineSpace:
+        return self._by_name[name]
+
+    def close(self, space: OnlineSpace) -> None:
+        """Take a space down: nobody visits it, gated membership is void, displaced visits to it end."""
+        space.is_open = False
+        if space.code in self.members:
+            self.members[space.code][:] = False
+        self.extra_rate.pop(space.code, None)
+        self.active[space.code] = np.zeros(0, dtype=np.int64)
+
+    def reopen(self, space: OnlineSpace) -> None:
+        """A successor opens in the space's place (gated ones start with no members)."""
+        space.is_open = True
+
+    def add_visits(self, codes: np.ndarray, persons: np.ndarray, rate: np.ndarray) -> None:
+        """Displaced users start visiting other spaces: `rate` visits per year each."""
+        for code in np.unique(codes):
+            mine = codes == code
+            extra = self.extra_rate.setdefault(int(code), np.zeros(self.pop.size))
+            np.add.at(extra, persons[mine], rate[mine])
+
+    def forget_persons(self, slots: np.ndarray) -> None:
+        """Leavers lose memberships and displaced habits (their slots will hold newcomers)."""
+        for members in self.members.values():
+            members[slots] = False
+        for extra in self.extra_rate.values():
+            extra[slots] = 0.0
+
     # ------------------------------------------------------------------ queries
     def layer_codes(self) -> np.ndarray:
         return np.array([LAYER["forum"] if s.kind in FORUM_KINDS else LAYER["chat"] for s in self.spaces], dtype=np.int8)
@@ -149,7 +188,3 @@ class OnlineSpaces:
             mask[self.active[code]] = True
         return mask
 
-    def forget_persons(self, slots: np.ndarray) -> None:
-        """Leavers lose memberships (their slots will hold newcomers)."""
-        for members in self.members.values():
-            members[slots] = False

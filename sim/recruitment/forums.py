@@ -70,8 +70,9 @@ class ForumsRule(RecruitmentRule):
                 continue
             users, space = online.active[c], online.spaces[c]
             pool.append(users)
-            trust.append(np.full(len(users), p.trust_gated if space.kind == "gated_forum" else p.trust_open))
-            infiltration.append(np.full(len(users), space.params.infiltration))
+            base = p.trust_gated if space.kind == "gated_forum" else p.trust_open
+            trust.append(np.full(len(users), base * space.trust_factor))
+            infiltration.append(np.full(len(users), space.infiltration))
         if not pool:
             return
         pool, trust, infiltration = np.concatenate(pool), np.concatenate(trust), np.concatenate(infiltration)

@@ -23,7 +23,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import ValidationError
@@ -196,11 +196,27 @@ def _validate(data: dict, main: Path, origins: dict[Key, Origin]) -> Scenario:
 
 def _error_line(error: dict, main: Path, origins: dict[Key, Origin]) -> str:
     loc = tuple(error["loc"])
+    shown = _without_union_tags(loc)  # the user's path: interventions[0].target, not ...[0].forum_takedown.target
     # a missing key belongs to the mapping that lacks it (e.g. a venue made by --set)
-    origin = _origin_of(loc[:-1] if error["type"] == "missing" else loc, origins)
+    origin = _origin_of(shown[:-1] if error["type"] == "missing" else shown, origins)
     file = origin if isinstance(origin, Path) else main
     via = f" (from --set {origin.text})" if isinstance(origin, Override) else ""
-    return f"{file}: {dotted(loc) or '(top level)'}: {describe_error(error)}{via}"
+    message = describe_error(error)
+    if not shown and _names_its_key(message):  # a whole-scenario check that names the key itself
+        return f"{file}: {message}{via}"
+    return f"{file}: {dotted(shown) or '(top level)'}: {message}{via}"
+
+
+def _without_union_tags(loc: Key) -> Key:
+    """Drop the tag pydantic puts after a list index in a discriminated union's error path."""
+    from sim.interventions import INTERVENTIONS
+
+    return tuple(part for i, part in enumerate(loc) if not (i > 0 and isinstance(loc[i - 1], int) and part in INTERVENTIONS))
+
+
+def _names_its_key(message: str) -> bool:
+    head = message.split(": ", 1)[0]
+    return ": " in message and " " not in head
 
 
 def _origin_of(loc: Key, origins: dict[Key, Origin]) -> Origin | None:
@@ -253,11 +269,21 @@ def describe_error(error: dict) -> str:
         return f"expected {_EXPECTED[kind]}, got {_show(value)}" + _hint(_allowed_at(loc))
     if kind == "missing":
         return "is required" + _hint(_allowed_at(loc))
+    if kind == "union_tag_invalid":
+        return f"unknown type {_show(ctx.get('tag'))} (allowed: {_union_tags(loc)})"
+    if kind == "union_tag_not_found":
+        return f"needs a 'type' (allowed: {_union_tags(loc)})"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", error["msg"]))
     if kind == "string_too_short":
         return "must not be empty" if ctx.get("min_length") == 1 else f"must have at least {ctx.get('min_length')} characters"
     return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {_show(value)}"
+
+
+def _union_tags(loc: Key) -> str:
+    from sim.interventions import INTERVENTIONS
+
+    return ", ".join(INTERVENTIONS)
 
 
 def _hint(allowed: str) -> str:
@@ -278,7 +304,7 @@ def _known_keys(loc: Key) -> list[str]:
     """The keys allowed at `loc`: a section's fields, or the choices of a mapping's key type."""
     annotation = annotation_at(loc)
     if is_section(annotation):
-        return list(annotation.model_fields)
+        return [field.alias or name for name, field in annotation.model_fields.items()]
     if get_origin(annotation) is dict:
         return choices(unwrap(get_args(annotation)[0])[0])
     return []
@@ -328,6 +354,11 @@ def _step_into(annotation: Any, part: Any) -> tuple[Any, list[Any]]:
         return unwrap(args[0] if part == "[key]" else args[1])
     if origin is list and isinstance(part, int):
         return unwrap(args[0])
+    if origin is Union and isinstance(part, str):  # a discriminated union: pydantic's loc names the tag
+        for member in args:
+            bare = unwrap(member)[0]
+            if is_section(bare) and part in choices(unwrap(bare.model_fields["type"].annotation)[0]) if "type" in getattr(bare, "model_fields", {}) else False:
+                return bare, []
     return None, []
 
 

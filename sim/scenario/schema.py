@@ -7,10 +7,11 @@ sources. Rates are per year and are turned into per-step probabilities by the st
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 from pydantic import Field, create_model, field_validator, model_validator
 
+from sim.interventions import INTERVENTIONS
 from sim.recruitment import RULES
 from sim.scenario.params import AgeBand, Beta, NonNegative, Probability, Section, merge_named_entries, prob, rate
 from sim.vocabulary import (
@@ -284,6 +285,10 @@ class OutputParams(Section):
     snapshot_every: int = Field(4, ge=1, le=100_000, description="steps between rows of networks.parquet")
 
 
+# --------------------------------------------------------------------------- interventions
+InterventionSpec = Annotated[Union[tuple(cls.Params for cls in INTERVENTIONS.values())], Field(discriminator="type")]  # noqa: UP007
+
+
 # --------------------------------------------------------------------------- the scenario
 class Scenario(Section):
     name: str = Field("scenario", min_length=1, description="short name, used in output paths")
@@ -301,6 +306,16 @@ class Scenario(Section):
     desistance: DesistanceParams = Field(default_factory=DesistanceParams)
     origin: OriginParams = Field(default_factory=OriginParams)
     outputs: OutputParams = Field(default_factory=OutputParams)
+    interventions: list[InterventionSpec] = Field(default_factory=list, description="interventions, each with a `type` (registry: sim/interventions/) and timing in years (`at`, or `from`/`until`, optionally `every`)")
+
+    @model_validator(mode="after")
+    def _targets_exist(self) -> Scenario:
+        spaces = list(self.places.online_spaces)
+        for i, intervention in enumerate(self.interventions):
+            target = getattr(intervention, "target", None)
+            if target is not None and target not in spaces:
+                raise ValueError(f"interventions[{i}].target: unknown online space {target!r} (allowed: {', '.join(spaces)})")
+        return self
 
 
 __all__ = ["Scenario", "OFFLINE_LAYERS", "SPECIALISMS"]

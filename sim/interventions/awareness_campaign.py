@@ -1,0 +1,35 @@
+"""Money-mule (or scam) awareness campaign: young people in an age band who are reached become
+less willing to act as money mules; the effect fades. Widely used, no outcome evaluations yet
+(DOMAIN.md section 4): the effect size is a parameter to vary, not a finding."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.registry import register
+from sim.scenario.params import AgeBand, prob
+
+
+class AwarenessCampaignParams(InterventionParams):
+    type: Literal["awareness_campaign"] = Field(description="a money-mule awareness campaign")
+    age: AgeBand = Field(default_factory=lambda: AgeBand(min=16, max=30), description="ages the campaign targets")
+    reach: float = prob(0.3, "share of persons in the age band reached by one campaign wave (assumption)")
+    effect: float = prob(0.5, "relative drop in a reached person's willingness to act as a money mule (no evaluation exists: vary it)")
+    half_life_years: float = Field(1.0, gt=0, le=100, description="time for the effect to halve [years] (assumption)")
+
+
+@register("awareness_campaign")
+class AwarenessCampaign(Intervention):
+    Params = AwarenessCampaignParams
+
+    def act(self) -> None:
+        pop, p = self.model.pop, self.params
+        in_band = np.flatnonzero((pop.age >= p.age.min) & (pop.age < p.age.max))
+        reached = in_band[self.rng.random(len(in_band)) < p.reach]
+        pop.mule_awareness[reached] = 1.0 - (1.0 - pop.mule_awareness[reached]) * (1.0 - p.effect)
+        self.model.set_fading("mule_awareness", p.half_life_years)
+        self.model.recorder.tally["persons_reached"] += len(reached)

@@ -1,0 +1,32 @@
+"""Bank-side hardening (situational prevention): banks block or recall fraudulent transfers and
+flag cash-out, so losses per victim fall and money mules are caught more often. The ICPC (2018)
+lists it among situational approaches; effect sizes are assumptions (DOMAIN.md section 4)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.registry import register
+from sim.scenario.params import prob
+
+
+class BankHardeningParams(InterventionParams):
+    type: Literal["bank_hardening"] = Field(description="banks harden payments and cash-out")
+    loss_factor: float = prob(0.7, "victims' losses are multiplied by this (blocked or recalled transfers) (assumption)")
+    mule_detection_factor: float = Field(1.5, ge=0, le=100, description="money mules are detected this many times as often (assumption)")
+
+
+@register("bank_hardening")
+class BankHardening(Intervention):
+    Params = BankHardeningParams
+
+    def begin(self) -> None:
+        self.model.effects.set("losses", self.index, self.params.loss_factor)
+        self.model.effects.set("mule_detection", self.index, self.params.mule_detection_factor)
+
+    def end(self) -> None:
+        self.model.effects.clear("losses", self.index)
+        self.model.effects.clear("mule_detection", self.index)

@@ -1,0 +1,76 @@
+"""What every intervention shares: its timing keys and the interface the schedule calls.
+
+Timing, in years since the start (so a scenario means the same at any step length):
+- `at: 3` acts once, at year 3, and stays in force from then on;
+- `from: 3, until: 5` is in force from year 3 to year 5 (and acts once at year 3);
+- `every: 0.5` repeats the action every half year while in force (an arrest wave, a campaign).
+
+The schedule calls, at the start of a step: `begin()` when the intervention comes into force,
+`act()` at each of its moments, `each_step()` every step while in force, `end()` when it lapses.
+Effect sizes without evidence are parameters with stated defaults (DOMAIN.md section 4).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import ConfigDict, Field, model_validator
+
+from sim.scenario.params import Section
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+
+class InterventionParams(Section):
+    """Keys every intervention has."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    label: str = Field("", description="a short label for plots and reports (default: the type)")
+    at: float | None = Field(None, ge=0, description="time of a one-off action; in force from then on [years]")
+    from_: float | None = Field(None, ge=0, alias="from", description="start of the period in force [years]")
+    until: float | None = Field(None, ge=0, description="end of the period in force (exclusive); none = to the end [years]")
+    every: float | None = Field(None, gt=0, description="repeat the action at this interval while in force [years]")
+
+    @model_validator(mode="after")
+    def _timing(self):
+        if (self.at is None) == (self.from_ is None):
+            raise ValueError("give exactly one of 'at' (a moment) or 'from' (the start of a period)")
+        start = self.start_year
+        if self.until is not None and self.until <= start:
+            raise ValueError(f"'until' ({self.until}) must be later than the start ({start})")
+        return self
+
+    @property
+    def start_year(self) -> float:
+        return self.at if self.at is not None else self.from_
+
+
+class Intervention:
+    """An intervention acting on a running model. Subclasses set `Params` and override hooks."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type[InterventionParams]] = InterventionParams
+
+    def __init__(self, model: RecruitModel, params: InterventionParams, index: int):
+        self.model = model
+        self.params = params
+        self.index = index
+        self.rng = model.streams.get(f"intervention.{index}.{self.name}")
+
+    @property
+    def label(self) -> str:
+        return self.params.label or self.name
+
+    def begin(self) -> None:
+        """Comes into force."""
+
+    def act(self) -> None:
+        """One of its moments (the start, then every `every` years)."""
+
+    def each_step(self) -> None:
+        """Every step while in force."""
+
+    def end(self) -> None:
+        """Lapses (at `until`)."""

@@ -1,0 +1,50 @@
+"""Diversion programme (Hack_Right in the Netherlands, Cyber Choices in the UK): young offenders
+caught early are diverted instead of serving their full sentence; their propensity drops and some
+take up legal IT work. Widely used, no outcome evaluations yet (DOMAIN.md section 4)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.registry import register
+from sim.population import WORKER
+from sim.scenario.params import prob
+
+
+class DiversionProgrammeParams(InterventionParams):
+    type: Literal["diversion_programme"] = Field(description="divert young first offenders")
+    max_age: float = Field(25.0, gt=0, le=120, description="offenders younger than this are eligible [years]")
+    first_arrest_only: bool = Field(True, description="only offenders arrested for the first time are eligible")
+    uptake: float = prob(0.6, "share of eligible arrested persons who are diverted (assumption)")
+    sentence_factor: float = prob(0.1, "diverted persons are away for this share of the sentence (assumption)")
+    propensity_reduction: float = prob(0.5, "relative drop in a diverted person's propensity (no evaluation exists: vary it)")
+    legal_work: float = prob(0.3, "chance that a diverted person takes up legal work (status worker) (assumption)")
+
+
+@register("diversion_programme")
+class DiversionProgramme(Intervention):
+    Params = DiversionProgrammeParams
+
+    def begin(self) -> None:
+        self.model.arrest_hooks.append(self.on_arrest)
+
+    def end(self) -> None:
+        self.model.arrest_hooks.remove(self.on_arrest)
+
+    def on_arrest(self, slots: np.ndarray) -> None:
+        m, p, pop = self.model, self.params, self.model.pop
+        eligible = slots[pop.age[slots] < p.max_age]
+        if p.first_arrest_only:
+            eligible = eligible[pop.arrest_count[eligible] == 1]
+        diverted = eligible[self.rng.random(len(eligible)) < p.uptake]
+        away = pop.prison_until[diverted] - m.step_now
+        pop.prison_until[diverted] = m.step_now + np.maximum(1, np.ceil(away * p.sentence_factor)).astype(np.int32)
+        pop.propensity[diverted] *= 1.0 - p.propensity_reduction
+        to_work = diverted[self.rng.random(len(diverted)) < p.legal_work]
+        pop.status[to_work] = WORKER
+        m.venues.assign(to_work)
+        m.recorder.tally["persons_diverted"] += len(diverted)

@@ -1,0 +1,35 @@
+"""Forum infiltration: undercover officers and informants on an online space. Users trust each
+other less there, and a network that recruits an informant becomes easier to detect (the
+mechanism lives in sim/recruitment/forums.py). No outcome evaluations exist (DOMAIN.md section 4)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.registry import register
+from sim.scenario.params import prob
+
+
+class ForumInfiltrationParams(InterventionParams):
+    type: Literal["forum_infiltration"] = Field(description="undercover presence on an online space")
+    target: str = Field(description="name of the online space infiltrated (a key of places.online_spaces)")
+    share: float = prob(0.05, "share of the space's users who are undercover officers or informants (assumption)")
+    trust_reduction: float = prob(0.3, "relative drop in the trust networks place in contacts met there (assumption)")
+
+
+@register("forum_infiltration")
+class ForumInfiltration(Intervention):
+    Params = ForumInfiltrationParams
+
+    def begin(self) -> None:
+        space = self.model.online.by_name(self.params.target)
+        self._before = (space.infiltration, space.trust_factor)
+        space.infiltration = max(space.infiltration, self.params.share)
+        space.trust_factor *= 1.0 - self.params.trust_reduction
+
+    def end(self) -> None:
+        space = self.model.online.by_name(self.params.target)
+        space.infiltration, space.trust_factor = self._before
