@@ -1,7 +1,7 @@
 """The recruitsim model: one Mesa `Model` that runs a scenario step by step.
 
 Each step, in order (see docs/ODD.md, "Process overview and scheduling"):
- 0. interventions due begin, act or end; intervention effects on people fade;
+ 0. intervention effects on people fade; interventions due begin, act or end;
  1. people age; some leave and newcomers take their place; prisoners due are released;
  2. people visit venues and online spaces; meetings make and strengthen ties; every
     `ties.prune_every` steps faded ties are forgotten and newcomers make their social ties;
@@ -86,8 +86,8 @@ class RecruitModel(mesa.Model):
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.step_now = int(self.time)
+        self._fade()  # before interventions act, so a new effect starts at full strength
         self.intervention_schedule.step(self.step_now)
-        self._fade()
         self._turnover()
         enforcement.release(self)
         self._meet()

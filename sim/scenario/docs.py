@@ -76,6 +76,10 @@ def type_name(annotation: Any) -> str:
     if get_origin(annotation) is Literal:
         return "choice"
     origin = get_origin(annotation)
+    if origin in (Union, types.UnionType) and all(is_section(unwrap(arg)[0]) for arg in get_args(annotation)):
+        return "entry (see its section)"
+    if origin in (Union, types.UnionType):
+        return " or ".join(type_name(arg) for arg in get_args(annotation))
     if origin is list:
         return f"list of {type_name(get_args(annotation)[0])}"
     if origin is dict:
@@ -194,8 +198,8 @@ def _section_dict_text(path: str, field: FieldInfo, entries: dict[str, BaseModel
         f"### `{path}.<name>`",
         "",
         f"{field.description or ''}. Each entry is a section with the keys below.",
-        "A scenario that sets this mapping replaces the default entries as a whole (only `extends` merges entry by entry),",
-        "and an entry takes the defaults of this table, not those of the default entry of the same name, for keys it leaves out.",
+        "A scenario that sets this mapping changes the default entries it names (keys it leaves out keep the default",
+        "entry's values), adds entries with new names (keys left out take this table's defaults), and removes an entry set to `null`.",
         "",
         _table(item_model, None, f"{path}.<name>."),
         "",
@@ -236,4 +240,42 @@ def render_markdown() -> str:
     parts = [_HEADER, "## Top level", "", _TABLE_HEAD, *top_rows]
     for name, field in sections.items():
         parts += ["", _section_text(name, field, getattr(defaults, name))]
+    parts += ["", _interventions_text()]
     return "\n".join(parts) + "\n"
+
+
+def _interventions_text() -> str:
+    """`interventions:` is a list of entries, each of one registered type with keys of its own."""
+    import sys
+
+    from sim.interventions import INTERVENTIONS
+    from sim.interventions.base import InterventionParams
+
+    common = set(InterventionParams.model_fields)
+    parts = [
+        "## `interventions`",
+        "",
+        " ".join((sys.modules[InterventionParams.__module__].__doc__ or "").split("\n\n")[0].split()),
+        "",
+        "Keys every intervention has:",
+        "",
+        _TABLE_HEAD,
+        *(_alias_rows(InterventionParams, common, "interventions[].")),
+    ]
+    for name, cls in INTERVENTIONS.items():
+        doc = " ".join((sys.modules[cls.__module__].__doc__ or "").split())
+        parts += ["", f"### `type: {name}`", "", doc, "", _TABLE_HEAD,
+                  *_alias_rows(cls.Params, set(cls.Params.model_fields) - common - {"type"}, "interventions[].")]
+    return "\n".join(parts)
+
+
+def _alias_rows(model: type[BaseModel], keys: set[str], prefix: str) -> list[str]:
+    rows = []
+    for name, field in model.model_fields.items():
+        if name not in keys:
+            continue
+        shown = field.alias or name
+        default = "(required)" if field.is_required() else _code(format_value(_field_default(field)))
+        rows.append(f"| `{prefix}{shown}` | {type_name(field.annotation)} | {default} | "
+                    f"{_cell(allowed_text(field.annotation, field.metadata))} | {_cell(field.description or '')} |")
+    return rows

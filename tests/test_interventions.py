@@ -1,0 +1,247 @@
+"""Each intervention's mechanism shows up where it should, and only there.
+
+Runs are small (2,000 persons, weekly steps) and paired with a baseline of the same seed: with
+common random numbers the two are identical until the intervention starts, so differences after
+it are the intervention's doing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.interventions.schedule import Timing
+from sim.model import RecruitModel
+from sim.recruitment.attempts import acceptance_probability
+from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
+from sim.timing import Clock
+from sim.vocabulary import ROLE, SPECIALISM
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+START = 53  # step of year 1.0 with weekly steps (year 0 acts in step 1)
+
+
+def scenario(interventions: list[dict], steps: int = 104, size: int = 2000, seed: int = 3) -> Scenario:
+    base = load_scenario(BASELINE, [f"population.size={size}", f"steps={steps}", f"seed={seed}"])
+    return Scenario.model_validate({**base.model_dump(by_alias=True), "interventions": interventions})
+
+
+def run(sc: Scenario, until_step: int | None = None) -> RecruitModel:
+    model = RecruitModel(sc)
+    for _ in range(until_step or sc.steps):
+        model.step()
+    return model
+
+
+@pytest.fixture(scope="module")
+def baseline() -> RecruitModel:
+    return run(scenario([]))
+
+
+# ----------------------------------------------------------------------------- timing
+@pytest.mark.parametrize(("timing", "acts", "in_force", "not_in_force"), [
+    ({"at": 1.0}, [53], [53, 100, 500], [52]),
+    ({"from": 1.0, "until": 2.0, "every": 0.5}, [53, 79], [53, 104], [52, 105]),
+    ({"from": 0.0, "every": 0.25}, [1, 14, 27, 40], [1, 200], []),
+])
+def test_timing_in_years_becomes_steps(timing, acts, in_force, not_in_force):
+    from sim.interventions.arrests import ArrestsParams
+
+    class Stub:
+        params = ArrestsParams.model_validate({"type": "arrests", **timing})
+
+    t = Timing.of(Stub(), Clock("week"))
+    assert [s for s in range(1, 120) if t.acts(s)][: len(acts)] == acts
+    assert all(t.in_force(s) for s in in_force)
+    assert not any(t.in_force(s) for s in not_in_force)
+
+
+def test_timing_means_the_same_at_any_step_length():
+    from sim.interventions.arrests import ArrestsParams
+
+    class Stub:
+        params = ArrestsParams.model_validate({"type": "arrests", "from": 2.0, "until": 3.0})
+
+    for step in ("day", "week", "month"):
+        clock = Clock(step)
+        t = Timing.of(Stub(), clock)
+        assert (t.start - 1) / clock.steps_per_year == pytest.approx(2.0)
+        assert (t.stop - t.start) / clock.steps_per_year == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------------------- common random numbers
+def test_an_intervention_changes_nothing_before_it_starts(baseline):
+    treated = run(scenario([{"type": "arrests", "targeting": "random", "at": 1.0, "share": 0.5}]))
+    before = baseline.results().timeseries.query("step < @START")
+    pd.testing.assert_frame_equal(before, treated.results().timeseries.query("step < @START"))
+    after = baseline.results().timeseries.query("step >= @START")
+    assert not after.equals(treated.results().timeseries.query("step >= @START"))
+
+
+# ----------------------------------------------------------------------------- forum takedown
+def test_a_takedown_empties_the_space_and_other_spaces_gain_users(baseline):
+    treated = run(scenario([{"type": "forum_takedown", "target": "open_forum_a", "at": 1.0, "displacement_share": 0.8,
+                             "move_time_years": 0.05, "successor_after_years": 0.5}]))
+    ts, base = treated.results().timeseries, baseline.results().timeseries
+    down = ts.query("@START <= step < @START + 26")
+    assert (down["active_users_open_forum_a"] == 0).all()
+    assert (ts.query("step < @START")["active_users_open_forum_a"] > 0).all()
+    window = slice(START + 8, START + 26)  # after the movers settled
+    gained = ts.set_index("step").loc[window, "active_users_open_forum_b"].mean()
+    before = base.set_index("step").loc[window, "active_users_open_forum_b"].mean()
+    # about 0.8 of a's users add their visits to b: far more than the noise of a weekly count
+    assert gained > 1.5 * before
+    # the successor opens half a year later and draws users again
+    assert ts.set_index("step").loc[START + 30:, "active_users_open_forum_a"].mean() > 0
+
+
+def test_a_taken_down_gated_forum_loses_its_members():
+    model = run(scenario([{"type": "forum_takedown", "target": "gated_forum", "at": 1.0}]), until_step=START)
+    code = model.online.by_name("gated_forum").code
+    assert not model.online.members[code].any()
+    assert len(model.online.active[code]) == 0
+
+
+# ----------------------------------------------------------------------------- arrests
+@pytest.mark.parametrize("targeting", ["core", "money"])
+def test_targeted_arrests_take_only_the_targeted_members(targeting):
+    model = run(scenario([{"type": "arrests", "targeting": targeting, "at": 5.0, "share": 1.0}]), until_step=START)
+    before = len(model.recorder.events.frame())
+    model.interventions[0].act()  # a wave now, between steps: nothing else happens meanwhile
+    wave = model.recorder.events.frame().iloc[before:]
+    assert (wave["kind"] == "arrest").all()
+    if targeting == "core":
+        assert len(wave) > 0 and (wave["role"] == "core").all()
+        assert model.networks.role_counts[model.networks.active_ids(), ROLE["core"]].sum() == 0
+    else:
+        assert len(wave) > 0
+        assert (wave["role"].eq("money_mule") | wave["specialism"].eq("cash_out")).all()
+        members = model.pop.members()
+        assert not np.any(model.pop.role[members] == ROLE["money_mule"])
+        assert not np.any(model.pop.specialism[members] == SPECIALISM["cash_out"])
+    assert model.recorder.tally["arrests_intervention"] == len(wave)
+
+
+def test_central_targeting_ranks_members_by_centrality_among_fellow_members():
+    model = run(scenario([{"type": "arrests", "targeting": "central_degree", "at": 5.0}]), until_step=START)
+    arrests = model.interventions[0]
+    ranked = arrests.targets()
+    assert sorted(ranked.tolist()) == sorted(model.pop.members().tolist())
+    degree = arrests._centrality(ranked)
+    assert np.all(np.diff(degree) <= 1e-5)  # non-increasing (up to the random tie-break)
+
+
+def test_arrests_of_one_network_arrest_only_its_members():
+    model = run(scenario([{"type": "arrests", "targeting": "network", "network": "largest", "at": 5.0, "share": 1.0}]), until_step=START)
+    arrests = model.interventions[0]
+    target = arrests._network_id()
+    members = model.pop.members()
+    assert set(arrests.targets().tolist()) == set(members[model.pop.network[members] == target].tolist())
+
+
+# ----------------------------------------------------------------------------- awareness campaign
+def test_an_awareness_campaign_lowers_mule_acceptance_in_its_band_only():
+    sc = scenario([{"type": "awareness_campaign", "at": 1.0, "age": {"min": 16.0, "max": 30.0}, "reach": 1.0, "effect": 0.5}])
+    model = run(sc, until_step=START - 1)
+    rule = next(r for r in model.rules if r.name == "adverts")
+    pop = model.pop
+    candidates = np.flatnonzero(pop.age >= 14)
+    net = model.networks.active_ids()[0]
+    args = (np.full(len(candidates), net), candidates, np.full(len(candidates), ROLE["money_mule"]), np.full(len(candidates), 0.5))
+    before = acceptance_probability(rule, *args)
+    model.interventions[0].act()  # the campaign, between steps
+    after = acceptance_probability(rule, *args)
+    age = pop.age[candidates]
+    in_band = (age >= 16) & (age < 30)
+    positive = in_band & (before > 0)
+    # reach 1, effect 0.5: every in-band mule acceptance halves (the motivation clip aside)
+    assert np.all(after[in_band] <= before[in_band])
+    assert np.median(after[positive] / before[positive]) == pytest.approx(0.5, abs=1e-9)
+    np.testing.assert_array_equal(after[~in_band], before[~in_band])
+    assert pop.mule_awareness[candidates[~in_band]].max() == 0
+    # other roles are unaffected, in the band too
+    other = (args[0], candidates, np.full(len(candidates), ROLE["technical_enabler"]), args[3])
+    model_without = run(sc.model_copy(update={"interventions": []}), until_step=START - 1)
+    rule_without = next(r for r in model_without.rules if r.name == "adverts")
+    np.testing.assert_array_equal(acceptance_probability(rule, *other), acceptance_probability(rule_without, *other))
+
+
+def test_awareness_fades_with_its_half_life():
+    model = run(scenario([{"type": "awareness_campaign", "at": 1.0, "reach": 1.0, "effect": 0.5, "half_life_years": 0.5}]), until_step=START)
+    pop = model.pop
+    aware = np.flatnonzero(pop.mule_awareness > 0)
+    level = pop.mule_awareness[aware].copy()
+    ids = pop.person_id[aware].copy()
+    for _ in range(26):  # half a year
+        model.step()
+    stayed = pop.person_id[aware] == ids  # a slot may now hold a newcomer
+    ratio = pop.mule_awareness[aware][stayed] / level[stayed]
+    assert np.median(ratio) == pytest.approx(0.5, rel=0.02)
+
+
+# ----------------------------------------------------------------------------- cease and desist, diversion
+def test_cease_and_desist_deters_the_warned_and_some_members_desist():
+    model = run(scenario([{"type": "cease_and_desist", "at": 1.0, "warnings": 40, "effect": 0.4, "desist_share": 1.0}]), until_step=START)
+    pop = model.pop
+    warned = np.flatnonzero(pop.deterrence > 0)
+    assert len(warned) == 40
+    assert np.allclose(pop.deterrence[warned], 0.4)
+    assert pop.network[warned].max() == -1  # desist_share 1: every warned member left
+    assert model.results().timeseries.set_index("step").loc[START, "persons_warned"] == 40
+
+
+def test_diversion_shortens_sentences_of_young_first_offenders():
+    sc = scenario([{"type": "diversion_programme", "from": 0.5, "max_age": 25.0, "uptake": 1.0, "sentence_factor": 0.0},
+                   {"type": "arrests", "targeting": "random", "at": 1.0, "share": 1.0}])
+    model = run(sc, until_step=START)
+    pop = model.pop
+    arrested = model.results().events.query("kind == 'arrest' and step == @START")
+    slots = np.flatnonzero(np.isin(pop.person_id, arrested["person_id"].to_numpy()))
+    young_first = slots[(pop.age[slots] < 25) & (pop.arrest_count[slots] == 1)]
+    others = np.setdiff1d(slots, young_first)
+    assert len(young_first) > 0
+    assert np.all(pop.prison_until[young_first] == START + 1)  # diverted: away for the minimum, one step
+    assert model.results().timeseries["persons_diverted"].sum() >= len(young_first)
+    if len(others):
+        assert pop.prison_until[others].mean() > START + 1
+
+
+# ----------------------------------------------------------------------------- situational and partnership
+@pytest.mark.parametrize(("entry", "effects"), [
+    ({"type": "bank_hardening", "loss_factor": 0.7, "mule_detection_factor": 1.5}, {"losses": 0.7, "mule_detection": 1.5}),
+    ({"type": "public_private_partnership", "mule_detection_factor": 2.0, "network_detection_factor": 1.3},
+     {"mule_detection": 2.0, "mule_network_detection": 1.3}),
+])
+def test_sustained_effects_hold_while_in_force_and_lapse_after(entry, effects):
+    model = RecruitModel(scenario([{**entry, "from": 1.0, "until": 1.5}]))
+    factors = {}
+    for _ in range(START + 27):
+        model.step()
+        factors[model.step_now] = {name: model.effects.factor(name) for name in effects}
+    assert all(factors[START - 1][name] == 1.0 for name in effects)
+    assert factors[START] == effects and factors[START + 25] == effects
+    assert all(factors[START + 26][name] == 1.0 for name in effects)
+
+
+def test_combined_effects_multiply():
+    model = RecruitModel(scenario([{"type": "bank_hardening", "from": 0.0, "mule_detection_factor": 1.5},
+                                   {"type": "public_private_partnership", "from": 0.0, "mule_detection_factor": 2.0}]))
+    model.step()
+    assert model.effects.factor("mule_detection") == pytest.approx(3.0)
+
+
+def test_infiltration_lowers_trust_and_raises_informant_risk_only_in_its_period():
+    model = RecruitModel(scenario([{"type": "forum_infiltration", "target": "gated_forum", "from": 1.0, "until": 1.5,
+                                    "share": 0.2, "trust_reduction": 0.5}]))
+    space = model.online.by_name("gated_forum")
+    seen = {}
+    for _ in range(START + 27):
+        model.step()
+        seen[model.step_now] = (space.infiltration, space.trust_factor)
+    assert seen[START - 1] == (0.0, 1.0)
+    assert seen[START] == (0.2, 0.5)
+    assert seen[START + 26] == (0.0, 1.0)
