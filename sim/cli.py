@@ -59,6 +59,42 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
 
 
 @cli.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--reps", type=click.IntRange(min=1), default=10, show_default=True, help="replications of each scenario")
+@click.option("--workers", type=click.IntRange(min=1), help="local worker processes; 1 runs in this process  [default: number of CPUs]")
+@click.option("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://HOST:8786 (needs recruitsim[cluster])")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory; rerunning the same command there resumes  [default: runs/compare-<timestamp>]")
+@click.option("--seed", type=int, help="seed of every scenario  [default: the baseline's seed]")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every scenario, e.g. --set population.size=2000 (repeatable)")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
+            seed: int | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Compare SCENARIOS (YAML files; the first is the baseline) over many replications.
+
+    Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
+    """
+    import os
+    import shlex
+    import sys
+
+    from sim.experiment import ExperimentError
+    from sim.experiment.compare import compare as run_comparison  # here: it pulls in pandas, matplotlib and the model
+    from sim.experiment.compare import default_out_dir
+
+    if scheduler is not None and workers is not None:
+        raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    command = shlex.join(["recruitsim", *sys.argv[1:]])
+    out_dir = out_dir or default_out_dir()
+    try:
+        result = run_comparison(scenarios, reps=reps, out_dir=out_dir, overrides=overrides, seed=seed, workers=workers or os.cpu_count() or 1,
+                                scheduler=scheduler, quiet=quiet, command=command)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run the same command with --out {out_dir}", err=True)
+        raise SystemExit(130) from None
+    click.echo(str(result.out_dir))
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check scenario FILES without running them.

@@ -101,10 +101,20 @@ class TieStore:
         return pair // self.n_slots, pair % self.n_slots, layer
 
     def _strength_now(self, run: _Run, rows: np.ndarray, step: int) -> np.ndarray:
-        """Strength after decay; ties made by a chance meeting (made_place set) decay as acquaintances."""
-        social = self.log2_decay[run.key[rows] % self.n_layers]
-        rate = np.where(run.made_place[rows] == NO_PLACE, social, self.log2_decay_acquaintance)
-        return run.strength[rows] * np.exp2(-rate * (step - run.last_step[rows]))
+        """Strength after decay since the last meeting.
+
+        A chance acquaintance (made_place set) fades to 0 with the acquaintance half-life. A social
+        tie with a layer half-life erodes to 0 with it; one without (the default) keeps its initial
+        strength, and only what meetings added fades back, with the acquaintance half-life.
+        """
+        layer = run.key[rows] % self.n_layers
+        social = run.made_place[rows] == NO_PLACE
+        eroding = social & (self.log2_decay[layer] > 0)
+        floor = np.where(social & ~eroding, self.initial_strength[layer], 0.0)
+        rate = np.where(eroding, self.log2_decay[layer], self.log2_decay_acquaintance)
+        stored = run.strength[rows]
+        now = floor + (stored - floor) * np.exp2(-rate * (step - run.last_step[rows]))
+        return np.where(stored > 0, now, 0.0)  # 0 marks a dead tie (a departed person's)
 
     def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""

@@ -90,7 +90,7 @@ def test_the_same_pair_can_have_ties_on_several_layers():
 
 def test_meeting_again_closes_meeting_gain_of_the_gap_to_full_strength():
     gain = 0.25
-    ties = store(meeting_gain=gain)
+    ties = store(meeting_gain=gain, acquaintance_half_life_years=0.0)  # nothing fades between the meetings
     ties.meet(arr(1), arr(2), LAYER["family"], step=0)  # family: no decay
     s0 = tie_params().initial_strength["family"]
     for k in range(1, 4):
@@ -346,9 +346,13 @@ def test_the_store_matches_a_reference_implementation_under_random_operations():
     ref: dict[tuple[int, int, str], list] = {}  # (lo, hi, layer) -> [strength, last_step, made_step, place]
 
     def now(key, step):
+        # acquaintances fade to 0; social ties with a half-life erode to 0; social ties without one
+        # keep their initial strength and only what meetings added fades, at the acquaintance rate
         s, last, _, place = ref[key]
-        rate = decay[key[2]] if place == NO_PLACE else acquaintance
-        return s * 2.0 ** (-rate * (step - last))
+        social, eroding = place == NO_PLACE, decay[key[2]] > 0
+        floor = p.initial_strength[key[2]] if social and not eroding else 0.0
+        rate = decay[key[2]] if social and eroding else acquaintance
+        return floor + (s - floor) * 2.0 ** (-rate * (step - last))
 
     rng = np.random.default_rng(11)
     for step in range(120):

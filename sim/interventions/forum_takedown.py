@@ -19,7 +19,7 @@ from sim.scenario.params import prob
 class ForumTakedownParams(InterventionParams):
     type: Literal["forum_takedown"] = Field(description="take an online space down")
     target: str = Field(description="name of the online space taken down (a key of places.online_spaces)")
-    displacement_share: float = prob(0.6, "share of the space's users who move to other spaces (the rest drop out) (assumption; displacement: Décary-Hétu & Giommoni 2017)")
+    displacement_share: float = prob(0.6, "share of the space's users who move to other spaces, taking their visits with them (the rest drop out) (assumption; displacement: Décary-Hétu & Giommoni 2017)")
     size_preference: float = Field(1.0, ge=0, le=10, description="movers pick a space with probability proportional to its active users to this power (0 = uniformly)")
     move_time_years: float = Field(0.1, ge=0, le=10, description="mean time a mover takes to settle in another space (exponential) [years]")
     successor_after_years: float | None = Field(None, gt=0, description="a successor space opens in its place after this long; none = never [years]")
@@ -35,6 +35,8 @@ class ForumTakedown(Intervention):
         if not space.is_open:
             return
         rate = online.visit_rate(space)  # each person's visits to the space before it went down
+        if space.code in online.members:  # a gated forum: only its members were users
+            rate = np.where(online.members[space.code], rate, 0.0)
         online.close(space)
         destinations = self._destinations(space)
         if not destinations:

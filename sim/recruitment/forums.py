@@ -14,7 +14,7 @@ from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.scenario.params import NonNegative, prob, rate
-from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLES, RoleName
+from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLE, ROLES, RoleName
 
 
 class ForumsParams(RuleParams):
@@ -89,6 +89,8 @@ class ForumsRule(RecruitmentRule):
         role = sample_roles(weights[None, :] / weights.sum(), self.rng).repeat(len(pool))
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
         score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.params.recruitment.acceptance)
+        if role[0] == ROLE["core"]:  # only someone trusted enough could join the core
+            score = np.where(trust >= m.params.recruitment.acceptance.min_core_trust, score, 0.0)
         best = int(np.argmax(score))
         accepted = resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1], "online")
         # on an infiltrated space the recruit may be an informant: the network becomes easier to detect

@@ -96,12 +96,12 @@ class TieParams(Section):
         default_factory=_per_layer({"family": 0.0, "school_work": 0.0, "friend": 0.0, "neighbourhood": 0.0, "forum": 0.0, "chat": 0.0}),
         description="time for a social tie's strength to halve, per layer; 0 = never decays: social ties are kept up by routine contact the model does not represent, so the network stays stationary [years] (assumption)",
     )
-    acquaintance_half_life_years: float = Field(0.5, ge=0, le=100, description="time for the strength of a tie made by a chance meeting to halve unless renewed; 0 = never [years] (assumption)")
+    acquaintance_half_life_years: float = Field(0.5, ge=0, le=100, description="time for the strength of a tie made by a chance meeting to halve unless renewed, and for what meetings add to a social tie to fade back to its initial strength; 0 = never [years] (assumption)")
     meeting_gain: float = prob(0.15, "share of the gap to full strength that one meeting closes")
     new_tie_chance: float = prob(0.03, "chance that a meeting between strangers at a venue or online leaves a tie (assumption)")
     acquaintance_strength: float = prob(0.15, "strength of a tie made by a chance meeting (initial ties use initial_strength)")
     min_strength: float = prob(0.05, "ties weaker than this are forgotten")
-    prune_every: int = Field(13, ge=1, le=10_000, description="steps between removals of forgotten ties; a forgotten tie can still be renewed by a meeting until then (mostly a cost setting)")
+    prune_every: int = Field(13, ge=1, le=10_000, description="steps between tie maintenance: forgotten ties are removed (until then a meeting can renew them) and newcomers since the last maintenance make their social ties")
 
     @field_validator("initial_strength", "half_life_years")
     @classmethod
@@ -160,7 +160,7 @@ def _default_online_spaces():
 class PlacesParams(Section):
     venues: dict[str, VenueParams] = Field(default_factory=_default_venues, description="offline venue types, by name")
     online_spaces: dict[str, OnlineSpaceParams] = Field(default_factory=_default_online_spaces, description="online spaces, by name")
-    reputation_gain: float = prob(0.02, "forum reputation gained per forum or market visit")
+    reputation_gain: float = prob(0.02, "forum reputation gained in a step with a forum or market visit")
     reputation_half_life_years: float = Field(1.0, gt=0, description="time for unused reputation to halve [years]")
     convergence_propensity_weight: float = Field(4.0, ge=0, description="visits to convergence settings scale with 1 + weight * propensity")
 
@@ -231,7 +231,7 @@ class AcceptanceParams(Section):
     mule_need_weight: float = prob(0.6, "weight of financial need (vs propensity) in the motivation of money mules")
     experience_bonus: float = prob(0.3, "extra motivation of a former member who did not desist (left through arrest, dissolution or exit)")
     partner_factor: float = Field(0.7, ge=0, le=1, description="motivation multiplier for persons living with a partner (Weulen Kranenbarg et al. 2018)")
-    min_core_trust: float = prob(0.6, "least trust a network needs in someone to take them into its core: trust comes from ties (Kleemans & de Poot 2008)")
+    min_core_trust: float = prob(0.5, "least trust a network needs in someone to take them into its core: trust comes from ties (Kleemans & de Poot 2008)")
     youth_skill_factor: float = Field(1.3, ge=0, le=5, description="motivation multiplier for under-25s asked to take a technical role (assumption)")
 
 

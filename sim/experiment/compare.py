@@ -1,0 +1,171 @@
+"""Compare scenarios: run every replication (resuming from shards), aggregate, write the report.
+
+    compare(["scenarios/baseline.yaml", "scenarios/forum_takedown.yaml"], reps=30, workers=2, out_dir="runs/cmp")
+
+Everything that can be wrong with the input is checked before the first run and before anything
+is written: the scenarios (with the overrides), reps and workers, the output directory, dask.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from sim.experiment.aggregate import Aggregates, aggregate
+from sim.experiment.backends import Backend, given_executor, open_backend
+from sim.experiment.provenance import experiment_record
+from sim.experiment.replicate import RunTask, ShardResult, is_complete, read_shard, run_replication, shard_path
+from sim.experiment.spec import ExperimentSpec, load_experiment
+from sim.experiment.store import check_experiment_dir, prepare, write_json
+from sim.experiment.outputs import write_outputs
+
+RUNS_DIR = Path("runs")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of `compare`: where it is, what was compared, and the aggregated results."""
+
+    out_dir: Path
+    spec: ExperimentSpec
+    aggregates: Aggregates
+    marks: dict[str, list[dict]]  # scenario -> its interventions' timings
+    runs_done: int  # simulated by this call
+    runs_reused: int  # complete shards found from an earlier call
+    wall_time_s: float
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.aggregates.summary
+
+    @property
+    def report(self) -> Path:
+        return self.out_dir / "report.html"
+
+
+def compare(
+    scenarios: Sequence[str | Path],
+    *,
+    reps: int = 10,
+    out_dir: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    quiet: bool = False,
+    command: str | None = None,
+) -> Comparison:
+    """Run `reps` replications of each scenario file (the first is the baseline) and compare them.
+
+    Runs go to `workers` local processes (1: in this process), to the Dask scheduler at
+    `scheduler`, or to `executor` (any concurrent.futures.Executor, e.g. MPIPoolExecutor).
+    """
+    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
+    return run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, executor=executor, quiet=quiet, command=command)
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    out_dir: str | Path | None = None,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    quiet: bool = False,
+    command: str | None = None,
+) -> Comparison:
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
+    check_experiment_dir(out_dir, spec)
+    started, clock = datetime.now(UTC), time.perf_counter()
+    tasks = make_tasks(spec, out_dir)
+    with _backend(workers, scheduler, executor) as backend:  # fails (no dask, no scheduler) before anything is written
+        record = dict(spec=spec, started=started, backend=backend.description, command=command)
+        prepare(out_dir, experiment_record(status="running", **record))
+        results = collect(tasks, backend, quiet=quiet)
+    runs = {name: [results[(name, rep)].timeseries for rep in range(spec.reps)] for name in spec.names}
+    marks = {name: results[(name, 0)].marks for name in spec.names}
+    aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year)
+    done = sum(not r.reused for r in results.values())
+    counts = {"total": len(results), "run": done, "reused": len(results) - done}
+    final = experiment_record(status="complete", marks=marks, runs=counts, wall_time_s=time.perf_counter() - clock, **record)
+    final["files"] = write_outputs(out_dir, spec, aggregates, marks, final)
+    write_json(out_dir / "experiment.json", final)
+    return Comparison(out_dir, spec, aggregates, marks, done, len(results) - done, final["wall_time_s"])
+
+
+def default_out_dir(now: datetime | None = None) -> Path:
+    """runs/compare-<YYYYmmdd-HHMMSS> (local time)."""
+    return RUNS_DIR / f"compare-{(now or datetime.now()):%Y%m%d-%H%M%S}"
+
+
+def make_tasks(spec: ExperimentSpec, out_dir: Path) -> list[RunTask]:
+    """One task per replication and scenario, replication-major: an interrupted experiment still
+    has every scenario's first replications, which is what a paired comparison needs."""
+    root = out_dir.absolute()  # workers (other processes, other machines) may not share our working directory
+    return [RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint)
+            for rep in range(spec.reps) for e in spec.scenarios]
+
+
+def _backend(workers: int, scheduler: str | None, executor: Executor | None) -> AbstractContextManager[Backend]:
+    if executor is not None:
+        return given_executor(executor)
+    return open_backend(workers, scheduler)
+
+
+# --------------------------------------------------------------------------- running
+def collect(tasks: list[RunTask], backend: Backend, *, quiet: bool = False) -> dict[tuple[str, int], ShardResult]:
+    """Every task's result: read from its shard if complete, else run; with a progress bar over runs."""
+    results: dict[tuple[str, int], ShardResult] = {}
+    to_run = []
+    for task in tasks:
+        if is_complete(task.shard_dir):
+            results[(task.scenario_name, task.rep)] = read_shard(task)
+        else:
+            to_run.append(task)
+    with tqdm(total=len(tasks), initial=len(results), unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
+        for result in execute(to_run, backend):
+            results[(result.scenario_name, result.rep)] = result
+            bar.set_postfix_str(f"{result.scenario_name} rep {result.rep}", refresh=False)
+            bar.update()
+    return results
+
+
+def execute(tasks: list[RunTask], backend: Backend) -> Iterator[ShardResult]:
+    """Results in completion order. Only `backend.queue_depth` tasks are submitted at a time, so a
+    Ctrl-C or an error has little to cancel and the progress bar moves with in-process runs too."""
+    pending = iter(tasks)
+    in_flight: dict[Future, RunTask] = {}
+    depth = backend.queue_depth or len(tasks)
+
+    def refill() -> None:
+        while len(in_flight) < depth and (task := next(pending, None)) is not None:
+            in_flight[backend.executor.submit(run_replication, task)] = task
+
+    refill()
+    try:
+        while in_flight:
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            for future in done:
+                task = in_flight.pop(future)
+                yield _result(future, task)
+            refill()
+    finally:
+        for future in in_flight:
+            future.cancel()
+
+
+def _result(future: Future, task: RunTask) -> ShardResult:
+    try:
+        return future.result()
+    except Exception as exc:
+        exc.add_note(f"(in replication {task.rep} of scenario {task.scenario_name!r}, shard {task.shard_dir})")
+        raise

@@ -1,0 +1,91 @@
+"""The end points of the summary table: one number per run, e.g. members involved in the last year.
+
+Each end point sums one or more timeseries columns per step, then takes the mean (stocks: persons,
+networks) or the total (flows: recruits, offences, arrests) over a window: the whole run or its
+last year. Columns a run does not have are skipped, so the table follows the output contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.vocabulary import CHANNELS, ORIGINS, ROLES
+
+# Wording for names that read badly with underscores replaced by spaces alone.
+NAMES = {
+    "offline_core_online_growth": "offline core, online growth",
+    "online_core_offline_growth": "online core, offline growth",
+    "money_mule": "money mules",
+    "technical_enabler": "technical enablers",
+    "core": "core members",
+    "recruiter": "recruiters",
+    "founder": "founders (not approached)",
+    "self_selection": "self-selection",
+}
+APPROACHED = tuple(c for c in CHANNELS if c != "founder")
+
+
+def name_of(code: str) -> str:
+    return NAMES.get(code, code.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str  # stable id, e.g. "recruits_forums.last_year"
+    label: str  # what a reader sees
+    group: str  # section of the table
+    columns: tuple[str, ...]  # summed per step
+    window: str  # "run" or "last_year"
+    statistic: str  # "mean" or "total"
+
+    def value(self, timeseries: pd.DataFrame, steps_per_year: int) -> float:
+        """This end point for one run."""
+        per_step = timeseries[list(self.columns)].to_numpy(dtype=float).sum(axis=1)
+        if self.window == "last_year":
+            per_step = per_step[-max(1, min(steps_per_year, len(per_step))):]
+        return float(per_step.mean() if self.statistic == "mean" else per_step.sum())
+
+
+def _stock(key: str, label: str, group: str, column: str) -> Endpoint:
+    return Endpoint(f"{key}.last_year_mean", f"{label} (mean over the last year)", group, (column,), "last_year", "mean")
+
+
+def _flows(key: str, label: str, group: str, columns: tuple[str, ...]) -> list[Endpoint]:
+    return [Endpoint(f"{key}.total", f"{label}, whole run", group, columns, "run", "total"),
+            Endpoint(f"{key}.last_year", f"{label}, last year", group, columns, "last_year", "total")]
+
+
+def _total(key: str, label: str, group: str, column: str) -> Endpoint:
+    return Endpoint(f"{key}.total", f"{label} (total)", group, (column,), "run", "total")
+
+
+def all_endpoints() -> list[Endpoint]:
+    """Every end point the summary table can show, in table order."""
+    members = [_stock("involved", "Members involved", "Members", "involved")]
+    members += [_stock(f"members_{r}", f"Members: {name_of(r)}", "Members", f"members_{r}") for r in ROLES]
+    recruits = _flows("recruits_all", "New recruits, all channels", "Recruitment", ("recruits_offline", "recruits_online"))
+    for medium in ("offline", "online"):
+        recruits += _flows(f"recruits_{medium}", f"New recruits approached {medium}", "Recruitment", (f"recruits_{medium}",))
+    for channel in CHANNELS:
+        recruits += _flows(f"recruits_{channel}", f"New recruits via {name_of(channel)}", "Recruitment", (f"recruits_{channel}",))
+    networks = [_stock("networks_active", "Active networks", "Networks", "networks_active")]
+    networks += [_stock(f"networks_{o}", f"Networks of origin: {name_of(o)}", "Networks", f"networks_{o}") for o in ORIGINS]
+    crime = [_total("offences", "Offences", "Crime", "offences"), _total("victims", "Victims", "Crime", "victims"),
+             _total("losses", "Losses [euro]", "Crime", "losses")]
+    police = [_total("arrests", "Arrests by routine policing", "Enforcement", "arrests"),
+              _total("arrests_intervention", "Arrests by interventions", "Enforcement", "arrests_intervention")]
+    return [*members, *recruits, *networks, *crime, *police]
+
+
+def endpoints_for(columns) -> list[Endpoint]:
+    """The end points whose columns a timeseries has."""
+    present = set(columns)
+    return [e for e in all_endpoints() if present.issuperset(e.columns)]
+
+
+def endpoint_matrix(frames: list[pd.DataFrame], endpoints: list[Endpoint], steps_per_year: int) -> np.ndarray:
+    """Values of each end point (columns) in each run (rows)."""
+    return np.array([[e.value(frame, steps_per_year) for e in endpoints] for frame in frames], dtype=float).reshape(len(frames), len(endpoints))

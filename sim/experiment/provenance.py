@@ -1,0 +1,51 @@
+"""experiment.json: what was compared, how, with which versions, and how long it took."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sim.experiment.spec import ExperimentSpec
+from sim.outputs.manifest import SOURCE_TREE, git_state, package_versions, platform_info
+
+EXPERIMENT_VERSION = 1
+
+
+def experiment_record(
+    spec: ExperimentSpec,
+    *,
+    status: str,
+    started: datetime,
+    backend: str,
+    command: str | None,
+    marks: dict[str, list[dict]] | None = None,
+    runs: dict | None = None,
+    wall_time_s: float | None = None,
+    files: list[str] | None = None,
+) -> dict:
+    """The content of experiment.json; `status` is "running" until the report is written."""
+    marks = marks or {}
+    return {
+        "experiment_version": EXPERIMENT_VERSION,
+        "status": status,
+        "fingerprint": spec.fingerprint,
+        "baseline": spec.baseline.name,
+        "seed": spec.seed,
+        "reps": spec.reps,
+        "steps": spec.steps,
+        "step": spec.step,
+        "overrides": list(spec.overrides),
+        "command": command,
+        "backend": backend,
+        "started_utc": started.astimezone(UTC).isoformat(timespec="seconds"),
+        "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 3),
+        "runs": runs,
+        "scenarios": [
+            {"name": e.name, "description": e.description, "source": e.source, "population": e.population,
+             "interventions": marks.get(e.name), "scenario": e.dump}
+            for e in spec.scenarios
+        ],
+        "versions": package_versions(),
+        "git": git_state(SOURCE_TREE),
+        "platform": platform_info(),
+        "files": files,
+    }

@@ -1,0 +1,91 @@
+"""One replication of one scenario: run it and write its shard, or read the shard already there.
+
+`run_replication` is what executors run. It takes and returns only plain, picklable data (the
+scenario as a dict, the shard path as a string; back comes the timeseries frame and the
+intervention marks), so it works the same in-process, in spawned worker processes, on Dask
+workers and under MPI. Shards are full run directories (docs/outputs.md) written atomically by
+`write_run`: a shard with a manifest.json is complete, anything else is redone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import OutputError
+
+MANIFEST = "manifest.json"
+TIMESERIES = "timeseries.parquet"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Replication `rep` of scenario `scenario_name`, to be written to `shard_dir`."""
+
+    scenario_name: str
+    rep: int
+    dump: dict
+    shard_dir: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What travels back to the parent: small tables, never the model."""
+
+    scenario_name: str
+    rep: int
+    timeseries: pd.DataFrame
+    marks: list[dict]
+    wall_time_s: float
+    reused: bool
+
+
+def shard_path(out_dir: Path, slug: str, rep: int) -> Path:
+    return Path(out_dir) / "shards" / slug / f"rep_{rep:03d}"
+
+
+def is_complete(shard_dir: Path | str) -> bool:
+    return (Path(shard_dir) / MANIFEST).is_file()
+
+
+def run_replication(task: RunTask) -> ShardResult:
+    """Run the task's model for its steps, write its shard (no figure) and return its timeseries."""
+    # Imported here: a worker process pays for mesa and the model once, at its first task.
+    from sim.model import RecruitModel
+    from sim.outputs.manifest import build_manifest
+    from sim.outputs.writer import write_run
+    from sim.scenario.schema import Scenario
+
+    scenario = Scenario.model_validate(task.dump)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    model = RecruitModel(scenario, replication=(task.rep,))
+    for _ in range(scenario.steps):
+        model.step()
+    results = model.results()
+    wall_time = time.perf_counter() - clock
+    marks = model.intervention_schedule.marks()
+    manifest = build_manifest(scenario, seed_info=model.seed_info(), wall_time_s=wall_time, steps=scenario.steps,
+                              source=None, started=started)
+    manifest["experiment"] = {"fingerprint": task.fingerprint, "replication": task.rep, "intervention_marks": marks}
+    write_run(results, task.shard_dir, fmt="parquet", manifest=manifest, plot=False)
+    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, wall_time, reused=False)
+
+
+def read_shard(task: RunTask) -> ShardResult:
+    """The result of a shard a previous invocation completed."""
+    shard = Path(task.shard_dir)
+    manifest = json.loads((shard / MANIFEST).read_text(encoding="utf-8"))
+    experiment = manifest.get("experiment", {})
+    if experiment.get("fingerprint") != task.fingerprint:
+        # experiment.json already guards the directory; this catches shards copied in by hand.
+        raise OutputError(f"shard {shard} was written by another experiment (its inputs differ); delete it or choose another --out")
+    timeseries = pd.read_parquet(shard / TIMESERIES, engine="pyarrow")
+    return ShardResult(task.scenario_name, task.rep, timeseries, experiment.get("intervention_marks", []),
+                       float(manifest.get("wall_time_s", 0.0)), reused=True)

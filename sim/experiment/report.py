@@ -1,0 +1,243 @@
+"""report.html: one self-contained page from the question to the answer.
+
+Plain `string.Template` and `html.escape` (no Jinja: three small templates do not need a
+template engine, and nothing here takes user-written templates). Figures are embedded as base64
+PNG and the styles inline, so the file opens offline and can be mailed as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from datetime import datetime
+from string import Template
+
+import pandas as pd
+
+from sim.experiment.spec import ExperimentSpec
+
+# The columns of the headline table: what a trainer asks first.
+HEADLINE = ("involved.last_year_mean", "recruits_all.total", "networks_active.last_year_mean", "offences.total", "losses.total")
+
+PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #222; max-width: 1180px; margin: 2em auto; padding: 0 1.2em; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #ddd; padding-bottom: 0.2em; }
+.lead { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+th, td { border: 1px solid #d0d0d0; padding: 0.3em 0.55em; vertical-align: top; }
+th { background: #f2f2f2; text-align: left; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.group th { background: #e6e6e6; }
+td.down { background: #d6e8f4; font-weight: 600; }
+td.up { background: #f9dcc8; font-weight: 600; }
+.ci { color: #666; font-weight: normal; font-size: 0.9em; }
+.key { display: inline-block; padding: 0 0.5em; margin-right: 0.3em; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #444; font-size: 0.92em; margin-top: 0.3em; }
+dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; font-size: 0.92em; }
+dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; }
+code { background: #f5f5f5; padding: 0 0.25em; }
+</style>
+</head>
+<body>
+<h1>$title</h1>
+<p class="lead">$lead</p>
+
+<h2>1. The question</h2>
+<p>$question</p>
+$scenario_table
+
+<h2>2. The answer at a glance</h2>
+$legend
+$headline
+
+<h2>3. Summary table</h2>
+<p>Mean over $reps replications with its 95% interval. Members and networks: mean over the last year of the run;
+recruits, offences, victims, losses and arrests: totals. For each intervention, the change relative to the baseline,
+paired replication by replication, with its 95% interval.</p>
+$legend
+$summary_table
+
+<h2>4. Figures</h2>
+$figures
+
+<h2>5. How to read this</h2>
+<ul>
+<li>Replication <i>i</i> of every scenario uses the same random numbers as replication <i>i</i> of the baseline
+(common random numbers), so differences come from the intervention, not from chance. Changes are therefore
+computed per replication (scenario minus baseline) and then averaged.</li>
+<li>Intervals are 95% t-intervals across replications. An interval that excludes 0 means the change is unlikely
+to be chance <em>for this model</em>; it says nothing about whether the model is right.</li>
+<li>% change = mean paired difference / baseline mean. When the baseline mean is 0 the absolute difference is shown instead.</li>
+<li>With few replications intervals are wide; with one replication they cannot be computed (shown as “–”).</li>
+</ul>
+
+<h2>6. Provenance</h2>
+$provenance
+</body>
+</html>
+""")
+
+
+def render_report(spec: ExperimentSpec, summary: pd.DataFrame, figures: list[tuple[str, bytes]], record: dict) -> str:
+    """The page: `figures` are (caption, PNG bytes); `record` is experiment.json's content."""
+    names = spec.names
+    return PAGE.substitute(
+        title=_e(f"Comparison of interventions: {', '.join(names[1:]) or 'baseline only'} vs {names[0]}"),
+        lead=_e(f"{spec.reps} replications of each scenario, {spec.steps} steps of one {spec.step} "
+                f"({_years(spec):g} years), seed {spec.seed}. Generated {datetime.now():%Y-%m-%d %H:%M}."),
+        question=_question(spec),
+        scenario_table=_scenario_table(spec, record),
+        legend=LEGEND,
+        headline=_headline(spec, summary),
+        reps=spec.reps,
+        summary_table=_summary_table(spec, summary),
+        figures="\n".join(_figure(caption, png) for caption, png in figures),
+        provenance=_provenance(spec, record),
+    )
+
+
+LEGEND = ('<p><span class="key down">blue</span>lower than the baseline, <span class="key up">orange</span>higher than the baseline: '
+          'only where the 95% interval of the change excludes 0. Whether lower is better depends on the row.</p>')
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _years(spec: ExperimentSpec) -> float:
+    return round(spec.steps / spec.steps_per_year, 2)
+
+
+# --------------------------------------------------------------------------- the question
+def _question(spec: ExperimentSpec) -> str:
+    others = spec.names[1:]
+    if not others:
+        return f"The baseline <b>{_e(spec.baseline.name)}</b> alone (no intervention scenarios were given)."
+    listed = ", ".join(f"<b>{_e(n)}</b>" for n in others)
+    return (f"How do {listed} change who is recruited into cybercriminal networks, how, and with what harm, "
+            f"compared with the baseline <b>{_e(spec.baseline.name)}</b>?")
+
+
+def _scenario_table(spec: ExperimentSpec, record: dict) -> str:
+    marks = {s["name"]: s.get("interventions") or [] for s in record.get("scenarios", [])}
+    rows = ["<tr><th>scenario</th><th>description</th><th>interventions (timing in years since the start)</th><th>persons</th></tr>"]
+    for i, entry in enumerate(spec.scenarios):
+        role = " (baseline)" if i == 0 else ""
+        timing = "<br>".join(_e(describe_mark(m)) for m in marks.get(entry.name, [])) or "none"
+        rows.append(f"<tr><td><b>{_e(entry.name)}</b>{role}</td><td>{_e(entry.description) or '–'}</td>"
+                    f"<td>{timing}</td><td class=\"num\">{entry.population:,}</td></tr>")
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
+
+
+def describe_mark(mark: dict) -> str:
+    """'forum takedown (forum_takedown): at year 1, in force from then on' and the like."""
+    label = mark["label"] if mark["label"] == mark["type"] else f"{mark['label']} ({mark['type']})"
+    start, until, every = mark["start_year"], mark.get("until_year"), mark.get("every_years")
+    when = f"years {start:g} to {until:g}" if until is not None else f"from year {start:g} on"
+    repeat = f", repeated every {every:g} years" if every else ""
+    return f"{label}: {when}{repeat}"
+
+
+# --------------------------------------------------------------------------- numbers
+def fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    size = abs(value)
+    digits = 0 if size >= 100 else 1 if size >= 10 else 2
+    return f"{value:,.{digits}f}"
+
+
+def _interval(low: float, high: float, unit: str = "") -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f' <span class="ci">[{fmt(low)}{unit}, {fmt(high)}{unit}]</span>'
+
+
+def change_cell(row) -> str:
+    """The paired change: % when the baseline mean is not 0, else the absolute difference."""
+    pct = math.isfinite(row["pct_change"])
+    prefix = "pct_" if pct else "diff_"
+    mean, low, high = (row["pct_change"] if pct else row["diff_mean"]), row[f"{prefix}ci_low"], row[f"{prefix}ci_high"]
+    unit = "%" if pct else ""
+    excludes_zero = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
+    css = ' class="num up"' if excludes_zero and mean > 0 else ' class="num down"' if excludes_zero else ' class="num"'
+    shown = f"{'+' if mean > 0 else ''}{fmt(mean)}{unit}" + ("" if pct else " (abs.)")
+    return f"<td{css}>{shown}{_interval(low, high, unit)}</td>"
+
+
+def level_cell(row) -> str:
+    return f'<td class="num">{fmt(row["mean"])}{_interval(row["ci_low"], row["ci_high"])}</td>'
+
+
+# --------------------------------------------------------------------------- tables
+def _headline(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
+    others = spec.names[1:]
+    if not others:
+        return "<p>No intervention scenario to compare.</p>"
+    index = summary.set_index(["scenario", "endpoint"])
+    keys = [k for k in HEADLINE if (spec.baseline.name, k) in index.index]
+    labels = index.loc[spec.baseline.name].loc[keys, "label"]
+    head = "<tr><th>change vs baseline</th>" + "".join(f"<th>{_e(label)}</th>" for label in labels) + "</tr>"
+    base = "<tr><td><b>" + _e(spec.baseline.name) + "</b> (baseline level)</td>" + "".join(
+        level_cell(index.loc[(spec.baseline.name, k)]) for k in keys) + "</tr>"
+    rows = [f"<tr><td><b>{_e(name)}</b></td>" + "".join(change_cell(index.loc[(name, k)]) for k in keys) + "</tr>" for name in others]
+    return "<table>\n" + "\n".join([head, base, *rows]) + "\n</table>"
+
+
+def _summary_table(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
+    names = spec.names
+    head = ("<tr><th>end point</th>" + f"<th>{_e(names[0])} (baseline)</th>"
+            + "".join(f"<th>{_e(n)}</th><th>{_e(n)}: change vs baseline</th>" for n in names[1:]) + "</tr>")
+    by_scenario = {name: rows.set_index("endpoint") for name, rows in summary.groupby("scenario", sort=False)}
+    base = by_scenario[names[0]]
+    rows, group = [head], None
+    for key, label, this_group in base[["label", "group"]].itertuples():
+        if this_group != group:
+            group = this_group
+            rows.append(f'<tr class="group"><th colspan="{2 * len(names)}">{_e(group)}</th></tr>')
+        cells = [level_cell(base.loc[key])]
+        for name in names[1:]:
+            row = by_scenario[name].loc[key]
+            cells += [level_cell(row), change_cell(row)]
+        rows.append(f"<tr><td>{_e(label)}</td>{''.join(cells)}</tr>")
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
+
+
+# --------------------------------------------------------------------------- figures and provenance
+def _figure(caption: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure>'
+
+
+def _provenance(spec: ExperimentSpec, record: dict) -> str:
+    versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items() if v)
+    git = record.get("git") or {}
+    commit = git.get("commit") or "not a git checkout"
+    if git.get("commit") and git.get("dirty"):
+        commit += " (with uncommitted changes)"
+    runs = record.get("runs") or {}
+    wall = record.get("wall_time_s")
+    items = [
+        ("command", f"<code>{_e(record.get('command') or '(Python API)')}</code>"),
+        ("scenario files", "<br>".join(f"{_e(e.name)}: <code>{_e(e.source)}</code>" for e in spec.scenarios)),
+        ("overrides (all scenarios)", _e(" ".join(f"--set {o}" for o in spec.overrides)) or "none"),
+        ("seed", _e(spec.seed)),
+        ("replications", f"{spec.reps} per scenario ({runs.get('total', '?')} runs: {runs.get('run', '?')} run now, "
+                         f"{runs.get('reused', '?')} reused from earlier invocations)"),
+        ("steps", f"{spec.steps} of one {_e(spec.step)} ({_years(spec):g} years)"),
+        ("population", ", ".join(f"{_e(e.name)}: {e.population:,}" for e in spec.scenarios)),
+        ("wall time", "–" if wall is None else f"{wall:,.1f} s"),
+        ("ran on", _e(record.get("backend", ""))),
+        ("versions", _e(versions)),
+        ("git commit", _e(commit)),
+        ("experiment fingerprint", f"<code>{_e(spec.fingerprint[:16])}</code> (experiment.json has the full resolved scenarios)"),
+    ]
+    return '<dl class="prov">\n' + "\n".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in items) + "\n</dl>"

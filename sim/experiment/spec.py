@@ -1,0 +1,156 @@
+"""What an experiment is: its scenarios (the first is the baseline), replications and seed.
+
+Everything is loaded and validated here, before any run starts or anything is written. A spec
+holds each scenario as its resolved JSON dump (plain dicts): that is what travels to worker
+processes or cluster nodes, which rebuild the `Scenario` themselves (spawn-safe, no model objects
+cross process boundaries).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sim.errors import ScenarioError
+from sim.experiment.errors import ExperimentError
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    """One scenario of the experiment: its name, where it came from and its resolved parameters."""
+
+    name: str
+    slug: str  # its directory name under shards/
+    source: str
+    dump: dict  # Scenario.model_dump(mode="json"), with the experiment's seed
+
+    @property
+    def description(self) -> str:
+        return " ".join(str(self.dump.get("description") or "").split())
+
+    @property
+    def population(self) -> int:
+        return int(self.dump["population"]["size"])
+
+    def scenario(self):
+        """The validated Scenario (rebuilt from the dump, as a worker does)."""
+        from sim.scenario.schema import Scenario
+
+        return Scenario.model_validate(self.dump)
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """Scenarios (baseline first), `reps` replications of each, one seed for all.
+
+    Replication i of every scenario runs with `replication=(i,)` and the same seed, so scenarios
+    share their random draws rep by rep (common random numbers) and differences are paired.
+    """
+
+    scenarios: tuple[ScenarioEntry, ...]
+    reps: int
+    seed: int
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def baseline(self) -> ScenarioEntry:
+        return self.scenarios[0]
+
+    @property
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.scenarios]
+
+    @property
+    def steps(self) -> int:
+        return int(self.baseline.dump["steps"])
+
+    @property
+    def step(self) -> str:
+        return str(self.baseline.dump["step"])
+
+    @property
+    def steps_per_year(self) -> int:
+        from sim.vocabulary import STEPS_PER_YEAR
+
+        return int(round(STEPS_PER_YEAR[self.step]))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Identifies the runs' inputs: the scenarios' resolved content, the baseline and the seed.
+
+        The number of replications is left out on purpose: rep i is the same run whatever `reps`
+        is, so raising --reps on an existing output directory reuses the shards already there.
+        """
+        content = {"version": SPEC_VERSION, "seed": self.seed, "baseline": self.baseline.name,
+                   "scenarios": {entry.name: entry.dump for entry in self.scenarios}}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def load_experiment(
+    paths: Sequence[str | Path],
+    *,
+    reps: int,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+) -> ExperimentSpec:
+    """Load and validate every scenario (with `overrides` applied to all); ScenarioError or
+    ExperimentError on any problem. `seed` defaults to the baseline's seed."""
+    from sim.scenario import load_scenario
+
+    if not paths:
+        raise ExperimentError("no scenarios given: name the baseline first, then the scenarios to compare with it")
+    if int(reps) < 1:
+        raise ExperimentError(f"reps must be at least 1, got {reps}")
+    loaded = [(Path(path), load_scenario(path, tuple(overrides))) for path in paths]
+    seed = loaded[0][1].seed if seed is None else int(seed)
+    if seed < 0:
+        raise ExperimentError(f"seed must be >= 0, got {seed}")
+    entries = _deduplicated([_entry(path, scenario, seed) for path, scenario in loaded])
+    _check_comparable(entries)
+    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides))
+
+
+def _entry(path: Path, scenario, seed: int) -> ScenarioEntry:
+    dump = {**scenario.model_dump(mode="json"), "seed": seed}
+    return ScenarioEntry(name=scenario.name, slug=slugify(scenario.name), source=str(path), dump=dump)
+
+
+def slugify(name: str) -> str:
+    """A scenario name as one safe path component (names are free text: `a/b`, `..`, spaces)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
+
+
+def _deduplicated(entries: list[ScenarioEntry]) -> list[ScenarioEntry]:
+    """Drop repeats of a scenario (a file given twice, the baseline caught by a glob again);
+    two different scenarios may not share a name (or a directory name)."""
+    kept: dict[str, ScenarioEntry] = {}
+    for entry in entries:
+        same = kept.get(entry.name)
+        if same is not None:
+            if same.dump != entry.dump:
+                raise ScenarioError(f"{entry.source}: two different scenarios are named {entry.name!r} (the other is {same.source}); "
+                                    "scenario names must be unique: give one of them another `name:`")
+            continue
+        clash = next((other for other in kept.values() if other.slug == entry.slug), None)
+        if clash is not None:
+            raise ScenarioError(f"{entry.source}: scenario names {entry.name!r} and {clash.name!r} ({clash.source}) "
+                                f"both become the directory name {entry.slug!r}; rename one of them")
+        kept[entry.name] = entry
+    return list(kept.values())
+
+
+def _check_comparable(entries: list[ScenarioEntry]) -> None:
+    """Paired differences are taken step by step: every scenario must run the same steps."""
+    base = entries[0]
+    for entry in entries[1:]:
+        for key in ("steps", "step"):
+            if entry.dump[key] != base.dump[key]:
+                raise ScenarioError(f"{entry.source}: {key} is {entry.dump[key]!r} but the baseline {base.name!r} has "
+                                    f"{base.dump[key]!r}; scenarios compared step by step must agree (use --set {key}=...)")
