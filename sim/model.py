@@ -22,7 +22,11 @@ from sim.crime import desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
 from sim.crime.membership import Membership
 from sim.crime.network_table import NetworkTable
+from pydantic import TypeAdapter, ValidationError
+
+from sim.errors import ScenarioError
 from sim.interventions import INTERVENTIONS
+from sim.interventions.base import Intervention
 from sim.interventions.effects import Effects
 from sim.interventions.schedule import InterventionSchedule
 from sim.initial_ties import build_initial_ties, family_ties, social_ties
@@ -34,10 +38,13 @@ from sim.places.venues import OfflineMeetings, Venues
 from sim.population import Population
 from sim.recruitment import RULES
 from sim.rng import Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import InterventionSpec, Scenario
 from sim.ties import TieStore
 from sim.timing import Clock
 from sim.vocabulary import LAYER, NO_NETWORK
+
+
+_INTERVENTION_ADAPTER = TypeAdapter(InterventionSpec)
 
 
 class RecruitModel(mesa.Model):
@@ -169,6 +176,27 @@ class RecruitModel(mesa.Model):
             self.rules[i].step()
 
     # ------------------------------------------------------------------ interventions
+    def add_intervention(self, spec: dict) -> Intervention:
+        """Schedule an intervention on the running model (e.g. a trainer's button).
+
+        `spec` is a scenario `interventions:` entry; without timing it acts from the next step.
+        Raises ScenarioError (one line) if the entry is invalid.
+        """
+        spec = dict(spec)
+        if "at" not in spec and "from" not in spec:
+            spec["at"] = self.step_now * self.clock.dt  # year of the next step's start
+        try:
+            params = _INTERVENTION_ADAPTER.validate_python(spec)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            raise ScenarioError(f"intervention {spec.get('type')!r}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        if getattr(params, "target", None) is not None and params.target not in self.online._by_name:
+            raise ScenarioError(f"intervention {params.type!r}: unknown online space {params.target!r} (allowed: {', '.join(self.online._by_name)})")
+        intervention = INTERVENTIONS[params.type](self, params, len(self.interventions))
+        self.interventions.append(intervention)
+        self.intervention_schedule.add(intervention, self.clock)
+        return intervention
+
     def set_fading(self, column: str, half_life_years: float) -> None:
         """An intervention-set population column (mule_awareness, deterrence) fades with this
         half-life from now on (the latest intervention to set it decides)."""

@@ -245,3 +245,23 @@ def test_infiltration_lowers_trust_and_raises_informant_risk_only_in_its_period(
     assert seen[START - 1] == (0.0, 1.0)
     assert seen[START] == (0.2, 0.5)
     assert seen[START + 26] == (0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- live interventions
+def test_an_intervention_added_while_running_acts_from_the_next_step():
+    model = run(scenario([]), until_step=10)
+    model.add_intervention({"type": "forum_takedown", "target": "open_forum_a"})
+    assert model.online.by_name("open_forum_a").is_open
+    model.step()
+    assert not model.online.by_name("open_forum_a").is_open
+    assert model.intervention_schedule.marks()[-1]["start_year"] == pytest.approx(10 / 52)
+
+
+@pytest.mark.parametrize("spec", [{"type": "forum_takedown", "target": "nowhere"}, {"type": "bogus"}, {"type": "arrests", "share": 2.0}])
+def test_an_invalid_live_intervention_is_a_one_line_error(spec):
+    from sim.errors import ScenarioError
+
+    model = RecruitModel(scenario([], steps=5))
+    with pytest.raises(ScenarioError) as caught:
+        model.add_intervention(spec)
+    assert "\n" not in str(caught.value)

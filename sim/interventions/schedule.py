@@ -36,6 +36,10 @@ class InterventionSchedule:
     def __init__(self, interventions: list[Intervention], clock: Clock):
         self.entries = [(i, Timing.of(i, clock)) for i in interventions]
 
+    def add(self, intervention: Intervention, clock: Clock) -> None:
+        """Add an intervention while the model runs (it acts from its start step on)."""
+        self.entries.append((intervention, Timing.of(intervention, clock)))
+
     def step(self, step: int) -> None:
         for intervention, timing in self.entries:
             if timing.stop == step:
