@@ -74,24 +74,35 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
     """
     import os
-    import shlex
-    import sys
 
-    from sim.experiment import ExperimentError
-    from sim.experiment.compare import compare as run_comparison  # here: it pulls in pandas, matplotlib and the model
-    from sim.experiment.compare import default_out_dir
+    # here, not at the top: the comparison pulls in pandas, matplotlib and the model
+    from sim.experiment import ExperimentError, load_experiment
+    from sim.experiment.comparison import default_out_dir, run_experiment
 
     if scheduler is not None and workers is not None:
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
-    command = shlex.join(["recruitsim", *sys.argv[1:]])
     out_dir = out_dir or default_out_dir()
+    workers = workers or os.cpu_count() or 1
+    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides)
+    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
+    for note in spec.idle_interventions():
+        click.echo(f"warning: {note}", err=True)
     try:
-        result = run_comparison(scenarios, reps=reps, out_dir=out_dir, overrides=overrides, seed=seed, workers=workers or os.cpu_count() or 1,
-                                scheduler=scheduler, quiet=quiet, command=command)
+        result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command)
     except KeyboardInterrupt:
-        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run the same command with --out {out_dir}", err=True)
+        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
         raise SystemExit(130) from None
     click.echo(str(result.out_dir))
+
+
+def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides) -> str:
+    """The command line that repeats (or resumes) this comparison, for the report's provenance."""
+    import shlex
+
+    args = ["recruitsim", "compare", *map(str, scenarios), "--reps", str(reps)]
+    args += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
+    args += ["--out", str(out_dir), *(["--seed", str(seed)] if seed is not None else [])]
+    return shlex.join(args + [part for o in overrides for part in ("--set", o)])
 
 
 @cli.command()

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 STUDENT, WORKER, NOT_WORKING = 0, 1, 2
 STATUSES = ("student", "worker", "not_working")
 TECHNICAL = ("coder", "hacker", "hosting")
-YOUTH_AGE = 25.0
-ADULT_AGE = 18.0  # newcomers this old set up a household of their own  # under this age the youth boosts of skill and online activity apply
+YOUTH_AGE = 25.0  # under this age the youth boosts of skill and online activity apply
+ADULT_AGE = 18.0  # newcomers this old may set up a household of their own
 HIGHER_EDUCATION_END = 24.0
 
 
@@ -136,7 +136,7 @@ class Population:
 
     def renew(self, slots: np.ndarray, step: int) -> np.ndarray:
         """Newcomers take the given slots; returns each newcomer's host (a person whose household
-        a young newcomer joins), or -1 for an adult who sets up a household of their own."""
+        they join), or -1 for an adult who sets up a household of their own."""
         p, rng, k = self.params, self.rng, len(slots)
         aged_out = self.age[slots] >= p.max_age
         # who ages out is replaced by a young entrant; a migrant by a newcomer of any age
@@ -146,9 +146,14 @@ class Population:
         self.entered_step[slots] = step
         self.sex[slots] = rng.random(k) < p.male_share
         hosts = rng.integers(0, self.size, k)
-        # children join a household; adults set up their own (keeps household sizes stable);
-        # a leaver cannot host
-        hosts = np.where(np.isin(hosts, slots) | (self.age[slots] >= ADULT_AGE), -1, hosts)
+        hosts = np.where(np.isin(hosts, slots), -1, hosts)  # a leaver cannot host
+        # children join a household; adults set up one of their own only while the town has
+        # fewer households than population / mean size, which keeps the mean size at its target
+        adults = np.flatnonzero(self.age[slots] >= ADULT_AGE)
+        current = np.count_nonzero(np.bincount(np.delete(self.household, slots)))
+        room = max(0, int(round(self.size / p.household_size_mean)) - current)
+        founders = rng.permutation(adults)[:room]
+        hosts[founders] = -1
         has_host = hosts >= 0
         self.household[slots] = np.where(has_host, self.household[np.maximum(hosts, 0)], self.household.max() + 1 + np.arange(k))
         self.neighbourhood[slots] = np.where(has_host, self.neighbourhood[np.maximum(hosts, 0)], rng.integers(0, p.neighbourhoods, k))

@@ -272,16 +272,27 @@ def totals(res, prefix: str) -> dict[str, int]:
     return {c: int(ts[f"{prefix}_{c}"].sum()) for c in APPROACH_CHANNELS}
 
 
-def test_every_rule_recruits_in_the_baseline(baseline):
+SWITCHED = ["forums", "adverts", "offline_venues", "offline_ties"]
+
+
+def test_every_switched_rule_recruits_in_the_baseline(baseline):
     """Needed for the switch-off tests below to be able to fail."""
-    recruits = {c: sum(totals(r, "recruits")[c] for r in baseline.values()) for c in APPROACH_CHANNELS}
+    recruits = {c: sum(totals(r, "recruits")[c] for r in baseline.values()) for c in SWITCHED}
     assert all(v > 0 for v in recruits.values()), recruits
     first = baseline[RULE_SEEDS[0]]
     for c in ("forums", "adverts", "offline_ties"):
         assert totals(first, "recruits")[c] > 0 and totals(first, "attempts")[c] > 0, c
 
 
-@pytest.mark.parametrize("rule", ["forums", "adverts", "offline_venues", "offline_ties"])
+def test_switching_self_selection_off_stops_its_attempts_and_recruits():
+    # self-selection is rarer: a larger, longer run gives it volunteers to switch off
+    on = cached_run(scenario(SMALL, steps=520, population={"size": 4000}))[1]
+    assert totals(on, "recruits")["self_selection"] > 0
+    off = cached_run(scenario(SMALL, steps=520, population={"size": 4000}, recruitment=rules_off("self_selection")))[1]
+    assert totals(off, "attempts")["self_selection"] == 0 and totals(off, "recruits")["self_selection"] == 0
+
+
+@pytest.mark.parametrize("rule", SWITCHED)
 def test_switching_a_rule_off_stops_its_attempts_and_recruits(rule, baseline):
     off = results(recruitment=rules_off(rule))
     assert totals(off, "attempts")[rule] == 0 and totals(off, "recruits")[rule] == 0

@@ -36,6 +36,7 @@ RECRUITS_PAST_YEAR = "recruits_all_past_year"
 class Aggregates:
     timeseries: pd.DataFrame  # long: kind (level | difference), scenario, step, year, metric, mean, ci_low, ci_high, n
     summary: pd.DataFrame  # one row per scenario and end point
+    per_run: pd.DataFrame  # the end points of every run: scenario, rep, endpoint, value (for one's own statistics)
 
 
 def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -76,7 +77,8 @@ def metrics_of(frame: pd.DataFrame) -> list[str]:
 def aggregate(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int) -> Aggregates:
     """`runs` maps each scenario to its timeseries frames, in replication order; `baseline` is a key."""
     runs = {name: [with_derived(f, steps_per_year) for f in frames] for name, frames in runs.items()}
-    return Aggregates(timeseries_aggregates(runs, baseline), summary_table(runs, baseline, steps_per_year))
+    return Aggregates(timeseries_aggregates(runs, baseline), summary_table(runs, baseline, steps_per_year),
+                      per_run_table(runs, baseline, steps_per_year))
 
 
 # --------------------------------------------------------------------------- over time
@@ -133,6 +135,20 @@ def summary_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_
                 **_paired(diff, j, base_mean[j]),
             })
     return pd.DataFrame(rows)
+
+
+def per_run_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int) -> pd.DataFrame:
+    endpoints = endpoints_for(runs[baseline][0].columns)
+    parts = []
+    for name, frames in runs.items():
+        values = endpoint_matrix(frames, endpoints, steps_per_year)
+        parts.append(pd.DataFrame({
+            "scenario": name,
+            "rep": np.repeat(np.arange(len(frames), dtype=np.int64), len(endpoints)),
+            "endpoint": np.tile(np.asarray([e.key for e in endpoints], dtype=object), len(frames)),
+            "value": values.ravel(),
+        }))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _paired(diff, j: int, base_mean: float) -> dict[str, float]:

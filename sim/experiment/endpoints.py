@@ -22,7 +22,6 @@ NAMES = {
     "technical_enabler": "technical enablers",
     "core": "core members",
     "recruiter": "recruiters",
-    "founder": "founders (not approached)",
     "self_selection": "self-selection",
 }
 APPROACHED = tuple(c for c in CHANNELS if c != "founder")
@@ -69,8 +68,9 @@ def all_endpoints() -> list[Endpoint]:
     recruits = _flows("recruits_all", "New recruits, all channels", "Recruitment", ("recruits_offline", "recruits_online"))
     for medium in ("offline", "online"):
         recruits += _flows(f"recruits_{medium}", f"New recruits approached {medium}", "Recruitment", (f"recruits_{medium}",))
-    for channel in CHANNELS:
+    for channel in APPROACHED:
         recruits += _flows(f"recruits_{channel}", f"New recruits via {name_of(channel)}", "Recruitment", (f"recruits_{channel}",))
+    recruits += _flows("recruits_founder", "Founders of new networks (not recruited by anyone)", "Recruitment", ("recruits_founder",))
     networks = [_stock("networks_active", "Active networks", "Networks", "networks_active")]
     networks += [_stock(f"networks_{o}", f"Networks of origin: {name_of(o)}", "Networks", f"networks_{o}") for o in ORIGINS]
     crime = [_total("offences", "Offences", "Crime", "offences"), _total("victims", "Victims", "Crime", "victims"),

@@ -27,18 +27,22 @@ PAGE = Template("""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title</title>
 <style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #222; max-width: 1180px; margin: 2em auto; padding: 0 1.2em; line-height: 1.45; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #222; max-width: 1280px; margin: 2em auto; padding: 0 1.2em; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #ddd; padding-bottom: 0.2em; }
 .lead { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { border: 1px solid #d0d0d0; padding: 0.3em 0.55em; vertical-align: top; }
 th { background: #f2f2f2; text-align: left; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.label { min-width: 15em; }
 tr.group th { background: #e6e6e6; }
-td.down { background: #d6e8f4; font-weight: 600; }
-td.up { background: #f9dcc8; font-weight: 600; }
+.down { background: #d6e8f4; font-weight: 600; }
+.up { background: #f9dcc8; font-weight: 600; }
+.change { display: block; margin-top: 0.15em; padding: 0 0.2em; }
 .ci { color: #666; font-weight: normal; font-size: 0.9em; }
 .key { display: inline-block; padding: 0 0.5em; margin-right: 0.3em; }
+.wide { overflow-x: auto; }
+.warning { background: #fff3cd; border: 1px solid #e0c36c; padding: 0.5em 0.9em; margin: 0.8em 0; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #444; font-size: 0.92em; margin-top: 0.3em; }
 dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; font-size: 0.92em; }
@@ -53,15 +57,17 @@ code { background: #f5f5f5; padding: 0 0.25em; }
 <h2>1. The question</h2>
 <p>$question</p>
 $scenario_table
+$idle
 
 <h2>2. The answer at a glance</h2>
 $legend
 $headline
 
 <h2>3. Summary table</h2>
-<p>Mean over $reps replications with its 95% interval. Members and networks: mean over the last year of the run;
-recruits, offences, victims, losses and arrests: totals. For each intervention, the change relative to the baseline,
-paired replication by replication, with its 95% interval.</p>
+<p>Each cell: the mean over $reps replications with its 95% interval; for an intervention, below it, the change
+relative to the baseline (paired replication by replication) with its 95% interval. Members and networks: mean over
+the last year of the run; recruits, offences, victims, losses and arrests: totals. Every number is also in
+<code>summary.csv</code>.</p>
 $legend
 $summary_table
 
@@ -90,11 +96,12 @@ def render_report(spec: ExperimentSpec, summary: pd.DataFrame, figures: list[tup
     """The page: `figures` are (caption, PNG bytes); `record` is experiment.json's content."""
     names = spec.names
     return PAGE.substitute(
-        title=_e(f"Comparison of interventions: {', '.join(names[1:]) or 'baseline only'} vs {names[0]}"),
+        title=_e(_title(names)),
         lead=_e(f"{spec.reps} replications of each scenario, {spec.steps} steps of one {spec.step} "
                 f"({_years(spec):g} years), seed {spec.seed}. Generated {datetime.now():%Y-%m-%d %H:%M}."),
         question=_question(spec),
         scenario_table=_scenario_table(spec, record),
+        idle=_idle(spec),
         legend=LEGEND,
         headline=_headline(spec, summary),
         reps=spec.reps,
@@ -106,6 +113,13 @@ def render_report(spec: ExperimentSpec, summary: pd.DataFrame, figures: list[tup
 
 LEGEND = ('<p><span class="key down">blue</span>lower than the baseline, <span class="key up">orange</span>higher than the baseline: '
           'only where the 95% interval of the change excludes 0. Whether lower is better depends on the row.</p>')
+
+
+def _title(names: list[str]) -> str:
+    others = names[1:]
+    if len(others) > 3:
+        return f"Comparison of {len(others)} interventions with {names[0]}"
+    return f"Comparison of interventions: {', '.join(others) or 'baseline only'} vs {names[0]}"
 
 
 def _e(text) -> str:
@@ -137,44 +151,81 @@ def _scenario_table(spec: ExperimentSpec, record: dict) -> str:
     return "<table>\n" + "\n".join(rows) + "\n</table>"
 
 
+def _idle(spec: ExperimentSpec) -> str:
+    notes = spec.idle_interventions()
+    if not notes:
+        return ""
+    items = "".join(f"<li>{_e(note)}</li>" for note in notes)
+    return f'<div class="warning"><b>Warning:</b> these interventions never act in this comparison:<ul>{items}</ul></div>'
+
+
 def describe_mark(mark: dict) -> str:
     """'forum takedown (forum_takedown): at year 1, in force from then on' and the like."""
     label = mark["label"] if mark["label"] == mark["type"] else f"{mark['label']} ({mark['type']})"
     start, until, every = mark["start_year"], mark.get("until_year"), mark.get("every_years")
     when = f"years {start:g} to {until:g}" if until is not None else f"from year {start:g} on"
-    repeat = f", repeated every {every:g} years" if every else ""
+    repeat = f", repeated every {every:g} year{'' if every == 1 else 's'}" if every else ""
     return f"{label}: {when}{repeat}"
 
 
 # --------------------------------------------------------------------------- numbers
 def fmt(value: float) -> str:
+    """Three significant digits or so, large numbers shortened (1.47M, 194k), a true minus sign."""
     if value is None or not math.isfinite(value):
         return "–"
     size = abs(value)
-    digits = 0 if size >= 100 else 1 if size >= 10 else 2
-    return f"{value:,.{digits}f}"
+    if size >= 1e6:
+        text = f"{value / 1e6:.2f}M"
+    elif size >= 1e4:
+        text = f"{value / 1e3:.0f}k"
+    else:
+        text = f"{value:,.{0 if size >= 100 else 1 if size >= 10 else 2}f}"
+    return text.replace("-", "\u2212")
+
+
+def fmt_pct(value: float) -> str:
+    """Percentages: whole numbers from 10% on, one decimal below."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:,.{0 if abs(value) >= 10 else 1}f}".replace("-", "\u2212")
 
 
 def _interval(low: float, high: float, unit: str = "") -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
-    return f' <span class="ci">[{fmt(low)}{unit}, {fmt(high)}{unit}]</span>'
+    number = fmt_pct if unit == "%" else fmt
+    return f' <span class="ci">[{number(low)}{unit}, {number(high)}{unit}]</span>'
 
 
-def change_cell(row) -> str:
-    """The paired change: % when the baseline mean is not 0, else the absolute difference."""
+def change(row) -> tuple[str, str]:
+    """The paired change as (text, css class): % when the baseline mean is not 0, else the absolute
+    difference; the class says whether its interval excludes 0, and in which direction."""
     pct = math.isfinite(row["pct_change"])
     prefix = "pct_" if pct else "diff_"
     mean, low, high = (row["pct_change"] if pct else row["diff_mean"]), row[f"{prefix}ci_low"], row[f"{prefix}ci_high"]
     unit = "%" if pct else ""
     excludes_zero = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
-    css = ' class="num up"' if excludes_zero and mean > 0 else ' class="num down"' if excludes_zero else ' class="num"'
-    shown = f"{'+' if mean > 0 else ''}{fmt(mean)}{unit}" + ("" if pct else " (abs.)")
-    return f"<td{css}>{shown}{_interval(low, high, unit)}</td>"
+    css = ("up" if mean > 0 else "down") if excludes_zero else ""
+    shown = f"{'+' if mean > 0 else ''}{(fmt_pct if pct else fmt)(mean)}{unit}" + ("" if pct else " (abs.)")
+    return shown + _interval(low, high, unit), css
+
+
+def change_cell(row) -> str:
+    text, css = change(row)
+    return f'<td class="num {css}">{text}</td>'
 
 
 def level_cell(row) -> str:
-    return f'<td class="num">{fmt(row["mean"])}{_interval(row["ci_low"], row["ci_high"])}</td>'
+    return f'<td class="num">{_level(row)}</td>'
+
+
+def level_and_change_cell(row) -> str:
+    text, css = change(row)
+    return f'<td class="num">{_level(row)}<span class="change {css}">{text}</span></td>'
+
+
+def _level(row) -> str:
+    return f'{fmt(row["mean"])}{_interval(row["ci_low"], row["ci_high"])}'
 
 
 # --------------------------------------------------------------------------- tables
@@ -189,26 +240,23 @@ def _headline(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
     base = "<tr><td><b>" + _e(spec.baseline.name) + "</b> (baseline level)</td>" + "".join(
         level_cell(index.loc[(spec.baseline.name, k)]) for k in keys) + "</tr>"
     rows = [f"<tr><td><b>{_e(name)}</b></td>" + "".join(change_cell(index.loc[(name, k)]) for k in keys) + "</tr>" for name in others]
-    return "<table>\n" + "\n".join([head, base, *rows]) + "\n</table>"
+    return '<div class="wide"><table>\n' + "\n".join([head, base, *rows]) + "\n</table></div>"
 
 
 def _summary_table(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
     names = spec.names
-    head = ("<tr><th>end point</th>" + f"<th>{_e(names[0])} (baseline)</th>"
-            + "".join(f"<th>{_e(n)}</th><th>{_e(n)}: change vs baseline</th>" for n in names[1:]) + "</tr>")
+    head = ("<tr><th>end point</th>" + f"<th>{_e(names[0])}<br><small>baseline</small></th>"
+            + "".join(f"<th>{_e(n)}<br><small>change vs baseline below</small></th>" for n in names[1:]) + "</tr>")
     by_scenario = {name: rows.set_index("endpoint") for name, rows in summary.groupby("scenario", sort=False)}
     base = by_scenario[names[0]]
     rows, group = [head], None
     for key, label, this_group in base[["label", "group"]].itertuples():
         if this_group != group:
             group = this_group
-            rows.append(f'<tr class="group"><th colspan="{2 * len(names)}">{_e(group)}</th></tr>')
-        cells = [level_cell(base.loc[key])]
-        for name in names[1:]:
-            row = by_scenario[name].loc[key]
-            cells += [level_cell(row), change_cell(row)]
-        rows.append(f"<tr><td>{_e(label)}</td>{''.join(cells)}</tr>")
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+            rows.append(f'<tr class="group"><th colspan="{len(names) + 1}">{_e(group)}</th></tr>')
+        cells = [level_cell(base.loc[key])] + [level_and_change_cell(by_scenario[name].loc[key]) for name in names[1:]]
+        rows.append(f'<tr><td class="label">{_e(label)}</td>{"".join(cells)}</tr>')
+    return '<div class="wide"><table>\n' + "\n".join(rows) + "\n</table></div>"
 
 
 # --------------------------------------------------------------------------- figures and provenance

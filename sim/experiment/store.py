@@ -34,8 +34,8 @@ def check_experiment_dir(out_dir: Path, spec: ExperimentSpec) -> bool:
         return False
     stored = _read_stored(out_dir)
     if stored.get("fingerprint") != spec.fingerprint:
-        raise OutputError(f"output directory {out_dir} holds another experiment ({_what_differs(stored, spec)}); "
-                          "choose another --out (shards of different experiments are never mixed)")
+        raise OutputError(f"output directory {out_dir} holds another experiment: {_what_differs(stored, spec)}; "
+                          "choose another --out (runs of different experiments are never mixed)")
     return True
 
 
@@ -53,15 +53,15 @@ def _read_stored(out_dir: Path) -> dict:
 def _what_differs(stored: dict, spec: ExperimentSpec) -> str:
     """A short reason, for the error message."""
     if stored.get("seed") != spec.seed:
-        return f"seed {stored.get('seed')}, now {spec.seed}"
+        return f"seed {stored.get('seed')} there, {spec.seed} now"
     before = {s.get("name"): s.get("scenario") for s in stored.get("scenarios", []) if isinstance(s, dict)}
     if sorted(before) != sorted(spec.names):
-        return f"scenarios {', '.join(map(str, before))}, now {', '.join(spec.names)}"
+        return f"scenarios {', '.join(map(str, before))} there, {', '.join(spec.names)} now"
     changed = [e.name for e in spec.scenarios if before.get(e.name) != e.dump]
     if changed:
-        return f"the content of scenario {', '.join(changed)} differs (a file or a --set changed)"
+        return f"scenario {', '.join(changed)} changed since (its file or a --set differs)"
     if stored.get("baseline") != spec.baseline.name:
-        return f"baseline {stored.get('baseline')}, now {spec.baseline.name}"
+        return f"baseline {stored.get('baseline')} there, {spec.baseline.name} now"
     return "its inputs differ"
 
 

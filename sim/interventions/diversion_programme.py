@@ -11,10 +11,10 @@ from pydantic import Field
 
 from sim.interventions.base import Intervention, InterventionParams
 from sim.interventions.registry import register
-from sim.population import WORKER
+from sim.population import STUDENT, WORKER
 from sim.scenario.params import prob
 
-WORKING_AGE = 16.0  # younger diverted persons stay in school
+WORKING_AGE = 16.0  # younger diverted persons, and students, stay in school
 
 
 class DiversionProgrammeParams(InterventionParams):
@@ -24,7 +24,7 @@ class DiversionProgrammeParams(InterventionParams):
     uptake: float = prob(0.6, "share of eligible arrested persons who are diverted (assumption)")
     sentence_factor: float = prob(0.1, "diverted persons are away for this share of the sentence (assumption)")
     propensity_reduction: float = prob(0.5, "relative drop in a diverted person's propensity (no evaluation exists: vary it)")
-    legal_work: float = prob(0.3, "chance that a diverted person of working age (16+) takes up legal work (status worker) (assumption)")
+    legal_work: float = prob(0.3, "chance that a diverted person of working age (16+) not in education takes up legal work (status worker) (assumption)")
 
 
 @register("diversion_programme")
@@ -46,7 +46,7 @@ class DiversionProgramme(Intervention):
         away = pop.prison_until[diverted] - m.step_now
         pop.prison_until[diverted] = m.step_now + np.maximum(1, np.ceil(away * p.sentence_factor)).astype(np.int32)
         pop.propensity[diverted] *= 1.0 - p.propensity_reduction
-        working_age = diverted[pop.age[diverted] >= WORKING_AGE]
+        working_age = diverted[(pop.age[diverted] >= WORKING_AGE) & (pop.status[diverted] != STUDENT)]
         to_work = working_age[self.rng.random(len(working_age)) < p.legal_work]
         pop.status[to_work] = WORKER
         m.venues.assign(to_work)

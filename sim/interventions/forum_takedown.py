@@ -23,6 +23,7 @@ class ForumTakedownParams(InterventionParams):
     size_preference: float = Field(1.0, ge=0, le=10, description="movers pick a space with probability proportional to its active users to this power (0 = uniformly)")
     move_time_years: float = Field(0.1, ge=0, le=10, description="mean time a mover takes to settle in another space (exponential) [years]")
     successor_after_years: float | None = Field(None, gt=0, description="a successor space opens in its place after this long; none = never [years]")
+    successor_share: float = prob(0.5, "share of the original space's activity the successor wins back: its routine visits, and the movers who return from other spaces (assumption; partial recovery: ElBahrawy et al. 2020)")
 
 
 @register("forum_takedown")
@@ -66,4 +67,14 @@ class ForumTakedown(Intervention):
         if arriving.any():
             self.model.online.add_visits(self._choice[arriving], self._movers[arriving], self._moved_rate[arriving])
         if self._successor_step is not None and now == self._successor_step:
-            self.model.online.reopen(self._space)
+            self._open_successor()
+
+    def _open_successor(self) -> None:
+        """The successor opens with a share of the old activity; that share of movers come back."""
+        online, share = self.model.online, self.params.successor_share
+        online.reopen(self._space, rate_factor=share)
+        settled = self._due <= self.model.step_now
+        returning = settled & (self.rng.random(len(self._movers)) < share)
+        online.add_visits(self._choice[returning], self._movers[returning], -self._moved_rate[returning])
+        # movers still on their way and returning do not arrive elsewhere any more
+        self._due = np.where(~settled & (self.rng.random(len(self._movers)) < share), -1, self._due)

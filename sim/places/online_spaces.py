@@ -35,6 +35,7 @@ class OnlineSpace:
     is_open: bool = True  # False after a takedown
     infiltration: float = 0.0  # share of users who are informants (scenario value, raised by interventions)
     trust_factor: float = 1.0  # multiplies the trust of contacts met here (lowered by infiltration)
+    rate_factor: float = 1.0  # multiplies routine visits (a successor space starts with a share)
 
     def __post_init__(self):
         self.infiltration = self.params.infiltration
@@ -82,7 +83,7 @@ class OnlineSpaces:
 
     def visit_rate(self, space: OnlineSpace) -> np.ndarray:
         """Each person's visits to the space per year: routine interest plus any displaced visits."""
-        rate = space.params.visit_rate * self.interest(space.kind)
+        rate = space.params.visit_rate * space.rate_factor * self.interest(space.kind)
         return rate + self.extra_rate[space.code] if space.code in self.extra_rate else rate
 
     def _visit_prob(self, space: OnlineSpace) -> np.ndarray:
@@ -156,9 +157,10 @@ class OnlineSpaces:
         self.extra_rate.pop(space.code, None)
         self.active[space.code] = np.zeros(0, dtype=np.int64)
 
-    def reopen(self, space: OnlineSpace) -> None:
+    def reopen(self, space: OnlineSpace, rate_factor: float = 1.0) -> None:
         """A successor opens in the space's place (gated ones start with no members)."""
         space.is_open = True
+        space.rate_factor = rate_factor
 
     def add_visits(self, codes: np.ndarray, persons: np.ndarray, rate: np.ndarray) -> None:
         """Displaced users start visiting other spaces: `rate` visits per year each."""
@@ -166,6 +168,7 @@ class OnlineSpaces:
             mine = codes == code
             extra = self.extra_rate.setdefault(int(code), np.zeros(self.pop.size))
             np.add.at(extra, persons[mine], rate[mine])
+            np.maximum(extra, 0.0, out=extra)  # returning movers take back what they brought
 
     def forget_persons(self, slots: np.ndarray) -> None:
         """Leavers lose memberships and displaced habits (their slots will hold newcomers)."""

@@ -92,6 +92,8 @@ class ForumsRule(RecruitmentRule):
         if role[0] == ROLE["core"]:  # only someone trusted enough could join the core
             score = np.where(trust >= m.params.recruitment.acceptance.min_core_trust, score, 0.0)
         best = int(np.argmax(score))
+        if score[best] <= 0:
+            return  # nobody here the network would approach for this role
         accepted = resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1], "online")
         # on an infiltrated space the recruit may be an informant: the network becomes easier to detect
         if accepted[0] and self.rng.random() < infiltration[best]:

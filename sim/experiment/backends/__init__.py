@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sim.experiment.errors import ExperimentError
@@ -30,7 +30,9 @@ class Backend:
 def open_backend(workers: int = 1, scheduler: str | None = None) -> Iterator[Backend]:
     """The local backend with `workers` processes, or the Dask cluster at `scheduler`."""
     if scheduler is not None:
-        from sim.experiment.backends.dask import dask_backend  # dask is optional: import on demand
+        from sim.experiment.backends.dask import (
+            dask_backend,  # dask is optional: import on demand
+        )
 
         with dask_backend(scheduler) as backend:
             yield backend

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from sim.experiment.backends import Backend
 from sim.experiment.errors import ExperimentError
 
-CONNECT_TIMEOUT = "20s"
+CONNECT_TIMEOUT = "10s"
 
 
 @contextmanager

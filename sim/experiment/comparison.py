@@ -21,11 +21,18 @@ from tqdm import tqdm
 
 from sim.experiment.aggregate import Aggregates, aggregate
 from sim.experiment.backends import Backend, given_executor, open_backend
+from sim.experiment.outputs import write_outputs
 from sim.experiment.provenance import experiment_record
-from sim.experiment.replicate import RunTask, ShardResult, is_complete, read_shard, run_replication, shard_path
+from sim.experiment.replicate import (
+    RunTask,
+    ShardResult,
+    is_complete,
+    read_shard,
+    run_replication,
+    shard_path,
+)
 from sim.experiment.spec import ExperimentSpec, load_experiment
 from sim.experiment.store import check_experiment_dir, prepare, write_json
-from sim.experiment.outputs import write_outputs
 
 RUNS_DIR = Path("runs")
 

@@ -1,0 +1,365 @@
+"""`recruitsim compare`: common random numbers, worker and cluster independence, resuming from
+shards, refusing to mix experiments, the statistics on a hand-made example, and the report.
+
+Runs are small (1,000 persons, 52 weekly steps, 2 replications) and shared through module-scoped
+fixtures: the whole file simulates about twenty runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from sim.cli import cli
+from sim.errors import OutputError, ScenarioError
+from sim.experiment import ExperimentError, compare, load_experiment
+from sim.experiment.aggregate import aggregate, mean_ci
+from sim.experiment.report import change, fmt
+from sim.outputs.writer import read_run
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SMALL = ("population.size=1000", "steps=52")
+REPS = 2
+VARIANTS = {
+    # the baseline under another name: must give the very same runs
+    "twin": "",
+    "forum_takedown": "interventions: [{type: forum_takedown, target: open_forum_a, at: 0.5}]",
+    "core_arrests": "interventions: [{type: arrests, targeting: core, at: 0.5}]",
+}
+
+
+def invoke(*args) -> object:
+    return CliRunner().invoke(cli, [str(arg) for arg in args])
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def write_variant(folder: Path, name: str, body: str, extends: Path = BASELINE) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(f"extends: {extends}\nname: {name}\ndescription: {name} variant for the tests\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("scenarios")
+    return {"baseline": BASELINE, **{name: write_variant(folder, name, body) for name, body in VARIANTS.items()}}
+
+
+@pytest.fixture(scope="module")
+def local_run(files, tmp_path_factory) -> Path:
+    """All four scenarios through the command line, in-process (--workers 1)."""
+    out = tmp_path_factory.mktemp("cmp") / "local"
+    overrides = [arg for o in SMALL for arg in ("--set", o)]
+    result = invoke("compare", *files.values(), files["baseline"], "--reps", REPS, "--workers", 1, "--quiet", "--out", out, *overrides)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(out)
+    return out
+
+
+def aggregates_of(out: Path, scenarios: list[str]) -> pd.DataFrame:
+    frame = pd.read_parquet(out / "aggregates.parquet")
+    frame = frame[frame["scenario"].isin(scenarios)]
+    return frame.sort_values(["kind", "scenario", "metric", "step"]).reset_index(drop=True)
+
+
+def shard(out: Path, scenario: str, rep: int) -> Path:
+    return out / "shards" / scenario / f"rep_{rep:03d}"
+
+
+# --------------------------------------------------------------------------- outputs
+def test_compare_writes_the_contract(local_run):
+    for name in ("summary.csv", "aggregates.parquet", "experiment.json", "report.html",
+                 "figures/members.png", "figures/difference.png", "figures/recruitment.png"):
+        assert (local_run / name).is_file(), name
+    for scenario in ("baseline", *VARIANTS):  # the baseline given twice is run once
+        assert sorted(p.name for p in (local_run / "shards" / scenario).iterdir()) == ["rep_000", "rep_001"]
+        assert (shard(local_run, scenario, 0) / "manifest.json").is_file()
+        assert not (shard(local_run, scenario, 0) / "composition.png").exists()  # plot=False: shards stay cheap
+    record = json.loads((local_run / "experiment.json").read_text())
+    assert (record["status"], record["seed"], record["reps"], record["steps"], record["baseline"]) == ("complete", 7, REPS, 52, "baseline")
+    assert [s["name"] for s in record["scenarios"]] == ["baseline", *VARIANTS]
+    assert record["runs"] == {"total": 8, "run": 8, "reused": 0}
+    assert record["wall_time_s"] > 0 and record["versions"]["recruitsim"] and record["command"].startswith("recruitsim ")
+    (takedown,) = [s for s in record["scenarios"] if s["name"] == "forum_takedown"]
+    assert takedown["interventions"] == [{"label": "forum_takedown", "type": "forum_takedown", "start_year": 0.5, "until_year": None, "every_years": None}]
+    assert takedown["scenario"]["population"]["size"] == 1000
+
+
+def test_aggregates_and_summary_have_the_documented_columns(local_run):
+    long = pd.read_parquet(local_run / "aggregates.parquet")
+    assert list(long.columns) == ["kind", "scenario", "step", "year", "metric", "mean", "ci_low", "ci_high", "n"]
+    assert set(long["kind"]) == {"level", "difference"}
+    assert set(long.loc[long["kind"] == "difference", "scenario"]) == set(VARIANTS)
+    assert (long["n"] == REPS).all() and long["step"].between(1, 52).all()
+    summary = pd.read_csv(local_run / "summary.csv")
+    assert {"scenario", "endpoint", "label", "mean", "ci_low", "ci_high", "diff_mean", "pct_change", "pct_ci_low", "pct_ci_high"} <= set(summary.columns)
+    endpoints = set(summary["endpoint"])
+    assert {"involved.last_year_mean", "recruits_forums.total", "recruits_online.last_year", "networks_online.last_year_mean",
+            "offences.total", "victims.total", "losses.total", "arrests.total"} <= endpoints
+    assert summary.loc[summary["scenario"] == "baseline", "pct_change"].isna().all()
+
+
+# --------------------------------------------------------------------------- common random numbers
+def test_an_identical_scenario_gives_identical_runs_rep_by_rep(local_run):
+    for rep in range(REPS):
+        base, twin = read_run(shard(local_run, "baseline", rep)), read_run(shard(local_run, "twin", rep))
+        for table in ("timeseries", "networks", "events"):
+            pd.testing.assert_frame_equal(getattr(base, table), getattr(twin, table))
+    long = pd.read_parquet(local_run / "aggregates.parquet")
+    twin_diff = long[(long["kind"] == "difference") & (long["scenario"] == "twin")]
+    assert len(twin_diff) and (twin_diff[["mean", "ci_low", "ci_high"]].fillna(0) == 0).all().all()
+    summary = pd.read_csv(local_run / "summary.csv")
+    assert (summary.loc[summary["scenario"] == "twin", ["diff_mean", "diff_ci_low", "diff_ci_high"]] == 0).all().all()
+
+
+def test_replications_differ_and_interventions_act(local_run):
+    first, second = read_run(shard(local_run, "baseline", 0)), read_run(shard(local_run, "baseline", 1))
+    assert not first.events.equals(second.events), "replications must draw different random numbers"
+    arrests = pd.read_parquet(shard(local_run, "core_arrests", 0) / "timeseries.parquet")
+    assert arrests["arrests_intervention"].sum() > 0
+
+
+# --------------------------------------------------------------------------- executors
+def test_two_workers_give_the_same_results(files, local_run, tmp_path):
+    names = ["baseline", "forum_takedown"]
+    result = compare([files[n] for n in names], reps=REPS, overrides=SMALL, workers=2, out_dir=tmp_path / "two", quiet=True)
+    assert (result.runs_done, result.runs_reused) == (4, 0)
+    pd.testing.assert_frame_equal(aggregates_of(tmp_path / "two", names), aggregates_of(local_run, names))
+    for rep in range(REPS):
+        pd.testing.assert_frame_equal(pd.read_parquet(shard(tmp_path / "two", "forum_takedown", rep) / "timeseries.parquet"),
+                                      pd.read_parquet(shard(local_run, "forum_takedown", rep) / "timeseries.parquet"))
+
+
+def test_a_dask_cluster_gives_the_local_results(files, local_run, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    names = ["baseline", "core_arrests"]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True) as cluster:
+        result = compare([files[n] for n in names], reps=REPS, overrides=SMALL, scheduler=cluster.scheduler_address,
+                         out_dir=tmp_path / "dask", quiet=True)
+    assert result.runs_done == 4
+    pd.testing.assert_frame_equal(aggregates_of(tmp_path / "dask", names), aggregates_of(local_run, names))
+    assert "Dask cluster" in json.loads((tmp_path / "dask" / "experiment.json").read_text())["backend"]
+
+
+def test_without_dask_the_scheduler_option_is_a_clear_error(files, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # what an installation without the extra sees
+    out = tmp_path / "out"
+    result = invoke("compare", files["baseline"], "--scheduler", "tcp://127.0.0.1:8786", "--out", out, "--quiet")
+    assert_one_line_error(result, "needs dask", "recruitsim[cluster]")
+    assert not out.exists()
+
+
+def test_workers_and_scheduler_together_are_refused(files, tmp_path):
+    result = invoke("compare", files["baseline"], "--workers", 2, "--scheduler", "tcp://127.0.0.1:8786", "--out", tmp_path / "out")
+    assert_one_line_error(result, "not both")
+
+
+# --------------------------------------------------------------------------- resuming and refusing
+def test_a_rerun_only_runs_the_missing_shard(files, local_run, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(local_run, out)
+    shutil.rmtree(shard(out, "forum_takedown", 1))
+    kept = {p: p.stat().st_mtime_ns for p in out.glob("shards/*/rep_*/manifest.json")}
+    overrides = [arg for o in SMALL for arg in ("--set", o)]
+    result = invoke("compare", *files.values(), "--reps", REPS, "--workers", 1, "--out", out, *overrides)  # with the progress bar
+    assert result.exit_code == 0, result.output
+    assert "8/8" in result.stderr and "run" in result.stderr
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept, "complete shards are not run again"
+    assert (shard(out, "forum_takedown", 1) / "manifest.json").is_file()
+    assert json.loads((out / "experiment.json").read_text())["runs"] == {"total": 8, "run": 1, "reused": 7}
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "aggregates.parquet"), pd.read_parquet(local_run / "aggregates.parquet"))
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), pd.read_csv(local_run / "summary.csv"))
+
+
+def test_another_experiment_in_the_same_directory_is_refused(files, local_run):
+    before = sorted(p.relative_to(local_run) for p in local_run.rglob("*"))
+    with pytest.raises(OutputError, match="holds another experiment: seed 7 there, 8 now"):
+        compare([files["baseline"], files["twin"]], reps=REPS, overrides=SMALL, seed=8, out_dir=local_run, quiet=True)
+    result = invoke("compare", files["baseline"], files["forum_takedown"], "--reps", REPS, "--set", "population.size=1200",
+                    "--set", "steps=52", "--out", local_run, "--quiet")
+    assert_one_line_error(result, "holds another experiment")
+    assert sorted(p.relative_to(local_run) for p in local_run.rglob("*")) == before
+
+
+def test_a_directory_that_is_not_an_experiment_is_refused(files, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not a recruitsim comparison"):
+        compare([files["baseline"]], reps=1, overrides=SMALL, out_dir=tmp_path, quiet=True)
+
+
+def test_ctrl_c_keeps_the_finished_runs_and_the_same_command_resumes(files, tmp_path, monkeypatch):
+    import sim.experiment.comparison as comparison
+
+    real, calls = comparison.run_replication, []
+
+    def interrupted_at_the_second_run(task):
+        calls.append(task)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(comparison, "run_replication", interrupted_at_the_second_run)
+    out = tmp_path / "out"
+    args = ["compare", files["baseline"], files["forum_takedown"], "--reps", 1, "--workers", 1, "--out", out, "--quiet",
+            *[arg for o in SMALL for arg in ("--set", o)]]
+    result = invoke(*args)
+    assert result.exit_code == 130
+    assert result.stderr.startswith(f"interrupted: finished runs are kept in {out}; to resume, run: recruitsim compare ")
+    assert (shard(out, "baseline", 0) / "manifest.json").is_file()
+    assert not shard(out, "forum_takedown", 0).exists() and not list(out.glob("shards/*/.rep_*"))
+    monkeypatch.setattr(comparison, "run_replication", real)
+    assert invoke(*args).exit_code == 0
+    assert json.loads((out / "experiment.json").read_text())["runs"] == {"total": 2, "run": 1, "reused": 1}
+
+
+# --------------------------------------------------------------------------- input errors, before any run
+def test_a_bad_scenario_stops_everything_before_any_run(files, tmp_path):
+    bad = write_variant(tmp_path, "bad", "interventions: [{type: forum_takedown, target: no_such_forum, at: 0.5}]")
+    out = tmp_path / "out"
+    result = invoke("compare", files["baseline"], files["forum_takedown"], bad, "--out", out, "--quiet")
+    assert_one_line_error(result, "bad.yaml", "no_such_forum")
+    assert not out.exists()
+    result = invoke("compare", files["baseline"], files["twin"], "--set", "population.size=-5", "--out", out)
+    assert_one_line_error(result, "population.size")
+    assert not out.exists()
+
+
+def test_scenario_names_must_be_unique_and_repeats_are_dropped(files, tmp_path):
+    spec = load_experiment([files["baseline"], files["twin"], files["baseline"], files["twin"]], reps=1, overrides=SMALL)
+    assert spec.names == ["baseline", "twin"]
+    impostor = write_variant(tmp_path, "other", "population: {size: 1500}")
+    impostor.write_text(impostor.read_text().replace("name: other", "name: twin"))
+    with pytest.raises(ScenarioError, match="two different scenarios are named 'twin'"):
+        load_experiment([files["baseline"], files["twin"], impostor], reps=1)
+    result = invoke("compare", files["baseline"], files["twin"], impostor, "--out", tmp_path / "out")
+    assert_one_line_error(result, "names must be unique")
+    longer = write_variant(tmp_path, "longer", "steps: 60")
+    with pytest.raises(ScenarioError, match="steps is 60"):
+        load_experiment([files["baseline"], longer], reps=1)
+    with pytest.raises(ExperimentError, match="reps must be at least 1"):
+        load_experiment([files["baseline"]], reps=0)
+
+
+def test_interventions_after_the_last_step_are_pointed_out(files, tmp_path):
+    late = write_variant(tmp_path, "late", "interventions: [{type: arrests, targeting: core, from: 2.0, until: 3.0}]")
+    spec = load_experiment([files["baseline"], late, files["forum_takedown"]], reps=1, overrides=SMALL)
+    assert spec.idle_interventions() == ["late: arrests starts at year 2, after the last step (the run lasts 1 year), so it has no effect"]
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    result = invoke("compare", files["baseline"], late, "--out", tmp_path / "taken", *[arg for o in SMALL for arg in ("--set", o)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].startswith("warning: late: arrests starts at year 2")
+
+
+def test_the_seed_defaults_to_the_baselines_and_applies_to_every_scenario(files):
+    spec = load_experiment([files["baseline"], files["twin"]], reps=1, overrides=SMALL)
+    assert spec.seed == 7 and {e.dump["seed"] for e in spec.scenarios} == {7}
+    other = load_experiment([files["baseline"], files["twin"]], reps=1, overrides=SMALL, seed=3)
+    assert {e.dump["seed"] for e in other.scenarios} == {3} and other.fingerprint != spec.fingerprint
+    more_reps = load_experiment([files["baseline"], files["twin"]], reps=5, overrides=SMALL)
+    assert more_reps.fingerprint == spec.fingerprint, "more replications extend an experiment, they do not make a new one"
+
+
+# --------------------------------------------------------------------------- statistics by hand
+def hand_frames(values: list[list[float]], offences: list[list[float]]) -> list[pd.DataFrame]:
+    """One tiny timeseries per replication: 2 steps (one year = 2 steps here)."""
+    return [pd.DataFrame({"step": [1, 2], "year": [0.5, 1.0], "involved": v, "offences": o,
+                          "recruits_offline": [1, 0], "recruits_online": [0, 2]}) for v, o in zip(values, offences)]
+
+
+def t_interval(sample) -> tuple[float, float, float]:
+    sample = np.asarray(sample, dtype=float)
+    low, high = stats.t.interval(0.95, len(sample) - 1, loc=sample.mean(), scale=stats.sem(sample))
+    return sample.mean(), low, high
+
+
+def test_means_intervals_differences_and_changes_by_hand():
+    base = hand_frames([[10, 20], [12, 24], [14, 22]], [[1, 1], [2, 2], [3, 1]])
+    other = hand_frames([[9, 15], [10, 18], [13, 17]], [[1, 0], [1, 1], [2, 1]])
+    result = aggregate({"base": base, "other": other}, baseline="base", steps_per_year=2)
+    rows = result.timeseries.set_index(["kind", "scenario", "metric", "step"])
+
+    level = rows.loc[("level", "other", "involved", 2)]
+    np.testing.assert_allclose(level[["mean", "ci_low", "ci_high"]].to_numpy(float), t_interval([15, 18, 17]))
+    assert level["n"] == 3 and level["year"] == 1.0
+    difference = rows.loc[("difference", "other", "involved", 1)]  # 9-10, 10-12, 13-14: paired rep by rep
+    np.testing.assert_allclose(difference[["mean", "ci_low", "ci_high"]].to_numpy(float), t_interval([-1, -2, -1]))
+    assert ("difference", "base", "involved", 1) not in rows.index
+
+    summary = result.summary.set_index(["scenario", "endpoint"])
+    # members: mean over the last year (both steps) per replication, then across replications
+    involved = summary.loc[("other", "involved.last_year_mean")]
+    np.testing.assert_allclose(involved[["mean", "ci_low", "ci_high"]].to_numpy(float), t_interval([12, 14, 15]))
+    base_mean = np.mean([15, 18, 18])
+    paired = t_interval([12 - 15, 14 - 18, 15 - 18])
+    np.testing.assert_allclose(involved[["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(float), paired)
+    np.testing.assert_allclose(involved[["pct_change", "pct_ci_low", "pct_ci_high"]].to_numpy(float), 100 * np.array(paired) / base_mean)
+    # offences: total over the run
+    offences = summary.loc[("other", "offences.total")]
+    np.testing.assert_allclose(offences[["mean", "diff_mean"]].to_numpy(float), [2.0, 2.0 - np.mean([2, 4, 4])])
+    np.testing.assert_allclose(summary.loc[("base", "recruits_all.total"), "mean"], 3.0)
+    assert math.isnan(summary.loc[("base", "involved.last_year_mean"), "pct_change"])
+
+
+def test_a_baseline_of_zero_has_no_percentage_but_a_difference():
+    base = hand_frames([[0, 0], [0, 0]], [[0, 0], [0, 0]])
+    other = hand_frames([[1, 1], [3, 3]], [[0, 0], [0, 0]])
+    row = aggregate({"base": base, "other": other}, "base", 2).summary.set_index(["scenario", "endpoint"]).loc[("other", "involved.last_year_mean")]
+    assert math.isnan(row["pct_change"]) and row["diff_mean"] == 2.0
+    assert change(row)[0].startswith("+2.00 (abs.)")
+
+
+def test_one_replication_gives_missing_intervals_not_an_error():
+    result = aggregate({"base": hand_frames([[1, 2]], [[0, 1]]), "other": hand_frames([[2, 2]], [[1, 1]])}, "base", 2)
+    assert result.timeseries["ci_low"].isna().all() and result.timeseries["ci_high"].isna().all()
+    assert (result.timeseries["n"] == 1).all()
+    row = result.summary.set_index(["scenario", "endpoint"]).loc[("other", "offences.total")]
+    assert row["diff_mean"] == 1.0 and math.isnan(row["diff_ci_low"]) and change(row)[1] == ""
+    mean, low, high, n = mean_ci(np.array([[4.0, 5.0]]))
+    assert n == 1 and list(mean) == [4.0, 5.0] and np.isnan(low).all() and np.isnan(high).all()
+
+
+def test_replications_are_paired_so_their_counts_must_match():
+    with pytest.raises(ValueError, match="paired rep by rep"):
+        aggregate({"base": hand_frames([[1, 2], [2, 3]], [[0, 0], [0, 0]]), "other": hand_frames([[1, 1]], [[0, 0]])}, "base", 2)
+
+
+def test_changes_whose_interval_excludes_zero_are_highlighted():
+    def row(mean, low, high):
+        return pd.Series({"pct_change": mean, "pct_ci_low": low, "pct_ci_high": high, "diff_mean": 1.0, "diff_ci_low": 0.0, "diff_ci_high": 2.0})
+
+    assert change(row(-25.0, -40.0, -10.0))[1] == "down"
+    assert change(row(30.0, 5.0, 60.0))[1] == "up"
+    assert change(row(-5.0, -20.0, 10.0))[1] == ""
+    assert fmt(1_470_775.0) == "1.47M" and fmt(-3.5) == "\u22123.50"
+
+
+# --------------------------------------------------------------------------- the report
+def test_the_report_is_one_self_contained_page(local_run):
+    page = (local_run / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<table") >= 3
+    assert page.count('src="data:image/png;base64,') == 3
+    for text in ("The question", "forum_takedown", "twin variant for the tests", "Members involved (mean over the last year)",
+                 "change vs baseline", "Provenance", "seed", "recruitsim compare"):
+        assert text in page, text
+    assert "http" not in page, "no external resources (and no links that need a network)"
+    assert not re.search(r"<(script|link|iframe)\b", page)
