@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.base import InterventionParams, SustainedEffects
 from sim.interventions.registry import register
 from sim.scenario.params import prob
 
@@ -20,13 +20,6 @@ class BankHardeningParams(InterventionParams):
 
 
 @register("bank_hardening")
-class BankHardening(Intervention):
+class BankHardening(SustainedEffects):
     Params = BankHardeningParams
-
-    def begin(self) -> None:
-        self.model.effects.set("losses", self.index, self.params.loss_factor)
-        self.model.effects.set("mule_detection", self.index, self.params.mule_detection_factor)
-
-    def end(self) -> None:
-        self.model.effects.clear("losses", self.index)
-        self.model.effects.clear("mule_detection", self.index)
+    EFFECTS = {"losses": "loss_factor", "mule_detection": "mule_detection_factor"}

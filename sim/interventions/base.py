@@ -74,3 +74,20 @@ class Intervention:
 
     def end(self) -> None:
         """Lapses (at `until`)."""
+
+
+class SustainedEffects(Intervention):
+    """An intervention that, while in force, multiplies model processes (sim/interventions/effects.py).
+
+    `EFFECTS` maps an effect name to the parameter holding its factor.
+    """
+
+    EFFECTS: ClassVar[dict[str, str]] = {}
+
+    def begin(self) -> None:
+        for effect, key in self.EFFECTS.items():
+            self.model.effects.set(effect, self.index, getattr(self.params, key))
+
+    def end(self) -> None:
+        for effect in self.EFFECTS:
+            self.model.effects.clear(effect, self.index)

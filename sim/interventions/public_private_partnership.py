@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.base import InterventionParams, SustainedEffects
 from sim.interventions.registry import register
 
 
@@ -19,13 +19,6 @@ class PublicPrivatePartnershipParams(InterventionParams):
 
 
 @register("public_private_partnership")
-class PublicPrivatePartnership(Intervention):
+class PublicPrivatePartnership(SustainedEffects):
     Params = PublicPrivatePartnershipParams
-
-    def begin(self) -> None:
-        self.model.effects.set("mule_detection", self.index, self.params.mule_detection_factor)
-        self.model.effects.set("mule_network_detection", self.index, self.params.network_detection_factor)
-
-    def end(self) -> None:
-        self.model.effects.clear("mule_detection", self.index)
-        self.model.effects.clear("mule_network_detection", self.index)
+    EFFECTS = {"mule_detection": "mule_detection_factor", "mule_network_detection": "network_detection_factor"}
