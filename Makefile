@@ -10,7 +10,7 @@ FIND_PYTHON := for p in python3.13 python3.12 python3 python; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	command -v $$p; break; fi; done
 
-.PHONY: venv demo test benchmark docs clean
+.PHONY: venv demo test benchmark docs dashboard clean
 
 $(VENV)/.installed: pyproject.toml
 	@PYTHON=$$($(FIND_PYTHON)); \
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	echo "using $$PYTHON ($$($$PYTHON --version))"; \
 	[ -x $(PY) ] || $$PYTHON -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,dashboard]'
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -33,6 +33,9 @@ test: venv
 
 benchmark: venv
 	$(PY) benchmarks/run_benchmark.py
+
+dashboard: venv
+	$(VENV)/bin/recruitsim dashboard
 
 docs: venv
 	$(VENV)/bin/recruitsim schema --markdown > docs/scenarios.md

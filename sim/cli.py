@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from sim import __version__
+from sim.dashboard.command import dashboard
 from sim.errors import RecruitsimError
 from sim.scenario import Scenario, load_scenario
 
@@ -127,6 +128,9 @@ def schema(markdown: bool) -> None:
         click.echo(render_markdown(), nl=False)
     else:
         click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+cli.add_command(dashboard)
 
 
 def main() -> None:

@@ -265,3 +265,13 @@ def test_an_invalid_live_intervention_is_a_one_line_error(spec):
     with pytest.raises(ScenarioError) as caught:
         model.add_intervention(spec)
     assert "\n" not in str(caught.value)
+
+
+def test_arrests_can_take_the_core_of_one_network_only():
+    model = run(scenario([{"type": "arrests", "targeting": "network", "network": "largest", "role": "core", "at": 5.0}]), until_step=START)
+    arrests = model.interventions[0]
+    target, pop = arrests._network_id(), model.pop
+    members = pop.members()
+    expected = members[(pop.network[members] == target) & (pop.role[members] == ROLE["core"])]
+    assert len(expected) > 0
+    assert set(arrests.targets().tolist()) == set(expected.tolist())

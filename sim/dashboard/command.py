@@ -61,6 +61,9 @@ def server_env(scenario: Path | None, base: dict | None = None) -> dict:
     """The environment of the server process: the scenario to open on, and Solara kept quiet."""
     env = dict(os.environ if base is None else base)
     env.update(QUIET_ENV)
+    # Solara warns on every new browser that a loopback address other than "localhost" gets a
+    # lax session cookie: true, and harmless here; keep the trainer's terminal readable.
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none:UserWarning"]))
     if scenario is not None:
         env[SCENARIO_ENV] = str(Path(scenario).resolve())
     else:

@@ -1,8 +1,8 @@
 """The dashboard's pieces: matplotlib figures of a TwinRun, and the Solara components showing them.
 
-The `figure_*` functions are plain functions (a TwinRun's data in, a `matplotlib.figure.Figure`
-out) so they can be tested and reused without a browser. They use `Figure`, never pyplot: no
-global state, safe in the server's threads. The matplotlib backend renders PNGs on the server,
+The figures (`figure_timeseries`, `figure_network_view`, `plot_figure`) are plain Python, data
+in and a `matplotlib.figure.Figure` out, so they can be tested and reused without a browser.
+They use `Figure`, never pyplot: no global state, safe in the server's threads. The matplotlib backend renders PNGs on the server,
 so the page needs nothing from the internet (the altair backend would fetch vega from a CDN).
 
 In every plot the run with interventions is drawn solid and its twin without interventions
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import io
 import time
+from dataclasses import dataclass
 from html import escape
 from collections.abc import Callable
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import PIL.Image
@@ -24,6 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.dashboard.side_by_side import NetworkView, TwinRun
@@ -31,11 +35,14 @@ from sim.errors import ScenarioError
 from sim.outputs.plots import LABELS, OKABE_ITO
 from sim.vocabulary import ORIGINS, ROLES
 
-FIGSIZE = (6.0, 3.2)  # inches: half of the page's grid
+FIGSIZE = (6.0, 3.4)  # inches: half of the page's grid
 DPI = 90
 RUN_LABEL = {"treated": "with interventions", "untreated": "without (twin)"}
 RUN_STYLE = {"treated": {"linestyle": "-", "linewidth": 1.8, "alpha": 1.0},
              "untreated": {"linestyle": (0, (4, 2)), "linewidth": 1.4, "alpha": 0.7}}
+# Matplotlib 3.11 renders text glyph by glyph in Python, and text is most of a figure's drawing
+# time; without hinting it is a third faster (and at this size looks the same).
+FAST_TEXT = {"text.hinting": "none"}
 MARK_COLOUR = "#B2182B"
 TIE_COLOUR = "#8c8c8c"
 NEW_COLOUR = "#D62728"
@@ -48,27 +55,147 @@ def _label(name: str) -> str:
     return LABELS.get(name, name.replace("_", " "))
 
 
-# --------------------------------------------------------------------------- figures
-def _new_figure() -> tuple[Figure, object]:
-    # Fixed margins, not layout="constrained": the layout engine would double the drawing time.
-    fig = Figure(figsize=FIGSIZE, dpi=DPI)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.9)
-    return fig, fig.subplots()
+# --------------------------------------------------------------------------- timeseries plots
+@dataclass
+class Series:
+    label: str
+    colour: str
+    values: Callable[[pd.DataFrame], np.ndarray]
 
 
-def _draw_marks(ax, marks: list[dict]) -> None:
+@dataclass
+class PlotSpec:
+    title: str
+    ylabel: str
+    series: list[Series]
+    log: bool = False  # symlog y axis (values spanning tens to thousands)
+    shade_gap: bool = False  # shade the gap between the twins (one series only)
+
+
+def _column(name: str, scale: float = 1.0) -> Callable[[pd.DataFrame], np.ndarray]:
+    return lambda f: f[name].to_numpy(dtype=float) / scale
+
+
+def plot_spec(name: str, spaces: list[str], steps_per_year: float) -> PlotSpec:
+    """What plot `name` (one of PLOTS) shows."""
+    if name == "members":
+        series = [Series(_label(r), OKABE_ITO[i], _column(f"members_{r}")) for i, r in enumerate(ROLES)]
+        return PlotSpec("Network members by role", "persons", [*series, Series("all members", "#333333", _column("involved"))])
+    if name == "recruits":
+        window = max(1, int(round(steps_per_year / 4)))  # a quarter year
+
+        def smoothed(column):
+            return lambda f: f[column].rolling(window, min_periods=1).mean().to_numpy(dtype=float)
+
+        series = [Series(f"{m} recruitment", CHANNEL_COLOURS[m], smoothed(f"recruits_{m}")) for m in ("offline", "online")]
+        return PlotSpec(f"New recruits by channel (mean over {window} steps)", "recruits per step", series)
+    if name == "origins":
+        series = [Series(_label(o), OKABE_ITO[i], _column(f"networks_{o}")) for i, o in enumerate(ORIGINS)]
+        return PlotSpec("Active networks by origin type", "networks", series)
+    if name == "forums":
+        series = [Series(_label(sp), OKABE_ITO[i % len(OKABE_ITO)], _column(f"active_users_{sp}")) for i, sp in enumerate(spaces)]
+        return PlotSpec("Forum activity per online space", "active users per step", series, log=True)
+    if name == "losses":
+        losses = Series("victims' losses", "#D55E00", lambda f: f["losses"].cumsum().to_numpy(dtype=float) / 1000.0)
+        return PlotSpec("Cumulative losses of victims", "thousand euro", [losses], shade_gap=True)
+    raise KeyError(name)
+
+
+PLOTS = ("members", "recruits", "origins", "forums", "losses")
+
+
+class TimeseriesPlot:
+    """One plot, built once and updated in place every frame: setting new line data and drawing
+    costs about 40% less than building a new figure each time.
+
+    The run with interventions is drawn solid, its twin dashed in the same colour; vertical
+    lines mark interventions; the header (title, note, legend) sits above the axes.
+    """
+
+    def __init__(self, spec: PlotSpec, runs: list[str]):
+        self.spec = spec
+        self.fig = fig = Figure(figsize=FIGSIZE, dpi=DPI)
+        # Fixed margins, not layout="constrained": the layout engine would double the drawing time.
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12)
+        self.ax = ax = fig.subplots()
+        self.lines = {(run, i): ax.plot([], [], color=s.colour, **RUN_STYLE[run])[0]
+                      for run in runs for i, s in enumerate(spec.series)}
+        self._marks: list = []
+        self._shade = None
+        if spec.log:
+            ax.set_yscale("symlog", linthresh=10)  # social media has thousands of users, a gated forum tens
+            # plain tick labels: the default ones are mathtext (10^3), which costs a parse on every draw
+            ax.yaxis.set_major_locator(FixedLocator([0, 10, 100, 1000, 10000, 100000]))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+            ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_ylabel(spec.ylabel, fontsize=8)
+        ax.set_xlabel("years", fontsize=8, labelpad=1)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, axis="y", color="#e5e5e5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.text(0.01, 0.985, spec.title, ha="left", va="top", fontsize=9.5)
+        if len(runs) > 1:  # a short note, not two more legend entries: text is most of the drawing time
+            fig.text(0.99, 0.985, "dashed: without interventions", ha="right", va="top", fontsize=7, color="#555555")
+        handles = [Line2D([], [], color=s.colour, linewidth=1.8, label=s.label) for s in spec.series]
+        if spec.shade_gap and len(runs) > 1:
+            handles.append(Patch(facecolor=spec.series[0].colour, alpha=0.15, label="difference"))
+        columns = 3 if len(handles) > 4 else 2 if len(handles) > 2 else len(handles)
+        rows = -(-len(handles) // max(columns, 1))
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.07, 0.9), fontsize=7, frameon=False, ncol=columns,
+                   handlelength=1.6, columnspacing=1.2, borderaxespad=0, labelspacing=0.3)
+        fig.subplots_adjust(top=0.87 - 0.055 * rows)
+
+    def update(self, frames: Frames, marks: list[dict], x_max: float) -> Figure:
+        ax, spec = self.ax, self.spec
+        for (run, i), line in self.lines.items():
+            frame = frames.get(run)
+            if frame is None or frame.empty:
+                line.set_data([], [])
+            else:
+                line.set_data(frame["year"].to_numpy(dtype=float), spec.series[i].values(frame))
+        if self._shade is not None:
+            self._shade.remove()
+            self._shade = None
+        treated, untreated = frames.get("treated"), frames.get("untreated")
+        if spec.shade_gap and untreated is not None and not treated.empty and not untreated.empty:
+            n = min(len(treated), len(untreated))
+            values = spec.series[0].values
+            self._shade = ax.fill_between(treated["year"].to_numpy(dtype=float)[:n], values(treated)[:n], values(untreated)[:n],
+                                          color=spec.series[0].colour, alpha=0.15, linewidth=0)
+        for artist in self._marks:
+            artist.remove()
+        self._marks = _draw_marks(ax, marks)
+        ax.set_xlim(0, x_max)
+        ax.relim()
+        ax.set_autoscaley_on(True)  # set_ylim below turns it off
+        ax.autoscale_view(scalex=False)
+        ax.set_ylim(bottom=0)
+        return self.fig
+
+
+def figure_timeseries(name: str, frames: Frames, marks: list[dict], horizon: float, steps_per_year: float = 52.0) -> Figure:
+    """Plot `name` (one of PLOTS) of the given runs' timeseries, as a new figure."""
+    spaces = [c[len("active_users_"):] for c in frames["treated"].columns if c.startswith("active_users_")]
+    plot = TimeseriesPlot(plot_spec(name, spaces, steps_per_year), list(frames))
+    return plot.update(frames, marks, x_end(frames, horizon))
+
+
+def _draw_marks(ax, marks: list[dict]) -> list:
     """A vertical line at each intervention moment; the first of each labelled at the top
-    (interventions starting at the same moment share one line and one label)."""
+    (interventions starting at the same moment share one line and one label). Returns the artists."""
+    artists = []
     labels: dict[float, list[str]] = {}
     for mark in marks:
         if mark["first"]:
             labels.setdefault(round(mark["year"], 6), []).append(mark["label"])
         else:  # a repeat (every ...): a thin dotted line
-            ax.axvline(mark["year"], color=MARK_COLOUR, linewidth=0.6, linestyle=":", alpha=0.9, zorder=1)
+            artists.append(ax.axvline(mark["year"], color=MARK_COLOUR, linewidth=0.6, linestyle=":", alpha=0.9, zorder=1))
     for year, names in labels.items():
-        ax.axvline(year, color=MARK_COLOUR, linewidth=1.0, alpha=0.9, zorder=1)
-        ax.text(year, 1.0, " " + " + ".join(names), transform=ax.get_xaxis_transform(), rotation=90,
-                va="top", ha="right", fontsize=7, color=MARK_COLOUR)
+        artists.append(ax.axvline(year, color=MARK_COLOUR, linewidth=1.0, alpha=0.9, zorder=1))
+        artists.append(ax.text(year, 1.0, " " + " + ".join(names), transform=ax.get_xaxis_transform(), rotation=90,
+                               va="top", ha="right", fontsize=7, color=MARK_COLOUR, clip_on=True))
+    return artists
 
 
 def x_end(frames: Frames, horizon: float) -> float:
@@ -78,104 +205,7 @@ def x_end(frames: Frames, horizon: float) -> float:
     return float(min(max(1.0, np.ceil(now - 1e-9)), max(horizon, 1.0)))
 
 
-def _finish(ax, title: str, ylabel: str, x_max: float, marks: list[dict], handles: list, runs: list[str]) -> None:
-    _draw_marks(ax, marks)
-    ax.set_title(title, loc="left", fontsize=9)
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.set_xlabel("years since start", fontsize=8)
-    ax.set_xlim(0, x_max)
-    ax.set_ylim(bottom=0)
-    ax.tick_params(labelsize=7)
-    ax.grid(True, axis="y", color="#e5e5e5", linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.spines[["top", "right"]].set_visible(False)
-    if len(runs) > 1:  # a note, not two more legend entries: legends cost most of the drawing time
-        ax.text(1.0, 1.01, "solid: with interventions, dashed: without", transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=7, color="#555555")
-    if handles:
-        ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=False, ncol=2 if len(handles) > 3 else 1)
-
-
-def _lines(ax, frames: Frames, series: list[tuple[str, str, Callable[[pd.DataFrame], np.ndarray]]]) -> list:
-    """One line per (label, colour, values-of-a-frame) per run; returns legend handles of the series."""
-    for run, frame in frames.items():
-        if frame is None or frame.empty:
-            continue
-        years = frame["year"].to_numpy(dtype=float)
-        for _, colour, values in series:
-            ax.plot(years, values(frame), color=colour, **RUN_STYLE[run])
-    return [Line2D([], [], color=colour, linewidth=1.8, label=label) for label, colour, _ in series]
-
-
-def _columns(frames: Frames, prefix: str) -> list[str]:
-    frame = frames["treated"]
-    return [c[len(prefix):] for c in frame.columns if c.startswith(prefix)]
-
-
-def steps_per_year(frame: pd.DataFrame) -> float:
-    positive = frame["year"].to_numpy(dtype=float) > 0
-    if not positive.any():
-        return 52.0
-    return float(np.median(frame["step"].to_numpy(dtype=float)[positive] / frame["year"].to_numpy(dtype=float)[positive]))
-
-
-def figure_members_by_role(frames: Frames, marks: list[dict], horizon: float) -> Figure:
-    fig, ax = _new_figure()
-    series = [(_label(r), OKABE_ITO[i], lambda f, r=r: f[f"members_{r}"].to_numpy(dtype=float)) for i, r in enumerate(ROLES)]
-    series.append(("all members", "#333333", lambda f: f["involved"].to_numpy(dtype=float)))
-    handles = _lines(ax, frames, series)
-    _finish(ax, "Network members by role", "persons", x_end(frames, horizon), marks, handles, list(frames))
-    return fig
-
-
-def figure_recruits_by_channel(frames: Frames, marks: list[dict], horizon: float) -> Figure:
-    """New recruits per step by the medium of the approach, averaged over a quarter year."""
-    fig, ax = _new_figure()
-    window = max(1, int(round(steps_per_year(frames["treated"]) / 4))) if not frames["treated"].empty else 13
-
-    def smoothed(column):
-        return lambda f: f[column].rolling(window, min_periods=1).mean().to_numpy(dtype=float)
-
-    series = [(f"{medium} recruitment", CHANNEL_COLOURS[medium], smoothed(f"recruits_{medium}")) for medium in ("offline", "online")]
-    handles = _lines(ax, frames, series)
-    _finish(ax, f"New recruits by channel (mean over {window} steps)", "recruits per step", x_end(frames, horizon), marks, handles, list(frames))
-    return fig
-
-
-def figure_networks_by_origin(frames: Frames, marks: list[dict], horizon: float) -> Figure:
-    fig, ax = _new_figure()
-    series = [(_label(o), OKABE_ITO[i], lambda f, o=o: f[f"networks_{o}"].to_numpy(dtype=float)) for i, o in enumerate(ORIGINS)]
-    handles = _lines(ax, frames, series)
-    _finish(ax, "Active networks by origin type", "networks", x_end(frames, horizon), marks, handles, list(frames))
-    return fig
-
-
-def figure_forum_activity(frames: Frames, marks: list[dict], horizon: float) -> Figure:
-    fig, ax = _new_figure()
-    spaces = _columns(frames, "active_users_")
-    series = [(_label(s), OKABE_ITO[i % len(OKABE_ITO)], lambda f, s=s: f[f"active_users_{s}"].to_numpy(dtype=float))
-              for i, s in enumerate(spaces)]
-    handles = _lines(ax, frames, series)
-    ax.set_yscale("symlog", linthresh=10)  # social media has thousands of users, a gated forum tens
-    _finish(ax, "Forum activity per online space", "active users per step", x_end(frames, horizon), marks, handles, list(frames))
-    return fig
-
-
-def figure_cumulative_losses(frames: Frames, marks: list[dict], horizon: float) -> Figure:
-    fig, ax = _new_figure()
-    series = [("victims' losses", "#D55E00", lambda f: f["losses"].cumsum().to_numpy(dtype=float) / 1000.0)]
-    handles = _lines(ax, frames, series)
-    if "untreated" in frames and not frames["untreated"].empty and not frames["treated"].empty:
-        n = min(len(frames["treated"]), len(frames["untreated"]))
-        years = frames["treated"]["year"].to_numpy(dtype=float)[:n]
-        a = frames["treated"]["losses"].cumsum().to_numpy(dtype=float)[:n] / 1000.0
-        b = frames["untreated"]["losses"].cumsum().to_numpy(dtype=float)[:n] / 1000.0
-        ax.fill_between(years, a, b, color="#D55E00", alpha=0.15, linewidth=0, label="difference")
-        handles.append(ax.collections[-1])
-    _finish(ax, "Cumulative losses of victims", "thousand euro", x_end(frames, horizon), marks, handles, list(frames))
-    return fig
-
-
+# --------------------------------------------------------------------------- network view
 ROLE_COLOURS = dict(zip(ROLES, OKABE_ITO))
 
 
@@ -219,31 +249,28 @@ def figure_network_view(view: NetworkView, run: str = "treated", side_by_side: b
     return fig
 
 
-PLOTS: dict[str, Callable[[Frames, list[dict], float], Figure]] = {
-    "members": figure_members_by_role,
-    "recruits": figure_recruits_by_channel,
-    "origins": figure_networks_by_origin,
-    "forums": figure_forum_activity,
-    "losses": figure_cumulative_losses,
-}
-
-
 NETWORK_VIEWS = {"network": "treated", "network_twin": "untreated"}
 
 
 def plot_figure(twin: TwinRun, name: str) -> Figure:
-    """Figure `name` (a key of PLOTS or NETWORK_VIEWS) of the twin run as it is now."""
+    """Figure `name` (one of PLOTS or NETWORK_VIEWS) of the twin run as it is now. The timeseries
+    plots are kept on the twin and updated in place: draw them under `twin.draw_lock`."""
     if name in NETWORK_VIEWS:
         run = NETWORK_VIEWS[name]
         return figure_network_view(twin.network_view(run), run, side_by_side=twin.untreated is not None)
     frames = {run: twin.timeseries(run) for run in twin.models}
-    return PLOTS[name](frames, twin.marks(), twin.horizon_years)
+    plot = twin.figures.get(name)
+    if plot is None:
+        spaces = [s.name for s in twin.treated.online.spaces]
+        plot = twin.figures[name] = TimeseriesPlot(plot_spec(name, spaces, twin.treated.clock.steps_per_year), list(frames))
+    return plot.update(frames, twin.marks(), x_end(frames, twin.horizon_years))
 
 
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes: Agg straight to PIL at low compression (savefig costs more)."""
     canvas = FigureCanvasAgg(fig)
-    canvas.draw()
+    with matplotlib.rc_context(FAST_TEXT):
+        canvas.draw()
     image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     buffer = io.BytesIO()
     image.save(buffer, format="png", compress_level=1)
@@ -295,27 +322,55 @@ def headline(twin: TwinRun) -> list[tuple[str, str, str, str]]:
 
 
 # --------------------------------------------------------------------------- Solara components
+@dataclass
+class Drawn:
+    step: int
+    live: int  # live interventions when drawn (a new one adds a mark: redraw)
+    at: float  # time.monotonic() when drawn
+    png: bytes
+
+
+PLAY_THREAD_BUSY_S = 1.0  # a step in another thread this recently: the model is playing there
+
+
+def figure_png(twin: TwinRun, name: str) -> bytes:
+    """The PNG of figure `name`, drawn at most once per step (and once more per live intervention).
+
+    Figures are drawn in the thread that renders the page. Normally that is the thread that
+    steps the model (Mesa's play loop, or a click on Step). When another thread renders while
+    the model plays (a button or slider used during play), drawing there would race the play
+    loop: Solara lets the thread holding the render lock redo the render while the state
+    changes, and with every step the play loop makes during a ~0.5 s draw, it would draw again,
+    forever. So that thread shows the last picture if it is less than a second old (but draws
+    once for a new intervention's mark); the play loop draws the next step itself. (With Mesa's
+    "Use Threads", where a separate thread always draws, the plots then refresh once a second.)
+    """
+    drawn = twin.drawn.get(name)
+    live = len(twin.live)
+    if drawn is not None and drawn.step == twin.step_now and drawn.live == live:
+        return drawn.png
+    if (drawn is not None and drawn.live == live and time.monotonic() - drawn.at < PLAY_THREAD_BUSY_S
+            and twin.stepping_elsewhere(PLAY_THREAD_BUSY_S)):
+        return drawn.png
+    started = time.perf_counter()
+    step = twin.step_now
+    with twin.draw_lock:
+        data = png(plot_figure(twin, name))
+    twin.render_seconds[name] = time.perf_counter() - started
+    twin.drawn[name] = Drawn(step, live, time.monotonic(), data)
+    return data
+
+
 @solara.component
 def Plot(twin: TwinRun, name: str):
     """One figure of the twin run, redrawn once per step (and when an intervention is added)."""
     update_counter.get()
-    absent = NETWORK_VIEWS.get(name) == "untreated" and twin.untreated is None
-
-    def draw() -> bytes | None:
-        if absent:
-            return None
-        started = time.perf_counter()
-        data = png(plot_figure(twin, name))
-        twin.render_seconds[name] = time.perf_counter() - started
-        return data
-
-    data = solara.use_memo(draw, [id(twin), twin.step_now, len(twin.live), name])
-    if data is None:
+    if NETWORK_VIEWS.get(name) == "untreated" and twin.untreated is None:
         with solara.Card("Twin without interventions"):
             solara.Text("Side by side is off: tick it in the sidebar and press Reset to run the twin.")
     else:
         with solara.Column(classes=[f"recruitsim-plot-{name}"]):
-            solara.Image(data, width="100%")
+            solara.Image(figure_png(twin, name), width="100%")
 
 
 @solara.component
@@ -366,7 +421,8 @@ def status_html(twin: TwinRun) -> str:
     body = "".join(
         "<tr><td>" + "</td><td align='right'>".join(cells if twin_on else cells[:2]) + "</td></tr>" for cells in headline(twin))
     table = f"<table class='recruitsim-headline' style='margin-top:6px'><tr>{head}</tr>{body}</table>"
-    return "<br>".join(lines) + table
+    hint = "<div style='color:#777;font-size:85%;margin-top:6px'>Scenario, seed and sliders in the sidebar take effect on Reset.</div>"
+    return "<br>".join(lines) + table + hint
 
 
 @solara.component
@@ -379,29 +435,44 @@ def StatusPanel(twin: TwinRun):
             solara.Warning(note, dense=True)
 
 
-# SolaraViz calls each entry with the model and refreshes it after every step.
-def status_view(twin: TwinRun):
-    return StatusPanel(twin)
+# SolaraViz's entries. Each is a Solara component taking the model, so SolaraViz uses it as it
+# is: a plain function would be wrapped in a component made anew on every render of SolaraViz's
+# grid, which remounts every panel (redrawing every figure, forgetting the panels' state) each
+# time the grid lays itself out. The components refresh after each step by reading Mesa's
+# update counter themselves.
+@solara.component
+def NetworkPanel(twin: TwinRun):
+    Plot(twin, "network")
 
 
-def interventions_view(twin: TwinRun):
-    return InterventionPanel(twin)
+@solara.component
+def NetworkTwinPanel(twin: TwinRun):
+    Plot(twin, "network_twin")
 
 
-def _plot_view(name: str):
-    def view(twin: TwinRun):
-        return Plot(twin, name)
-
-    view.__name__ = f"{name}_view"
-    return view
+@solara.component
+def MembersPanel(twin: TwinRun):
+    Plot(twin, "members")
 
 
-network_view = _plot_view("network")
-network_twin_view = _plot_view("network_twin")
-members_view = _plot_view("members")
-recruits_view = _plot_view("recruits")
-origins_view = _plot_view("origins")
-forums_view = _plot_view("forums")
-losses_view = _plot_view("losses")
+@solara.component
+def RecruitsPanel(twin: TwinRun):
+    Plot(twin, "recruits")
 
-VIEWS = [interventions_view, status_view, network_view, network_twin_view, members_view, recruits_view, origins_view, forums_view, losses_view]
+
+@solara.component
+def OriginsPanel(twin: TwinRun):
+    Plot(twin, "origins")
+
+
+@solara.component
+def ForumsPanel(twin: TwinRun):
+    Plot(twin, "forums")
+
+
+@solara.component
+def LossesPanel(twin: TwinRun):
+    Plot(twin, "losses")
+
+
+VIEWS = [InterventionPanel, StatusPanel, NetworkPanel, NetworkTwinPanel, MembersPanel, RecruitsPanel, OriginsPanel, ForumsPanel, LossesPanel]

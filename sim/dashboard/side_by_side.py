@@ -124,6 +124,11 @@ class TwinRun(mesa.Model):
         self.layouts = {"treated": StableLayout(), "untreated": StableLayout()}
         self.last_step_seconds = 0.0
         self.render_seconds: dict[str, float] = {}  # figure name -> seconds to draw it last time
+        self.drawn: dict = {}  # figure name -> its last picture (sim/dashboard/components.py)
+        self.figures: dict = {}  # figure name -> the figure kept and updated in place (same)
+        self.draw_lock = threading.Lock()  # one figure drawn at a time
+        self._last_step_thread: int | None = None
+        self._last_step_at = -1e9
         self._lock = threading.RLock()  # the play loop steps in a thread; buttons act from another
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
         self.running = True
@@ -159,6 +164,11 @@ class TwinRun(mesa.Model):
                 model.step()
             self.last_step_seconds = time.perf_counter() - started
             self.running = self.treated.step_now < self.config.steps
+            self._last_step_thread, self._last_step_at = threading.get_ident(), time.monotonic()
+
+    def stepping_elsewhere(self, within_s: float) -> bool:
+        """Whether another thread stepped the model within the last `within_s` seconds (it is playing)."""
+        return self._last_step_thread not in (None, threading.get_ident()) and time.monotonic() - self._last_step_at < within_s
 
     # ------------------------------------------------------------------ live interventions
     def intervene(self, spec: dict) -> LiveIntervention:

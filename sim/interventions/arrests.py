@@ -17,7 +17,7 @@ from sim.crime import enforcement
 from sim.interventions.base import Intervention, InterventionParams
 from sim.interventions.registry import register
 from sim.scenario.params import prob, rate
-from sim.vocabulary import ROLE, SPECIALISM
+from sim.vocabulary import ROLE, SPECIALISM, RoleName
 
 Targeting = Literal["random", "core", "central_degree", "central_betweenness", "money", "network"]
 
@@ -26,6 +26,7 @@ class ArrestsParams(InterventionParams):
     type: Literal["arrests"] = Field(description="police arrest network members")
     targeting: Targeting = Field("core", description="whom: random members, core members, the most central (degree or betweenness), the money component, or one network")
     network: int | Literal["largest"] = Field("largest", description="with targeting 'network': a network id, or the largest network at the moment of the wave")
+    role: RoleName | None = Field(None, description="only members holding this role (e.g. targeting 'network' with role 'core': the core of one network)")
     share: float = prob(0.5, "share of the targeted members arrested in a wave")
     rate: float = rate(0.0, "sustained arrests of each targeted member while in force (0 = waves only)")
 
@@ -58,6 +59,8 @@ class Arrests(Intervention):
         """Members the police go after, most important first for the central targetings."""
         pop, p = self.model.pop, self.params
         members = pop.members()
+        if p.role is not None:
+            members = members[pop.role[members] == ROLE[p.role]]
         if p.targeting == "core":
             return members[pop.role[members] == ROLE["core"]]
         if p.targeting == "money":

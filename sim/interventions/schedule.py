@@ -52,7 +52,8 @@ class InterventionSchedule:
                 intervention.each_step()
 
     def marks(self) -> list[dict]:
-        """Moments to mark on plots: one per action, plus the end of a period."""
+        """One entry per intervention: its label, type, start, end (or None) and repeat interval
+        (or None), in years; plots expand repeats themselves."""
         out = []
         for intervention, _ in self.entries:
             p = intervention.params
