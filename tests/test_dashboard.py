@@ -231,7 +231,7 @@ def test_intervention_panel_button_acts_on_the_model():
     t.step()
     box, rc = solara.render(components.InterventionPanel(t), handle_error=False)
     found = buttons(rc)
-    assert {"Take down", "Infiltrate", "Arrest largest network", "Arrest core members", "Money-mule awareness campaign"} <= set(found)
+    assert {"Take down", "Infiltrate", "Arrest largest network", "Arrest core of largest network", "Money-mule awareness campaign"} <= set(found)
     found["Arrest largest network"].click()
     assert [live.label for live in t.live] == ["arrest largest network"]
     assert rc.find(v.Alert).widget is not None  # the message saying when it acts

@@ -112,7 +112,7 @@ def test_dashboard_in_a_browser_offline(server, tmp_path):
             page.goto(url)
             # controls (Mesa's sidebar and ours), the network view and every plot render
             page.get_by_text("Live interventions").wait_for()
-            for name in ("Reset", "Step", "▶", "Take down", "Infiltrate", "Arrest largest network", "Arrest core members",
+            for name in ("Reset", "Step", "▶", "Take down", "Infiltrate", "Arrest largest network", "Arrest core of largest network",
                          "Money-mule awareness campaign"):
                 assert page.get_by_role("button", name=name, exact=True).is_visible(), name
             for label in ("Scenario", "Seed", "Population", "Forum recruitment", "Offline recruitment", "Play Interval (ms)"):

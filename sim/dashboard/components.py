@@ -287,7 +287,8 @@ def infiltration_spec(space: str) -> dict:
 
 
 ARREST_LARGEST = {"type": "arrests", "targeting": "network", "network": "largest", "share": 1.0, "label": "arrest largest network"}
-ARREST_CORE = {"type": "arrests", "targeting": "core", "share": 0.5, "label": "arrest half of core"}
+ARREST_CORE = {"type": "arrests", "targeting": "network", "network": "largest", "role": "core", "share": 1.0,
+               "label": "arrest core of largest network"}
 AWARENESS = {"type": "awareness_campaign", "label": "mule awareness"}
 
 
@@ -395,7 +396,7 @@ def InterventionPanel(twin: TwinRun):
             solara.Button("Infiltrate", color="warning", on_click=lambda: act(infiltration_spec(target)), disabled=not spaces)
         with solara.Row(gap="6px"):
             solara.Button("Arrest largest network", color="primary", on_click=lambda: act(ARREST_LARGEST))
-            solara.Button("Arrest core members", color="primary", on_click=lambda: act(ARREST_CORE))
+            solara.Button("Arrest core of largest network", color="primary", on_click=lambda: act(ARREST_CORE))
         solara.Button("Money-mule awareness campaign", color="success", on_click=lambda: act(AWARENESS))
         if message:
             (solara.Error if message.startswith("not done") else solara.Info)(message, dense=True)
