@@ -440,7 +440,8 @@ def StatusPanel(twin: TwinRun):
 # is: a plain function would be wrapped in a component made anew on every render of SolaraViz's
 # grid, which remounts every panel (redrawing every figure, forgetting the panels' state) each
 # time the grid lays itself out. The components refresh after each step by reading Mesa's
-# update counter themselves.
+# update counter themselves. (They cannot come from a factory: solara.component parses the
+# function's source, which a nested definition breaks.)
 @solara.component
 def NetworkPanel(twin: TwinRun):
     Plot(twin, "network")
