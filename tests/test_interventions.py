@@ -275,3 +275,26 @@ def test_arrests_can_take_the_core_of_one_network_only():
     expected = members[(pop.network[members] == target) & (pop.role[members] == ROLE["core"])]
     assert len(expected) > 0
     assert set(arrests.targets().tolist()) == set(expected.tolist())
+
+
+def test_deterrence_also_holds_back_volunteers_and_founders():
+    """Full deterrence stops self-selection approaches and foundings, not only accepting offers."""
+    busy = ["population.size=2000", "steps=30", "seed=3", "recruitment.rules.self_selection.approach_rate=50.0",
+            "networks.founding_rate_novice=2.0"]
+
+    def last_steps(deterred: bool) -> pd.DataFrame:
+        model = RecruitModel(load_scenario(BASELINE, busy))
+        for _ in range(5):
+            model.step()
+        if deterred:
+            model.pop.deterrence[:] = 1.0
+            model.set_fading("deterrence", 100.0)  # barely fades over the 25 steps
+        for _ in range(25):
+            model.step()
+        return model.results().timeseries.query("step > 5")
+
+    free, deterred = last_steps(False), last_steps(True)
+    assert free["networks_founded"].sum() > 0 and free["attempts_self_selection"].sum() > 0  # the test can fail
+    # newcomers arrive undeterred, so allow them a little
+    assert deterred["networks_founded"].sum() <= 0.1 * free["networks_founded"].sum()
+    assert deterred["attempts_self_selection"].sum() <= 0.1 * free["attempts_self_selection"].sum()

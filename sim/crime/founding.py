@@ -49,7 +49,8 @@ def found_new_networks(m: RecruitModel, rng: np.random.Generator) -> None:
     p, pop = m.params.networks, m.pop
     experienced = pop.experience >= p.min_experience_years
     rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)
-    founders = np.flatnonzero(eligible_founders(m) & (rng.random(pop.size) < m.clock.prob(rate)))
+    # deterrence (a warning) also holds back would-be founders
+    founders = np.flatnonzero(eligible_founders(m) & (rng.random(pop.size) < m.clock.prob(rate) * (1.0 - pop.deterrence)))
     prevalence = np.array([m.business.initial[n] for n in m.business.names], dtype=float)
     prevalence = prevalence / prevalence.sum() if prevalence.sum() > 0 else np.full(len(prevalence), 1 / len(prevalence))
     for founder in founders:

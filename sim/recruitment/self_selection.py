@@ -58,7 +58,8 @@ class SelfSelectionRule(RecruitmentRule):
         # each motivated person, however many routes they know a network by, approaches at one rate
         keep = first_occurrence(person, self.rng)
         person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
-        go = self.rng.random(len(person)) < m.clock.prob(p.approach_rate)
+        # a warned person (cease-and-desist) is less likely to seek a network out
+        go = self.rng.random(len(person)) < m.clock.prob(p.approach_rate) * (1.0 - pop.deterrence[person])
         person, net, trust, medium = person[go], net[go], trust[go], medium[go]
         roles = self._best_open_role(person, net, trust)
         offer = roles >= 0  # no role the network would trust this volunteer with: no approach
