@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.effects import add_effect
 from sim.interventions.registry import register
 from sim.scenario.params import AgeBand, prob
 
@@ -30,6 +31,6 @@ class AwarenessCampaign(Intervention):
         pop, p = self.model.pop, self.params
         in_band = np.flatnonzero((pop.age >= p.age.min) & (pop.age < p.age.max))
         reached = in_band[self.rng.random(len(in_band)) < p.reach]
-        pop.mule_awareness[reached] = 1.0 - (1.0 - pop.mule_awareness[reached]) * (1.0 - p.effect)
+        pop.mule_awareness[reached] = add_effect(pop.mule_awareness[reached], p.effect)
         self.model.set_fading("mule_awareness", p.half_life_years)
         self.model.recorder.tally["persons_reached"] += len(reached)

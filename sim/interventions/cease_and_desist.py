@@ -13,6 +13,7 @@ from pydantic import Field
 
 from sim.crime import desistance
 from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.effects import add_effect
 from sim.interventions.registry import register
 from sim.places.online_spaces import FORUM_KINDS
 from sim.scenario.params import prob
@@ -38,7 +39,7 @@ class CeaseAndDesist(Intervention):
             return
         suspicion = pop.propensity[users] + (pop.network[users] != NO_NETWORK) + self.rng.random(len(users)) * 1e-6
         warned = users[np.argsort(-suspicion)[: p.warnings]]
-        pop.deterrence[warned] = 1.0 - (1.0 - pop.deterrence[warned]) * (1.0 - p.effect)
+        pop.deterrence[warned] = add_effect(pop.deterrence[warned], p.effect)
         m.set_fading("deterrence", p.half_life_years)
         members = warned[pop.network[warned] != NO_NETWORK]
         desistance.make_desist(m, members[self.rng.random(len(members)) < p.desist_share])

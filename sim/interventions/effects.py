@@ -12,6 +12,12 @@ from collections import defaultdict
 EFFECTS = ("losses", "mule_detection", "network_detection", "mule_network_detection")
 
 
+def add_effect(current, effect: float):
+    """Combine a new relative effect with what a person already has: 1 - (1 - current)(1 - effect),
+    so repeated campaigns or warnings approach 1 but never pass it."""
+    return 1.0 - (1.0 - current) * (1.0 - effect)
+
+
 class Effects:
     def __init__(self):
         self._factors: dict[str, dict[int, float]] = defaultdict(dict)

@@ -26,6 +26,7 @@ class AdvertsParams(RuleParams):
 class AdvertsRule(RecruitmentRule):
     Params = AdvertsParams
     medium = "online"
+    medium = "online"
 
     def step(self) -> None:
         m, p, pop = self.model, self.params, self.model.pop
@@ -42,5 +43,5 @@ class AdvertsRule(RecruitmentRule):
             if len(audience) == 0:
                 return
             readers = self.rng.choice(audience, size=min(p.reach, len(audience)), replace=False)
-            accepted = resolve(self, np.full(len(readers), net), readers, np.full(len(readers), mule), np.full(len(readers), p.trust), "online")
+            accepted = resolve(self, np.full(len(readers), net), readers, np.full(len(readers), mule), np.full(len(readers), p.trust))
             audience = audience[m.available[audience]] if accepted.any() else audience

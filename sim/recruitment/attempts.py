@@ -31,11 +31,13 @@ def acceptance_probability(rule: RecruitmentRule, networks, candidates, roles, t
     return np.clip(np.where(trusted_enough, p, 0.0), 0.0, 1.0)
 
 
-def resolve(rule: RecruitmentRule, networks, candidates, roles, trust, medium, volunteer: bool = False) -> np.ndarray:
+def resolve(rule: RecruitmentRule, networks, candidates, roles, trust, medium=None, volunteer: bool = False) -> np.ndarray:
     """Decide a batch of attempts by `rule`; joins the accepted; returns the accepted mask.
 
-    `medium` is "offline", "online", or an array of medium codes (one per attempt).
+    `medium` defaults to the rule's own; a rule whose approaches differ (self-selection) passes
+    an array of medium codes, one per attempt.
     """
+    medium = rule.medium if medium is None else medium
     m = rule.model
     networks, candidates, roles = (np.asarray(x, dtype=np.int64) for x in (networks, candidates, roles))
     if len(candidates) == 0:

@@ -29,7 +29,7 @@ class RecruitmentRule:
 
     name: ClassVar[str]
     Params: ClassVar[type[RuleParams]] = RuleParams
-    medium: ClassVar[str] = "offline"
+    medium: ClassVar[str] = "offline"  # how its approaches are made: "offline" or "online"
 
     def __init__(self, model: RecruitModel, params: RuleParams):
         self.model = model

@@ -94,7 +94,7 @@ class ForumsRule(RecruitmentRule):
         best = int(np.argmax(score))
         if score[best] <= 0:
             return  # nobody here the network would approach for this role
-        accepted = resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1], "online")
+        accepted = resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1])
         # on an infiltrated space the recruit may be an informant: the network becomes easier to detect
         if accepted[0] and self.rng.random() < infiltration[best]:
             m.networks.detection_boost[net] += p.informant_detection

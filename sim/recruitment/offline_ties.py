@@ -53,4 +53,4 @@ class OfflineTiesRule(RecruitmentRule):
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
         promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.params.recruitment.acceptance)
         pick = one_per_group(ego, layer_weight * strength * promise * m.available[alter], self.rng)
-        resolve(self, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], "offline")
+        resolve(self, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick])

@@ -48,4 +48,4 @@ class OfflineVenuesRule(RecruitmentRule):
         roles = sample_roles(m.demand_weights[net], self.rng)
         tie = m.ties.strength_between(member, other, m.venues.layer_codes()[venue_type], m.step_now)
         trust = np.maximum(tie, p.stranger_trust)
-        resolve(self, net, other, roles, trust, "offline")
+        resolve(self, net, other, roles, trust)

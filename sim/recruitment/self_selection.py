@@ -25,7 +25,7 @@ class SelfSelectionParams(RuleParams):
 @register("self_selection")
 class SelfSelectionRule(RecruitmentRule):
     Params = SelfSelectionParams
-    medium = "offline"  # set per approach: online when awareness came from an online space
+    medium = "offline"  # per approach in step(): online when awareness came from an online space
 
     def step(self) -> None:
         m, p, pop = self.model, self.params, self.model.pop

@@ -270,9 +270,9 @@ def describe_error(error: dict) -> str:
     if kind == "missing":
         return "is required" + _hint(_allowed_at(loc))
     if kind == "union_tag_invalid":
-        return f"unknown type {_show(ctx.get('tag'))} (allowed: {_union_tags(loc)})"
+        return f"unknown type {_show(ctx.get('tag'))} (allowed: {_union_tags()})"
     if kind == "union_tag_not_found":
-        return f"needs a 'type' (allowed: {_union_tags(loc)})"
+        return f"needs a 'type' (allowed: {_union_tags()})"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", error["msg"]))
     if kind == "string_too_short":
@@ -280,7 +280,7 @@ def describe_error(error: dict) -> str:
     return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {_show(value)}"
 
 
-def _union_tags(loc: Key) -> str:
+def _union_tags() -> str:
     from sim.interventions import INTERVENTIONS
 
     return ", ".join(INTERVENTIONS)
