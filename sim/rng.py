@@ -1,9 +1,32 @@
-"""Named random streams, all derived from one scenario seed.
+"""Random numbers keyed by what they decide, so that paired runs stay paired.
 
-Every stochastic process (venue visits, each recruitment rule, arrests, ...) draws from its own
-stream, keyed by a stable name. Two runs with the same seed that differ only in, say, an
-intervention then share every other draw (common random numbers; Klein et al. 2024), so their
-difference is the intervention's effect, not noise.
+Two runs with the same seed that differ in one mechanism (an intervention, a rule's parameter)
+should differ only because of that mechanism: common random numbers (Klein et al. 2024,
+"Common random numbers in agent-based models", arXiv:2409.02086). Sequential streams lose this
+as soon as one draw lands on a different person: every later draw shifts. Here every number a
+process draws during the run is instead a function of
+
+    (scenario seed, replication, process name, step, draw label, unit)
+
+where the unit is a person's slot or a network's id. Person 17's chance of being approached at
+step 40 then does not depend on whether person 12 was arrested at step 39, nor on how many other
+people were drawn for before it. Two kinds of draws:
+
+- `ProcessRandom.uniform(step, units, draw)` and the helpers built on it (`bernoulli`,
+  `poisson`, `ranks`, ...): one number per unit from a counter-based hash (SplitMix64's
+  finaliser), computed only for the units that need one, vectorised;
+- `ProcessRandom.generator(step, *key)`: a numpy Generator seeded from the same keys, for the
+  rare work that is not per unit (one network's search, a newcomer batch's attributes). Its
+  numbers are sequential again, but only within that (process, step, key): divergence there
+  cannot leak into another step or process.
+
+Set-up (before the first step) is the same in paired runs, so it uses plain sequential streams
+(`Streams.get`).
+
+What this does not guarantee: once two runs differ in *who* is where (a person arrested in one
+run is free in the other), decisions that involve that person differ, and so do decisions that
+depend on a changed set as a whole (who meets whom at one venue, which users a network screens).
+The keys keep those differences local to the persons, networks and step concerned.
 """
 
 from __future__ import annotations
@@ -12,31 +35,130 @@ import zlib
 
 import numpy as np
 
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: consecutive units are far apart in the hash
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_TO_UNIT = 2.0 ** -53
+
 
 def stream_key(name: str) -> int:
-    """A stable 32-bit key for a stream name (Python's hash() is salted per process)."""
+    """A stable 32-bit key for a name (Python's hash() is salted per process)."""
     return zlib.crc32(name.encode("utf-8"))
 
 
+def _mix(x: int) -> int:
+    """SplitMix64's finaliser on a Python int (scalar keys)."""
+    x &= MASK64
+    x = ((x ^ (x >> 30)) * _M1) & MASK64
+    x = ((x ^ (x >> 27)) * _M2) & MASK64
+    return x ^ (x >> 31)
+
+
+def _mix_array(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 arrays (wrap-around multiplication is intended)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(_M1)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(_M2)
+    return x ^ (x >> np.uint64(31))
+
+
+def _label(draw: int | str) -> int:
+    return stream_key(draw) if isinstance(draw, str) else int(draw)
+
+
+class ProcessRandom:
+    """The random numbers of one process during the run, keyed by step, draw label and unit."""
+
+    def __init__(self, name: str, key: int):
+        self.name = name
+        self.key = key & MASK64
+
+    def _base(self, step: int, draw: int | str) -> int:
+        return _mix(_mix(self.key ^ _mix(int(step) + 1)) + _label(draw))
+
+    def uniform(self, step: int, units, draw: int | str = 0) -> np.ndarray:
+        """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number)."""
+        units = np.asarray(units, dtype=np.int64).astype(np.uint64)
+        x = _mix_array(units * np.uint64(GOLDEN) + np.uint64(self._base(step, draw)))
+        return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+    def bernoulli(self, step: int, units, p, draw: int | str = 0) -> np.ndarray:
+        """True with probability p (scalar or one per unit)."""
+        return self.uniform(step, units, draw) < p
+
+    def poisson(self, step: int, units, lam, draw: int | str = 0) -> np.ndarray:
+        """A Poisson count with mean lam per unit (inverse CDF of the unit's uniform)."""
+        u = self.uniform(step, units, draw)
+        return poisson_quantile(u, np.broadcast_to(np.asarray(lam, dtype=float), u.shape))
+
+    def ranks(self, step: int, units, draw: int | str = 0) -> np.ndarray:
+        """A random order of the units: indices that sort them by their keyed numbers."""
+        return np.argsort(self.uniform(step, units, draw), kind="stable")
+
+    def generator(self, step: int, *key: int | str) -> np.random.Generator:
+        """A Generator for this step (and optional further keys, e.g. a network id)."""
+        words = [self.key & 0xFFFFFFFF, self.key >> 32, int(step), *(_label(k) & MASK64 for k in key)]
+        return np.random.default_rng(np.random.SeedSequence(words))
+
+
+def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Smallest k with P(K <= k) > u for K ~ Poisson(lam), elementwise.
+
+    The sum over terms runs only as long as some element still needs it, so it costs about
+    max(k) passes; the means here are per-step rates, almost always well below 1. Large means
+    (> 30) use scipy's quantile function.
+    """
+    k = np.zeros(u.shape, dtype=np.int64)
+    if u.size == 0:
+        return k
+    large = lam > 30.0
+    if large.any():
+        from scipy.stats import poisson
+
+        k[large] = poisson.ppf(u[large], lam[large]).astype(np.int64)
+    small = np.flatnonzero(~large & (lam > 0))
+    term = np.exp(-lam[small])
+    cdf = term.copy()
+    todo = u[small] >= cdf
+    while todo.any():
+        small, term, cdf = small[todo], term[todo], cdf[todo]
+        k[small] += 1
+        term = term * lam[small] / k[small]
+        if not np.any(term > 0):
+            break  # beyond double precision: u was within rounding of 1
+        cdf = cdf + term
+        todo = (u[small] >= cdf) & (term > 0)
+    return k
+
+
 class Streams:
-    """A factory of independent numpy Generators: one per process name, per replication."""
+    """The random numbers of one run: sequential streams for set-up, keyed ones for the run."""
 
     def __init__(self, seed: int, replication: tuple[int, ...] = ()):
         self.seed = int(seed)
         self.replication = tuple(int(r) for r in replication)
         self._cache: dict[str, np.random.Generator] = {}
+        self._processes: dict[str, ProcessRandom] = {}
+
+    def _sequence(self, name: str) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.seed, spawn_key=(*self.replication, stream_key(name)))
 
     def get(self, name: str) -> np.random.Generator:
-        """The generator of process `name` (the same object on every call)."""
+        """The sequential generator of set-up process `name` (the same object on every call)."""
         if name not in self._cache:
-            seq = np.random.SeedSequence(self.seed, spawn_key=(*self.replication, stream_key(name)))
-            self._cache[name] = np.random.default_rng(seq)
+            self._cache[name] = np.random.default_rng(self._sequence(name))
         return self._cache[name]
+
+    def process(self, name: str) -> ProcessRandom:
+        """The keyed random numbers of run-time process `name`."""
+        if name not in self._processes:
+            state = self._sequence(f"keyed:{name}").generate_state(2, dtype=np.uint32)
+            self._processes[name] = ProcessRandom(name, int(state[0]) | (int(state[1]) << 32))
+        return self._processes[name]
 
     def integer_seed(self, name: str) -> int:
         """A plain integer seed for libraries that want one (Mesa's `Model(rng=...)`)."""
-        seq = np.random.SeedSequence(self.seed, spawn_key=(*self.replication, stream_key(name)))
-        return int(seq.generate_state(1, dtype=np.uint32)[0])
+        return int(self._sequence(name).generate_state(1, dtype=np.uint32)[0])
 
     def describe(self) -> dict:
-        return {"seed": self.seed, "replication": list(self.replication), "streams": sorted(self._cache)}
+        return {"seed": self.seed, "replication": list(self.replication),
+                "streams": sorted(self._cache), "keyed_processes": sorted(self._processes)}
