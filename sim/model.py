@@ -5,11 +5,15 @@ Each step, in order (see docs/ODD.md, "Process overview and scheduling"):
  1. people age; some leave and newcomers take their place; prisoners due are released;
  2. people visit venues and online spaces; meetings make and strengthen ties; every
     `ties.prune_every` steps faded ties are forgotten and newcomers make their social ties;
- 3. networks recruit through every enabled rule (in a random order each step);
- 4. motivated people found new networks;
+ 3. the step's recruitment market opens (who is available, what each network wants, the
+    offline meetings); networks recruit through every enabled rule (in a random order);
+ 4. motivated people found new networks (on the same market);
  5. networks offend; police detect networks and mules and arrest; members desist;
     headless networks regroup, failing ones dissolve;
  6. the step is recorded.
+
+Every run-time process draws its random numbers from its own keyed stream (sim/rng.py), keyed
+by step and by person slot or network id, so paired runs share draws person by person.
 """
 
 from __future__ import annotations
@@ -37,11 +41,14 @@ from sim.places.online_spaces import OnlineSpaces
 from sim.places.venues import OfflineMeetings, Venues
 from sim.population import Population
 from sim.recruitment import RULES
-from sim.rng import Streams
+from sim.recruitment.market import RecruitmentMarket
+from sim.rng import StepRandom, Streams, stream_key
 from sim.scenario.schema import InterventionSpec, Scenario
 from sim.ties import TieStore
 from sim.timing import Clock
-from sim.vocabulary import LAYER, NO_NETWORK
+from sim.vocabulary import LAYER
+
+NO_MEETINGS = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool))
 
 
 _INTERVENTION_ADAPTER = TypeAdapter(InterventionSpec)
@@ -65,11 +72,10 @@ class RecruitModel(mesa.Model):
         self.year_decay = float(np.exp(-self.clock.dt))  # one-year exponential window
         self.step_now = 0
         self._last_snapshot_step = 0
-        self.pop = Population(params.population, self.clock, streams.get("population"))
-        self.venues = Venues(params.places, self.pop, self.clock, streams.get("venues"))
-        self.online = OnlineSpaces(params.places, self.pop, self.clock, streams.get("online"))
+        self.pop = Population(params.population, self.clock, streams.get("population"), streams.process("population"))
+        self.venues = Venues(params.places, self.pop, self.clock, streams.get("venues"), streams.process("venues"))
+        self.online = OnlineSpaces(params.places, self.pop, self.clock, streams.get("online"), streams.process("online"))
         self.ties = TieStore(self.pop.size, params.ties, self.clock)
-        self.tie_rng = streams.get("ties.new")
         self._unsettled: list[np.ndarray] = []  # newcomers waiting for their social ties
         build_initial_ties(self.ties, self.pop, self.venues, params.ties, streams.get("initial_ties"))
         self.business = BusinessModels(params.networks)
@@ -85,47 +91,50 @@ class RecruitModel(mesa.Model):
         self.intervention_schedule = InterventionSchedule(self.interventions, self.clock)
         self.person_agents = [Person(self, slot) for slot in range(self.pop.size)]
         self.network_agents: dict[int, CriminalNetwork] = {}
-        self.offline_meetings = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool))
-        self.refresh_available()
-        founding.seed_initial_networks(self, streams.get("founding.initial"))
-        self.update_demand()
+        founding.seed_initial_networks(self, self._open_market(NO_MEETINGS), streams.get("founding.initial"))
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
-        self.step_now = int(self.time)
+        self.step_now = step = int(self.time)
         self._fade()  # before interventions act, so a new effect starts at full strength
         self.intervention_schedule.step(self.step_now)
         self._turnover()
         enforcement.release(self)
-        self._meet()
+        meetings = self._meet()
         if self.step_now % self.params.ties.prune_every == 0:
             self._maintain_ties()
-        self._recruit()
-        founding.found_new_networks(self, self.streams.get("founding"))
-        offending.offend(self, self.streams.get("offending"))
-        enforcement.detect_networks(self, self.streams.get("enforcement.networks"))
-        enforcement.detect_mules(self, self.streams.get("enforcement.mules"))
-        desistance.desist(self, self.streams.get("desistance"))
-        lifecycle.regroup(self, self.streams.get("regroup"))
+        market = self._open_market(meetings)
+        self._recruit(market)
+        founding.found_new_networks(self, market, self._draws("founding", step))
+        offending.offend(self, self._draws("offending", step))
+        enforcement.detect_networks(self, self._draws("enforcement.networks", step))
+        enforcement.detect_mules(self, self._draws("enforcement.mules", step))
+        desistance.desist(self, self._draws("desistance", step))
+        lifecycle.regroup(self, self._draws("regroup", step))
         lifecycle.dissolve(self)
         self._record()
 
+    def _draws(self, process: str, step: int) -> StepRandom:
+        """The keyed random numbers of a process at this step (sim/rng.py)."""
+        return self.streams.process(process).at(step)
+
     def _turnover(self) -> None:
         """Ageing, exits and entries; a newcomer joins a host's household and arrives with social ties."""
-        changed = self.pop.age_one_step()
-        leavers = self.pop.leavers()
+        step = self.step_now
+        changed = self.pop.age_one_step(step)
+        leavers = self.pop.leavers(step)
         if len(leavers):
-            self.membership.leave(self.step_now, leavers, "exit")
+            self.membership.leave(step, leavers, "exit")
             self.ties.remove_persons(leavers)
             self.online.forget_persons(leavers)
-            hosts = self.pop.renew(leavers, self.step_now)
-            self.venues.assign(leavers)
+            hosts = self.pop.renew(leavers, step)
+            self.venues.assign(leavers, step)
             self._family_ties_of_newcomers(leavers, hosts)
             self._unsettled.append(leavers)
             for slot in leavers:
                 self.person_agents[slot].remove()
                 self.person_agents[slot] = Person(self, int(slot))
-        self.venues.assign(changed)
+        self.venues.assign(changed, step)
 
     def _maintain_ties(self) -> None:
         """Every `prune_every` steps: forget faded ties; newcomers since the last time make their
@@ -133,7 +142,9 @@ class RecruitModel(mesa.Model):
         self.ties.prune(self.step_now)
         if self._unsettled:
             newcomers = np.unique(np.concatenate(self._unsettled))
-            social_ties(self.ties, self.pop, self.venues, self.params.ties, self.streams.get("newcomer_ties"), self.step_now, newcomers)
+            # a generator of this step: newcomers' ties depend on who arrived since the last time only
+            rng = self.streams.process("newcomer_ties").generator(self.step_now)
+            social_ties(self.ties, self.pop, self.venues, self.params.ties, rng, self.step_now, newcomers)
             self._unsettled = []
 
     def _family_ties_of_newcomers(self, newcomers: np.ndarray, hosts: np.ndarray) -> None:
@@ -151,29 +162,35 @@ class RecruitModel(mesa.Model):
         b = np.concatenate([hosts, alter[pair]])
         # newcomers who join the same household in the same step are family too
         same_a, same_b = family_ties(self.pop, newcomers)
-        self.ties.meet(np.concatenate([a, same_a]), np.concatenate([b, same_b]), LAYER["family"], self.step_now)
+        self.ties.connect(np.concatenate([a, same_a]), np.concatenate([b, same_b]), LAYER["family"], self.step_now)
 
-    def _meet(self) -> None:
-        free = self.pop.free()
-        offline = self.venues.visit(free)
-        online = self.online.visit(free)
+    def _meet(self) -> OfflineMeetings:
+        """Visits to venues and online spaces, and the ties the meetings make; returns the offline meetings."""
+        step, free = self.step_now, self.pop.free()
+        offline = self.venues.visit(free, step)
+        online = self.online.visit(free, step)
+        draws = self._draws("ties.new", step)
         # one merge into the sorted tie arrays per step: inserting costs a pass over all ties
         self.ties.meet(
             np.concatenate([offline.a, online.a]),
             np.concatenate([offline.b, online.b]),
             np.concatenate([self.venues.layer_codes()[offline.venue_type], self.online.layer_codes()[online.space]]),
-            self.step_now,
+            step,
             np.concatenate([offline.venue_type, len(self.venues.types) + online.space]),
-            self.tie_rng,
+            new_tie_draws=lambda lo, hi: draws.uniform(lo, "new_tie", with_units=hi),
         )
-        self.offline_meetings = offline
+        return offline
 
-    def _recruit(self) -> None:
-        self.refresh_available()
-        order = self.streams.get("recruitment.order").permutation(len(self.rules))
-        for i in order:
-            self.update_demand()
-            self.rules[i].step()
+    def _open_market(self, meetings: OfflineMeetings) -> RecruitmentMarket:
+        return RecruitmentMarket.open(self.step_now, self.pop, self.params.recruitment.min_age, meetings,
+                                      self.networks, self.business, self.params.networks)
+
+    def _recruit(self, market: RecruitmentMarket) -> None:
+        """Every enabled rule, in a random order each step; each sees the demand the previous ones left."""
+        names = np.array([stream_key(rule.name) for rule in self.rules], dtype=np.int64)
+        for i in self._draws("recruitment.order", self.step_now).ranks(names):
+            market.read_demand(self.networks, self.business, self.params.networks)
+            self.rules[i].step(market)
 
     # ------------------------------------------------------------------ interventions
     def add_intervention(self, spec: dict) -> Intervention:
@@ -206,21 +223,7 @@ class RecruitModel(mesa.Model):
         for column, factor in self._fading.items():
             getattr(self.pop, column)[:] *= factor
 
-    # ------------------------------------------------------------------ shared state
-    def refresh_available(self) -> None:
-        """Who can be approached: free, in no network, old enough."""
-        pop = self.pop
-        self.available = pop.free() & (pop.network == NO_NETWORK) & (pop.age >= self.params.recruitment.min_age)
-
-    def update_demand(self) -> None:
-        """Each network's recruitment intensity and role weights (indexed by network id)."""
-        t, p = self.networks, self.params.networks
-        self.demand_intensity = np.zeros(t.n)
-        self.demand_weights = np.zeros((t.n, self.networks.role_counts.shape[1]))
-        ids = t.active_ids()
-        self.demand_intensity[ids], self.demand_weights[ids] = self.business.demand(
-            t.business_model[ids], t.role_counts[ids], p.growth_slack, p.growth_rate_multiplier)
-
+    # ------------------------------------------------------------------ network agents
     def add_network_agent(self, network_id: int) -> None:
         self.network_agents[network_id] = CriminalNetwork(self, network_id)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.rng import ProcessRandom
 from sim.timing import Clock
 from sim.vocabulary import NO_NETWORK, SPECIALISM
 
@@ -28,10 +29,11 @@ HIGHER_EDUCATION_END = 24.0
 class Population:
     """Columns of person attributes; see `docs/ODD.md` for what each means."""
 
-    def __init__(self, params: PopulationParams, clock: Clock, rng: np.random.Generator):
+    def __init__(self, params: PopulationParams, clock: Clock, rng: np.random.Generator, random: ProcessRandom | None = None):
         self.params = params
         self.clock = clock
-        self.rng = rng
+        self.rng = rng  # set-up only
+        self.random = random  # during the run: numbers keyed by step and slot
         n = self.size = params.size
         self.next_person_id = n
         self.person_id = np.arange(n, dtype=np.int64)
@@ -46,9 +48,9 @@ class Population:
         self.need = np.zeros(n)
         self.online = np.zeros(n)
         self.specialism = np.zeros(n, dtype=np.int8)
-        self._draw_traits(np.arange(n))
-        self._draw_specialisms(np.arange(n))
-        self._init_status(np.arange(n))
+        self._draw_traits(np.arange(n), rng)
+        self._draw_specialisms(np.arange(n), rng)
+        self._init_status(np.arange(n), rng)
         # criminal career columns
         self.network = np.full(n, NO_NETWORK, dtype=np.int32)
         self.role = np.full(n, -1, dtype=np.int8)
@@ -65,6 +67,8 @@ class Population:
         # set by interventions, fading over time (0 = none): awareness of money-mule schemes, deterrence
         self.mule_awareness = np.zeros(n)
         self.deterrence = np.zeros(n)
+        if self.random is None:  # a stand-alone population (tests) keys its run-time numbers off its set-up stream
+            self.random = ProcessRandom("population", int(rng.integers(2**63)))
 
     # ------------------------------------------------------------------ creation
     def _households(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,30 +81,30 @@ class Population:
         home = self.rng.integers(0, p.neighbourhoods, n_households).astype(np.int32)
         return household, home[household]
 
-    def _draw_traits(self, slots: np.ndarray) -> None:
-        p, rng, k = self.params, self.rng, len(slots)
+    def _draw_traits(self, slots: np.ndarray, rng: np.random.Generator) -> None:
+        p, k = self.params, len(slots)
         young = self.age[slots] < YOUTH_AGE
         self.it_skill[slots] = np.minimum(1.0, rng.beta(p.it_skill.a, p.it_skill.b, k) * np.where(young, 1 + p.youth_it_skill_boost, 1.0))
         self.propensity[slots] = rng.beta(p.propensity.a, p.propensity.b, k)
         self.need[slots] = rng.beta(p.financial_need.a, p.financial_need.b, k)
         self.online[slots] = np.minimum(1.0, rng.beta(p.online_activity.a, p.online_activity.b, k) * np.where(young, 1 + p.youth_online_boost, 1.0))
 
-    def _draw_specialisms(self, slots: np.ndarray) -> None:
+    def _draw_specialisms(self, slots: np.ndarray, rng: np.random.Generator) -> None:
         """Specialisms by their population shares; technical ones go preferentially to the skilled."""
         self.specialism[slots] = SPECIALISM["none"]
         for name, share in self.params.specialism_shares.items():
             if name == "none":
                 continue
             free = slots[self.specialism[slots] == SPECIALISM["none"]]
-            count = min(len(free), int(self.rng.binomial(len(slots), share)))
+            count = min(len(free), int(rng.binomial(len(slots), share)))
             if count == 0:
                 continue
             weight = self.it_skill[free] ** 2 if name in TECHNICAL else np.ones(len(free))
-            chosen = self.rng.choice(free, size=count, replace=False, p=weight / weight.sum())
+            chosen = rng.choice(free, size=count, replace=False, p=weight / weight.sum())
             self.specialism[chosen] = SPECIALISM[name]
 
-    def _init_status(self, slots: np.ndarray) -> None:
-        p, rng, age = self.params, self.rng, self.age[slots]
+    def _init_status(self, slots: np.ndarray, rng: np.random.Generator) -> None:
+        p, age = self.params, self.age[slots]
         u = rng.random(len(slots))
         student = (age < p.education_until) | ((age < HIGHER_EDUCATION_END) & (u < p.higher_education_share))
         working_age = age < p.retirement_age
@@ -109,9 +113,9 @@ class Population:
         self.partner[slots] = (age >= YOUTH_AGE) & (rng.random(len(slots)) < p.partner_share)
 
     # ------------------------------------------------------------------ each step
-    def age_one_step(self) -> np.ndarray:
+    def age_one_step(self, step: int) -> np.ndarray:
         """Everyone ages by one step; returns the slots whose status changed (for venue reassignment)."""
-        p, rng = self.params, self.rng
+        p, draws = self.params, self.random.at(step)
         before = self.age.copy()
         self.age += self.clock.dt
 
@@ -119,25 +123,29 @@ class Population:
             return np.flatnonzero((before < threshold) & (self.age >= threshold))
 
         leaves_school = crossed(p.education_until)
-        to_higher = leaves_school[rng.random(len(leaves_school)) < p.higher_education_share]
+        to_higher = leaves_school[draws.uniform(leaves_school, "higher_education") < p.higher_education_share]
         to_labour = np.concatenate([np.setdiff1d(leaves_school, to_higher), crossed(HIGHER_EDUCATION_END)])
         to_labour = to_labour[self.status[to_labour] == STUDENT]
-        self.status[to_labour] = np.where(rng.random(len(to_labour)) < p.employment_rate, WORKER, NOT_WORKING)
+        self.status[to_labour] = np.where(draws.uniform(to_labour, "employment") < p.employment_rate, WORKER, NOT_WORKING)
         retiring = crossed(p.retirement_age)
         self.status[retiring] = NOT_WORKING
         partnering = crossed(YOUTH_AGE)
-        self.partner[partnering] = rng.random(len(partnering)) < p.partner_share
+        self.partner[partnering] = draws.uniform(partnering, "partner") < p.partner_share
         return np.concatenate([to_labour, retiring])
 
-    def leavers(self) -> np.ndarray:
+    def leavers(self, step: int) -> np.ndarray:
         """Slots of persons who leave this step: ageing out or migrating out."""
-        migrating = self.rng.random(self.size) < self.clock.prob(self.params.migration_rate)
+        migrating = self.random.at(step).uniform(np.arange(self.size), "migrate") < self.clock.prob(self.params.migration_rate)
         return np.flatnonzero((self.age >= self.params.max_age) | migrating)
 
     def renew(self, slots: np.ndarray, step: int) -> np.ndarray:
         """Newcomers take the given slots; returns each newcomer's host (a person whose household
-        they join), or -1 for an adult who sets up a household of their own."""
-        p, rng, k = self.params, self.rng, len(slots)
+        they join), or -1 for an adult who sets up a household of their own.
+
+        The newcomers' attributes come from a generator of this step: they depend on who left in
+        this step only (in paired runs, the same people leave unless their paths diverged)."""
+        p, k = self.params, len(slots)
+        rng = self.random.generator(step, "newcomers")
         aged_out = self.age[slots] >= p.max_age
         # who ages out is replaced by a young entrant; a migrant by a newcomer of any age
         self.age[slots] = np.where(aged_out, p.min_age, rng.uniform(p.min_age, p.max_age, k))
@@ -157,9 +165,9 @@ class Population:
         has_host = hosts >= 0
         self.household[slots] = np.where(has_host, self.household[np.maximum(hosts, 0)], self.household.max() + 1 + np.arange(k))
         self.neighbourhood[slots] = np.where(has_host, self.neighbourhood[np.maximum(hosts, 0)], rng.integers(0, p.neighbourhoods, k))
-        self._draw_traits(slots)
-        self._draw_specialisms(slots)
-        self._init_status(slots)
+        self._draw_traits(slots, rng)
+        self._draw_specialisms(slots, rng)
+        self._init_status(slots, rng)
         self.network[slots] = NO_NETWORK
         self.role[slots] = -1
         self.join_channel[slots] = -1

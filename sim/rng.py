@@ -75,29 +75,86 @@ class ProcessRandom:
     def _base(self, step: int, draw: int | str) -> int:
         return _mix(_mix(self.key ^ _mix(int(step) + 1)) + _label(draw))
 
-    def uniform(self, step: int, units, draw: int | str = 0) -> np.ndarray:
-        """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number)."""
+    def uniform(self, step: int, units, draw: int | str = 0, with_units=None) -> np.ndarray:
+        """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number).
+
+        `with_units` (same length, or a scalar) keys each number by a pair of units, e.g.
+        (candidate, network): two networks approaching one person draw different numbers.
+        """
         units = np.asarray(units, dtype=np.int64).astype(np.uint64)
         x = _mix_array(units * np.uint64(GOLDEN) + np.uint64(self._base(step, draw)))
+        if with_units is not None:
+            other = np.asarray(with_units, dtype=np.int64).astype(np.uint64)
+            x = _mix_array(x + other * np.uint64(GOLDEN))
         return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
-    def bernoulli(self, step: int, units, p, draw: int | str = 0) -> np.ndarray:
+    def bernoulli(self, step: int, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
         """True with probability p (scalar or one per unit)."""
-        return self.uniform(step, units, draw) < p
+        return self.uniform(step, units, draw, with_units) < p
 
-    def poisson(self, step: int, units, lam, draw: int | str = 0) -> np.ndarray:
+    def poisson(self, step: int, units, lam, draw: int | str = 0, with_units=None) -> np.ndarray:
         """A Poisson count with mean lam per unit (inverse CDF of the unit's uniform)."""
-        u = self.uniform(step, units, draw)
+        u = self.uniform(step, units, draw, with_units)
         return poisson_quantile(u, np.broadcast_to(np.asarray(lam, dtype=float), u.shape))
 
-    def ranks(self, step: int, units, draw: int | str = 0) -> np.ndarray:
+    def ranks(self, step: int, units, draw: int | str = 0, with_units=None) -> np.ndarray:
         """A random order of the units: indices that sort them by their keyed numbers."""
-        return np.argsort(self.uniform(step, units, draw), kind="stable")
+        return np.argsort(self.uniform(step, units, draw, with_units), kind="stable")
+
+    def at(self, step: int) -> StepRandom:
+        """This process's numbers for one step (so that step-level code need not pass `step`)."""
+        return StepRandom(self, step)
 
     def generator(self, step: int, *key: int | str) -> np.random.Generator:
         """A Generator for this step (and optional further keys, e.g. a network id)."""
         words = [self.key & 0xFFFFFFFF, self.key >> 32, int(step), *(_label(k) & MASK64 for k in key)]
         return np.random.default_rng(np.random.SeedSequence(words))
+
+
+class StepRandom:
+    """A process's keyed numbers at one step: `ProcessRandom`'s methods without the step."""
+
+    def __init__(self, process: ProcessRandom, step: int):
+        self.process = process
+        self.step = int(step)
+
+    def uniform(self, units, draw: int | str = 0, with_units=None) -> np.ndarray:
+        return self.process.uniform(self.step, units, draw, with_units)
+
+    def bernoulli(self, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
+        return self.process.bernoulli(self.step, units, p, draw, with_units)
+
+    def poisson(self, units, lam, draw: int | str = 0, with_units=None) -> np.ndarray:
+        return self.process.poisson(self.step, units, lam, draw, with_units)
+
+    def ranks(self, units, draw: int | str = 0, with_units=None) -> np.ndarray:
+        return self.process.ranks(self.step, units, draw, with_units)
+
+    def exponential(self, units, mean, draw: int | str = 0, with_units=None) -> np.ndarray:
+        """Exponential waiting times with the given mean (inverse CDF)."""
+        return -np.asarray(mean, dtype=float) * np.log1p(-self.uniform(units, draw, with_units))
+
+    def normal(self, units, draw: int | str = 0, with_units=None) -> np.ndarray:
+        """Standard normal deviates (inverse CDF; a uniform of exactly 0 is nudged to the smallest double)."""
+        from scipy.special import ndtri
+
+        return ndtri(np.maximum(self.uniform(units, draw, with_units), _TO_UNIT))
+
+    def smallest(self, units, k: int, draw: int | str = 0, with_units=None) -> np.ndarray:
+        """k of the units drawn without replacement: those with the k smallest keyed numbers.
+
+        A unit's chance of being chosen then depends only on its own number and the others in
+        the set, so a person added to or removed from the set changes the choice by one at most.
+        """
+        units = np.asarray(units)
+        if k >= len(units):
+            return units[self.ranks(units, draw, with_units)]
+        u = self.uniform(units, draw, with_units)
+        chosen = np.argpartition(u, k - 1)[:k]
+        return units[chosen[np.argsort(u[chosen], kind="stable")]]
+
+    def generator(self, *key: int | str) -> np.random.Generator:
+        return self.process.generator(self.step, *key)
 
 
 def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:

@@ -1,14 +1,20 @@
-"""Vectorised sampling helpers shared by the recruitment rules."""
+"""Vectorised sampling helpers shared by the recruitment rules.
+
+They take their random numbers as arguments (one uniform per group or per element, drawn by
+the caller from its keyed stream, sim/rng.py), so a choice for one person does not depend on
+how many choices were made before it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-def one_per_group(groups: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def one_per_group(groups: np.ndarray, weights: np.ndarray, uniform_of) -> np.ndarray:
     """For each group, the index of one element drawn with probability proportional to weight.
 
-    Groups whose weights are all zero get none. Returns indices into the input arrays.
+    `uniform_of(group_values)` gives one uniform per distinct group (e.g. keyed by the group's
+    person slot). Groups whose weights are all zero get none. Returns indices into the inputs.
     """
     if len(groups) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -26,13 +32,19 @@ def one_per_group(groups: np.ndarray, weights: np.ndarray, rng: np.random.Genera
     before = np.concatenate([[0.0], cum])[starts]
     last = cum[ends - 1]
     # a target strictly below the group's last cumulative value never lands on a trailing zero weight
-    target = np.minimum(before + rng.random(len(starts)) * (last - before), np.nextafter(last, -np.inf))
+    u = np.asarray(uniform_of(g[starts]), dtype=float)
+    target = np.minimum(before + u * (last - before), np.nextafter(last, -np.inf))
     pick = np.clip(np.searchsorted(cum, target, side="right"), starts, ends - 1)
     return order[pick[ok]]
 
 
-def first_occurrence(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Indices keeping one random occurrence of each distinct value."""
-    shuffled = rng.permutation(len(values))
+def first_occurrence(values: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Indices keeping one random occurrence of each distinct value: the one with the smallest `u`."""
+    shuffled = np.argsort(u, kind="stable")
     _, first = np.unique(values[shuffled], return_index=True)
     return np.sort(shuffled[first])
+
+
+def sequential(rng: np.random.Generator):
+    """`uniform_of` for a plain Generator (tests, set-up): the next numbers of the stream."""
+    return lambda keys: rng.random(len(keys))

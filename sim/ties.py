@@ -129,14 +129,22 @@ class TieStore:
         return where, row
 
     # ------------------------------------------------------------------ changes
-    def meet(self, a, b, layer, step: int, place=NO_PLACE, rng: np.random.Generator | None = None) -> None:
-        """Meetings: strengthen the tie of each pair on `layer`; strangers make a new tie.
+    def meet(self, a, b, layer, step: int, place=NO_PLACE, *, new_tie_draws) -> None:
+        """Chance encounters: strengthen the tie of each pair on `layer`; a meeting of strangers
+        leaves a tie only with chance `new_tie_chance`, at `acquaintance_strength`.
 
-        With `rng`, a meeting of strangers leaves a tie only with chance `new_tie_chance`, at
-        `acquaintance_strength` (chance encounters); without, every new pair becomes a tie at the
-        layer's initial strength (ties made at set-up, household members). Pairs may repeat
-        within a batch; each pair meets at most once per call.
+        `new_tie_draws(lo, hi)` gives one uniform per pair of strangers (keyed by the pair in a
+        run). Pairs may repeat within a batch; each pair meets at most once per call.
         """
+        self._meet(a, b, layer, step, place, new_tie_draws)
+
+    def connect(self, a, b, layer, step: int, place=NO_PLACE) -> None:
+        """Ties made for sure (set-up, household members): strengthen existing ones; every new pair
+        becomes a tie at the layer's initial strength."""
+        self._meet(a, b, layer, step, place, None)
+
+    def _meet(self, a, b, layer, step: int, place, new_tie_draws) -> None:
+        chance_encounter = new_tie_draws is not None
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
@@ -153,13 +161,14 @@ class TieStore:
             if mine.any():
                 alive[mine] = self._strengthen(run, row[mine], self._key(hi[mine], lo[mine], lay[mine]), step)
         new = ~alive
-        if rng is not None:
-            new &= rng.random(len(new)) < self.params.new_tie_chance
+        if chance_encounter:
+            strangers = np.flatnonzero(new)
+            new[strangers] = new_tie_draws(lo[strangers], hi[strangers]) < self.params.new_tie_chance
         if new.any():
             dead_again = new & (where >= 0)  # a dead row of a departed person: its slot's newcomer
-            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], rng)
+            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
             brand_new = new & (where < 0)
-            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], rng)
+            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
 
     def _strengthen(self, run: _Run, rows: np.ndarray, reverse_keys: np.ndarray, step: int) -> np.ndarray:
         """Strengthen live ties at `rows` (and their reverse rows); returns which were alive."""
@@ -173,12 +182,14 @@ class TieStore:
             run.last_step[r] = step
         return alive
 
-    def _initial(self, layer, rng) -> np.ndarray:
-        return self.initial_strength[layer] if rng is None else np.full(len(layer), self.params.acquaintance_strength, np.float32)
+    def _initial(self, layer, chance_encounter: bool) -> np.ndarray:
+        if chance_encounter:
+            return np.full(len(layer), self.params.acquaintance_strength, np.float32)
+        return self.initial_strength[layer]
 
-    def _revive(self, where, row, hi, lo, layer, step, place, rng) -> None:
+    def _revive(self, where, row, hi, lo, layer, step, place, chance_encounter: bool) -> None:
         """Reuse the dead rows of a departed person's tie for a new tie between the same slots."""
-        strength = self._initial(layer, rng)
+        strength = self._initial(layer, chance_encounter)
         for code, run in enumerate((self.main, self.fresh)):
             mine = where == code
             if not mine.any():
@@ -188,10 +199,10 @@ class TieStore:
                 run.strength[r], run.last_step[r], run.made_step[r], run.made_place[r] = strength[mine], step, step, place[mine]
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
 
-    def _add(self, lo, hi, layer, step, place, rng) -> None:
+    def _add(self, lo, hi, layer, step, place, chance_encounter: bool) -> None:
         if len(lo) == 0:
             return
-        strength = self._initial(layer, rng)
+        strength = self._initial(layer, chance_encounter)
         keys = np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)])
         order = np.argsort(keys)
         twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
@@ -208,7 +219,7 @@ class TieStore:
 
     def add_initial(self, a, b, layer, step: int = 0) -> None:
         """Social ties (set-up, household, a newcomer's network): no place, the layer's initial strength."""
-        self.meet(a, b, layer, step=step, place=NO_PLACE)
+        self.connect(a, b, layer, step=step)
 
     def remove_persons(self, slots: np.ndarray) -> None:
         """Forget every tie of the given persons (they left the population): mark them dead."""

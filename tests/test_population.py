@@ -159,7 +159,7 @@ def test_ageing_moves_status_at_the_thresholds():
     pop.age[turning_25], pop.partner[turning_25] = YOUTH_AGE - dt / 2, False
     pop.age[settled], pop.status[settled] = 40.0, WORKER
     age_before = pop.age.copy()
-    changed = set(pop.age_one_step().tolist())
+    changed = set(pop.age_one_step(1).tolist())
 
     np.testing.assert_allclose(pop.age, age_before + dt)
     stay = pop.status[school_leavers] == STUDENT
@@ -178,8 +178,8 @@ def test_ageing_moves_status_at_the_thresholds():
 def test_ageing_keeps_status_consistent_with_age_over_years():
     pop = population(seed=6, step="month", size=5000, migration_rate=0.0)
     for step in range(1, 12 * 15):
-        pop.age_one_step()
-        pop.renew(pop.leavers(), step)
+        pop.age_one_step(step)
+        pop.renew(pop.leavers(step), step)
         if step % 12 == 0:
             assert_status_consistent(pop)
 
@@ -192,11 +192,11 @@ def test_turnover_keeps_the_size_and_gives_new_unique_ids():
     prob = pop.clock.prob(p.migration_rate)
     ever_seen = set(pop.person_id.tolist())
     for step in range(1, steps + 1):
-        pop.age_one_step()
+        pop.age_one_step(step)
         # give some persons a criminal career, so that we can see newcomers start clean
         pop.network[:50], pop.role[:50], pop.prison_until[50:60], pop.experience[:60] = 3, 1, step + 5, 1.0
         aged_out = pop.age >= p.max_age
-        leavers = pop.leavers()
+        leavers = pop.leavers(step)
         assert set(np.flatnonzero(aged_out).tolist()) <= set(leavers.tolist()), "everyone past max_age leaves"
         migrants += int((~aged_out[leavers]).sum())
         expected += (~aged_out).sum() * prob
@@ -239,6 +239,6 @@ def test_turnover_keeps_the_size_and_gives_new_unique_ids():
 def test_leavers_are_only_the_aged_out_without_migration():
     pop = population(seed=8, migration_rate=0.0)
     pop.age[:10] = pop.params.max_age
-    np.testing.assert_array_equal(pop.leavers(), np.arange(10))
+    np.testing.assert_array_equal(pop.leavers(1), np.arange(10))
     pop.age[:10] = pop.params.max_age - 1
-    assert len(pop.leavers()) == 0
+    assert len(pop.leavers(2)) == 0

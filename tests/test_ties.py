@@ -33,6 +33,16 @@ def store(n: int = N, step: str = "week", **changes) -> TieStore:
     return TieStore(n, tie_params(**changes), Clock(step))
 
 
+def draws_of(rng: np.random.Generator):
+    """`new_tie_draws` from a plain Generator: the next numbers of the stream."""
+    return lambda lo, hi: rng.random(len(lo))
+
+
+def visitor_draws(rng: np.random.Generator):
+    """`uniform_of` for `meetings` from a plain Generator."""
+    return lambda units, label: rng.random(len(units))
+
+
 def arr(*values) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
@@ -50,7 +60,7 @@ def live(ties: TieStore, step: int = 0) -> set[tuple[int, int, str]]:
 # --------------------------------------------------------------------------- meet
 def test_meet_creates_a_tie_at_the_layers_initial_strength():
     ties = store()
-    ties.meet(arr(3, 7), arr(9, 2), LAYER["friend"], step=5, place=4)
+    ties.connect(arr(3, 7), arr(9, 2), LAYER["friend"], step=5, place=4)
     assert len(ties) == 2
     assert live(ties, 5) == {(3, 9, "friend"), (2, 7, "friend")}
     assert strength(ties, 3, 9, "friend", 5) == pytest.approx(tie_params().initial_strength["friend"], rel=1e-6)
@@ -61,7 +71,7 @@ def test_meet_creates_a_tie_at_the_layers_initial_strength():
 
 def test_ties_are_symmetric_and_layer_specific():
     ties = store()
-    ties.meet(arr(10, 4), arr(2, 30), LAYER["family"], step=0)
+    ties.connect(arr(10, 4), arr(2, 30), LAYER["family"], step=0)
     a, b = arr(10, 2, 4, 30), arr(2, 10, 30, 4)
     forward = ties.strength_between(a, b, LAYER["family"], 0)
     np.testing.assert_array_equal(forward, ties.strength_between(b, a, LAYER["family"], 0))
@@ -82,8 +92,8 @@ def test_an_empty_store_has_no_ties():
 
 def test_the_same_pair_can_have_ties_on_several_layers():
     ties = store()
-    ties.meet(arr(1), arr(2), LAYER["friend"], step=0)
-    ties.meet(arr(2), arr(1), LAYER["chat"], step=0)
+    ties.connect(arr(1), arr(2), LAYER["friend"], step=0)
+    ties.connect(arr(2), arr(1), LAYER["chat"], step=0)
     assert live(ties) == {(1, 2, "friend"), (1, 2, "chat")}
     assert_well_formed(ties)
 
@@ -91,10 +101,10 @@ def test_the_same_pair_can_have_ties_on_several_layers():
 def test_meeting_again_closes_meeting_gain_of_the_gap_to_full_strength():
     gain = 0.25
     ties = store(meeting_gain=gain, acquaintance_half_life_years=0.0)  # nothing fades between the meetings
-    ties.meet(arr(1), arr(2), LAYER["family"], step=0)  # family: no decay
+    ties.connect(arr(1), arr(2), LAYER["family"], step=0)  # family: no decay
     s0 = tie_params().initial_strength["family"]
     for k in range(1, 4):
-        ties.meet(arr(2), arr(1), LAYER["family"], step=k)  # the other way round: the same tie
+        ties.connect(arr(2), arr(1), LAYER["family"], step=k)  # the other way round: the same tie
         expected = 1.0 - (1.0 - s0) * (1.0 - gain) ** k
         assert strength(ties, 1, 2, "family", k) == pytest.approx(expected, rel=1e-6)
         assert strength(ties, 2, 1, "family", k) == pytest.approx(expected, rel=1e-6)
@@ -106,10 +116,10 @@ def test_meeting_strengthens_from_the_decayed_strength_and_resets_the_clock():
     clock = Clock("week")
     ties = store(meeting_gain=0.5)
     half_life = tie_params().half_life_years["forum"]
-    ties.meet(arr(4), arr(5), LAYER["forum"], step=0)
+    ties.connect(arr(4), arr(5), LAYER["forum"], step=0)
     s0 = tie_params().initial_strength["forum"]
     decayed = s0 * 0.5 ** (10 * clock.dt / half_life)
-    ties.meet(arr(5), arr(4), LAYER["forum"], step=10)
+    ties.connect(arr(5), arr(4), LAYER["forum"], step=10)
     after = decayed + 0.5 * (1 - decayed)
     assert strength(ties, 4, 5, "forum", 10) == pytest.approx(after, rel=1e-5)
     assert strength(ties, 5, 4, "forum", 13) == pytest.approx(after * 0.5 ** (3 * clock.dt / half_life), rel=1e-5)
@@ -121,8 +131,8 @@ def test_meeting_strengthens_from_the_decayed_strength_and_resets_the_clock():
 def test_a_pair_repeated_within_one_batch_meets_once():
     gain = 0.3
     ties = store(meeting_gain=gain)
-    ties.meet(arr(1), arr(2), LAYER["family"], step=0)
-    ties.meet(arr(1, 2, 1, 3, 3), arr(2, 1, 2, 4, 4), LAYER["family"], step=1)
+    ties.connect(arr(1), arr(2), LAYER["family"], step=0)
+    ties.connect(arr(1, 2, 1, 3, 3), arr(2, 1, 2, 4, 4), LAYER["family"], step=1)
     s0 = tie_params().initial_strength["family"]
     assert strength(ties, 1, 2, "family", 1) == pytest.approx(s0 + gain * (1 - s0), rel=1e-6)
     assert strength(ties, 3, 4, "family", 1) == pytest.approx(s0, rel=1e-6), "a new tie is made once, not strengthened"
@@ -132,7 +142,7 @@ def test_a_pair_repeated_within_one_batch_meets_once():
 
 def test_meeting_oneself_makes_no_tie():
     ties = store()
-    ties.meet(arr(3, 4, 5), arr(3, 4, 6), LAYER["friend"], step=0)
+    ties.connect(arr(3, 4, 5), arr(3, 4, 6), LAYER["friend"], step=0)
     assert live(ties) == {(5, 6, "friend")}
     assert_well_formed(ties)
 
@@ -143,7 +153,7 @@ def test_chance_meetings_make_weak_ties_with_new_tie_chance():
     n = 4000
     ties = store(n, new_tie_chance=chance, acquaintance_strength=weak)
     a = np.arange(0, n, 2)
-    ties.meet(a, a + 1, LAYER["chat"], step=3, place=2, rng=np.random.default_rng(7))
+    ties.meet(a, a + 1, LAYER["chat"], step=3, place=2, new_tie_draws=draws_of(np.random.default_rng(7)))
     pairs = len(a)
     sd = np.sqrt(pairs * chance * (1 - chance))
     assert abs(len(ties) - pairs * chance) < 4 * sd  # a binomial count: within 4 sd
@@ -155,8 +165,8 @@ def test_chance_meetings_make_weak_ties_with_new_tie_chance():
 
 def test_chance_meetings_always_strengthen_existing_ties():
     ties = store(new_tie_chance=0.0, meeting_gain=0.5)
-    ties.meet(arr(1), arr(2), LAYER["family"], step=0)
-    ties.meet(arr(1, 5), arr(2, 6), LAYER["family"], step=1, rng=np.random.default_rng(0))
+    ties.connect(arr(1), arr(2), LAYER["family"], step=0)
+    ties.meet(arr(1, 5), arr(2, 6), LAYER["family"], step=1, new_tie_draws=draws_of(np.random.default_rng(0)))
     assert len(ties) == 1, "new_tie_chance = 0: strangers make no tie"
     s0 = tie_params().initial_strength["family"]
     assert strength(ties, 1, 2, "family", 1) == pytest.approx(s0 + 0.5 * (1 - s0), rel=1e-6)
@@ -179,7 +189,7 @@ def test_keys_stay_sorted_and_unique_after_many_random_batches():
         k = int(rng.integers(1, 200))
         a, b = rng.integers(0, n, k), rng.integers(0, n, k)
         layer = rng.integers(0, len(LAYERS), k)
-        ties.meet(a, b, layer, step=step)
+        ties.connect(a, b, layer, step=step)
         reference |= {(min(x, y), max(x, y), LAYERS[l]) for x, y, l in zip(a.tolist(), b.tolist(), layer.tolist()) if x != y}
         assert_well_formed(ties, step)
     assert live(ties, 40) == reference
@@ -189,9 +199,9 @@ def test_a_batch_large_enough_to_merge_the_runs_keeps_the_store_consistent():
     n = 5000
     ties = store(n)
     rng = np.random.default_rng(2)
-    ties.meet(rng.integers(0, n, 3000), rng.integers(0, n, 3000), LAYER["friend"], step=0)
+    ties.connect(rng.integers(0, n, 3000), rng.integers(0, n, 3000), LAYER["friend"], step=0)
     ties.prune(0)  # everything in the main run
-    ties.meet(rng.integers(0, n, 8000), rng.integers(0, n, 8000), LAYER["chat"], step=1)  # > 10,000 fresh rows
+    ties.connect(rng.integers(0, n, 8000), rng.integers(0, n, 8000), LAYER["chat"], step=1)  # > 10,000 fresh rows
     assert_well_formed(ties, 1)
     ties.remove_persons(np.arange(0, n, 7))
     assert_well_formed(ties, 1)
@@ -217,7 +227,7 @@ def test_lazy_decay_of_social_ties_follows_their_layers_half_life(step_name, lay
 def test_lazy_decay_of_ties_made_at_a_place_follows_the_acquaintance_half_life(step_name, layer):
     clock = Clock(step_name)
     ties = store(step=step_name, new_tie_chance=1.0)
-    ties.meet(arr(1), arr(2), LAYER[layer], step=0, place=3, rng=np.random.default_rng(0))
+    ties.meet(arr(1), arr(2), LAYER[layer], step=0, place=3, new_tie_draws=draws_of(np.random.default_rng(0)))
     s0 = tie_params().acquaintance_strength
     for age in (0, 1, 7, 52):
         expected = s0 * 0.5 ** (age * clock.dt / ACQUAINTANCE_HALF_LIFE)
@@ -227,7 +237,7 @@ def test_lazy_decay_of_ties_made_at_a_place_follows_the_acquaintance_half_life(s
 def test_zero_half_lives_mean_no_decay():
     ties = store(half_life_years=dict.fromkeys(LAYERS, 0.0), acquaintance_half_life_years=0.0)
     ties.add_initial(arr(1), arr(2), LAYER["friend"])
-    ties.meet(arr(3), arr(4), LAYER["chat"], step=0, place=1)
+    ties.connect(arr(3), arr(4), LAYER["chat"], step=0, place=1)
     assert strength(ties, 1, 2, "friend", 10_000) == pytest.approx(tie_params().initial_strength["friend"], rel=1e-6)
     assert strength(ties, 3, 4, "chat", 10_000) == pytest.approx(tie_params().initial_strength["chat"], rel=1e-6)
 
@@ -235,7 +245,7 @@ def test_zero_half_lives_mean_no_decay():
 def test_a_tie_loses_half_its_strength_in_one_half_life():
     clock = Clock("week")
     ties = store(half_life_years={**tie_params().half_life_years, "friend": 0.5})
-    ties.meet(arr(1), arr(2), LAYER["friend"], step=0)
+    ties.connect(arr(1), arr(2), LAYER["friend"], step=0)
     s0 = tie_params().initial_strength["friend"]
     assert strength(ties, 1, 2, "friend", int(0.5 * clock.steps_per_year)) == pytest.approx(s0 / 2, rel=1e-5)
 
@@ -244,8 +254,8 @@ def test_a_tie_loses_half_its_strength_in_one_half_life():
 def test_prune_removes_only_ties_below_min_strength():
     ties = store(min_strength=0.1)
     for i, made in enumerate(range(0, 100, 5)):  # forum ties of different ages at step 100
-        ties.meet(arr(i), arr(i + 25), LAYER["forum"], step=made)
-    ties.meet(arr(0), arr(1), LAYER["family"], step=0)  # never decays
+        ties.connect(arr(i), arr(i + 25), LAYER["forum"], step=made)
+    ties.connect(arr(0), arr(1), LAYER["family"], step=0)  # never decays
     now = 100
     before = ties.frame(now).set_index(["lo", "hi", "layer"])["strength"]
     weak = before < 0.1
@@ -261,13 +271,13 @@ def test_prune_removes_only_ties_below_min_strength():
 
 def test_prune_keeps_a_tie_exactly_at_min_strength():
     ties = store(min_strength=0.25, initial_strength={**tie_params().initial_strength, "family": 0.25})
-    ties.meet(arr(1), arr(2), LAYER["family"], step=0)
+    ties.connect(arr(1), arr(2), LAYER["family"], step=0)
     assert ties.prune(50) == 0 and len(ties) == 1
 
 
 def test_decayed_ties_count_until_pruned():
     ties = store(min_strength=0.1)
-    ties.meet(arr(1), arr(2), LAYER["forum"], step=0)
+    ties.connect(arr(1), arr(2), LAYER["forum"], step=0)
     assert strength(ties, 1, 2, "forum", 200) < 0.1
     assert ties.count_by_layer()[LAYER["forum"]] == 1
     ties.prune(200)
@@ -279,7 +289,7 @@ def test_remove_persons_removes_every_tie_of_those_persons_and_only_those():
     n = 100
     ties = store(n)
     rng = np.random.default_rng(3)
-    ties.meet(rng.integers(0, n, 600), rng.integers(0, n, 600), rng.integers(0, len(LAYERS), 600), step=0)
+    ties.connect(rng.integers(0, n, 600), rng.integers(0, n, 600), rng.integers(0, len(LAYERS), 600), step=0)
     gone = arr(0, 17, 42, 99)
     survivors = {t for t in live(ties) if t[0] not in gone and t[1] not in gone}
     assert len(survivors) < len(ties)
@@ -299,10 +309,10 @@ def test_remove_persons_removes_every_tie_of_those_persons_and_only_those():
 
 def test_a_newcomer_in_a_removed_persons_slot_starts_without_ties():
     ties = store()
-    ties.meet(arr(1, 1), arr(2, 3), LAYER["family"], step=0)
+    ties.connect(arr(1, 1), arr(2, 3), LAYER["family"], step=0)
     ties.remove_persons(arr(1))
     assert strength(ties, 1, 2, "family", 1) == 0.0
-    ties.meet(arr(1), arr(2), LAYER["family"], step=1)  # the newcomer in slot 1 meets person 2
+    ties.connect(arr(1), arr(2), LAYER["family"], step=1)  # the newcomer in slot 1 meets person 2
     assert strength(ties, 1, 2, "family", 1) == pytest.approx(tie_params().initial_strength["family"], rel=1e-6)
     f = ties.frame(1)
     assert live(ties, 1) == {(1, 2, "family")} and f["made_step"].tolist() == [1]
@@ -312,8 +322,8 @@ def test_a_newcomer_in_a_removed_persons_slot_starts_without_ties():
 # --------------------------------------------------------------------------- queries
 def test_incident_returns_both_directions():
     ties = store()
-    ties.meet(arr(1, 1, 3, 8), arr(2, 3, 2, 9), LAYER["friend"], step=0)
-    ties.meet(arr(1), arr(4), LAYER["chat"], step=0)
+    ties.connect(arr(1, 1, 3, 8), arr(2, 3, 2, 9), LAYER["friend"], step=0)
+    ties.connect(arr(1), arr(4), LAYER["chat"], step=0)
     inc = ties.incident(arr(1, 2), 0)
     # the tie between the two given persons appears once from each side
     assert sorted(zip(inc.ego.tolist(), inc.alter.tolist())) == sorted([(1, 2), (2, 1), (1, 3), (2, 3), (1, 4)])
@@ -327,7 +337,7 @@ def test_incident_and_counts_agree_with_the_stored_ties():
     n = 80
     ties = store(n)
     rng = np.random.default_rng(5)
-    ties.meet(rng.integers(0, n, 300), rng.integers(0, n, 300), rng.integers(0, len(LAYERS), 300), step=0)
+    ties.connect(rng.integers(0, n, 300), rng.integers(0, n, 300), rng.integers(0, len(LAYERS), 300), step=0)
     inc = ties.incident(np.arange(n), 0)
     assert len(inc.ego) == 2 * len(ties)
     pairs = {(min(e, a), max(e, a), LAYERS[l]) for e, a, l in zip(inc.ego.tolist(), inc.alter.tolist(), inc.layer.tolist())}
@@ -361,7 +371,7 @@ def test_the_store_matches_a_reference_implementation_under_random_operations():
         layer = rng.integers(0, len(LAYERS), k)
         place = rng.integers(NO_PLACE, 5, k)  # social ties (NO_PLACE) and ties made at places
         chance = bool(rng.random() < 0.5)
-        ties.meet(a, b, layer, step, place, rng=np.random.default_rng(step) if chance else None)
+        ties.meet(a, b, layer, step, place, new_tie_draws=draws_of(np.random.default_rng(step))) if chance else ties.connect(a, b, layer, step, place)
         seen = set()
         for x, y, l, pl in zip(a.tolist(), b.tolist(), layer.tolist(), place.tolist()):
             key = (min(x, y), max(x, y), LAYERS[l])
@@ -414,7 +424,7 @@ def test_group_bounds():
 @pytest.mark.parametrize("contacts", [1.0, 2.0, 2.5, 0.3])
 def test_partners_share_the_place_and_are_never_oneself(contacts):
     people, places = visitors_in_places(3000, 400, seed=1)
-    a, b, where = meetings(people, places, contacts, np.random.default_rng(2))
+    a, b, where = meetings(people, places, contacts, visitor_draws(np.random.default_rng(2)))
     place_of = dict(zip(people.tolist(), places.tolist()))
     assert len(a) > 0
     assert np.all(a != b)
@@ -428,7 +438,7 @@ def test_each_visitor_starts_contacts_meetings_on_average(contacts, one_place):
     people, places = visitors_in_places(20_000, 2000, seed=3)
     if one_place:
         places = None
-    a, b, _ = meetings(people, places, contacts, np.random.default_rng(4))
+    a, b, _ = meetings(people, places, contacts, visitor_draws(np.random.default_rng(4)))
     not_alone = np.ones(len(people), bool) if one_place else np.bincount(places)[places] > 1
     n = not_alone.sum()
     whole, frac = int(contacts), contacts - int(contacts)
@@ -445,7 +455,7 @@ def test_each_visitor_takes_part_in_about_twice_contacts_meetings(contacts):
     """contacts_per_visit is the number of co-visitors each visitor seeks out; each is also sought
     out by about as many, so takes part in about 2 x contacts meetings (schema descriptions)."""
     people, places = visitors_in_places(20_000, 200, seed=5)  # ~100 per place: repeated pairs are rare
-    a, b, _ = meetings(people, places, contacts, np.random.default_rng(6))
+    a, b, _ = meetings(people, places, contacts, visitor_draws(np.random.default_rng(6)))
     pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)]), axis=1)
     partners_per_visitor = 2 * pairs.shape[1] / len(people)  # each distinct pair: a partner for both
     assert partners_per_visitor == pytest.approx(2 * contacts, rel=0.03)
@@ -454,7 +464,7 @@ def test_each_visitor_takes_part_in_about_twice_contacts_meetings(contacts):
 def test_contacts_can_differ_between_visitors():
     people, places = visitors_in_places(20_000, 500, seed=7)
     contacts = np.where(people % 2 == 0, 0.0, 2.5)
-    a, _, _ = meetings(people, places, contacts, np.random.default_rng(8))
+    a, _, _ = meetings(people, places, contacts, visitor_draws(np.random.default_rng(8)))
     started = dict(zip(*np.unique(a, return_counts=True)))
     evens = [started.get(x, 0) for x in people[people % 2 == 0]]
     odds = np.array([started.get(x, 0) for x in people[(people % 2 == 1) & (np.bincount(places)[places] > 1)]])
@@ -471,7 +481,7 @@ def test_partners_are_uniform_among_co_visitors():
     """In a place of 6, the first visitor's partner is each of the other 5 with chance 1/5."""
     reps = 5000
     people = np.arange(6 * reps)
-    a, b, _ = meetings(people, people // 6, 1.0, np.random.default_rng(8))
+    a, b, _ = meetings(people, people // 6, 1.0, visitor_draws(np.random.default_rng(8)))
     rank = b[a % 6 == 0] % 6
     counts = np.bincount(rank, minlength=6)
     assert counts[0] == 0
@@ -482,6 +492,6 @@ def test_partners_are_uniform_among_co_visitors():
 
 def test_no_meetings_without_company_or_contacts():
     rng = np.random.default_rng(0)
-    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 1, 2), 2.0, rng))
-    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 0, 0), 0.0, rng))
-    assert all(len(x) == 0 for x in meetings(arr(1), None, 2.0, rng))
+    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 1, 2), 2.0, visitor_draws(rng)))
+    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 0, 0), 0.0, visitor_draws(rng)))
+    assert all(len(x) == 0 for x in meetings(arr(1), None, 2.0, visitor_draws(rng)))

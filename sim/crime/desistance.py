@@ -14,9 +14,10 @@ from sim.population import WORKER
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
+    from sim.rng import StepRandom
 
 
-def desist(m: RecruitModel, rng: np.random.Generator) -> None:
+def desist(m: RecruitModel, draws: StepRandom) -> None:
     p, pop = m.params.desistance, m.pop
     members = pop.members()
     if len(members) == 0:
@@ -26,7 +27,7 @@ def desist(m: RecruitModel, rng: np.random.Generator) -> None:
     rate = rate * np.where(pop.status[members] == WORKER, p.employment_multiplier, 1.0)
     recently_released = (m.step_now - pop.released_step[members]) < m.clock.steps_per_year
     rate = rate * np.where(recently_released, p.after_arrest_multiplier, 1.0)
-    make_desist(m, members[rng.random(len(members)) < m.clock.prob(rate)])
+    make_desist(m, members[draws.uniform(members, "desist") < m.clock.prob(rate)])
 
 
 def make_desist(m: RecruitModel, slots: np.ndarray) -> None:

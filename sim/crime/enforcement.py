@@ -13,6 +13,7 @@ from sim.vocabulary import ROLE
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
+    from sim.rng import StepRandom
 
 
 def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
@@ -22,36 +23,35 @@ def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
     return hazard * m.effects.factor("network_detection") * np.where(has_mules, m.effects.factor("mule_network_detection"), 1.0)
 
 
-def arrest(m: RecruitModel, slots: np.ndarray, rng: np.random.Generator) -> None:
-    """Arrest persons: they leave their network and are away for a sentence."""
+def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom) -> None:
+    """Arrest persons: they leave their network and are away for a sentence (keyed by person)."""
     if len(slots) == 0:
         return
     m.membership.leave(m.step_now, slots, "arrest")
-    sentence = rng.exponential(m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, len(slots))
+    sentence = draws.exponential(slots, m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, "sentence")
     m.pop.prison_until[slots] = m.step_now + np.maximum(1, np.rint(sentence)).astype(np.int32)
     m.pop.arrest_count[slots] += 1
-    m.available[slots] = False
     m.recorder.tally["arrests"] += len(slots)
     for hook in m.arrest_hooks:  # e.g. a diversion programme
         hook(slots)
 
 
-def detect_networks(m: RecruitModel, rng: np.random.Generator) -> None:
+def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
     p, pop = m.params.enforcement, m.pop
     ids = m.networks.active_ids()
-    detected = ids[rng.random(len(ids)) < m.clock.prob(detection_hazard(m, ids))]
+    detected = ids[draws.uniform(ids, "detect") < m.clock.prob(detection_hazard(m, ids))]
     for nid in detected:
         members = np.flatnonzero(pop.network == nid)
         share = np.where(pop.role[members] == ROLE["core"], p.core_arrest_share, p.arrest_share)
-        arrest(m, members[rng.random(len(members)) < share], rng)
+        arrest(m, members[draws.uniform(members, "arrested") < share], draws)
         m.recorder.tally["networks_detected"] += 1
 
 
-def detect_mules(m: RecruitModel, rng: np.random.Generator) -> None:
+def detect_mules(m: RecruitModel, draws: StepRandom) -> None:
     members = m.pop.members()
     mules = members[m.pop.role[members] == ROLE["money_mule"]]
     hazard = m.params.enforcement.mule_detection * m.effects.factor("mule_detection")
-    arrest(m, mules[rng.random(len(mules)) < m.clock.prob(hazard)], rng)
+    arrest(m, mules[draws.uniform(mules, "flagged") < m.clock.prob(hazard)], draws)
 
 
 def release(m: RecruitModel) -> None:

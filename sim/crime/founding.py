@@ -15,43 +15,50 @@ from sim.vocabulary import ROLE
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
+    from sim.recruitment.market import RecruitmentMarket
+    from sim.rng import StepRandom
 
 
-def eligible_founders(m: RecruitModel) -> np.ndarray:
+def eligible_founders(m: RecruitModel, market: RecruitmentMarket) -> np.ndarray:
     p, pop = m.params.networks, m.pop
     old_enough = (pop.age >= p.founder_min_age) & (pop.age < p.founder_max_age)
-    return m.available & (pop.propensity >= p.founder_min_propensity) & old_enough
+    return market.available & (pop.propensity >= p.founder_min_propensity) & old_enough
 
 
-def found(m: RecruitModel, founder: int, business_model: int) -> int:
+def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_model: int) -> int:
     """Create a network around its founder; returns the network id."""
-    nid = m.networks.add(business_model, m.step_now)
-    m.membership.join(m.step_now, founder, nid, ROLE["core"], "founder", "offline")
-    m.available[founder] = False
-    m.recorder.events.add(m.step_now, "network_founded", founder, network=nid, role=ROLE["core"])
+    nid = m.networks.add(business_model, market.step)
+    m.membership.join(market.step, founder, nid, ROLE["core"], "founder", "offline")
+    market.taken(founder)
+    m.recorder.events.add(market.step, "network_founded", founder, network=nid, role=ROLE["core"])
     m.recorder.tally["networks_founded"] += 1
     m.add_network_agent(nid)
     return nid
 
 
-def seed_initial_networks(m: RecruitModel, rng: np.random.Generator) -> None:
-    """The networks that exist when the run starts, founders drawn by propensity."""
+def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.random.Generator) -> None:
+    """The networks that exist when the run starts, founders drawn by propensity (set-up: a sequential stream)."""
     for name, count in m.business.initial.items():
         for _ in range(count):
-            candidates = np.flatnonzero(eligible_founders(m))
+            candidates = np.flatnonzero(eligible_founders(m, market))
             if len(candidates) == 0:
                 return
             weight = m.pop.propensity[candidates]
-            found(m, int(rng.choice(candidates, p=weight / weight.sum())), m.business.code[name])
+            found(m, market, int(rng.choice(candidates, p=weight / weight.sum())), m.business.code[name])
 
 
-def found_new_networks(m: RecruitModel, rng: np.random.Generator) -> None:
+def found_new_networks(m: RecruitModel, market: RecruitmentMarket, draws: StepRandom) -> None:
+    """Founding is a one-off hazard (the founder is then in a network): 1 - exp(-rate dt) per step."""
     p, pop = m.params.networks, m.pop
-    experienced = pop.experience >= p.min_experience_years
+    candidates = np.flatnonzero(eligible_founders(m, market))
+    experienced = pop.experience[candidates] >= p.min_experience_years
     rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)
     # deterrence (a warning) also holds back would-be founders
-    founders = np.flatnonzero(eligible_founders(m) & (rng.random(pop.size) < m.clock.prob(rate) * (1.0 - pop.deterrence)))
+    chance = m.clock.prob(rate) * (1.0 - pop.deterrence[candidates])
+    founders = candidates[draws.uniform(candidates, "found") < chance]
     prevalence = np.array([m.business.initial[n] for n in m.business.names], dtype=float)
     prevalence = prevalence / prevalence.sum() if prevalence.sum() > 0 else np.full(len(prevalence), 1 / len(prevalence))
-    for founder in founders:
-        found(m, int(founder), int(rng.choice(len(prevalence), p=prevalence)))
+    kinds = np.minimum(np.searchsorted(np.cumsum(prevalence), draws.uniform(founders, "business_model"), side="right"),
+                       len(prevalence) - 1)
+    for founder, kind in zip(founders, kinds):
+        found(m, market, int(founder), int(kind))

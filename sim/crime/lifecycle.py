@@ -10,14 +10,15 @@ from sim.vocabulary import ROLE
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
+    from sim.rng import StepRandom
 
 
-def regroup(m: RecruitModel, rng: np.random.Generator) -> None:
+def regroup(m: RecruitModel, draws: StepRandom) -> None:
     """A network without core members promotes its most experienced member, at `regroup_rate`."""
     t, pop = m.networks, m.pop
     ids = t.active_ids()
     headless = ids[(t.role_counts[ids, ROLE["core"]] == 0) & (t.size(ids) > 0)]
-    headless = headless[rng.random(len(headless)) < m.clock.prob(m.params.networks.regroup_rate)]
+    headless = headless[draws.uniform(headless, "regroup") < m.clock.prob(m.params.networks.regroup_rate)]
     for nid in headless:
         members = np.flatnonzero(pop.network == nid)
         seniority = pop.experience[members] + (m.step_now - pop.joined_step[members]) * m.clock.dt

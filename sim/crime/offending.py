@@ -10,9 +10,11 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
+    from sim.rng import StepRandom
 
 
-def offend(m: RecruitModel, rng: np.random.Generator) -> None:
+def offend(m: RecruitModel, draws: StepRandom) -> None:
+    """Offences, victims and losses of every active network this step (keyed by network id)."""
     t, b = m.networks, m.business
     ids = t.active_ids()
     t.recent_offences[ids] *= m.year_decay
@@ -20,11 +22,13 @@ def offend(m: RecruitModel, rng: np.random.Generator) -> None:
         return
     bm = t.business_model[ids]
     capability = b.capability(bm, t.role_counts[ids])
-    offences = rng.poisson(m.clock.expected(b.offence_rate[bm]) * capability)
-    extra = rng.poisson(np.maximum(b.victims_per_offence[bm] - 1.0, 0.0) * offences)
+    offences = draws.poisson(ids, m.clock.expected(b.offence_rate[bm]) * capability, "offences")
+    extra = draws.poisson(ids, np.maximum(b.victims_per_offence[bm] - 1.0, 0.0) * offences, "victims")
     victims = offences + extra
     owner = np.repeat(np.arange(len(ids)), victims)
-    loss = np.minimum(rng.lognormal(np.log(b.loss_median[bm][owner]), b.loss_sigma[bm][owner]), b.loss_max[bm][owner])
+    nth = np.arange(len(owner)) - np.repeat(np.cumsum(victims) - victims, victims)  # victim number within its network
+    z = draws.normal(ids[owner], "loss", with_units=nth)
+    loss = np.minimum(b.loss_median[bm][owner] * np.exp(b.loss_sigma[bm][owner] * z), b.loss_max[bm][owner])
     losses = np.bincount(owner, weights=loss, minlength=len(ids)) * m.effects.factor("losses")
     t.offences_total[ids] += offences
     t.losses_total[ids] += losses

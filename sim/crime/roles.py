@@ -57,8 +57,8 @@ def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: Ac
     return np.clip(m, 0.0, 1.0)
 
 
-def sample_roles(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One role per row of a (k, n_roles) weight matrix whose rows sum to 1."""
+def sample_roles(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One role per row of a (k, n_roles) weight matrix, from one uniform `u` per row."""
     cum = np.cumsum(weights, axis=1)
-    u = rng.random(len(weights))[:, None] * cum[:, -1:]
+    u = np.asarray(u, dtype=float)[:, None] * cum[:, -1:]
     return np.minimum((u >= cum).sum(axis=1), weights.shape[1] - 1)

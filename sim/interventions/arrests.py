@@ -52,7 +52,7 @@ class Arrests(Intervention):
             self._arrest(targets[self.rng.random(len(targets)) < self.model.clock.prob(self.params.rate)])
 
     def _arrest(self, slots: np.ndarray) -> None:
-        enforcement.arrest(self.model, slots, self.rng)
+        enforcement.arrest(self.model, slots, self.model.streams.process(f"intervention.{self.label}").at(self.model.step_now))
         self.model.recorder.tally["arrests_intervention"] += len(slots)
 
     def targets(self) -> np.ndarray:

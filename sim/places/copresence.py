@@ -4,6 +4,9 @@ Visitors are sorted by place (random order within a place); each meets the visit
 non-zero number of positions further along, cyclically within the place. This gives every
 visitor `contacts` partners drawn uniformly among co-visitors, for all places at once, with no
 Python loop over places or people.
+
+The random numbers are a visitor's own (keyed by their slot, sim/rng.py): when one visitor is
+missing in a paired run, only the meetings at that place shift, not those everywhere else.
 """
 
 from __future__ import annotations
@@ -22,25 +25,32 @@ def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, sizes), np.repeat(sizes, sizes)
 
 
-def meetings(people: np.ndarray, places: np.ndarray | None, contacts, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def int_below(u: np.ndarray, n) -> np.ndarray:
+    """An integer in [0, n) from a uniform in [0, 1)."""
+    return np.minimum((u * n).astype(np.int64), np.asarray(n, dtype=np.int64) - 1)
+
+
+def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a, b, place) of people who meet; `contacts` (a number, or one per visitor) is the
     mean number of partners each visitor seeks out.
 
-    `places=None` means everyone is in one place. A fractional part of `contacts` is the chance
-    of one more partner.
+    `uniform_of(people, label)` gives one uniform per visitor for each label. `places=None`
+    means everyone is in one place. A fractional part of `contacts` is the chance of one more partner.
     """
     empty = (np.zeros(0, np.int64),) * 3
     contacts = np.broadcast_to(np.asarray(contacts, dtype=float), np.shape(people))
     if len(people) < 2 or contacts.max() <= 0:
         return empty
     n = len(people)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(uniform_of(people, "order"), kind="stable")] = np.arange(n)
     if places is None:
-        order = rng.permutation(n)
+        order = np.argsort(rank)
         places = np.zeros(n, dtype=np.int64)
         start, size = np.zeros(n, dtype=np.int64), np.full(n, n)
     else:
         # random order within each place: one argsort of (place, random rank) packed in an int64
-        order = np.argsort(places.astype(np.int64) * n + rng.permutation(n))
+        order = np.argsort(places.astype(np.int64) * n + rank)
         places = places[order]
         start, size = group_bounds(places)
     people, contacts = people[order], contacts[order]
@@ -48,8 +58,8 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, rng: np.ra
     a, b, where = [], [], []
     whole, frac = np.floor(contacts), contacts - np.floor(contacts)
     for k in range(int(np.ceil(contacts.max()))):
-        take = (size > 1) & ((k < whole) | ((k == whole) & (rng.random(n) < frac)))
-        offset = rng.integers(1, np.maximum(size, 2))
+        take = (size > 1) & ((k < whole) | ((k == whole) & (uniform_of(people, "extra") < frac)))
+        offset = 1 + int_below(uniform_of(people, f"partner:{k}"), np.maximum(size, 2) - 1)
         partner = start + (pos + offset) % size
         a.append(people[take])
         b.append(people[partner[take]])

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.places.copresence import meetings
 from sim.population import Population
+from sim.rng import ProcessRandom, StepRandom
 from sim.timing import Clock
 from sim.vocabulary import LAYER
 
@@ -53,11 +54,13 @@ class OnlineMeetings:
 
 
 class OnlineSpaces:
-    def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator):
+    def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator,
+                 random: ProcessRandom):
         self.params = params
         self.pop = population
         self.clock = clock
-        self.rng = rng
+        self.rng = rng  # set-up only
+        self.random = random  # during the run: keyed by step and slot
         self.spaces = [OnlineSpace(code, name, sp) for code, (name, sp) in enumerate(params.online_spaces.items())]
         self._by_name = {s.name: s for s in self.spaces}
         self.extra_rate: dict[int, np.ndarray] = {}  # visits per year added by displacement, per space
@@ -104,23 +107,25 @@ class OnlineSpaces:
         self.members[space.code] |= eligible & (self.rng.random(self.pop.size) < space.params.vetting_pass)
 
     # ------------------------------------------------------------------ each step
-    def visit(self, free: np.ndarray) -> OnlineMeetings:
+    def visit(self, free: np.ndarray, step: int) -> OnlineMeetings:
         """All visits to online spaces this step; fills `self.active` and returns the contacts made."""
         a, b, where = [], [], []
+        draws = self.random.at(step)
         for s in self.spaces:
             can_visit = free & self.members[s.code] if s.code in self.members else free
             if not s.is_open:
                 can_visit = np.zeros_like(free)
             rate = self.visit_rate(s)
-            people = np.flatnonzero(can_visit & (self.rng.random(self.pop.size) < self.clock.prob(rate)))
+            candidates = np.flatnonzero(can_visit)
+            people = candidates[draws.uniform(candidates, f"visit:{s.name}") < self.clock.prob(rate[candidates])]
             self.active[s.code] = people
             contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[people])
-            pa, pb, _ = meetings(people, None, contacts, self.rng)
+            pa, pb, _ = meetings(people, None, contacts, lambda units, label, name=s.name: draws.uniform(units, f"{name}:{label}"))
             a.append(pa)
             b.append(pb)
             where.append(np.full(len(pa), s.code, dtype=np.int16))
         self._update_reputation()
-        self._admit_applicants()
+        self._admit_applicants(draws)
         return OnlineMeetings(np.concatenate(a), np.concatenate(b), np.concatenate(where))
 
     def _forum_visitors(self) -> np.ndarray:
@@ -132,7 +137,7 @@ class OnlineSpaces:
         visitors = self._forum_visitors()
         rep[visitors] += self.params.reputation_gain * (1.0 - rep[visitors])
 
-    def _admit_applicants(self) -> None:
+    def _admit_applicants(self, draws: StepRandom) -> None:
         """Visitors of open forums hear of gated ones; the eligible apply and some pass vetting."""
         open_visitors = np.zeros(self.pop.size, dtype=bool)
         for s in self.spaces:
@@ -143,7 +148,8 @@ class OnlineSpaces:
             if not s.is_open:
                 continue
             chance = self.clock.prob(s.params.apply_rate) * s.params.vetting_pass
-            self.members[code] |= open_visitors & self._eligible_for(s) & (self.rng.random(self.pop.size) < chance)
+            applicants = np.flatnonzero(open_visitors & self._eligible_for(s))
+            self.members[code][applicants[draws.uniform(applicants, f"vetting:{s.name}") < chance]] = True
 
     # ------------------------------------------------------------------ interventions
     def by_name(self, name: str) -> OnlineSpace:

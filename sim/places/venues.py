@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.places.copresence import meetings
+from sim.places.copresence import int_below, meetings
 from sim.population import STUDENT, WORKER, Population
+from sim.rng import ProcessRandom
 from sim.timing import Clock
 from sim.vocabulary import LAYER
 
@@ -46,11 +47,13 @@ class OfflineMeetings:
 
 
 class Venues:
-    def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator):
+    def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator,
+                 random: ProcessRandom):
         self.params = params
         self.pop = population
         self.clock = clock
-        self.rng = rng
+        self.rng = rng  # set-up only
+        self.random = random  # during the run: keyed by step and slot
         n_nbh = population.params.neighbourhoods
         self.types = [self._layout(code, name, vp, n_nbh) for code, (name, vp) in enumerate(params.venues.items())]
         self.assigned = {t.code: np.full(population.size, -1, dtype=np.int32) for t in self.types if t.params.assigned}
@@ -62,47 +65,59 @@ class Venues:
         per_nbh = count // n_nbh if count >= n_nbh else 0
         return VenueType(code, name, vp, per_nbh * n_nbh if per_nbh else count, per_nbh)
 
-    def _local_venue(self, t: VenueType, slots: np.ndarray) -> np.ndarray:
+    def _local_venue(self, t: VenueType, slots: np.ndarray, uniform_of) -> np.ndarray:
         """A venue of type t that serves each person's neighbourhood."""
         nbh = self.pop.neighbourhood[slots].astype(np.int64)
         if t.per_neighbourhood:
-            return nbh * t.per_neighbourhood + self.rng.integers(0, t.per_neighbourhood, len(slots))
+            return nbh * t.per_neighbourhood + int_below(uniform_of(slots, f"local:{t.name}"), t.per_neighbourhood)
         return nbh * t.count // self.pop.params.neighbourhoods
 
-    def assign(self, slots: np.ndarray) -> None:
-        """(Re)assign schools and workplaces to persons, e.g. after a change of status."""
+    def assign(self, slots: np.ndarray, step: int | None = None) -> None:
+        """(Re)assign schools and workplaces to persons, e.g. after a change of status.
+
+        At set-up (`step` None) the set-up stream decides; during the run, numbers keyed by step and slot."""
+        uniform_of = self._uniforms(step)
         for t in self.types:
             if not t.params.assigned:
                 continue
             status_ok = self._status_ok(t, slots)
             # schools are local; workplaces are anywhere in the area
             local = t.params.for_status == "student"
-            venue = self._local_venue(t, slots) if local else self.rng.integers(0, t.count, len(slots))
+            venue = self._local_venue(t, slots, uniform_of) if local else int_below(uniform_of(slots, f"workplace:{t.name}"), t.count)
             self.assigned[t.code][slots] = np.where(status_ok, venue, -1)
+
+    def _uniforms(self, step: int | None):
+        if step is None:
+            return lambda units, label: self.rng.random(len(units))
+        draws = self.random.at(step)
+        return lambda units, label: draws.uniform(units, label)
 
     def _status_ok(self, t: VenueType, slots: np.ndarray) -> np.ndarray:
         if t.params.for_status is None:
             return np.ones(len(slots), dtype=bool)
         return self.pop.status[slots] == STATUS_CODE[t.params.for_status]
 
-    def visitors(self, t: VenueType, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def visitors(self, t: VenueType, free: np.ndarray, uniform_of) -> tuple[np.ndarray, np.ndarray]:
         """Slots of persons who visit a venue of type t this step, and their expected visits given one."""
         p, pop = t.params, self.pop
         eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
         if p.assigned:
             eligible &= self.assigned[t.code] >= 0
         rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity) if p.convergence else np.full(pop.size, p.visit_rate)
-        people = np.flatnonzero(eligible & (self.rng.random(pop.size) < self.clock.prob(rate)))
+        candidates = np.flatnonzero(eligible)
+        people = candidates[uniform_of(candidates, f"visit:{t.name}") < self.clock.prob(rate[candidates])]
         return people, self.clock.visits_given_any(rate[people])
 
-    def visit(self, free: np.ndarray) -> OfflineMeetings:
+    def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
         a, b, kind = [], [], []
+        uniform_of = self._uniforms(step)
         for t in self.types:
-            people, visits = self.visitors(t, free)
-            venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people)
+            people, visits = self.visitors(t, free, uniform_of)
+            venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
-            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits, self.rng)
+            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits,
+                                 lambda units, label, name=t.name: uniform_of(units, f"{name}:{label}"))
             a.append(pa)
             b.append(pb)
             kind.append(np.full(len(pa), t.code, dtype=np.int16))

@@ -3,6 +3,8 @@ at young people (Bekkers, Leukfeldt & Kleemans 2024)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import Field
 
@@ -12,6 +14,9 @@ from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.scenario.params import AgeBand, prob, rate
 from sim.vocabulary import ROLE
+
+if TYPE_CHECKING:
+    from sim.recruitment.market import RecruitmentMarket
 
 
 class AdvertsParams(RuleParams):
@@ -26,22 +31,27 @@ class AdvertsParams(RuleParams):
 class AdvertsRule(RecruitmentRule):
     Params = AdvertsParams
     medium = "online"
-    medium = "online"
 
-    def step(self) -> None:
+    def step(self, market: RecruitmentMarket) -> None:
         m, p, pop = self.model, self.params, self.model.pop
+        draws = self.random.at(market.step)
         mule = ROLE["money_mule"]
         nets = m.networks.active_ids()
-        wants = m.demand_intensity[nets] * (m.demand_weights[nets, mule] > 0)
-        nets = nets[self.rng.random(len(nets)) < m.clock.prob(p.advert_rate * wants)]
+        wants = market.intensity[nets] * (market.role_weights[nets, mule] > 0)
+        # adverts are repeatable: a Poisson number per network and step
+        adverts = draws.poisson(nets, m.clock.expected(p.advert_rate * wants), "adverts")
+        nets, adverts = nets[adverts > 0], adverts[adverts > 0]
         if len(nets) == 0:
             return
-        audience = m.online.active_mask(ADVERT_KINDS) & m.available
+        audience = m.online.active_mask(ADVERT_KINDS) & market.available
         audience &= (pop.age >= p.target_age.min) & (pop.age < p.target_age.max)
         audience = np.flatnonzero(audience)
-        for net in nets:
-            if len(audience) == 0:
-                return
-            readers = self.rng.choice(audience, size=min(p.reach, len(audience)), replace=False)
-            accepted = resolve(self, np.full(len(readers), net), readers, np.full(len(readers), mule), np.full(len(readers), p.trust))
-            audience = audience[m.available[audience]] if accepted.any() else audience
+        for net, count in zip(nets, adverts):
+            for advert in range(int(count)):
+                audience = audience[market.available[audience]]
+                if len(audience) == 0:
+                    return
+                # the readers with the smallest keyed numbers: who reads does not hinge on who else is online
+                readers = draws.smallest(audience, p.reach, f"readers:{advert}", with_units=int(net))
+                resolve(self, market, draws, np.full(len(readers), net), readers, np.full(len(readers), mule),
+                        np.full(len(readers), p.trust), attempt=advert)

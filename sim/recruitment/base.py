@@ -15,6 +15,7 @@ from sim.scenario.params import Section, prob
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
+    from sim.recruitment.market import RecruitmentMarket
 
 
 class RuleParams(Section):
@@ -34,7 +35,8 @@ class RecruitmentRule:
     def __init__(self, model: RecruitModel, params: RuleParams):
         self.model = model
         self.params = params
-        self.rng = model.streams.get(f"recruitment.{self.name}")
+        # keyed by step and person (sim/rng.py): a rule's draws survive what other rules do
+        self.random = model.streams.process(f"recruitment.{self.name}")
 
-    def step(self) -> None:  # pragma: no cover - interface
+    def step(self, market: RecruitmentMarket) -> None:  # pragma: no cover - interface
         raise NotImplementedError

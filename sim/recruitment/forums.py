@@ -5,6 +5,8 @@ space may be an informant, which raises the network's detection hazard."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import Field
 
@@ -15,6 +17,9 @@ from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.scenario.params import NonNegative, prob, rate
 from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLE, ROLES, RoleName
+
+if TYPE_CHECKING:
+    from sim.recruitment.market import RecruitmentMarket
 
 
 class ForumsParams(RuleParams):
@@ -35,32 +40,34 @@ class ForumsRule(RecruitmentRule):
     Params = ForumsParams
     medium = "online"
 
-    def step(self) -> None:
+    def step(self, market: RecruitmentMarket) -> None:
         m, p = self.model, self.params
         pop, online = m.pop, m.online
+        draws = self.random.at(market.step)
         codes = [c for c in online.codes_of(RECRUITING_KINDS) if len(online.active[c])]
         if not codes:
             return
         role_pref = np.array([p.role_weights.get(r, 0.0) for r in ROLES])
-        weights = m.demand_weights * role_pref
+        weights = market.role_weights * role_pref
         # networks with a member online now and a role they would fill here
         active_members = np.unique(np.concatenate([online.active[c] for c in codes]))
         active_members = active_members[pop.network[active_members] != NO_NETWORK]
         nets = np.unique(pop.network[active_members])
         nets = nets[weights[nets].sum(axis=1) > 0]
-        chance = m.clock.prob(p.search_rate * m.demand_intensity[nets])
-        nets = nets[self.rng.random(len(nets)) < chance]
+        # searches are repeatable: a Poisson number per network and step
+        searches = draws.poisson(nets, m.clock.expected(p.search_rate * market.intensity[nets]), "searches")
+        nets, searches = nets[searches > 0], searches[searches > 0]
         if len(nets) == 0:
             return
         # online contacts of the searching networks' members (trust through a known contact)
         searching_members = active_members[np.isin(pop.network[active_members], nets)]
         members = pop.members()
-        contacts = m.ties.incident(members[np.isin(pop.network[members], nets)], m.step_now, ONLINE_LAYERS)
-        ego, alter, contact_strength = contacts.ego, contacts.alter, contacts.strength
-        for net in nets:
-            self._search(int(net), codes, weights[net], searching_members, ego, alter, contact_strength)
+        contacts = m.ties.incident(members[np.isin(pop.network[members], nets)], market.step, ONLINE_LAYERS)
+        for net, count in zip(nets, searches):
+            for search in range(int(count)):
+                self._search(market, draws, int(net), search, codes, weights[net], searching_members, contacts)
 
-    def _search(self, net, codes, weights, searching_members, ego, alter, contact_strength) -> None:
+    def _search(self, market, draws, net, search, codes, weights, searching_members, contacts) -> None:
         """One network screens a sample of active users where its members are and approaches the best."""
         m, p, pop, online = self.model, self.params, self.model.pop, self.model.online
         present = searching_members[pop.network[searching_members] == net]
@@ -76,17 +83,19 @@ class ForumsRule(RecruitmentRule):
         if not pool:
             return
         pool, trust, infiltration = np.concatenate(pool), np.concatenate(trust), np.concatenate(infiltration)
-        ok = m.available[pool]
+        ok = market.available[pool]
         pool, trust, infiltration = pool[ok], trust[ok], infiltration[ok]
         if len(pool) == 0:
             return
-        pick = self.rng.choice(len(pool), size=min(p.candidates_per_search, len(pool)), replace=False)
+        # screen the users with the smallest keyed numbers: a user's chance does not hinge on the others' draws
+        u = draws.uniform(pool, f"screen:{search}", with_units=net)
+        pick = np.argsort(u, kind="stable")[:p.candidates_per_search]
         pool, trust, infiltration = pool[pick], trust[pick], infiltration[pick]
-        mine = pop.network[ego] == net
+        mine = pop.network[contacts.ego] == net
         known = np.zeros(pop.size)
-        np.maximum.at(known, alter[mine], contact_strength[mine])
+        np.maximum.at(known, contacts.alter[mine], contacts.strength[mine])
         trust = np.maximum(trust, known[pool])
-        role = sample_roles(weights[None, :] / weights.sum(), self.rng).repeat(len(pool))
+        role = sample_roles(weights[None, :] / weights.sum(), draws.uniform([net], f"role:{search}")).repeat(len(pool))
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
         score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.params.recruitment.acceptance)
         if role[0] == ROLE["core"]:  # only someone trusted enough could join the core
@@ -94,8 +103,8 @@ class ForumsRule(RecruitmentRule):
         best = int(np.argmax(score))
         if score[best] <= 0:
             return  # nobody here the network would approach for this role
-        accepted = resolve(self, [net], pool[best:best + 1], role[:1], trust[best:best + 1])
+        accepted = resolve(self, market, draws, [net], pool[best:best + 1], role[:1], trust[best:best + 1], attempt=search)
         # on an infiltrated space the recruit may be an informant: the network becomes easier to detect
-        if accepted[0] and self.rng.random() < infiltration[best]:
+        if accepted[0] and draws.uniform([net], f"informant:{search}")[0] < infiltration[best]:
             m.networks.detection_boost[net] += p.informant_detection
             m.recorder.tally["informants_recruited"] += 1

@@ -3,7 +3,7 @@ and neighbours (Kleemans & de Poot 2008; Leukfeldt, Kleemans & Stol 2017)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field
@@ -15,6 +15,10 @@ from sim.recruitment.registry import register
 from sim.sampling import one_per_group
 from sim.scenario.params import NonNegative, prob, rate
 from sim.vocabulary import LAYERS, OFFLINE_LAYERS, ROLE
+
+if TYPE_CHECKING:
+    from sim.recruitment.market import RecruitmentMarket
+    from sim.rng import StepRandom
 
 
 class OfflineTiesParams(RuleParams):
@@ -32,25 +36,30 @@ class OfflineTiesRule(RecruitmentRule):
     Params = OfflineTiesParams
     medium = "offline"
 
-    def step(self) -> None:
-        m, p = self.model, self.params
-        pop = m.pop
+    def step(self, market: RecruitmentMarket) -> None:
+        m, p, pop = self.model, self.params, self.model.pop
+        draws = self.random.at(market.step)
         members = pop.members()
         approachers = members[(pop.role[members] == ROLE["core"]) | (pop.role[members] == ROLE["recruiter"])]
-        net = pop.network[approachers]
         boost = np.where(pop.role[approachers] == ROLE["recruiter"], p.recruiter_boost, 1.0)
-        chance = m.clock.prob(p.attempt_rate * boost * m.demand_intensity[net])
-        approachers = approachers[self.rng.random(len(approachers)) < chance]
-        if len(approachers) == 0:
-            return
-        # each approacher first decides which role to fill, then picks a contact, the promising ones likelier
+        # approaches are repeatable: a Poisson number per step, so yearly counts do not depend on the step length
+        expected = m.clock.expected(p.attempt_rate * boost * market.intensity[pop.network[approachers]])
+        count = draws.poisson(approachers, expected, "approaches")
+        for attempt in range(int(count.max(initial=0))):
+            self._approach(market, draws, approachers[count > attempt], attempt)
+
+    def _approach(self, market: RecruitmentMarket, draws: StepRandom, approachers: np.ndarray, attempt: int) -> None:
+        """Each approacher decides which role to fill, then picks a contact, the promising ones likelier."""
+        m, p, pop = self.model, self.params, self.model.pop
         role_of = np.full(pop.size, -1, dtype=np.int64)
-        role_of[approachers] = sample_roles(m.demand_weights[pop.network[approachers]], self.rng)
-        ties = m.ties.incident(approachers, m.step_now, OFFLINE_LAYERS)
+        role_of[approachers] = sample_roles(market.role_weights[pop.network[approachers]],
+                                            draws.uniform(approachers, f"role:{attempt}"))
+        ties = m.ties.incident(approachers, market.step, OFFLINE_LAYERS)
         ego, alter, strength = ties.ego, ties.alter, ties.strength
         roles = role_of[ego]
         layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[ties.layer]
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
         promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.params.recruitment.acceptance)
-        pick = one_per_group(ego, layer_weight * strength * promise * m.available[alter], self.rng)
-        resolve(self, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick])
+        weight = layer_weight * strength * promise * market.available[alter]
+        pick = one_per_group(ego, weight, lambda egos: draws.uniform(egos, f"contact:{attempt}"))
+        resolve(self, market, draws, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], attempt=attempt)

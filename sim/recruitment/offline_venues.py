@@ -3,6 +3,8 @@ above all in offender convergence settings."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import Field
 
@@ -13,6 +15,9 @@ from sim.recruitment.registry import register
 from sim.sampling import first_occurrence
 from sim.scenario.params import prob
 from sim.vocabulary import NO_NETWORK
+
+if TYPE_CHECKING:
+    from sim.recruitment.market import RecruitmentMarket
 
 
 class OfflineVenuesParams(RuleParams):
@@ -27,25 +32,27 @@ class OfflineVenuesRule(RecruitmentRule):
     Params = OfflineVenuesParams
     medium = "offline"
 
-    def step(self) -> None:
+    def step(self, market: RecruitmentMarket) -> None:
         m, p = self.model, self.params
-        met = m.offline_meetings
+        draws = self.random.at(market.step)
+        met = market.meetings
         # both directions of every meeting: (member, other) pairs
         member = np.concatenate([met.a, met.b])
         other = np.concatenate([met.b, met.a])
         venue_type = np.concatenate([met.venue_type, met.venue_type])
         convergence = np.concatenate([met.convergence, met.convergence])
         net = m.pop.network[member]
-        ok = (net != NO_NETWORK) & m.available[other]
+        ok = (net != NO_NETWORK) & market.available[other]
         member, other, venue_type, convergence, net = member[ok], other[ok], venue_type[ok], convergence[ok], net[ok]
-        chance = p.approach_prob * np.where(convergence, p.convergence_multiplier, 1.0) * m.demand_intensity[net]
-        go = self.rng.random(len(member)) < np.minimum(chance, 1.0)
+        # one chance per meeting: meetings themselves already scale with the step length
+        chance = p.approach_prob * np.where(convergence, p.convergence_multiplier, 1.0) * market.intensity[net]
+        go = draws.uniform(member, "approach", with_units=other) < np.minimum(chance, 1.0)
         member, other, venue_type, net = member[go], other[go], venue_type[go], net[go]
-        keep = first_occurrence(other, self.rng)  # one approach per person per step
+        keep = first_occurrence(other, draws.uniform(other, "first", with_units=member))  # one approach per person per step
         member, other, venue_type, net = member[keep], other[keep], venue_type[keep], net[keep]
         if len(other) == 0:
             return
-        roles = sample_roles(m.demand_weights[net], self.rng)
-        tie = m.ties.strength_between(member, other, m.venues.layer_codes()[venue_type], m.step_now)
+        roles = sample_roles(market.role_weights[net], draws.uniform(other, "role"))
+        tie = m.ties.strength_between(member, other, m.venues.layer_codes()[venue_type], market.step)
         trust = np.maximum(tie, p.stranger_trust)
-        resolve(self, net, other, roles, trust)
+        resolve(self, market, draws, net, other, roles, trust)

@@ -1,0 +1,48 @@
+"""This step's recruitment market: who can be approached, what each network wants, who met whom.
+
+The model opens one market per step, after the meetings, and passes it to every recruitment
+rule and to founding: it is the only state they share. A rule that takes someone in marks them
+unavailable here and asks the market to re-read the networks' demand, so the next rule sees the
+change (rules run in a random order each step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.crime.business import BusinessModels
+from sim.crime.network_table import NetworkTable
+from sim.places.venues import OfflineMeetings
+from sim.population import Population
+from sim.vocabulary import NO_NETWORK
+
+
+@dataclass
+class RecruitmentMarket:
+    step: int
+    available: np.ndarray  # bool per person: free, in no network, old enough
+    meetings: OfflineMeetings  # this step's offline meetings (venue recruitment works on them)
+    intensity: np.ndarray  # per network id: recruitment intensity (0 = not recruiting)
+    role_weights: np.ndarray  # per network id and role: share of recruitment effort
+
+    @classmethod
+    def open(cls, step: int, pop: Population, min_age: float, meetings: OfflineMeetings,
+             networks: NetworkTable, business: BusinessModels, growth) -> RecruitmentMarket:
+        available = pop.free() & (pop.network == NO_NETWORK) & (pop.age >= min_age)
+        market = cls(step, available, meetings, np.zeros(0), np.zeros((0, 0)))
+        market.read_demand(networks, business, growth)
+        return market
+
+    def read_demand(self, networks: NetworkTable, business: BusinessModels, growth) -> None:
+        """Each network's recruitment intensity and role weights, from its current roles."""
+        self.intensity = np.zeros(networks.n)
+        self.role_weights = np.zeros((networks.n, networks.role_counts.shape[1]))
+        ids = networks.active_ids()
+        self.intensity[ids], self.role_weights[ids] = business.demand(
+            networks.business_model[ids], networks.role_counts[ids], growth.growth_slack, growth.growth_rate_multiplier)
+
+    def taken(self, slots) -> None:
+        """Persons who joined a network (or founded one) this step: no longer approachable."""
+        self.available[slots] = False
