@@ -45,6 +45,17 @@ def first_occurrence(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.sort(shuffled[first])
 
 
+def occurrence_number(values: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each element, how many elements with the same value come before it in the order of `u` (0, 1, ...)."""
+    order = np.lexsort((u, values))
+    v = values[order]
+    start = np.concatenate([[True], v[1:] != v[:-1]]) if len(v) else np.zeros(0, bool)
+    group_start = np.maximum.accumulate(np.where(start, np.arange(len(v)), 0))
+    nth = np.empty(len(values), dtype=np.int64)
+    nth[order] = np.arange(len(v)) - group_start
+    return nth
+
+
 def sequential(rng: np.random.Generator):
     """`uniform_of` for a plain Generator (tests, set-up): the next numbers of the stream."""
     return lambda keys: rng.random(len(keys))

@@ -190,6 +190,15 @@ class OnlineSpaces:
     def codes_of(self, kinds: tuple[str, ...]) -> list[int]:
         return [s.code for s in self.spaces if s.kind in kinds]
 
+    def yearly_visits(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """Each person's visits per year to the open spaces of the given kinds they may enter."""
+        total = np.zeros(self.pop.size)
+        for code in self.codes_of(kinds):
+            s = self.spaces[code]
+            if s.is_open:
+                total += self.visit_rate(s) * (self.members[code] if code in self.members else 1.0)
+        return total
+
     def active_mask(self, kinds: tuple[str, ...]) -> np.ndarray:
         """Persons active this step in any space of the given kinds."""
         mask = np.zeros(self.pop.size, dtype=bool)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 class AdvertsParams(RuleParams):
     advert_rate: float = rate(4.0, "adverts posted by a network with room for money mules (times its recruitment intensity)")
-    reach: int = Field(30, ge=1, le=1_000_000, description="social-media or chat users in the target ages who see one advert")
+    reach: int = Field(30, ge=1, le=1_000_000, description="social-media or chat users in the target ages who see one advert (the heavier users likelier)")
     target_age: AgeBand = Field(default_factory=lambda: AgeBand(min=16, max=30), description="ages the adverts target")
     trust: float = prob(0.3, "trust in an advert's promise (lower than in a personal tie)")
     accept_base: float = prob(0.15, "acceptance probability of a fully motivated, fitting reader")
@@ -43,15 +43,23 @@ class AdvertsRule(RecruitmentRule):
         nets, adverts = nets[adverts > 0], adverts[adverts > 0]
         if len(nets) == 0:
             return
-        audience = m.online.active_mask(ADVERT_KINDS) & market.available
-        audience &= (pop.age >= p.target_age.min) & (pop.age < p.target_age.max)
-        audience = np.flatnonzero(audience)
+        # an advert stays up a while: its readers are users of social media and chat in the target
+        # ages, likelier the more they visit (not only those online in this step, which would tie
+        # the readership to the step length)
+        usage = m.online.yearly_visits(ADVERT_KINDS)
+        audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
         for net, count in zip(nets, adverts):
             for advert in range(int(count)):
                 audience = audience[market.available[audience]]
                 if len(audience) == 0:
                     return
-                # the readers with the smallest keyed numbers: who reads does not hinge on who else is online
-                readers = draws.smallest(audience, p.reach, f"readers:{advert}", with_units=int(net))
+                readers = self._readers(draws, audience, usage[audience], int(net), advert)
                 resolve(self, market, draws, np.full(len(readers), net), readers, np.full(len(readers), mule),
                         np.full(len(readers), p.trust), attempt=advert)
+
+    def _readers(self, draws, audience: np.ndarray, usage: np.ndarray, net: int, advert: int) -> np.ndarray:
+        """`reach` readers drawn without replacement, with chances proportional to usage: the
+        smallest exponential keys of rate `usage` (Efraimidis & Spirakis 2006), keyed by person."""
+        keys = draws.exponential(audience, 1.0 / usage, f"readers:{advert}", with_units=net)
+        k = min(self.params.reach, len(audience))
+        return audience[np.argpartition(keys, k - 1)[:k]]

@@ -54,8 +54,7 @@ class ForumsRule(RecruitmentRule):
         active_members = active_members[pop.network[active_members] != NO_NETWORK]
         nets = np.unique(pop.network[active_members])
         nets = nets[weights[nets].sum(axis=1) > 0]
-        # searches are repeatable: a Poisson number per network and step
-        searches = draws.poisson(nets, m.clock.expected(p.search_rate * market.intensity[nets]), "searches")
+        searches = draws.poisson(nets, self._expected_searches(market, nets), "searches")
         nets, searches = nets[searches > 0], searches[searches > 0]
         if len(nets) == 0:
             return
@@ -66,6 +65,22 @@ class ForumsRule(RecruitmentRule):
         for net, count in zip(nets, searches):
             for search in range(int(count)):
                 self._search(market, draws, int(net), search, codes, weights[net], searching_members, contacts)
+
+    def _expected_searches(self, market: RecruitmentMarket, nets: np.ndarray) -> np.ndarray:
+        """Mean searches this step of networks with a member online now.
+
+        A network searches `search_rate` x intensity times a year, during its members' visits: so
+        in a step with a member online it searches rate x dt / P(a member is online in a step),
+        where members visit recruiting spaces R times a year in all. Yearly searches then do not
+        depend on the step length (with weekly steps and busy members the divisor is about 1).
+        """
+        m, pop = self.model, self.model.pop
+        members = pop.members()
+        members = members[pop.free()[members]]
+        visits = np.bincount(pop.network[members], weights=m.online.yearly_visits(RECRUITING_KINDS)[members],
+                             minlength=len(market.intensity))[nets]
+        online_share = np.maximum(m.clock.prob(visits), 1e-12)
+        return m.clock.expected(self.params.search_rate * market.intensity[nets]) / online_share
 
     def _search(self, market, draws, net, search, codes, weights, searching_members, contacts) -> None:
         """One network screens a sample of active users where its members are and approaches the best."""

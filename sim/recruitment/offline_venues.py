@@ -12,7 +12,7 @@ from sim.crime.roles import sample_roles
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
-from sim.sampling import first_occurrence
+from sim.sampling import occurrence_number
 from sim.scenario.params import prob
 from sim.vocabulary import NO_NETWORK
 
@@ -48,11 +48,14 @@ class OfflineVenuesRule(RecruitmentRule):
         chance = p.approach_prob * np.where(convergence, p.convergence_multiplier, 1.0) * market.intensity[net]
         go = draws.uniform(member, "approach", with_units=other) < np.minimum(chance, 1.0)
         member, other, venue_type, net = member[go], other[go], venue_type[go], net[go]
-        keep = first_occurrence(other, draws.uniform(other, "first", with_units=member))  # one approach per person per step
-        member, other, venue_type, net = member[keep], other[keep], venue_type[keep], net[keep]
+        # a person sounded out by several members is asked by one after the other (in a keyed order)
+        # until they join: so yearly approaches do not depend on how many meetings one step holds
+        nth = occurrence_number(other, draws.uniform(other, "turn", with_units=member))
         if len(other) == 0:
             return
-        roles = sample_roles(market.role_weights[net], draws.uniform(other, "role"))
+        roles = sample_roles(market.role_weights[net], draws.uniform(other, "role", with_units=member))
         tie = m.ties.strength_between(member, other, m.venues.layer_codes()[venue_type], market.step)
         trust = np.maximum(tie, p.stranger_trust)
-        resolve(self, market, draws, net, other, roles, trust)
+        for attempt in range(int(nth.max()) + 1):
+            turn = (nth == attempt) & market.available[other]
+            resolve(self, market, draws, net[turn], other[turn], roles[turn], trust[turn], attempt=attempt)
