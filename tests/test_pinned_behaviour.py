@@ -180,9 +180,9 @@ def test_desistance_depends_on_age_and_partner(factor):
     of them differ in the factor only; parameters make one half's desistance certain and the
     other's all but impossible."""
     if factor == "age":
-        # base rate 1 at 25, slope 1 per year: e^-10 per year at 15, e^+15 at 40
+        # base rate 1 at 25, slope 1 per year: e^-13 per year at 12, e^+15 at 40
         params, older = {"base_rate": 1.0, "age_slope": 1.0, "partner_multiplier": 1.0}, {"age": 40.0}
-        younger = {"age": 15.0}
+        younger = {"age": 12.0}
     else:
         params, older = {"base_rate": CERTAIN, "age_slope": 0.0, "partner_multiplier": 0.0}, {"partner": False}
         younger = {"partner": True}  # "younger": the half that should stay
@@ -190,7 +190,7 @@ def test_desistance_depends_on_age_and_partner(factor):
     slots = np.arange(1, 301)
     nid = network(m, "phishing", founder=0, members=[(s, "money_mule") for s in slots])
     set_person(m, slots, age=30.0, partner=False, status=0)
-    set_person(m, [0], age=15.0 if factor == "age" else 30.0, partner=factor == "partner")  # the founder stays
+    set_person(m, [0], age=12.0 if factor == "age" else 30.0, partner=factor == "partner")  # the founder stays
     leave, stay = slots[::2], slots[1::2]
     set_person(m, leave, **older)
     set_person(m, stay, **younger)
@@ -334,20 +334,21 @@ def test_recruiting_on_an_infiltrated_space_raises_detection(infiltration):
 
 # =========================================================================== central arrests
 def test_betweenness_arrests_take_the_brokers_first():
-    """`central_betweenness` targeting: among a star of five and a path of three members (ties
-    only within each network), a wave of a quarter arrests the star's centre and the path's
-    middle, the two members with any betweenness."""
-    arrests = {"type": "arrests", "targeting": "central_betweenness", "at": 0.0, "share": 0.25}
+    """`central_betweenness` targeting: of a clique of five (degree 4 each, no broker) and a path
+    of three members (ties only within each network count), a wave of one eighth (one arrest)
+    takes the path's middle member, the only one with any betweenness, not a best-connected one."""
+    arrests = {"type": "arrests", "targeting": "central_betweenness", "at": 0.0, "share": 0.125}
     m = small_model(interventions=[arrests], enforcement=NO_POLICE, desistance={"base_rate": 0.0})
-    star = network(m, "phishing", founder=0, members=[(1, "money_mule"), (2, "money_mule"), (3, "technical_enabler"), (4, "recruiter")])
+    clique = network(m, "phishing", founder=0, members=[(1, "money_mule"), (2, "money_mule"), (3, "technical_enabler"), (4, "recruiter")])
     path = network(m, "ddos_for_hire", founder=5, members=[(6, "technical_enabler"), (7, "core")])
-    m.ties.add_initial([0, 0, 0, 0, 5, 6], [1, 2, 3, 4, 6, 7], LAYER["friend"], 0)
-    m.ties.add_initial([1, 6], [5, 3], LAYER["friend"], 0)  # a tie across networks does not count
+    a, b = np.triu_indices(5, k=1)
+    m.ties.add_initial(a, b, LAYER["friend"], 0)
+    m.ties.add_initial([5, 6], [6, 7], LAYER["friend"], 0)
+    m.ties.add_initial([1, 2], [5, 7], LAYER["friend"], 0)  # ties across networks do not count
     m.step()
-    arrested = np.flatnonzero(in_prison(m, np.arange(8)))
-    assert sorted(arrested.tolist()) == [0, 6]
-    assert m.results().timeseries["arrests_intervention"].tolist() == [2]
-    assert m.networks.size(np.array([star, path])).tolist() == [4, 2]
+    assert np.flatnonzero(in_prison(m, np.arange(8))).tolist() == [6]
+    assert m.results().timeseries["arrests_intervention"].tolist() == [1]
+    assert m.networks.size(np.array([clique, path])).tolist() == [5, 2]
 
 
 # =========================================================================== bundled scenarios
@@ -373,14 +374,13 @@ def test_central_arrests_scenario_arrests_the_most_central_share_in_its_wave():
     betweenness = nx.betweenness_centrality(graph)
     score = np.array([betweenness[int(s)] for s in members])
     k = int(round(0.3 * len(members)))
-    assert 3 <= (score > 0).sum() < k, "a few members broker between others (else any choice would do)"
+    assert (score > 0).any() and k < len(members), "some member brokers between others (else any choice would do)"
     m.step()
     arrested = m.results().events.query("kind == 'arrest' and step == 37")["person_id"].to_numpy()
     assert len(arrested) == k and m.results().timeseries["arrests_intervention"].sum() == k
     taken = np.isin(m.pop.person_id[members], arrested)
     assert taken.sum() == k
     assert score[taken].min() >= score[~taken].max() - 1e-12
-    assert score[~taken].max() == 0, "every broker was arrested"
 
 
 def test_forum_infiltration_scenario_makes_a_share_of_forum_recruits_informants_from_year_3():
