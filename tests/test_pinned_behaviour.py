@@ -353,7 +353,8 @@ def test_betweenness_arrests_take_the_brokers_first():
 
 # =========================================================================== bundled scenarios
 def bundled(name: str, *overrides: str) -> RecruitModel:
-    """A bundled scenario at 1,000 persons and monthly steps (its interventions start at year 3, step 37)."""
+    """A bundled scenario at 1,000 persons (unless overridden) and monthly steps: its interventions start
+    at year 3, in step 37."""
     return RecruitModel(load_scenario(SCENARIOS / f"{name}.yaml", ["population.size=1000", "step=month", "steps=72", *overrides]))
 
 
