@@ -21,7 +21,7 @@ import pytest
 from helpers import deep_update
 
 from sim.crime import desistance, enforcement, founding, lifecycle, offending
-from sim.model import RecruitModel
+from sim.model import NO_MEETINGS, RecruitModel
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 from sim.vocabulary import LAYER, NO_NETWORK, ROLE, SPECIALISM
@@ -53,10 +53,9 @@ def small_model(size: int = 600, **changes) -> RecruitModel:
 def network(m: RecruitModel, business_model: str, founder: int, members=(), channel: str = "offline_ties", medium: str = "offline") -> int:
     """A network founded by `founder` (core) with `members` = [(slot, role name), ...] joined through
     `channel`; returns its id."""
-    nid = founding.found(m, founder, m.business.code[business_model])
+    nid = founding.found(m, m._open_market(NO_MEETINGS), founder, m.business.code[business_model])
     for slot, role in members:
         m.membership.join(m.step_now, int(slot), nid, ROLE[role], channel, medium)
-        m.available[slot] = False
     return nid
 
 
@@ -74,9 +73,9 @@ def members_of(m: RecruitModel, nid: int) -> np.ndarray:
     return np.flatnonzero(m.pop.network == nid)
 
 
-# --- the one place to adapt when the processes stop taking a sequential `rng` -----------------
+# --- the one place that knows how a process gets its random numbers --------------------------
 def _rng(m: RecruitModel, process: str):
-    return m.streams.get(process)
+    return m.streams.process(process).at(m.step_now)
 
 
 def run_desistance(m: RecruitModel) -> None:
@@ -101,9 +100,8 @@ def run_dissolve(m: RecruitModel) -> None:
 
 def run_rule(m: RecruitModel, name: str) -> None:
     """One recruitment rule's step, as the model runs it (availability and demand fresh)."""
-    m.refresh_available()
-    m.update_demand()
-    next(rule for rule in m.rules if rule.name == name).step()
+    market = m._open_market(NO_MEETINGS)
+    next(rule for rule in m.rules if rule.name == name).step(market)
 
 
 def binomial_tolerance(p: float, n: int, z: float = 4.5) -> float:
@@ -283,7 +281,7 @@ def test_an_offline_approach_goes_through_stronger_ties_more_often():
     n = 300
     m = small_model(size=3 * n, ties={"initial_strength": {"family": 0.9, "school_work": 0.4, "friend": 0.2, "neighbourhood": 0.3,
                                                             "forum": 0.2, "chat": 0.3}},
-                    recruitment={"rules": {"offline_ties": {"attempt_rate": CERTAIN, "accept_base": 0.0}}})
+                    recruitment={"rules": {"offline_ties": {"attempt_rate": 3 * 52.0, "accept_base": 0.0}}})  # ~3 approaches a week
     founders, strong, weak = np.arange(n), np.arange(n, 2 * n), np.arange(2 * n, 3 * n)
     twins = np.concatenate([strong, weak])
     set_person(m, twins, age=20.0, propensity=1.0, need=1.0, it_skill=1.0, specialism=SPECIALISM["coder"], partner=False,
@@ -292,17 +290,17 @@ def test_an_offline_approach_goes_through_stronger_ties_more_often():
         network(m, "ddos_for_hire", founder=int(f))  # looks for a technical enabler
     m.ties.add_initial(np.concatenate([founders, founders]), twins, LAYER["friend"], m.step_now)
     for _ in range(10):  # meetings strengthen the strong ties
-        m.ties.meet(founders, strong, LAYER["friend"], m.step_now)
+        m.ties.connect(founders, strong, LAYER["friend"], m.step_now)
     s = m.ties.strength_between(founders, strong, LAYER["friend"], m.step_now)
     w = m.ties.strength_between(founders, weak, LAYER["friend"], m.step_now)
     assert np.allclose(s, s[0]) and np.allclose(w, w[0]) and s[0] > 3 * w[0]
     run_rule(m, "offline_ties")
     events = m.recorder.events.frame()
     approached = events.loc[events["kind"] == "recruit_attempt", "person_id"].to_numpy()
-    assert len(approached) == n, "every founder approaches one of its two friends"
+    assert len(approached) > n, "founders approach their friends (a Poisson number of times each)"
     p = s[0] / (s[0] + w[0])
     share = np.isin(approached, m.pop.person_id[strong]).mean()
-    assert abs(share - p) < binomial_tolerance(p, n), (share, p)
+    assert abs(share - p) < binomial_tolerance(p, len(approached)), (share, p)
 
 
 # =========================================================================== informants
@@ -311,7 +309,7 @@ def test_recruiting_on_an_infiltrated_space_raises_detection(infiltration):
     """A network that recruits on a fully infiltrated space takes in an informant and its
     detection hazard rises by `informant_detection`; on a clean space it does not."""
     boost = 2.5
-    forums = {"search_rate": CERTAIN, "trust_open": 1.0, "accept_base": 1.0, "informant_detection": boost,
+    forums = {"search_rate": 5 * 52.0, "trust_open": 1.0, "accept_base": 1.0, "informant_detection": boost,
               "role_weights": {"core": 0.0, "technical_enabler": 0.0, "recruiter": 0.0, "money_mule": 1.0}}
     m = small_model(recruitment={"rules": {"forums": forums}}, enforcement=NO_POLICE,
                     places={"online_spaces": {"open_forum_a": {"infiltration": infiltration}}})
@@ -326,10 +324,12 @@ def test_recruiting_on_an_infiltrated_space_raises_detection(infiltration):
     online.active[online.by_name("open_forum_a").code] = np.concatenate([[0], users])
     hazard_before = enforcement.detection_hazard(m, np.array([nid]))[0]
     run_rule(m, "forums")
-    assert m.networks.role_counts[nid, ROLE["money_mule"]] == 1, "the network recruited one user"
+    recruits = int(m.networks.role_counts[nid, ROLE["money_mule"]])
+    assert recruits >= 1, "the network recruited on the forum"
     hazard_after = enforcement.detection_hazard(m, np.array([nid]))[0]
-    assert m.recorder.tally["informants_recruited"] == (1 if infiltration else 0)
-    assert hazard_after - hazard_before == pytest.approx(boost * infiltration + m.params.enforcement.detection_per_member)
+    informants = m.recorder.tally["informants_recruited"]
+    assert informants == (recruits if infiltration else 0), "on a fully infiltrated space every recruit is an informant"
+    assert hazard_after - hazard_before == pytest.approx(boost * informants + m.params.enforcement.detection_per_member * recruits)
 
 
 # =========================================================================== central arrests
