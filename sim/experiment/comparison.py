@@ -33,9 +33,7 @@ from sim.experiment.replicate import (
 )
 from sim.experiment.spec import ExperimentSpec, load_experiment
 from sim.experiment.store import check_experiment_dir, prepare, write_json
-
-RUNS_DIR = Path("runs")
-
+from sim.outputs.paths import timestamped_dir
 
 @dataclass(frozen=True)
 class Comparison:
@@ -111,7 +109,7 @@ def run_experiment(
 
 def default_out_dir(now: datetime | None = None) -> Path:
     """runs/compare-<YYYYmmdd-HHMMSS> (local time)."""
-    return RUNS_DIR / f"compare-{(now or datetime.now()):%Y%m%d-%H%M%S}"
+    return timestamped_dir("compare", now)
 
 
 def make_tasks(spec: ExperimentSpec, out_dir: Path) -> list[RunTask]:

@@ -1,7 +1,7 @@
 """One replication of one scenario: run it and write its shard, or read the shard already there.
 
 `run_replication` is what executors run. It takes and returns only plain, picklable data (the
-scenario as a dict, the shard path as a string; back comes the timeseries frame and the
+resolved scenario as a dict, rebuilt exactly by `Scenario.from_resolved`; the shard path as a string; back comes the timeseries frame and the
 intervention marks), so it works the same in-process, in spawned worker processes, on Dask
 workers and under MPI. Shards are full run directories (docs/outputs.md) written atomically by
 `write_run`: a shard with a manifest.json is complete, anything else is redone.
@@ -10,16 +10,14 @@ workers and under MPI. Shards are full run directories (docs/outputs.md) written
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import OutputError
+from sim.outputs.manifest import MANIFEST
 
-MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.parquet"
 
 
@@ -57,25 +55,16 @@ def is_complete(shard_dir: Path | str) -> bool:
 def run_replication(task: RunTask) -> ShardResult:
     """Run the task's model for its steps, write its shard (no figure) and return its timeseries."""
     # Imported here: a worker process pays for mesa and the model once, at its first task.
-    from sim.model import RecruitModel
-    from sim.outputs.manifest import build_manifest
     from sim.outputs.writer import write_run
+    from sim.runner import simulate
     from sim.scenario.schema import Scenario
 
-    scenario = Scenario.model_validate(task.dump)
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    model = RecruitModel(scenario, replication=(task.rep,))
-    for _ in range(scenario.steps):
-        model.step()
-    results = model.results()
-    wall_time = time.perf_counter() - clock
+    scenario = Scenario.from_resolved(task.dump)  # exactly as resolved in the parent: never merged into the defaults again
+    model, results, manifest = simulate(scenario, replication=(task.rep,))
     marks = model.intervention_schedule.marks()
-    manifest = build_manifest(scenario, seed_info=model.seed_info(), wall_time_s=wall_time, steps=scenario.steps,
-                              source=None, started=started)
     manifest["experiment"] = {"fingerprint": task.fingerprint, "replication": task.rep, "intervention_marks": marks}
     write_run(results, task.shard_dir, fmt="parquet", manifest=manifest, plot=False)
-    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, wall_time, reused=False)
+    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False)
 
 
 def read_shard(task: RunTask) -> ShardResult:

@@ -1,16 +1,17 @@
 """What an experiment is: its scenarios (the first is the baseline), replications and seed.
 
 Everything is loaded and validated here, before any run starts or anything is written. A spec
-holds each scenario as its resolved JSON dump (plain dicts): that is what travels to worker
-processes or cluster nodes, which rebuild the `Scenario` themselves (spawn-safe, no model objects
-cross process boundaries).
+holds each scenario as its resolved JSON dump (plain dicts, `Scenario.resolved()`): that is what
+travels to worker processes or cluster nodes, which rebuild the `Scenario` themselves with
+`Scenario.from_resolved` (spawn-safe, no model objects cross process boundaries). That rebuild is
+exact: the dump is never merged into the schema's defaults again, so an entry a scenario removed
+(`gated_forum: null`) stays removed in every replication.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.experiment.errors import ExperimentError
+from sim.outputs.paths import slug
 
 SPEC_VERSION = 1
 
@@ -29,7 +31,7 @@ class ScenarioEntry:
     name: str
     slug: str  # its directory name under shards/
     source: str
-    dump: dict  # Scenario.model_dump(mode="json"), with the experiment's seed
+    dump: dict  # Scenario.resolved(), with the experiment's seed
 
     @property
     def description(self) -> str:
@@ -43,7 +45,7 @@ class ScenarioEntry:
         """The validated Scenario (rebuilt from the dump, as a worker does)."""
         from sim.scenario.schema import Scenario
 
-        return Scenario.model_validate(self.dump)
+        return Scenario.from_resolved(self.dump)
 
 
 @dataclass(frozen=True)
@@ -135,13 +137,8 @@ def load_experiment(
 
 
 def _entry(path: Path, scenario, seed: int) -> ScenarioEntry:
-    dump = {**scenario.model_dump(mode="json"), "seed": seed}
-    return ScenarioEntry(name=scenario.name, slug=slugify(scenario.name), source=str(path), dump=dump)
-
-
-def slugify(name: str) -> str:
-    """A scenario name as one safe path component (names are free text: `a/b`, `..`, spaces)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
+    dump = {**scenario.resolved(), "seed": seed}
+    return ScenarioEntry(name=scenario.name, slug=slug(scenario.name), source=str(path), dump=dump)
 
 
 def _deduplicated(entries: list[ScenarioEntry]) -> list[ScenarioEntry]:

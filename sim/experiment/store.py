@@ -12,14 +12,14 @@ different inputs would silently corrupt the comparison).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from sim.errors import OutputError
 from sim.experiment.spec import ExperimentSpec
+from sim.outputs.writer import write_atomic, write_json
+
+__all__ = ["EXPERIMENT", "SHARDS", "check_experiment_dir", "prepare", "write_atomic", "write_json"]
 
 EXPERIMENT = "experiment.json"
 SHARDS = "shards"
@@ -71,21 +71,3 @@ def prepare(out_dir: Path, provenance: dict) -> None:
     write_json(out_dir / EXPERIMENT, provenance)
     for leftover in (out_dir / SHARDS).glob("*/.rep_*.tmp-*"):  # write_run's hidden siblings (see writer._sibling)
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call `write(tmp)` then rename tmp onto `path`: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json(path: Path, data: dict) -> Path:
-    text = json.dumps(data, indent=2, allow_nan=False, default=str) + "\n"
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import sim
+from sim.errors import ScenarioError
 
+MANIFEST = "manifest.json"  # the file name; a run directory that has one is complete
 MANIFEST_VERSION = 1
 # Distributions whose versions can change results or file formats.
 VERSIONED_PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "matplotlib")
@@ -42,7 +45,7 @@ def build_manifest(
         "versions": package_versions(),
         "git": git_state(SOURCE_TREE),
         "platform": platform_info(),
-        "scenario": scenario.model_dump(mode="json"),
+        "scenario": scenario.resolved(),  # Scenario.from_resolved(...) gives the very scenario back
     }
 
 
@@ -87,3 +90,25 @@ def platform_info() -> dict[str, Any]:
         "python_executable": sys.executable,
         "cpu_count": os.cpu_count(),
     }
+
+
+# --------------------------------------------------------------------------- re-running a manifest
+def read_manifest(path: Path) -> tuple[Path, dict]:
+    """The manifest file at `path` (a manifest.json, or a run directory holding one) and its content."""
+    file = path / MANIFEST if path.is_dir() else path
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{file}: file not found (a run directory has a {MANIFEST})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ScenarioError(f"{file}: not a readable {MANIFEST} ({' '.join(str(exc).split())})") from None
+    if not isinstance(manifest, dict) or "scenario" not in manifest:
+        raise ScenarioError(f"{file}: not a recruitsim {MANIFEST} (it has no 'scenario')")
+    return file, manifest
+
+
+def replication_of(manifest: dict) -> tuple[int, ...]:
+    """The replication key a run drew its random numbers with (empty for a plain run)."""
+    seed = manifest.get("seed")
+    recorded = seed.get("replication", []) if isinstance(seed, dict) else []
+    return tuple(int(part) for part in recorded)
