@@ -173,6 +173,62 @@ def test_workers_and_scheduler_together_are_refused(files, tmp_path):
     assert_one_line_error(result, "not both")
 
 
+# --------------------------------------------------------------------------- exact scenarios
+TABLES = ("timeseries.parquet", "networks.parquet", "events.parquet")
+
+
+@pytest.fixture(scope="module")
+def no_gated(tmp_path_factory) -> tuple[Path, Path]:
+    """The new user's example: a variant without the gated forum, compared with the baseline."""
+    folder = tmp_path_factory.mktemp("no_gated")
+    variant = write_variant(folder, "no_gated", "places:\n  online_spaces:\n    gated_forum: null")
+    out = folder / "cmp"
+    result = invoke("compare", BASELINE, variant, "--reps", 1, "--workers", 1, "--quiet", "--out", out,
+                    *[arg for o in SMALL for arg in ("--set", o)])
+    assert result.exit_code == 0, result.output
+    return variant, out
+
+
+def assert_same_bytes(run_dir: Path, shard_dir: Path) -> None:
+    for table in TABLES:
+        assert (run_dir / table).read_bytes() == (shard_dir / table).read_bytes(), table
+
+
+def test_a_removed_online_space_stays_removed_in_the_shards(no_gated):
+    _, out = no_gated
+    assert "active_users_gated_forum" in pd.read_parquet(shard(out, "baseline", 0) / "timeseries.parquet").columns
+    assert "active_users_gated_forum" not in pd.read_parquet(shard(out, "no_gated", 0) / "timeseries.parquet").columns
+    manifest = json.loads((shard(out, "no_gated", 0) / "manifest.json").read_text())
+    assert "gated_forum" not in manifest["scenario"]["places"]["online_spaces"]
+
+
+def test_run_with_a_replication_repeats_that_shard_byte_for_byte(no_gated, local_run, tmp_path):
+    variant, out = no_gated
+    overrides = [arg for o in SMALL for arg in ("--set", o)]
+    for scenario, folder, rep in ((variant, out, 0), (BASELINE, local_run, 1)):
+        rerun = tmp_path / f"{scenario.stem}-{rep}"
+        result = invoke("run", scenario, "--replication", rep, "--quiet", "--out", rerun, *overrides)
+        assert result.exit_code == 0, result.output
+        assert_same_bytes(rerun, shard(folder, scenario.stem, rep))
+    plain = tmp_path / "plain"
+    assert invoke("run", BASELINE, "--quiet", "--out", plain, *overrides).exit_code == 0
+    assert (plain / TABLES[0]).read_bytes() != (shard(local_run, "baseline", 0) / TABLES[0]).read_bytes(), "no replication is not replication 0"
+
+
+def test_a_shards_manifest_runs_it_again_exactly(no_gated, tmp_path):
+    _, out = no_gated
+    rerun = tmp_path / "again"
+    result = invoke("run", shard(out, "no_gated", 0), "--quiet", "--out", rerun)
+    assert result.exit_code == 0, result.output
+    assert_same_bytes(rerun, shard(out, "no_gated", 0))
+    again = json.loads((rerun / "manifest.json").read_text())
+    recorded = json.loads((shard(out, "no_gated", 0) / "manifest.json").read_text())
+    assert again["scenario"] == recorded["scenario"] and again["seed"] == recorded["seed"]
+    twice = tmp_path / "twice"  # a plain run's manifest too, and without a replication
+    assert invoke("run", rerun / "manifest.json", "--quiet", "--out", twice).exit_code == 0
+    assert_same_bytes(twice, rerun)
+
+
 # --------------------------------------------------------------------------- resuming and refusing
 def test_a_rerun_only_runs_the_missing_shard(files, local_run, tmp_path):
     out = tmp_path / "resumed"
