@@ -94,8 +94,9 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 @click.option("--seed", type=int, help="seed of every scenario  [default: the baseline's seed]")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every scenario, e.g. --set population.size=2000 (repeatable)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
 def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
-            seed: int | None, overrides: tuple[str, ...], quiet: bool) -> None:
+            seed: int | None, overrides: tuple[str, ...], quiet: bool, allow_code_change: bool) -> None:
     """Compare SCENARIOS (YAML files; the first is the baseline) over many replications.
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
@@ -110,25 +111,27 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
-    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides)
+    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)
     spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
     try:
-        result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command)
+        result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
+                                allow_code_change=allow_code_change)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
         raise SystemExit(130) from None
     click.echo(str(result.out_dir))
 
 
-def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides) -> str:
+def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change) -> str:
     """The command line that repeats (or resumes) this comparison, for the report's provenance."""
     import shlex
 
     args = ["recruitsim", "compare", *map(str, scenarios), "--reps", str(reps)]
     args += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
     args += ["--out", str(out_dir), *(["--seed", str(seed)] if seed is not None else [])]
+    args += ["--allow-code-change"] if allow_code_change else []
     return shlex.join(args + [part for o in overrides for part in ("--set", o)])
 
 

@@ -29,7 +29,10 @@ class RunTask:
     rep: int
     dump: dict
     shard_dir: str
-    fingerprint: str
+    fingerprint: str  # of the inputs and the code (ExperimentSpec.fingerprint)
+    inputs_fingerprint: str
+    code: dict
+    allow_code_change: bool = False  # whether a complete shard of other code may be reused
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ShardResult:
     marks: list[dict]
     wall_time_s: float
     reused: bool
+    code: dict  # the code that ran it (sim.outputs.manifest.code_identity)
 
 
 def shard_path(out_dir: Path, slug: str, rep: int) -> Path:
@@ -62,9 +66,10 @@ def run_replication(task: RunTask) -> ShardResult:
     scenario = Scenario.from_resolved(task.dump)  # exactly as resolved in the parent: never merged into the defaults again
     model, results, manifest = simulate(scenario, replication=(task.rep,))
     marks = model.intervention_schedule.marks()
-    manifest["experiment"] = {"fingerprint": task.fingerprint, "replication": task.rep, "intervention_marks": marks}
+    manifest["experiment"] = {"fingerprint": task.fingerprint, "inputs_fingerprint": task.inputs_fingerprint, "code": task.code,
+                              "replication": task.rep, "intervention_marks": marks}
     write_run(results, task.shard_dir, fmt="parquet", manifest=manifest, plot=False)
-    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False)
+    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False, code=task.code)
 
 
 def read_shard(task: RunTask) -> ShardResult:
@@ -72,9 +77,22 @@ def read_shard(task: RunTask) -> ShardResult:
     shard = Path(task.shard_dir)
     manifest = json.loads((shard / MANIFEST).read_text(encoding="utf-8"))
     experiment = manifest.get("experiment", {})
-    if experiment.get("fingerprint") != task.fingerprint:
-        # experiment.json already guards the directory; this catches shards copied in by hand.
-        raise OutputError(f"shard {shard} was written by another experiment (its inputs differ); delete it or choose another --out")
+    check_shard_origin(shard, experiment, task)
     timeseries = pd.read_parquet(shard / TIMESERIES, engine="pyarrow")
     return ShardResult(task.scenario_name, task.rep, timeseries, experiment.get("intervention_marks", []),
-                       float(manifest.get("wall_time_s", 0.0)), reused=True)
+                       float(manifest.get("wall_time_s", 0.0)), reused=True, code=experiment.get("code"))
+
+
+def check_shard_origin(shard: Path, experiment: dict, task: RunTask) -> None:
+    """OutputError unless the shard was written for this experiment's inputs, and by this code or
+    with other code allowed. experiment.json already guards the directory; this catches shards
+    copied in by hand."""
+    if experiment.get("fingerprint") == task.fingerprint:
+        return
+    # before code was recorded, `fingerprint` covered the inputs only
+    if experiment.get("inputs_fingerprint", experiment.get("fingerprint")) != task.inputs_fingerprint:
+        raise OutputError(f"shard {shard} was written by another experiment (its inputs differ); delete it or choose another --out")
+    if not task.allow_code_change:
+        from sim.experiment.store import code_change_message
+
+        raise OutputError(code_change_message(f"shard {shard}", experiment.get("code"), task.code))

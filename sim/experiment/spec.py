@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.experiment.errors import ExperimentError
+from sim.outputs.manifest import code_identity
 from sim.outputs.paths import slug
 
 SPEC_VERSION = 1
@@ -50,7 +51,8 @@ class ScenarioEntry:
 
 @dataclass(frozen=True)
 class ExperimentSpec:
-    """Scenarios (baseline first), `reps` replications of each, one seed for all.
+    """Scenarios (baseline first), `reps` replications of each, one seed for all, and the code
+    that runs them (`sim.outputs.manifest.code_identity`).
 
     Replication i of every scenario runs with `replication=(i,)` and the same seed, so scenarios
     share their random draws rep by rep (common random numbers) and differences are paired.
@@ -60,6 +62,7 @@ class ExperimentSpec:
     reps: int
     seed: int
     overrides: tuple[str, ...] = ()
+    code: dict = field(default_factory=code_identity)
 
     @property
     def baseline(self) -> ScenarioEntry:
@@ -101,7 +104,7 @@ class ExperimentSpec:
         return notes
 
     @cached_property
-    def fingerprint(self) -> str:
+    def inputs_fingerprint(self) -> str:
         """Identifies the runs' inputs: the scenarios' resolved content, the baseline and the seed.
 
         The number of replications is left out on purpose: rep i is the same run whatever `reps`
@@ -109,7 +112,17 @@ class ExperimentSpec:
         """
         content = {"version": SPEC_VERSION, "seed": self.seed, "baseline": self.baseline.name,
                    "scenarios": {entry.name: entry.dump for entry in self.scenarios}}
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+        return _sha256(content)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Identifies the runs: their inputs and the code (version, git commit, dirty flag), so
+        that shards of other code are never taken for this experiment's without being told."""
+        return _sha256({"inputs": self.inputs_fingerprint, "code": self.code})
+
+
+def _sha256(content: dict) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def load_experiment(
@@ -133,7 +146,7 @@ def load_experiment(
         raise ExperimentError(f"seed must be >= 0, got {seed}")
     entries = _deduplicated([_entry(path, scenario, seed) for path, scenario in loaded])
     _check_comparable(entries)
-    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides))
+    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides), code=code_identity())
 
 
 def _entry(path: Path, scenario, seed: int) -> ScenarioEntry:

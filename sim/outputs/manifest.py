@@ -59,6 +59,21 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def code_identity() -> dict[str, Any]:
+    """The code that runs: the package version, and the git commit and dirty flag of its source
+    checkout (None when it is installed, not a checkout, or git is missing)."""
+    return {"recruitsim": sim.__version__, **git_state(SOURCE_TREE)}
+
+
+def describe_code(code: dict | None) -> str:
+    """One reader's phrase for a `code_identity()`: 'recruitsim 0.1.0 (commit 1a2b3c4d5e6f, with uncommitted changes)'."""
+    if not isinstance(code, dict):
+        return "recruitsim of unknown version (not recorded)"
+    commit = code.get("commit")
+    where = "not a git checkout" if not commit else f"commit {str(commit)[:12]}{', with uncommitted changes' if code.get('dirty') else ''}"
+    return f"recruitsim {code.get('recruitsim')} ({where})"
+
+
 def git_state(tree: Path) -> dict[str, Any]:
     """Commit and dirty flag of `tree`; None for both when it is not a git checkout or git is missing."""
     # An installed copy may sit inside some unrelated repository (a project's .venv): only trust
