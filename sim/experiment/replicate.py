@@ -1,9 +1,9 @@
 """One replication of one scenario: run it and write its shard, or read the shard already there.
 
 `run_replication` is what executors run. It takes and returns only plain, picklable data (the
-resolved scenario as a dict, rebuilt exactly by `Scenario.from_resolved`; the shard path as a string; back comes the timeseries frame and the
-intervention marks), so it works the same in-process, in spawned worker processes, on Dask
-workers and under MPI. Shards are full run directories (docs/outputs.md) written atomically by
+resolved scenario as a dict, rebuilt exactly by `Scenario.from_resolved`; the shard path as a
+string; back comes the timeseries frame and the intervention marks), so it works the same
+in-process, in spawned worker processes, on Dask workers and under MPI. Shards are full run directories (docs/outputs.md) written atomically by
 `write_run`: a shard with a manifest.json is complete, anything else is redone.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import OutputError
-from sim.outputs.manifest import MANIFEST
+from sim.outputs.manifest import MANIFEST, code_change_message
 
 TIMESERIES = "timeseries.parquet"
 
@@ -93,6 +93,4 @@ def check_shard_origin(shard: Path, experiment: dict, task: RunTask) -> None:
     if experiment.get("inputs_fingerprint", experiment.get("fingerprint")) != task.inputs_fingerprint:
         raise OutputError(f"shard {shard} was written by another experiment (its inputs differ); delete it or choose another --out")
     if not task.allow_code_change:
-        from sim.experiment.store import code_change_message
-
         raise OutputError(code_change_message(f"shard {shard}", experiment.get("code"), task.code))

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sim.errors import OutputError
 from sim.experiment.spec import ExperimentSpec
-from sim.outputs.manifest import describe_code
+from sim.outputs.manifest import code_change_message
 from sim.outputs.writer import write_atomic, write_json
 
-__all__ = ["EXPERIMENT", "SHARDS", "check_experiment_dir", "code_change_message", "prepare", "write_atomic", "write_json"]
+__all__ = ["EXPERIMENT", "SHARDS", "check_experiment_dir", "prepare", "write_atomic", "write_json"]
 
 EXPERIMENT = "experiment.json"
 SHARDS = "shards"
@@ -46,12 +46,6 @@ def check_experiment_dir(out_dir: Path, spec: ExperimentSpec, *, allow_code_chan
         if not allow_code_change:
             raise OutputError(code_change_message(f"output directory {out_dir}", other, spec.code))
     return invocations
-
-
-def code_change_message(what: str, before: dict | None, now: dict) -> str:
-    """The one line refusing to mix runs of two versions of the code."""
-    return (f"{what} was run by {describe_code(before)}, and this is {describe_code(now)}; "
-            "rerun with --allow-code-change to mix their runs knowingly, or choose another --out")
 
 
 def _invocations(stored: dict) -> list[dict]:

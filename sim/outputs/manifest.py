@@ -74,6 +74,12 @@ def describe_code(code: dict | None) -> str:
     return f"recruitsim {code.get('recruitsim')} ({where})"
 
 
+def code_change_message(what: str, before: dict | None, now: dict) -> str:
+    """The one line refusing to mix runs of two versions of the code (`what` was run by `before`)."""
+    return (f"{what} was run by {describe_code(before)}, and this is {describe_code(now)}; "
+            "rerun with --allow-code-change to mix their runs knowingly, or choose another --out")
+
+
 def git_state(tree: Path) -> dict[str, Any]:
     """Commit and dirty flag of `tree`; None for both when it is not a git checkout or git is missing."""
     # An installed copy may sit inside some unrelated repository (a project's .venv): only trust
