@@ -14,7 +14,7 @@ import click
 
 from sim import __version__
 from sim.dashboard.command import dashboard
-from sim.errors import RecruitsimError
+from sim.errors import RecruitsimError, ScenarioError
 from sim.scenario import Scenario, load_scenario
 
 
@@ -46,17 +46,43 @@ def cli() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory (default: chosen by the runner from the scenario name)")
 @click.option("--seed", type=int, help="seed of every random draw; same as --set seed=N")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario key, e.g. --set population.size=2000 (repeatable; the value is YAML)")
+@click.option("--replication", type=click.IntRange(min=0), metavar="I", help="draw the random numbers of replication I of `recruitsim compare` (0, 1, ...): the outputs are those of its shard")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True, help="format of the output tables")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.option("--overwrite", is_flag=True, help="replace an existing output directory")
-def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], fmt: str, quiet: bool, overwrite: bool) -> None:
-    """Run SCENARIO (a YAML file) and print the output directory."""
-    seed_override = (f"seed={seed}",) if seed is not None else ()
-    loaded = load_scenario(scenario, (*overrides, *seed_override))
+def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], replication: int | None,
+        fmt: str, quiet: bool, overwrite: bool) -> None:
+    """Run SCENARIO and print the output directory.
+
+    SCENARIO is a YAML file, or the manifest.json of an earlier run or comparison shard (or its
+    directory), which is run again exactly as recorded, in the same replication.
+    """
+    if _is_manifest(scenario):
+        loaded, source, key = _from_manifest(scenario, seed, overrides)
+    else:
+        seed_override = (f"seed={seed}",) if seed is not None else ()
+        loaded, source, key = load_scenario(scenario, (*overrides, *seed_override)), scenario, ()
+    if replication is not None:
+        key = (replication,)  # the key `compare` gives replication I (sim/experiment/replicate.py)
     from sim.runner import run_scenario  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
 
-    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=scenario)
+    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key)
     click.echo(str(out))
+
+
+def _is_manifest(path: Path) -> bool:
+    return path.is_dir() or path.suffix == ".json"
+
+
+def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> tuple[Scenario, Path, tuple[int, ...]]:
+    """The recorded scenario and replication of a manifest: a re-run changes nothing."""
+    from sim.outputs.manifest import read_manifest, replication_of
+    from sim.scenario.loader import load_resolved
+
+    file, manifest = read_manifest(path)
+    if seed is not None or overrides:
+        raise ScenarioError(f"{file}: a manifest is run again exactly as recorded; --seed and --set apply to scenario files only")
+    return load_resolved(manifest["scenario"], file), file, replication_of(manifest)
 
 
 @cli.command()
@@ -68,8 +94,9 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
 @click.option("--seed", type=int, help="seed of every scenario  [default: the baseline's seed]")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every scenario, e.g. --set population.size=2000 (repeatable)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
 def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
-            seed: int | None, overrides: tuple[str, ...], quiet: bool) -> None:
+            seed: int | None, overrides: tuple[str, ...], quiet: bool, allow_code_change: bool) -> None:
     """Compare SCENARIOS (YAML files; the first is the baseline) over many replications.
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
@@ -84,25 +111,27 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
-    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides)
+    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)
     spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
     try:
-        result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command)
+        result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
+                                allow_code_change=allow_code_change)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
         raise SystemExit(130) from None
     click.echo(str(result.out_dir))
 
 
-def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides) -> str:
+def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change) -> str:
     """The command line that repeats (or resumes) this comparison, for the report's provenance."""
     import shlex
 
     args = ["recruitsim", "compare", *map(str, scenarios), "--reps", str(reps)]
     args += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
     args += ["--out", str(out_dir), *(["--seed", str(seed)] if seed is not None else [])]
+    args += ["--allow-code-change"] if allow_code_change else []
     return shlex.join(args + [part for o in overrides for part in ("--set", o)])
 
 

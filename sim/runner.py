@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from tqdm import tqdm
 
 from sim.outputs.manifest import build_manifest
+from sim.outputs.paths import RUNS_DIR, timestamped_dir
+from sim.outputs.results import RunResults
 from sim.outputs.writer import check_format, check_out_dir, write_run
 
-RUNS_DIR = Path("runs")
+__all__ = ["RUNS_DIR", "default_out_dir", "run_scenario", "simulate"]
 
 
 def run_scenario(
@@ -23,39 +25,52 @@ def run_scenario(
     quiet: bool = False,
     overwrite: bool = False,
     source: Path | str | None = None,
+    replication: tuple[int, ...] = (),
 ) -> Path:
-    """Run `scenario` for `scenario.steps` steps and write its outputs; returns the output directory."""
+    """Run `scenario` for `scenario.steps` steps and write its outputs; returns the output directory.
+
+    `replication=(i,)` draws the random numbers of replication i of a comparison, so the outputs
+    are those of its shard (`recruitsim compare` runs replication 0, 1, ... of every scenario)."""
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     # Refuse a bad format or destination before a run that may take hours, not after it.
     check_format(fmt)
     check_out_dir(out_dir, overwrite)
+    done = simulate(scenario, replication=replication, source=source, quiet=quiet)
+    return write_run(done.results, out_dir, fmt=fmt, manifest=done.manifest, overwrite=overwrite)
 
+
+class Simulation(NamedTuple):
+    model: Any
+    results: RunResults
+    manifest: dict
+
+
+def simulate(scenario, *, replication: tuple[int, ...] = (), source: Path | str | None = None, quiet: bool = True) -> Simulation:
+    """Run `scenario` for its steps: the model, its results and its manifest. A plain run and a
+    comparison's shard both come from here, so replication i gives the same outputs either way."""
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    model = _make_model(scenario)
+    # A plain run is built as RecruitModel(scenario): the model's own default replication.
+    model = _make_model(scenario, replication=replication) if replication else _make_model(scenario)
     _advance(model, scenario.steps, desc=scenario.name, quiet=quiet)
     results = model.results()
     wall_time = time.perf_counter() - clock
-
     manifest = build_manifest(
         scenario, seed_info=model.seed_info(), wall_time_s=wall_time, steps=scenario.steps, source=source, started=started
     )
-    return write_run(results, out_dir, fmt=fmt, manifest=manifest, overwrite=overwrite)
+    return Simulation(model, results, manifest)
 
 
 def default_out_dir(scenario, now: datetime | None = None) -> Path:
     """runs/<scenario name>-<YYYYmmdd-HHMMSS> (local time, as a user reads their clock)."""
-    now = now or datetime.now()
-    # A name is free text; keep it from adding path levels (`a/b`, `..`) or awkward characters.
-    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", scenario.name).strip("._") or "run"
-    return RUNS_DIR / f"{safe_name}-{now:%Y%m%d-%H%M%S}"
+    return timestamped_dir(scenario.name, now)
 
 
-def _make_model(scenario):
+def _make_model(scenario, **options):
     # Imported here so that the CLI's other commands and the writer do not pay for, or depend on, the model.
     from sim.model import RecruitModel
 
-    return RecruitModel(scenario)
+    return RecruitModel(scenario, **options)
 
 
 def _advance(model, steps: int, *, desc: str, quiet: bool) -> None:

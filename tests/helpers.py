@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.model import RecruitModel
 from sim.outputs.results import RunResults
+from sim.scenario.params import deep_merge
 from sim.scenario.schema import Scenario
 from sim.ties import TieStore
 from sim.vocabulary import LAYERS
@@ -44,14 +45,8 @@ RULE_SEEDS = (1, 2, 3, 4)
 
 
 def deep_update(base: dict, update: dict) -> dict:
-    """A copy of `base` with the nested mapping `update` merged into it."""
-    out = copy.deepcopy(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_update(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+    """A copy of `base` with the nested mapping `update` merged into it (as files of an `extends` chain merge)."""
+    return copy.deepcopy(deep_merge(base, update))  # deep_merge shares nested values with its inputs
 
 
 def scenario(base: dict = SMALL, **changes) -> Scenario:
@@ -69,12 +64,12 @@ def run(sc: Scenario, steps: int | None = None) -> tuple[RecruitModel, RunResult
 
 @cache
 def _cached(key: str) -> tuple[RecruitModel, RunResults]:
-    return run(Scenario.model_validate(json.loads(key)))
+    return run(Scenario.from_resolved(json.loads(key)))
 
 
 def cached_run(sc: Scenario) -> tuple[RecruitModel, RunResults]:
     """`run(sc)`, simulated once per session for equal scenarios. Do not modify the results."""
-    return _cached(json.dumps(sc.model_dump(mode="json"), sort_keys=True))
+    return _cached(json.dumps(sc.resolved()))  # not sort_keys: the order of named entries is part of a scenario
 
 
 def rules_off(*names: str) -> dict:

@@ -23,8 +23,9 @@ def fake_runner(monkeypatch):
     """Stands in for sim.runner: records its calls, writes nothing."""
     calls = []
 
-    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None):
-        calls.append({"scenario": scenario, "out_dir": out_dir, "fmt": fmt, "quiet": quiet, "overwrite": overwrite, "source": source})
+    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=()):
+        calls.append({"scenario": scenario, "out_dir": out_dir, "fmt": fmt, "quiet": quiet, "overwrite": overwrite, "source": source,
+                      "replication": replication})
         return out_dir or Path("runs") / scenario.name
 
     monkeypatch.setitem(sys.modules, "sim.runner", types.SimpleNamespace(run_scenario=run_scenario))
@@ -65,6 +66,52 @@ def test_run_passes_the_defaults_to_the_runner(fake_runner):
     assert result.exit_code == 0, result.output
     (call,) = fake_runner
     assert (call["out_dir"], call["fmt"], call["quiet"], call["overwrite"], call["scenario"].seed) == (None, "parquet", False, False, 1)
+
+
+def test_replication_is_passed_as_comparisons_key(fake_runner):
+    assert invoke("run", DATA / "base.yaml").exit_code == 0
+    assert invoke("run", DATA / "base.yaml", "--replication", "3").exit_code == 0
+    assert [call["replication"] for call in fake_runner] == [(), (3,)]
+
+
+def manifest_of(tmp_path: Path, scenario: dict, replication: list[int]) -> Path:
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"scenario": scenario, "seed": {"seed": scenario["seed"], "replication": replication}}), encoding="utf-8")
+    return path
+
+
+def test_a_manifest_is_run_with_its_own_scenario_and_replication(fake_runner, tmp_path):
+    from sim.scenario import load_scenario
+
+    child = load_scenario(DATA / "child.yaml", ["places.venues.hangout=null"])
+    manifest = manifest_of(tmp_path, child.resolved(), [2])
+    for given in (manifest, tmp_path):  # the file, or the run directory holding it
+        assert invoke("run", given, "--quiet").exit_code == 0
+    assert invoke("run", manifest, "--replication", "5").exit_code == 0
+    assert all(call["scenario"] == child and "hangout" not in call["scenario"].places.venues for call in fake_runner)
+    assert [call["replication"] for call in fake_runner] == [(2,), (2,), (5,)]
+    assert fake_runner[0]["source"] == manifest
+
+
+def test_a_manifest_cannot_be_changed_on_the_command_line(fake_runner, tmp_path):
+    from sim.scenario import Scenario
+
+    manifest = manifest_of(tmp_path, Scenario().resolved(), [])
+    assert_input_error(invoke("run", manifest, "--set", "steps=3"),
+                       f"{manifest}: a manifest is run again exactly as recorded; --seed and --set apply to scenario files only")
+    assert fake_runner == []
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{not json", "not a readable manifest.json"),
+    ("[1, 2]", "not a recruitsim manifest.json (it has no 'scenario')"),
+    ('{"scenario": {"steps": 3}}', "a resolved scenario states every key; missing: name, description"),
+])
+def test_a_bad_manifest_is_one_error_line(fake_runner, tmp_path, text, message):
+    manifest = write(tmp_path, text, "manifest.json")
+    result = invoke("run", manifest)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and message in result.stderr, result.output
+    assert fake_runner == []
 
 
 def test_seed_beats_a_set_of_the_seed(fake_runner):

@@ -173,6 +173,62 @@ def test_workers_and_scheduler_together_are_refused(files, tmp_path):
     assert_one_line_error(result, "not both")
 
 
+# --------------------------------------------------------------------------- exact scenarios
+TABLES = ("timeseries.parquet", "networks.parquet", "events.parquet")
+
+
+@pytest.fixture(scope="module")
+def no_gated(tmp_path_factory) -> tuple[Path, Path]:
+    """The new user's example: a variant without the gated forum, compared with the baseline."""
+    folder = tmp_path_factory.mktemp("no_gated")
+    variant = write_variant(folder, "no_gated", "places:\n  online_spaces:\n    gated_forum: null")
+    out = folder / "cmp"
+    result = invoke("compare", BASELINE, variant, "--reps", 1, "--workers", 1, "--quiet", "--out", out,
+                    *[arg for o in SMALL for arg in ("--set", o)])
+    assert result.exit_code == 0, result.output
+    return variant, out
+
+
+def assert_same_bytes(run_dir: Path, shard_dir: Path) -> None:
+    for table in TABLES:
+        assert (run_dir / table).read_bytes() == (shard_dir / table).read_bytes(), table
+
+
+def test_a_removed_online_space_stays_removed_in_the_shards(no_gated):
+    _, out = no_gated
+    assert "active_users_gated_forum" in pd.read_parquet(shard(out, "baseline", 0) / "timeseries.parquet").columns
+    assert "active_users_gated_forum" not in pd.read_parquet(shard(out, "no_gated", 0) / "timeseries.parquet").columns
+    manifest = json.loads((shard(out, "no_gated", 0) / "manifest.json").read_text())
+    assert "gated_forum" not in manifest["scenario"]["places"]["online_spaces"]
+
+
+def test_run_with_a_replication_repeats_that_shard_byte_for_byte(no_gated, local_run, tmp_path):
+    variant, out = no_gated
+    overrides = [arg for o in SMALL for arg in ("--set", o)]
+    for scenario, folder, rep in ((variant, out, 0), (BASELINE, local_run, 1)):
+        rerun = tmp_path / f"{scenario.stem}-{rep}"
+        result = invoke("run", scenario, "--replication", rep, "--quiet", "--out", rerun, *overrides)
+        assert result.exit_code == 0, result.output
+        assert_same_bytes(rerun, shard(folder, scenario.stem, rep))
+    plain = tmp_path / "plain"
+    assert invoke("run", BASELINE, "--quiet", "--out", plain, *overrides).exit_code == 0
+    assert (plain / TABLES[0]).read_bytes() != (shard(local_run, "baseline", 0) / TABLES[0]).read_bytes(), "no replication is not replication 0"
+
+
+def test_a_shards_manifest_runs_it_again_exactly(no_gated, tmp_path):
+    _, out = no_gated
+    rerun = tmp_path / "again"
+    result = invoke("run", shard(out, "no_gated", 0), "--quiet", "--out", rerun)
+    assert result.exit_code == 0, result.output
+    assert_same_bytes(rerun, shard(out, "no_gated", 0))
+    again = json.loads((rerun / "manifest.json").read_text())
+    recorded = json.loads((shard(out, "no_gated", 0) / "manifest.json").read_text())
+    assert again["scenario"] == recorded["scenario"] and again["seed"] == recorded["seed"]
+    twice = tmp_path / "twice"  # a plain run's manifest too, and without a replication
+    assert invoke("run", rerun / "manifest.json", "--quiet", "--out", twice).exit_code == 0
+    assert_same_bytes(twice, rerun)
+
+
 # --------------------------------------------------------------------------- resuming and refusing
 def test_a_rerun_only_runs_the_missing_shard(files, local_run, tmp_path):
     out = tmp_path / "resumed"
@@ -229,6 +285,96 @@ def test_ctrl_c_keeps_the_finished_runs_and_the_same_command_resumes(files, tmp_
     monkeypatch.setattr(comparison, "run_replication", real)
     assert invoke(*args).exit_code == 0
     assert json.loads((out / "experiment.json").read_text())["runs"] == {"total": 2, "run": 1, "reused": 1}
+
+
+# --------------------------------------------------------------------------- the code
+OTHER_CODE = {"recruitsim": "0.0.9", "commit": "0123456789abcdef0123456789abcdef01234567", "dirty": False}
+
+
+def compare_args(files, out: Path, *extra) -> list:
+    return ["compare", *files.values(), "--reps", REPS, "--workers", 1, "--quiet", "--out", out,
+            *[arg for o in SMALL for arg in ("--set", o)], *extra]
+
+
+def other_code(monkeypatch) -> dict:
+    """From here on, experiments are run by OTHER_CODE."""
+    import sim.experiment.spec as spec_module
+
+    monkeypatch.setattr(spec_module, "code_identity", lambda: dict(OTHER_CODE))
+    return OTHER_CODE
+
+
+def test_the_fingerprint_covers_the_version_commit_and_dirty_flag(files):
+    from dataclasses import replace
+
+    from sim.outputs.manifest import code_identity
+
+    spec = load_experiment([files["baseline"], files["twin"]], reps=1, overrides=SMALL)
+    assert spec.code == code_identity() and spec.code["recruitsim"]
+    for change in ({"recruitsim": "9.9"}, {"commit": "f" * 40}, {"dirty": not spec.code["dirty"]}):
+        other = replace(spec, code={**spec.code, **change})
+        assert other.inputs_fingerprint == spec.inputs_fingerprint and other.fingerprint != spec.fingerprint, change
+
+
+def test_resuming_with_other_code_is_refused_in_one_line_unless_allowed(files, local_run, tmp_path, monkeypatch):
+    from sim.outputs.manifest import describe_code
+
+    out = tmp_path / "resumed"
+    shutil.copytree(local_run, out)
+    before = (out / "experiment.json").read_bytes()
+    ours = json.loads(before)["code"]
+    other_code(monkeypatch)
+    result = invoke(*compare_args(files, out))
+    assert_one_line_error(result, describe_code(ours), describe_code(OTHER_CODE), "--allow-code-change")
+    assert (out / "experiment.json").read_bytes() == before, "a refused invocation writes nothing"
+
+    assert invoke(*compare_args(files, out, "--allow-code-change")).exit_code == 0
+    record = json.loads((out / "experiment.json").read_text())
+    first, second = record["invocations"]
+    assert first == json.loads(before)["invocations"][0], "earlier invocations are kept as they were"
+    assert (first["code"], second["code"], second["allow_code_change"]) == (ours, OTHER_CODE, True)
+    assert record["mixed_code"] and record["code"] == OTHER_CODE
+    assert second["runs"] == {"total": 8, "run": 0, "reused": 8, "other_code": 8}
+    assert "--allow-code-change" in second["command"]
+
+
+def test_every_invocation_is_recorded(files, local_run, tmp_path):
+    out = tmp_path / "again"
+    shutil.copytree(local_run, out)
+    assert invoke(*compare_args(files, out)).exit_code == 0
+    record = json.loads((out / "experiment.json").read_text())
+    assert [inv["runs"]["run"] for inv in record["invocations"]] == [8, 0]
+    assert not record["mixed_code"] and {json.dumps(inv["code"]) for inv in record["invocations"]} == {json.dumps(record["code"])}
+
+
+def test_a_shard_of_other_code_copied_in_is_refused_unless_allowed(files, local_run, tmp_path):
+    out = tmp_path / "copied"
+    shutil.copytree(local_run, out)
+    manifest_path = shard(out, "twin", 1) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["experiment"] |= {"code": OTHER_CODE, "fingerprint": "0" * 64}  # as that code would have written it
+    manifest_path.write_text(json.dumps(manifest))
+    result = invoke(*compare_args(files, out))
+    assert_one_line_error(result, f"shard {shard(out, 'twin', 1).absolute()} was run by recruitsim 0.0.9 (commit 0123456789ab)")
+    assert invoke(*compare_args(files, out, "--allow-code-change")).exit_code == 0
+    assert json.loads((out / "experiment.json").read_text())["runs"]["other_code"] == 1
+
+
+def test_the_commit_is_none_outside_a_checkout_or_without_git(tmp_path, monkeypatch):
+    import subprocess
+
+    import sim.outputs.manifest as manifest
+
+    assert manifest.git_state(tmp_path) == {"commit": None, "dirty": None}
+    head = subprocess.run(["git", "-C", str(manifest.SOURCE_TREE), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    if head.returncode == 0:  # a checkout with git: the commit is HEAD
+        assert manifest.code_identity()["commit"] == head.stdout.strip()
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(manifest.subprocess, "run", no_git)
+    assert manifest.code_identity() == {"recruitsim": manifest.sim.__version__, "commit": None, "dirty": None}
 
 
 # --------------------------------------------------------------------------- input errors, before any run

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.scenario.loader import apply_override, deep_merge, parse_override
+from sim.scenario.loader import apply_override, load_resolved, parse_override
+from sim.scenario.params import deep_merge
 from sim.scenario.schema import PopulationParams
+from sim.vocabulary import OfflineLayerName
 
 DATA = Path(__file__).parent / "data"
+BUNDLED = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
+DEFAULTS = Scenario()
 POPULATION_KEYS = ", ".join(PopulationParams.model_fields)
 SCENARIO_KEYS = ", ".join(Scenario.model_fields)
 
@@ -303,3 +312,98 @@ def test_named_entries_merge_into_the_defaults_and_null_removes_one(tmp_path):
 def test_values_of_the_wrong_kind_are_not_coerced(tmp_path, yaml_text):
     with pytest.raises(ScenarioError):
         load_scenario(write(tmp_path, yaml_text))
+
+
+# --------------------------------------------------------------------------- exact scenarios
+def round_trip(scenario: Scenario) -> Scenario:
+    """What a worker or a re-run from a manifest gets: the resolved dump, through JSON text."""
+    return Scenario.from_resolved(json.loads(json.dumps(scenario.resolved())))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda path: path.stem)
+def test_every_bundled_scenario_survives_its_dump_exactly(path):
+    scenario = load_scenario(path)
+    back = round_trip(scenario)
+    assert back == scenario
+    assert back.resolved() == scenario.resolved()
+
+
+REMOVING = """
+places:
+  online_spaces: {gated_forum: null}
+  venues: {hangout: null}
+networks:
+  business_models: {carding: null}
+  initial: {carding: null}
+population:
+  specialism_shares: {hosting: null}
+"""
+
+
+def test_removed_entries_stay_removed_through_the_dump(tmp_path):
+    scenario = load_scenario(write(tmp_path, REMOVING))
+    back = round_trip(scenario)
+    assert "gated_forum" not in back.places.online_spaces and "hangout" not in back.places.venues
+    assert "carding" not in back.networks.business_models and "carding" not in back.networks.initial
+    assert "hosting" not in back.population.specialism_shares
+    assert back == scenario
+
+
+def test_a_resolved_scenario_must_state_every_key():
+    # a partial mapping is a user's scenario, to be merged; taken as exact it would silently lose entries
+    dump = DEFAULTS.resolved()
+    del dump["places"]["venues"]["school"]["visit_rate"]
+    with pytest.raises(ValidationError, match="a resolved scenario states every key; missing: visit_rate"):
+        Scenario.from_resolved(dump)
+
+
+def test_a_broken_resolved_scenario_is_one_line_naming_its_file(tmp_path):
+    dump = {**DEFAULTS.resolved(), "steps": 0}
+    with pytest.raises(ScenarioError) as caught:
+        load_resolved(dump, tmp_path / "manifest.json")
+    assert str(caught.value).startswith(f"{tmp_path / 'manifest.json'}: steps: must be >= 1, got 0")
+    with pytest.raises(ScenarioError, match="scenario: expected a mapping"):
+        load_resolved([1, 2], tmp_path / "manifest.json")
+
+
+# Random valid scenarios as a user writes them: named entries removed, changed and added, and
+# plain keys changed. Hypothesis looks for one whose dump does not give it back exactly.
+NEW_NAME = st.from_regex(r"new_[a-z]{1,6}", fullmatch=True)
+SHARE = st.floats(0.0, 0.2, allow_nan=False)
+RATE = st.floats(0.0, 500.0, allow_nan=False)
+
+
+def removals(defaults) -> st.SearchStrategy[dict]:
+    return st.sets(st.sampled_from(sorted(defaults))).map(lambda names: dict.fromkeys(names))
+
+
+@st.composite
+def user_scenarios(draw) -> dict:
+    venues = draw(removals(DEFAULTS.places.venues))
+    venues |= draw(st.dictionaries(NEW_NAME, st.fixed_dictionaries({"visit_rate": RATE, "layer": st.sampled_from(get_args(OfflineLayerName))}), max_size=2))
+    venues |= draw(st.dictionaries(st.sampled_from(sorted(DEFAULTS.places.venues)), st.fixed_dictionaries({"contacts_per_visit": st.floats(0, 50)}), max_size=2))
+    spaces = draw(removals(DEFAULTS.places.online_spaces))
+    spaces |= draw(st.dictionaries(NEW_NAME, st.fixed_dictionaries({"kind": st.sampled_from(["open_forum", "gated_forum", "market", "chat"]), "visit_rate": RATE}), max_size=2))
+    models = draw(removals(DEFAULTS.networks.business_models))
+    new_models = draw(st.dictionaries(NEW_NAME, st.fixed_dictionaries({"offence_rate": RATE}), max_size=2))
+    # a removed business model leaves `initial` too; a new one may seed networks
+    initial = {**dict.fromkeys(models), **{name: draw(st.integers(0, 5)) for name in new_models}}
+    return {
+        "seed": draw(st.integers(0, 2**63)),
+        "steps": draw(st.integers(1, 1_000_000)),
+        "step": draw(st.sampled_from(["day", "week", "month"])),
+        "population": {"size": draw(st.integers(10, 10_000_000)), "specialism_shares": draw(st.dictionaries(st.sampled_from(["coder", "hacker", "hosting", "cash_out"]), st.none() | SHARE))},
+        "places": {"venues": venues, "online_spaces": spaces},
+        "networks": {"business_models": {**models, **new_models}, "initial": initial},
+    }
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(user_scenarios())
+def test_any_valid_scenario_survives_its_dump_exactly(data):
+    scenario = Scenario.model_validate(data)
+    back = round_trip(scenario)
+    assert back == scenario
+    for mapping in ("venues", "online_spaces"):
+        removed = {name for name, value in data["places"][mapping].items() if value is None}
+        assert not removed & set(getattr(back.places, mapping))

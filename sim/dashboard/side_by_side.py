@@ -23,6 +23,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.dashboard.command import SCENARIO_ENV  # noqa: F401  (app.py imports it from here)
 from sim.dashboard.layout import StableLayout
 from sim.errors import ScenarioError
 from sim.model import RecruitModel
@@ -32,7 +33,6 @@ from sim.scenario import load_scenario
 
 REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = REPO_SCENARIOS / "baseline.yaml"
-SCENARIO_ENV = "RECRUITSIM_DASHBOARD_SCENARIO"  # set by `recruitsim dashboard SCENARIO`
 
 # What a trainer varies, with the scenario keys they override (docs/dashboard.md).
 POPULATION_KEY = "population.size"

@@ -9,7 +9,7 @@ is written: the scenarios (with the overrides), reps and workers, the output dir
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from tqdm import tqdm
 from sim.experiment.aggregate import Aggregates, aggregate
 from sim.experiment.backends import Backend, given_executor, open_backend
 from sim.experiment.outputs import write_outputs
-from sim.experiment.provenance import experiment_record
+from sim.experiment.provenance import experiment_record, invocation
 from sim.experiment.replicate import (
     RunTask,
     ShardResult,
@@ -33,9 +33,7 @@ from sim.experiment.replicate import (
 )
 from sim.experiment.spec import ExperimentSpec, load_experiment
 from sim.experiment.store import check_experiment_dir, prepare, write_json
-
-RUNS_DIR = Path("runs")
-
+from sim.outputs.paths import timestamped_dir
 
 @dataclass(frozen=True)
 class Comparison:
@@ -70,14 +68,17 @@ def compare(
     executor: Executor | None = None,
     quiet: bool = False,
     command: str | None = None,
+    allow_code_change: bool = False,
 ) -> Comparison:
     """Run `reps` replications of each scenario file (the first is the baseline) and compare them.
 
     Runs go to `workers` local processes (1: in this process), to the Dask scheduler at
     `scheduler`, or to `executor` (any concurrent.futures.Executor, e.g. MPIPoolExecutor).
+    `allow_code_change` lets a resumed experiment keep runs made by other code (recorded as mixed).
     """
     spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
-    return run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, executor=executor, quiet=quiet, command=command)
+    return run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, executor=executor, quiet=quiet, command=command,
+                          allow_code_change=allow_code_change)
 
 
 def run_experiment(
@@ -89,36 +90,48 @@ def run_experiment(
     executor: Executor | None = None,
     quiet: bool = False,
     command: str | None = None,
+    allow_code_change: bool = False,
 ) -> Comparison:
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
-    check_experiment_dir(out_dir, spec)
+    earlier = check_experiment_dir(out_dir, spec, allow_code_change=allow_code_change)
     started, clock = datetime.now(UTC), time.perf_counter()
-    tasks = make_tasks(spec, out_dir)
+    tasks = make_tasks(spec, out_dir, allow_code_change=allow_code_change)
+    this = dict(spec=spec, started=started, command=command, allow_code_change=allow_code_change)
     with _backend(workers, scheduler, executor) as backend:  # fails (no dask, no scheduler) before anything is written
         record = dict(spec=spec, started=started, backend=backend.description, command=command)
-        prepare(out_dir, experiment_record(status="running", **record))
+        prepare(out_dir, experiment_record(status="running", invocations=[*earlier, invocation(status="running", **this)], **record))
         results = collect(tasks, backend, quiet=quiet)
     runs = {name: [results[(name, rep)].timeseries for rep in range(spec.reps)] for name in spec.names}
     marks = {name: results[(name, 0)].marks for name in spec.names}
     aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year)
-    done = sum(not r.reused for r in results.values())
-    counts = {"total": len(results), "run": done, "reused": len(results) - done}
-    final = experiment_record(status="complete", marks=marks, runs=counts, wall_time_s=time.perf_counter() - clock, **record)
+    counts = run_counts(results.values(), spec.code)
+    history = [*earlier, invocation(status="complete", runs=counts, **this)]
+    final = experiment_record(status="complete", marks=marks, runs=counts, wall_time_s=time.perf_counter() - clock, invocations=history, **record)
     final["files"] = write_outputs(out_dir, spec, aggregates, marks, final)
     write_json(out_dir / "experiment.json", final)
-    return Comparison(out_dir, spec, aggregates, marks, done, len(results) - done, final["wall_time_s"])
+    return Comparison(out_dir, spec, aggregates, marks, counts["run"], counts["reused"], final["wall_time_s"])
+
+
+def run_counts(results: Iterable[ShardResult], code: dict) -> dict[str, int]:
+    """How many runs there are, were simulated now, were reused, and were made by other code."""
+    results = list(results)
+    done = sum(not r.reused for r in results)
+    counts = {"total": len(results), "run": done, "reused": len(results) - done}
+    other_code = sum(r.code != code for r in results)
+    return {**counts, "other_code": other_code} if other_code else counts
 
 
 def default_out_dir(now: datetime | None = None) -> Path:
     """runs/compare-<YYYYmmdd-HHMMSS> (local time)."""
-    return RUNS_DIR / f"compare-{(now or datetime.now()):%Y%m%d-%H%M%S}"
+    return timestamped_dir("compare", now)
 
 
-def make_tasks(spec: ExperimentSpec, out_dir: Path) -> list[RunTask]:
+def make_tasks(spec: ExperimentSpec, out_dir: Path, *, allow_code_change: bool = False) -> list[RunTask]:
     """One task per replication and scenario, replication-major: an interrupted experiment still
     has every scenario's first replications, which is what a paired comparison needs."""
     root = out_dir.absolute()  # workers (other processes, other machines) may not share our working directory
-    return [RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint)
+    return [RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint, spec.inputs_fingerprint, spec.code,
+                    allow_code_change)
             for rep in range(spec.reps) for e in spec.scenarios]
 
 

@@ -1,25 +1,23 @@
 """One replication of one scenario: run it and write its shard, or read the shard already there.
 
 `run_replication` is what executors run. It takes and returns only plain, picklable data (the
-scenario as a dict, the shard path as a string; back comes the timeseries frame and the
-intervention marks), so it works the same in-process, in spawned worker processes, on Dask
-workers and under MPI. Shards are full run directories (docs/outputs.md) written atomically by
+resolved scenario as a dict, rebuilt exactly by `Scenario.from_resolved`; the shard path as a
+string; back comes the timeseries frame and the intervention marks), so it works the same
+in-process, in spawned worker processes, on Dask workers and under MPI. Shards are full run directories (docs/outputs.md) written atomically by
 `write_run`: a shard with a manifest.json is complete, anything else is redone.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import OutputError
+from sim.outputs.manifest import MANIFEST, code_change_message
 
-MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.parquet"
 
 
@@ -31,7 +29,10 @@ class RunTask:
     rep: int
     dump: dict
     shard_dir: str
-    fingerprint: str
+    fingerprint: str  # of the inputs and the code (ExperimentSpec.fingerprint)
+    inputs_fingerprint: str
+    code: dict
+    allow_code_change: bool = False  # whether a complete shard of other code may be reused
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class ShardResult:
     marks: list[dict]
     wall_time_s: float
     reused: bool
+    code: dict  # the code that ran it (sim.outputs.manifest.code_identity)
 
 
 def shard_path(out_dir: Path, slug: str, rep: int) -> Path:
@@ -57,25 +59,17 @@ def is_complete(shard_dir: Path | str) -> bool:
 def run_replication(task: RunTask) -> ShardResult:
     """Run the task's model for its steps, write its shard (no figure) and return its timeseries."""
     # Imported here: a worker process pays for mesa and the model once, at its first task.
-    from sim.model import RecruitModel
-    from sim.outputs.manifest import build_manifest
     from sim.outputs.writer import write_run
+    from sim.runner import simulate
     from sim.scenario.schema import Scenario
 
-    scenario = Scenario.model_validate(task.dump)
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    model = RecruitModel(scenario, replication=(task.rep,))
-    for _ in range(scenario.steps):
-        model.step()
-    results = model.results()
-    wall_time = time.perf_counter() - clock
+    scenario = Scenario.from_resolved(task.dump)  # exactly as resolved in the parent: never merged into the defaults again
+    model, results, manifest = simulate(scenario, replication=(task.rep,))
     marks = model.intervention_schedule.marks()
-    manifest = build_manifest(scenario, seed_info=model.seed_info(), wall_time_s=wall_time, steps=scenario.steps,
-                              source=None, started=started)
-    manifest["experiment"] = {"fingerprint": task.fingerprint, "replication": task.rep, "intervention_marks": marks}
+    manifest["experiment"] = {"fingerprint": task.fingerprint, "inputs_fingerprint": task.inputs_fingerprint, "code": task.code,
+                              "replication": task.rep, "intervention_marks": marks}
     write_run(results, task.shard_dir, fmt="parquet", manifest=manifest, plot=False)
-    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, wall_time, reused=False)
+    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False, code=task.code)
 
 
 def read_shard(task: RunTask) -> ShardResult:
@@ -83,9 +77,20 @@ def read_shard(task: RunTask) -> ShardResult:
     shard = Path(task.shard_dir)
     manifest = json.loads((shard / MANIFEST).read_text(encoding="utf-8"))
     experiment = manifest.get("experiment", {})
-    if experiment.get("fingerprint") != task.fingerprint:
-        # experiment.json already guards the directory; this catches shards copied in by hand.
-        raise OutputError(f"shard {shard} was written by another experiment (its inputs differ); delete it or choose another --out")
+    check_shard_origin(shard, experiment, task)
     timeseries = pd.read_parquet(shard / TIMESERIES, engine="pyarrow")
     return ShardResult(task.scenario_name, task.rep, timeseries, experiment.get("intervention_marks", []),
-                       float(manifest.get("wall_time_s", 0.0)), reused=True)
+                       float(manifest.get("wall_time_s", 0.0)), reused=True, code=experiment.get("code"))
+
+
+def check_shard_origin(shard: Path, experiment: dict, task: RunTask) -> None:
+    """OutputError unless the shard was written for this experiment's inputs, and by this code or
+    with other code allowed. experiment.json already guards the directory; this catches shards
+    copied in by hand."""
+    if experiment.get("fingerprint") == task.fingerprint:
+        return
+    # before code was recorded, `fingerprint` covered the inputs only
+    if experiment.get("inputs_fingerprint", experiment.get("fingerprint")) != task.inputs_fingerprint:
+        raise OutputError(f"shard {shard} was written by another experiment (its inputs differ); delete it or choose another --out")
+    if not task.allow_code_change:
+        raise OutputError(code_change_message(f"shard {shard}", experiment.get("code"), task.code))

@@ -16,6 +16,7 @@ from string import Template
 import pandas as pd
 
 from sim.experiment.spec import ExperimentSpec
+from sim.outputs.manifest import describe_code
 
 # The columns of the headline table: what a trainer asks first.
 HEADLINE = ("involved.last_year_mean", "recruits_all.total", "networks_active.last_year_mean", "offences.total", "losses.total")
@@ -286,6 +287,9 @@ def _provenance(spec: ExperimentSpec, record: dict) -> str:
         ("ran on", _e(record.get("backend", ""))),
         ("versions", _e(versions)),
         ("git commit", _e(commit)),
-        ("experiment fingerprint", f"<code>{_e(spec.fingerprint[:16])}</code> (experiment.json has the full resolved scenarios)"),
+        ("experiment fingerprint", f"<code>{_e(spec.fingerprint[:16])}</code> (inputs and code; experiment.json has the full resolved scenarios)"),
     ]
+    if record.get("mixed_code"):
+        codes = sorted({describe_code(inv.get("code")) for inv in record.get("invocations", [])})
+        items.append(("mixed code", _e(f"runs were made by {' and '.join(codes)} (--allow-code-change)")))
     return '<dl class="prov">\n' + "\n".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in items) + "\n</dl>"

@@ -1,23 +1,26 @@
 """What an experiment is: its scenarios (the first is the baseline), replications and seed.
 
 Everything is loaded and validated here, before any run starts or anything is written. A spec
-holds each scenario as its resolved JSON dump (plain dicts): that is what travels to worker
-processes or cluster nodes, which rebuild the `Scenario` themselves (spawn-safe, no model objects
-cross process boundaries).
+holds each scenario as its resolved JSON dump (plain dicts, `Scenario.resolved()`): that is what
+travels to worker processes or cluster nodes, which rebuild the `Scenario` themselves with
+`Scenario.from_resolved` (spawn-safe, no model objects cross process boundaries). That rebuild is
+exact: the dump is never merged into the schema's defaults again, so an entry a scenario removed
+(`gated_forum: null`) stays removed in every replication.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.experiment.errors import ExperimentError
+from sim.outputs.manifest import code_identity
+from sim.outputs.paths import slug
 
 SPEC_VERSION = 1
 
@@ -29,7 +32,7 @@ class ScenarioEntry:
     name: str
     slug: str  # its directory name under shards/
     source: str
-    dump: dict  # Scenario.model_dump(mode="json"), with the experiment's seed
+    dump: dict  # Scenario.resolved(), with the experiment's seed
 
     @property
     def description(self) -> str:
@@ -43,12 +46,13 @@ class ScenarioEntry:
         """The validated Scenario (rebuilt from the dump, as a worker does)."""
         from sim.scenario.schema import Scenario
 
-        return Scenario.model_validate(self.dump)
+        return Scenario.from_resolved(self.dump)
 
 
 @dataclass(frozen=True)
 class ExperimentSpec:
-    """Scenarios (baseline first), `reps` replications of each, one seed for all.
+    """Scenarios (baseline first), `reps` replications of each, one seed for all, and the code
+    that runs them (`sim.outputs.manifest.code_identity`).
 
     Replication i of every scenario runs with `replication=(i,)` and the same seed, so scenarios
     share their random draws rep by rep (common random numbers) and differences are paired.
@@ -58,6 +62,7 @@ class ExperimentSpec:
     reps: int
     seed: int
     overrides: tuple[str, ...] = ()
+    code: dict = field(default_factory=code_identity)
 
     @property
     def baseline(self) -> ScenarioEntry:
@@ -99,7 +104,7 @@ class ExperimentSpec:
         return notes
 
     @cached_property
-    def fingerprint(self) -> str:
+    def inputs_fingerprint(self) -> str:
         """Identifies the runs' inputs: the scenarios' resolved content, the baseline and the seed.
 
         The number of replications is left out on purpose: rep i is the same run whatever `reps`
@@ -107,7 +112,17 @@ class ExperimentSpec:
         """
         content = {"version": SPEC_VERSION, "seed": self.seed, "baseline": self.baseline.name,
                    "scenarios": {entry.name: entry.dump for entry in self.scenarios}}
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+        return _sha256(content)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Identifies the runs: their inputs and the code (version, git commit, dirty flag), so
+        that shards of other code are never taken for this experiment's without being told."""
+        return _sha256({"inputs": self.inputs_fingerprint, "code": self.code})
+
+
+def _sha256(content: dict) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def load_experiment(
@@ -131,17 +146,12 @@ def load_experiment(
         raise ExperimentError(f"seed must be >= 0, got {seed}")
     entries = _deduplicated([_entry(path, scenario, seed) for path, scenario in loaded])
     _check_comparable(entries)
-    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides))
+    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides), code=code_identity())
 
 
 def _entry(path: Path, scenario, seed: int) -> ScenarioEntry:
-    dump = {**scenario.model_dump(mode="json"), "seed": seed}
-    return ScenarioEntry(name=scenario.name, slug=slugify(scenario.name), source=str(path), dump=dump)
-
-
-def slugify(name: str) -> str:
-    """A scenario name as one safe path component (names are free text: `a/b`, `..`, spaces)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
+    dump = {**scenario.resolved(), "seed": seed}
+    return ScenarioEntry(name=scenario.name, slug=slug(scenario.name), source=str(path), dump=dump)
 
 
 def _deduplicated(entries: list[ScenarioEntry]) -> list[ScenarioEntry]:

@@ -1,42 +1,59 @@
 """The experiment's output directory: who owns it, and writing files into it safely.
 
-    OUT/experiment.json            provenance, and the fingerprint of the experiment's inputs
+    OUT/experiment.json            provenance, the fingerprints of the inputs and the code, every invocation
     OUT/shards/<scenario>/rep_000/ one complete run each (docs/outputs.md), written atomically
     OUT/summary.csv, OUT/aggregates.parquet, OUT/figures/*.png, OUT/report.html
 
 experiment.json is written before the first run, so that a directory left by a crash or Ctrl-C
 can be resumed by the same command, and refused to any other experiment (mixing shards of
-different inputs would silently corrupt the comparison).
+different inputs would silently corrupt the comparison), and to other code unless the user
+says so (`--allow-code-change`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from sim.errors import OutputError
 from sim.experiment.spec import ExperimentSpec
+from sim.outputs.manifest import code_change_message
+from sim.outputs.writer import write_atomic, write_json
+
+__all__ = ["EXPERIMENT", "SHARDS", "check_experiment_dir", "prepare", "write_atomic", "write_json"]
 
 EXPERIMENT = "experiment.json"
 SHARDS = "shards"
 
 
-def check_experiment_dir(out_dir: Path, spec: ExperimentSpec) -> bool:
-    """Whether `out_dir` holds this experiment already (True: resume), is free (False), or
-    belongs to something else (OutputError). Reads only: nothing is written."""
+def check_experiment_dir(out_dir: Path, spec: ExperimentSpec, *, allow_code_change: bool = False) -> list[dict]:
+    """The invocations recorded in `out_dir` if it holds this experiment already (resume), [] if
+    it is free; OutputError if it belongs to something else, or was run by other code and
+    `allow_code_change` is not given. Reads only: nothing is written."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output path {out_dir} exists and is not a directory; choose another --out")
     if not out_dir.is_dir() or not any(out_dir.iterdir()):
-        return False
+        return []
     stored = _read_stored(out_dir)
-    if stored.get("fingerprint") != spec.fingerprint:
+    # before code was recorded, `fingerprint` covered the inputs only
+    if stored.get("inputs_fingerprint", stored.get("fingerprint")) != spec.inputs_fingerprint:
         raise OutputError(f"output directory {out_dir} holds another experiment: {_what_differs(stored, spec)}; "
                           "choose another --out (runs of different experiments are never mixed)")
-    return True
+    invocations = _invocations(stored)
+    other = next((inv.get("code") for inv in invocations if inv.get("code") != spec.code), None)
+    if other is not None or not invocations:  # no invocation recorded: code unknown, so other code
+        if not allow_code_change:
+            raise OutputError(code_change_message(f"output directory {out_dir}", other, spec.code))
+    return invocations
+
+
+def _invocations(stored: dict) -> list[dict]:
+    """The invocations experiment.json records, oldest first (none if it predates the history)."""
+    recorded = stored.get("invocations")
+    if isinstance(recorded, list):
+        return [inv for inv in recorded if isinstance(inv, dict)]
+    return []
 
 
 def _read_stored(out_dir: Path) -> dict:
@@ -71,21 +88,3 @@ def prepare(out_dir: Path, provenance: dict) -> None:
     write_json(out_dir / EXPERIMENT, provenance)
     for leftover in (out_dir / SHARDS).glob("*/.rep_*.tmp-*"):  # write_run's hidden siblings (see writer._sibling)
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call `write(tmp)` then rename tmp onto `path`: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json(path: Path, data: dict) -> Path:
-    text = json.dumps(data, indent=2, allow_nan=False, default=str) + "\n"
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import sim
+from sim.errors import ScenarioError
 
+MANIFEST = "manifest.json"  # the file name; a run directory that has one is complete
 MANIFEST_VERSION = 1
 # Distributions whose versions can change results or file formats.
 VERSIONED_PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "matplotlib")
@@ -42,7 +45,7 @@ def build_manifest(
         "versions": package_versions(),
         "git": git_state(SOURCE_TREE),
         "platform": platform_info(),
-        "scenario": scenario.model_dump(mode="json"),
+        "scenario": scenario.resolved(),  # Scenario.from_resolved(...) gives the very scenario back
     }
 
 
@@ -54,6 +57,27 @@ def package_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def code_identity() -> dict[str, Any]:
+    """The code that runs: the package version, and the git commit and dirty flag of its source
+    checkout (None when it is installed, not a checkout, or git is missing)."""
+    return {"recruitsim": sim.__version__, **git_state(SOURCE_TREE)}
+
+
+def describe_code(code: dict | None) -> str:
+    """One reader's phrase for a `code_identity()`: 'recruitsim 0.1.0 (commit 1a2b3c4d5e6f, with uncommitted changes)'."""
+    if not isinstance(code, dict):
+        return "recruitsim of unknown version (not recorded)"
+    commit = code.get("commit")
+    where = "not a git checkout" if not commit else f"commit {str(commit)[:12]}{', with uncommitted changes' if code.get('dirty') else ''}"
+    return f"recruitsim {code.get('recruitsim')} ({where})"
+
+
+def code_change_message(what: str, before: dict | None, now: dict) -> str:
+    """The one line refusing to mix runs of two versions of the code (`what` was run by `before`)."""
+    return (f"{what} was run by {describe_code(before)}, and this is {describe_code(now)}; "
+            "rerun with --allow-code-change to mix their runs knowingly, or choose another --out")
 
 
 def git_state(tree: Path) -> dict[str, Any]:
@@ -87,3 +111,25 @@ def platform_info() -> dict[str, Any]:
         "python_executable": sys.executable,
         "cpu_count": os.cpu_count(),
     }
+
+
+# --------------------------------------------------------------------------- re-running a manifest
+def read_manifest(path: Path) -> tuple[Path, dict]:
+    """The manifest file at `path` (a manifest.json, or a run directory holding one) and its content."""
+    file = path / MANIFEST if path.is_dir() else path
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{file}: file not found (a run directory has a {MANIFEST})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ScenarioError(f"{file}: not a readable {MANIFEST} ({' '.join(str(exc).split())})") from None
+    if not isinstance(manifest, dict) or "scenario" not in manifest:
+        raise ScenarioError(f"{file}: not a recruitsim {MANIFEST} (it has no 'scenario')")
+    return file, manifest
+
+
+def replication_of(manifest: dict) -> tuple[int, ...]:
+    """The replication key a run drew its random numbers with (empty for a plain run)."""
+    seed = manifest.get("seed")
+    recorded = seed.get("replication", []) if isinstance(seed, dict) else []
+    return tuple(int(part) for part in recorded)

@@ -2,7 +2,8 @@
 
 Everything is written into a hidden sibling (`.<name>.tmp-XXXX`) that is renamed onto the
 output directory only when complete, so an interrupted or failed run never leaves a
-half-written directory that looks like a result.
+half-written directory that looks like a result. `write_atomic` is that mechanism, for a file
+or a directory; the experiment's files (sim/experiment/) are written with it too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import OutputError
+from sim.outputs.manifest import MANIFEST
 from sim.outputs.plots import plot_composition
 from sim.outputs.results import RunResults
 
 TABLES = ("timeseries", "networks", "events")
 FORMATS = {"parquet": "parquet", "csv": "csv"}  # format name -> file extension
-MANIFEST = "manifest.json"
 FIGURE = "composition.png"
 CSV_NAN = "NaN"  # written for missing numbers so that empty strings stay empty strings
 
@@ -66,20 +68,37 @@ def write_run(
     """Write the tables, manifest.json and composition.png to `out_dir`, all or nothing."""
     ext = check_format(fmt)
     out_dir = check_out_dir(out_dir, overwrite)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _sibling(out_dir, "tmp")
-    tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
-    try:
+
+    def write_into(tmp: Path) -> None:
+        tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
         files = {f"{name}.{ext}": _write_table(getattr(results, name), tmp / f"{name}.{ext}", fmt) for name in TABLES}
         if plot:
             plot_composition(results.timeseries, tmp / FIGURE, _title(manifest))
             files[FIGURE] = None
-        _write_json({**manifest, "files": files}, tmp / MANIFEST)
-        _replace(tmp, out_dir)
-    except BaseException:  # KeyboardInterrupt too: never leave a partial directory behind
-        shutil.rmtree(tmp, ignore_errors=True)
+        write_json(tmp / MANIFEST, {**manifest, "files": files})
+
+    return write_atomic(out_dir, write_into)
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` on a hidden sibling of `path`, which `write` creates as a file or a
+    directory, then rename it onto `path`: readers see the old content or the new, never half.
+    On any failure (KeyboardInterrupt too) the sibling is removed and `path` is left as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(path, "tmp")
+    try:
+        write(tmp)
+        _replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
         raise
-    return out_dir
+    return path
+
+
+def write_json(path: Path, data: dict) -> Path:
+    """`data` as indented JSON, atomically; numpy values, paths and dates become plain JSON."""
+    text = json.dumps(data, indent=2, default=_json_value, allow_nan=False) + "\n"
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_run(run_dir: Path | str) -> RunResults:
@@ -119,10 +138,6 @@ def _title(manifest: dict) -> str:
     return f"{name} (seed {seed})" if seed is not None else str(name)
 
 
-def _write_json(data: dict, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_json_value, allow_nan=False) + "\n", encoding="utf-8")
-
-
 def _json_value(value: Any) -> Any:
     """Values a model may put in seed_info that json cannot encode by itself."""
     if isinstance(value, np.generic):
@@ -138,20 +153,27 @@ def _json_value(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- directories
-def _replace(tmp: Path, out_dir: Path) -> None:
-    """Rename `tmp` onto `out_dir`; an old `out_dir` is moved aside first and deleted only after."""
-    old = None
-    if out_dir.exists():
-        old = _sibling(out_dir, "old")
-        out_dir.rename(old)
+def _replace(tmp: Path, target: Path) -> None:
+    """Rename `tmp` onto `target`. A file is replaced in one step; a directory cannot be renamed
+    onto a non-empty one, so an old directory is moved aside first and deleted only after."""
+    if not (tmp.is_dir() and target.exists()):
+        os.replace(tmp, target)
+        return
+    old = _sibling(target, "old")
+    target.rename(old)
     try:
-        tmp.rename(out_dir)
+        tmp.rename(target)
     except BaseException:
-        if old is not None:
-            old.rename(out_dir)  # put the previous run back where it was
+        old.rename(target)  # put the previous run back where it was
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _sibling(out_dir: Path, purpose: str) -> Path:

@@ -8,8 +8,11 @@ key and lists and single values replace. The schema's defaults merge the same wa
 and removes those set to null (see `sim.scenario.params.merge_named_entries`).
 Two keys are handled by the loader, not merged:
 
-- `extends` is consumed: the returned scenario is self-contained (its `extends` is None), so a
-  resolved scenario written next to a run's outputs loads again without its bases.
+- `extends` is consumed: the returned scenario is self-contained (its `extends` is None).
+
+A resolved scenario (`Scenario.resolved()`, recorded in every manifest.json) is read back by
+`load_resolved`, not merged: merging it into the defaults again would bring back entries removed
+with `null`.
 - `name` is not inherited: a file without a `name` is named after its file stem, so a variant
   never writes its outputs under its base's name.
 
@@ -30,6 +33,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.docs import allowed_text, choices, format_number, is_section, range_text, unwrap
+from sim.scenario.params import deep_merge
 from sim.scenario.schema import Scenario
 
 Key = tuple[Any, ...]
@@ -156,15 +160,6 @@ def _base_path(child: Path, base: Any, seen: list[Path]) -> Path:
     return base_path
 
 
-def deep_merge(base: dict, override: dict) -> dict:
-    """A copy of `base` updated by `override`: mappings merge recursively, lists and values replace."""
-    merged = dict(base)
-    for key, value in override.items():
-        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = deep_merge(merged[key], value) if both_mappings else value
-    return merged
-
-
 def _merge_chain(chain: list[tuple[Path, dict]]) -> tuple[dict, dict[Key, Origin]]:
     """The merged data, and the file each leaf key came from (later files win)."""
     data: dict = {}
@@ -183,6 +178,18 @@ def _leaf_paths(data: dict, prefix: Key = ()) -> Iterator[Key]:
             yield from _leaf_paths(value, (*prefix, key))
         else:
             yield (*prefix, key)
+
+
+# --------------------------------------------------------------------------- resolved scenarios
+def load_resolved(data: Any, source: Path) -> Scenario:
+    """A resolved scenario (the `scenario` recorded in a manifest), exactly as it was run: its
+    named entries are not merged into the defaults again. ScenarioError naming `source` on any problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: scenario: expected a mapping of keys to values, got {_kind(data)}")
+    try:
+        return Scenario.from_resolved(data)
+    except ValidationError as exc:
+        raise ScenarioError(_error_line(exc.errors(include_url=False)[0], source, {})) from None
 
 
 # --------------------------------------------------------------------------- validation

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+# Validation context of a resolved scenario (a `model_dump()`), as opposed to one a user wrote.
+# A user's mapping of named entries is merged into the default entries; a resolved one already
+# holds every entry that is left, so merging it again would bring back the entries the user
+# removed with `name: null`. See `Scenario.from_resolved`.
+RESOLVED = {"resolved": True}
+
+
+def is_resolved(info: ValidationInfo) -> bool:
+    """Whether the data being validated is a resolved scenario (see RESOLVED)."""
+    return bool(info.context and info.context.get("resolved"))
 
 
 class Section(BaseModel):
@@ -18,10 +29,24 @@ class Section(BaseModel):
     # strict: YAML `true` is not a seed and "10" is not a number; no infinities or NaNs
     model_config = ConfigDict(extra="forbid", validate_default=True, strict=True, allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_when_resolved(cls, data: Any, info: ValidationInfo) -> Any:
+        # A resolved scenario states every key: a partial mapping is a user's scenario, which
+        # must go through the merging path (Scenario.model_validate), not be taken as exact.
+        if is_resolved(info) and isinstance(data, dict):
+            missing = [name for name, field in cls.model_fields.items() if name not in data and (field.alias or name) not in data]
+            if missing:
+                raise ValueError(f"a resolved scenario states every key; missing: {', '.join(missing)}")
+        return data
 
-def _deep_merge(base: Any, update: Any) -> Any:
+
+def deep_merge(base: Any, update: Any) -> Any:
+    """`update` laid over `base`: mappings merge key by key, recursively; lists and single values
+    replace. The one merge of scenario data (files of an `extends` chain, named entries over their
+    defaults). Neither input is changed, but the result shares their nested values."""
     if isinstance(base, dict) and isinstance(update, dict):
-        return {**base, **{k: _deep_merge(base.get(k), v) for k, v in update.items()}}
+        return {**base, **{key: deep_merge(base.get(key), value) for key, value in update.items()}}
     return update
 
 
@@ -36,7 +61,7 @@ def merge_named_entries(defaults: dict[str, Any], given: Any) -> Any:
         if value is None:
             merged.pop(name, None)
         else:
-            merged[name] = _deep_merge(defaults.get(name), value)
+            merged[name] = deep_merge(defaults.get(name), value)
     return merged
 
 

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, create_model, field_validator, model_validator
+from pydantic import Field, ValidationInfo, create_model, field_validator, model_validator
 
 from sim.interventions import INTERVENTIONS
 from sim.recruitment import RULES
-from sim.scenario.params import AgeBand, Beta, NonNegative, Probability, Section, merge_named_entries, prob, rate
+from sim.scenario.params import (
+    RESOLVED,
+    AgeBand,
+    Beta,
+    NonNegative,
+    Probability,
+    Section,
+    is_resolved,
+    merge_named_entries,
+    prob,
+    rate,
+)
 from sim.vocabulary import (
     LAYERS,
     OFFLINE_LAYERS,
@@ -27,10 +38,11 @@ from sim.vocabulary import (
 
 
 def _merging(field: str, defaults):
-    """A before-validator merging the mapping `field` into its default entries."""
+    """A before-validator merging the mapping `field` into its default entries (not in a resolved
+    scenario: its mapping is the result of that merge already)."""
 
-    def merge(cls, data):
-        if isinstance(data, dict) and field in data:
+    def merge(cls, data, info: ValidationInfo):
+        if isinstance(data, dict) and field in data and not is_resolved(info):
             dumped = {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in defaults().items()}
             data = {**data, field: merge_named_entries(dumped, data[field])}
         return data
@@ -307,6 +319,18 @@ class Scenario(Section):
     origin: OriginParams = Field(default_factory=OriginParams)
     outputs: OutputParams = Field(default_factory=OutputParams)
     interventions: list[InterventionSpec] = Field(default_factory=list, description="interventions, each with a `type` (registry: sim/interventions/) and timing in years (`at`, or `from`/`until`, optionally `every`)")
+
+    @classmethod
+    def from_resolved(cls, dump: dict) -> Scenario:
+        """The scenario whose `model_dump()` (or `resolved()`) `dump` is, exactly: its mappings of
+        named entries are taken as they are, not merged into the defaults again (an entry removed
+        with `name: null` stays removed), and every key must be present."""
+        return cls.model_validate(dump, context=dict(RESOLVED))
+
+    def resolved(self) -> dict:
+        """This scenario as plain JSON data, for `from_resolved`: what manifests record and what
+        travels to worker processes."""
+        return self.model_dump(mode="json")
 
     @model_validator(mode="after")
     def _targets_exist(self) -> Scenario:
