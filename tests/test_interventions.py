@@ -51,10 +51,7 @@ def baseline() -> RecruitModel:
 def test_timing_in_years_becomes_steps(timing, acts, in_force, not_in_force):
     from sim.interventions.arrests import ArrestsParams
 
-    class Stub:
-        params = ArrestsParams.model_validate({"type": "arrests", **timing})
-
-    t = Timing.of(Stub(), Clock("week"))
+    t = Timing.of(ArrestsParams.model_validate({"type": "arrests", **timing}), Clock("week"))
     assert [s for s in range(1, 120) if t.acts(s)][: len(acts)] == acts
     assert all(t.in_force(s) for s in in_force)
     assert not any(t.in_force(s) for s in not_in_force)
@@ -63,12 +60,10 @@ def test_timing_in_years_becomes_steps(timing, acts, in_force, not_in_force):
 def test_timing_means_the_same_at_any_step_length():
     from sim.interventions.arrests import ArrestsParams
 
-    class Stub:
-        params = ArrestsParams.model_validate({"type": "arrests", "from": 2.0, "until": 3.0})
-
+    params = ArrestsParams.model_validate({"type": "arrests", "from": 2.0, "until": 3.0})
     for step in ("day", "week", "month"):
         clock = Clock(step)
-        t = Timing.of(Stub(), clock)
+        t = Timing.of(params, clock)
         assert (t.start - 1) / clock.steps_per_year == pytest.approx(2.0)
         assert (t.stop - t.start) / clock.steps_per_year == pytest.approx(1.0)
 
@@ -286,9 +281,8 @@ def test_deterrence_also_holds_back_volunteers_and_founders():
         model = RecruitModel(load_scenario(BASELINE, busy))
         for _ in range(5):
             model.step()
-        if deterred:
-            model.pop.deterrence[:] = 1.0
-            model.set_fading("deterrence", 100.0)  # barely fades over the 25 steps
+        if deterred:  # everyone, through the registry like any intervention; barely fades over 25 steps
+            model.effects.add_to_persons("deterrence", "test", np.arange(model.pop.size), 1.0, 100.0, model.step_now)
         for _ in range(25):
             model.step()
         return model.results().timeseries.query("step > 5")

@@ -32,8 +32,7 @@ def arrest(m: RecruitModel, slots: np.ndarray, rng: np.random.Generator) -> None
     m.pop.arrest_count[slots] += 1
     m.available[slots] = False
     m.recorder.tally["arrests"] += len(slots)
-    for hook in m.arrest_hooks:  # e.g. a diversion programme
-        hook(slots)
+    m.effects.arrested(slots)  # interventions listening (e.g. a diversion programme) act on them
 
 
 def detect_networks(m: RecruitModel, rng: np.random.Generator) -> None:
