@@ -533,3 +533,17 @@ def test_betweenness_targeting_ranks_members_by_betweenness():
     exact = nx.betweenness_centrality(graph)
     scores = np.array([exact[int(s)] for s in ranked])
     assert scores[0] > 0 and np.all(np.diff(scores) <= 1e-9)
+
+
+def test_the_model_checks_can_run_without_a_model():
+    """check_interventions (for loaders that know the step length) rejects what the model rejects."""
+    from sim.errors import ScenarioError
+    from sim.interventions.schedule import check_interventions
+
+    good = scenario([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0, "label": "again"}], steps=1)
+    check_interventions(good.interventions, Clock(good.step))
+    for entries in ([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0}],
+                    [{"type": "bank_hardening", "from": 0.2, "until": 0.201}]):
+        bad = scenario(entries, steps=1)
+        with pytest.raises(ScenarioError):
+            check_interventions(bad.interventions, Clock(bad.step))

@@ -57,6 +57,23 @@ class Timing:
         return step == self.start or (self.interval is not None and (step - self.start) % self.interval == 0)
 
 
+def _check_label_free(label: str, taken: list[str], where: str) -> None:
+    if label in taken:
+        raise ScenarioError(f"{where}: another intervention is labelled {label!r}; give each a distinct 'label' "
+                            "(the label keys the intervention's random numbers)")
+
+
+def check_interventions(entries: list[InterventionParams], clock: Clock) -> None:
+    """The checks the model makes when it is built, without building it (for loaders that know
+    the step length): distinct labels, and timing that rounds to whole steps. ScenarioError."""
+    taken: list[str] = []
+    for i, params in enumerate(entries):
+        label = params.label or params.default_label()
+        _check_label_free(label, taken, f"interventions[{i}]")
+        Timing.of(params, clock, f"interventions[{i}] ({label})")
+        taken.append(label)
+
+
 class InterventionSchedule:
     """Calls each intervention's hooks at the start of every step, and the follow-ups due."""
 
@@ -72,9 +89,7 @@ class InterventionSchedule:
         starting with `where`) if its label is taken, its timing rounds to nothing, or it would
         begin in a step already run."""
         label = intervention.label
-        if any(other.label == label for other, _ in self.entries):
-            raise ScenarioError(f"{where}: another intervention is labelled {label!r}; give each a distinct 'label' "
-                                "(the label keys the intervention's random numbers)")
+        _check_label_free(label, [other.label for other, _ in self.entries], where)
         timing = Timing.of(intervention.params, self.clock, f"{where} ({label})")
         if timing.start <= self._last_step:
             raise ScenarioError(f"{where} ({label}): starts at year {intervention.params.start_year:g}, which has passed "
