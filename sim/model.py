@@ -84,11 +84,10 @@ class RecruitModel(mesa.Model):
         self.membership = Membership(self.pop, self.networks, self.recorder, self.clock.dt)
         self.rules = [rule(self, getattr(params.recruitment.rules, name)) for name, rule in RULES.items()
                       if getattr(params.recruitment.rules, name).enabled]
-        self.effects = Effects()
-        self.arrest_hooks: list = []  # called with the slots of every arrest (e.g. diversion)
-        self._fading: dict[str, float] = {}  # population column -> per-step decay factor
-        self.interventions = [INTERVENTIONS[spec.type](self, spec, i) for i, spec in enumerate(params.interventions)]
-        self.intervention_schedule = InterventionSchedule(self.interventions, self.clock)
+        self.effects = Effects(self.pop, self.online, self.clock)  # all that interventions change, by owner
+        self.intervention_schedule = InterventionSchedule(self.clock)
+        self.interventions = [self.intervention_schedule.add(INTERVENTIONS[spec.type](self, spec), f"interventions[{i}]")
+                              for i, spec in enumerate(params.interventions)]
         self.person_agents = [Person(self, slot) for slot in range(self.pop.size)]
         self.network_agents: dict[int, CriminalNetwork] = {}
         founding.seed_initial_networks(self, self._open_market(NO_MEETINGS), streams.get("founding.initial"))
@@ -96,7 +95,7 @@ class RecruitModel(mesa.Model):
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.step_now = step = int(self.time)
-        self._fade()  # before interventions act, so a new effect starts at full strength
+        self.effects.fade_to(step)  # each wave on persons by its own half-life; new ones start at full strength
         self.intervention_schedule.step(self.step_now)
         self._turnover()
         enforcement.release(self)
@@ -209,19 +208,9 @@ class RecruitModel(mesa.Model):
             raise ScenarioError(f"intervention {spec.get('type')!r}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
         if getattr(params, "target", None) is not None and params.target not in self.online._by_name:
             raise ScenarioError(f"intervention {params.type!r}: unknown online space {params.target!r} (allowed: {', '.join(self.online._by_name)})")
-        intervention = INTERVENTIONS[params.type](self, params, len(self.interventions))
+        intervention = self.intervention_schedule.add(INTERVENTIONS[params.type](self, params), "intervention")
         self.interventions.append(intervention)
-        self.intervention_schedule.add(intervention, self.clock)
         return intervention
-
-    def set_fading(self, column: str, half_life_years: float) -> None:
-        """An intervention-set population column (mule_awareness, deterrence) fades with this
-        half-life from now on (the latest intervention to set it decides)."""
-        self._fading[column] = self.clock.decay(half_life_years)
-
-    def _fade(self) -> None:
-        for column, factor in self._fading.items():
-            getattr(self.pop, column)[:] *= factor
 
     # ------------------------------------------------------------------ network agents
     def add_network_agent(self, network_id: int) -> None:

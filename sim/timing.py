@@ -37,9 +37,20 @@ class Clock:
         lam = np.asarray(rate_per_year, dtype=float) * self.dt
         return np.where(lam > 1e-9, lam / np.maximum(-np.expm1(-lam), 1e-300), 1.0)
 
+    def whole_steps(self, years: float) -> int:
+        """Years as a whole number of steps, rounded to the nearest (halves to even, Python's
+        `round`). The one place where years become steps: schedules, durations and checks of
+        the run length all round here, so they agree."""
+        return int(round(years * self.steps_per_year))
+
+    def step_at(self, years: float) -> int:
+        """The step in which the moment `years` after the start falls: year 0 is step 1 (steps
+        are counted from 1, and what happens at a moment happens at the start of its step)."""
+        return 1 + self.whole_steps(years)
+
     def steps(self, years: float) -> int:
         """A duration in years as a whole number of steps (at least 1 for positive durations)."""
-        n = int(round(years * self.steps_per_year))
+        n = self.whole_steps(years)
         return max(n, 1) if years > 0 else 0
 
     def decay(self, half_life_years: float) -> float:

@@ -100,7 +100,7 @@ def test_compare_writes_the_contract(local_run):
     assert record["runs"] == {"total": 8, "run": 8, "reused": 0}
     assert record["wall_time_s"] > 0 and record["versions"]["recruitsim"] and record["command"].startswith("recruitsim ")
     (takedown,) = [s for s in record["scenarios"] if s["name"] == "forum_takedown"]
-    assert takedown["interventions"] == [{"label": "forum_takedown", "type": "forum_takedown", "start_year": 0.5, "until_year": None, "every_years": None}]
+    assert takedown["interventions"] == [{"label": "forum_takedown:open_forum_a", "type": "forum_takedown", "start_year": 0.5, "until_year": None, "every_years": None}]
     assert takedown["scenario"]["population"]["size"] == 1000
 
 

@@ -51,10 +51,7 @@ def baseline() -> RecruitModel:
 def test_timing_in_years_becomes_steps(timing, acts, in_force, not_in_force):
     from sim.interventions.arrests import ArrestsParams
 
-    class Stub:
-        params = ArrestsParams.model_validate({"type": "arrests", **timing})
-
-    t = Timing.of(Stub(), Clock("week"))
+    t = Timing.of(ArrestsParams.model_validate({"type": "arrests", **timing}), Clock("week"))
     assert [s for s in range(1, 120) if t.acts(s)][: len(acts)] == acts
     assert all(t.in_force(s) for s in in_force)
     assert not any(t.in_force(s) for s in not_in_force)
@@ -63,12 +60,10 @@ def test_timing_in_years_becomes_steps(timing, acts, in_force, not_in_force):
 def test_timing_means_the_same_at_any_step_length():
     from sim.interventions.arrests import ArrestsParams
 
-    class Stub:
-        params = ArrestsParams.model_validate({"type": "arrests", "from": 2.0, "until": 3.0})
-
+    params = ArrestsParams.model_validate({"type": "arrests", "from": 2.0, "until": 3.0})
     for step in ("day", "week", "month"):
         clock = Clock(step)
-        t = Timing.of(Stub(), clock)
+        t = Timing.of(params, clock)
         assert (t.start - 1) / clock.steps_per_year == pytest.approx(2.0)
         assert (t.stop - t.start) / clock.steps_per_year == pytest.approx(1.0)
 
@@ -286,9 +281,8 @@ def test_deterrence_also_holds_back_volunteers_and_founders():
         model = RecruitModel(load_scenario(BASELINE, busy))
         for _ in range(5):
             model.step()
-        if deterred:
-            model.pop.deterrence[:] = 1.0
-            model.set_fading("deterrence", 100.0)  # barely fades over the 25 steps
+        if deterred:  # everyone, through the registry like any intervention; barely fades over 25 steps
+            model.effects.add_to_persons("deterrence", "test", np.arange(model.pop.size), 1.0, 100.0, model.step_now)
         for _ in range(25):
             model.step()
         return model.results().timeseries.query("step > 5")
@@ -298,3 +292,258 @@ def test_deterrence_also_holds_back_volunteers_and_founders():
     # newcomers arrive undeterred, so allow them a little
     assert deterred["networks_founded"].sum() <= 0.1 * free["networks_founded"].sum()
     assert deterred["attempts_self_selection"].sum() <= 0.1 * free["attempts_self_selection"].sum()
+
+
+# ============================================================================= one lifecycle
+# Timing resolved to steps once, every in-force change in the owner-keyed effects registry,
+# follow-ups as scheduled events, random numbers keyed by type and label.
+
+def record(model: RecruitModel, steps: int, what) -> dict:
+    """Step the model and keep `what(model)` after each step, by step."""
+    seen = {}
+    for _ in range(steps):
+        model.step()
+        seen[model.step_now] = what(model)
+    return seen
+
+
+# ----------------------------------------------------------------------------- timing
+@pytest.mark.parametrize("timing", [{"from": 0.2, "until": 0.201}, {"from": 0.0, "every": 0.001}])
+def test_timing_that_rounds_to_no_step_is_a_one_line_error(timing):
+    """With weekly steps, 0.2 and 0.201 years both fall in step 11: the period would begin and
+    end in one step (before the fix, bank hardening then never lapsed)."""
+    from sim.errors import ScenarioError
+
+    entry = {"type": "bank_hardening", **timing}
+    with pytest.raises(ScenarioError) as built:
+        RecruitModel(scenario([entry], steps=5))
+    model = RecruitModel(scenario([], steps=5))
+    with pytest.raises(ScenarioError) as live:
+        model.add_intervention(entry)
+    for caught in (built, live):
+        assert "\n" not in str(caught.value) and "no whole step" in str(caught.value)
+    assert "interventions[0]" in str(built.value)
+
+
+@pytest.mark.parametrize("step", ["day", "week", "month"])
+def test_every_period_lasts_at_least_one_step_or_is_rejected(step):
+    from sim.errors import ScenarioError
+    from sim.interventions.bank_hardening import BankHardeningParams
+
+    clock, rejected = Clock(step), 0
+    for start in np.linspace(0.0, 2.0, 41):
+        for length in (1e-4, 0.3 * clock.dt, 0.5 * clock.dt, 0.7 * clock.dt, clock.dt, 1.5 * clock.dt, 0.25):
+            params = BankHardeningParams.model_validate({"type": "bank_hardening", "from": start, "until": start + length})
+            try:
+                t = Timing.of(params, clock)
+            except ScenarioError:
+                rejected += 1
+                continue
+            assert t.stop > t.start
+    assert rejected > 0  # the grid holds periods shorter than a step
+
+
+@pytest.mark.parametrize("entry", [
+    {"type": "bank_hardening"},
+    {"type": "forum_infiltration", "target": "gated_forum", "share": 0.2, "trust_reduction": 0.5},
+])
+def test_a_one_step_period_begins_then_lapses(entry):
+    """from 0.2 until 0.215 years: steps 11 to 12 with weekly steps, in force in step 11 only."""
+    model = RecruitModel(scenario([{**entry, "from": 0.2, "until": 0.215}], steps=13))
+    space = model.online.by_name("gated_forum")
+    seen = record(model, 13, lambda m: (m.effects.factor("losses"), space.trust_factor, space.infiltration))
+    changed = [s for s, v in seen.items() if v != (1.0, 1.0, 0.0)]
+    assert changed == [11]
+
+
+def test_a_live_intervention_cannot_start_in_a_step_already_run():
+    from sim.errors import ScenarioError
+
+    model = run(scenario([], steps=20), until_step=10)
+    with pytest.raises(ScenarioError) as caught:
+        model.add_intervention({"type": "bank_hardening", "from": 0.0, "until": 0.5})
+    assert "has passed" in str(caught.value) and "\n" not in str(caught.value)
+
+
+# ----------------------------------------------------------------------------- effects registry
+def test_effects_compose_and_each_owner_withdraws_only_its_own():
+    model = RecruitModel(scenario([], steps=1))
+    effects = model.effects
+    effects.set("losses", "a", 0.5)
+    effects.set("losses", "b", 0.8)
+    assert effects.factor("losses") == pytest.approx(0.4)
+    effects.withdraw("a")
+    assert effects.factor("losses") == 0.8
+    effects.withdraw("b")
+    assert effects.factor("losses") == 1.0
+
+
+@pytest.mark.parametrize("second_until", [0.5, 0.25])  # the second ends after, or before, the first
+def test_overlapping_infiltrations_compose_and_restore_exactly(second_until):
+    """First: steps 6-16, share 0.1, trust x0.5. Second: from step 11, share 0.2, trust x0.8.
+    Before the fix the second's snapshot held the first's reduction, restored for ever."""
+    first = {"type": "forum_infiltration", "target": "gated_forum", "label": "first", "from": 0.1, "until": 0.3,
+             "share": 0.1, "trust_reduction": 0.5}
+    second = {**first, "label": "second", "from": 0.2, "until": second_until, "share": 0.2, "trust_reduction": 0.2}
+    model = RecruitModel(scenario([first, second], steps=30))
+    space = model.online.by_name("gated_forum")
+    seen = record(model, 30, lambda m: (space.trust_factor, space.infiltration))
+    clock = model.clock
+    in_force = {"first": (clock.step_at(0.1), clock.step_at(0.3)), "second": (clock.step_at(0.2), clock.step_at(second_until))}
+    for step, (trust, share) in seen.items():
+        active = [e for e in (first, second) if in_force[e["label"]][0] <= step < in_force[e["label"]][1]]
+        assert trust == pytest.approx(np.prod([1 - e["trust_reduction"] for e in active]), abs=1e-15)
+        assert share == max([0.0] + [e["share"] for e in active])
+    assert seen[30] == (1.0, 0.0)  # exactly the scenario's own values
+
+
+def test_a_later_campaign_does_not_change_how_earlier_awareness_fades():
+    """Before the fix the second campaign's half-life (10 years) re-timed the first's (13 weeks)."""
+    early = {"type": "awareness_campaign", "label": "early", "at": 0.0, "reach": 1.0, "effect": 0.5,
+             "half_life_years": 0.25, "age": {"min": 16.0, "max": 20.0}}
+    late = {**early, "label": "late", "at": 0.1, "half_life_years": 10.0, "age": {"min": 30.0, "max": 40.0}}
+    model = run(scenario([early, late], steps=14))  # the early wave is 13 steps (one half-life) old
+    wave = model.effects.waves("mule_awareness", "early")[0]
+    stayed = wave.slots[model.pop.person_id[wave.slots] == wave.person_ids]
+    assert len(stayed) > 100
+    np.testing.assert_allclose(model.pop.mule_awareness[stayed], 0.25, rtol=1e-12)
+    late_wave = model.effects.waves("mule_awareness", "late")[0]
+    assert len(np.intersect1d(late_wave.slots, stayed)) == 0  # the bands do not overlap
+
+
+def test_waves_reach_persons_not_slots():
+    """A newcomer taking a reached person's slot starts with no awareness."""
+    model = run(scenario([{"type": "awareness_campaign", "at": 0.0, "reach": 1.0, "age": {"min": 14.0, "max": 100.0}}], steps=30))
+    wave = model.effects.waves("mule_awareness")[0]
+    replaced = wave.slots[model.pop.person_id[wave.slots] != wave.person_ids]
+    assert len(replaced) > 0
+    assert not model.pop.mule_awareness[replaced].any()
+
+
+# ----------------------------------------------------------------------------- takedown follow-ups
+def test_a_takedown_with_until_still_moves_its_users_and_opens_its_successor():
+    """In force for one step (step 6); the movers settle later and the successor opens at step 16.
+    Before the fix neither happened once the window had closed."""
+    entry = {"type": "forum_takedown", "target": "open_forum_a", "from": 0.1, "until": 0.12,
+             "move_time_years": 0.05, "successor_after_years": 0.2, "successor_share": 0.5}
+    model = RecruitModel(scenario([entry], steps=30))
+    space = model.online.by_name("open_forum_a")
+    seen = record(model, 30, lambda m: space.is_open)
+    assert [s for s, is_open in seen.items() if not is_open] == list(range(6, 16))
+    assert space.rate_factor == 0.5
+    (displacement,) = model.interventions[0].displacements
+    assert displacement.arrived.sum() > 100
+    displaced = sum(extra.sum() for code, extra in model.online.extra_rate.items() if code != space.code)
+    assert displaced > 0
+
+
+def test_a_repeated_takedown_leaves_earlier_movers_in_transit_alone():
+    """Acts at steps 6 and 16 (every 0.2 years), the successor reopening in between; movers take
+    half a year, so many of the first act's movers are still on their way at the second act.
+    Before the fix the second act overwrote them: they never arrived."""
+    entry = {"type": "forum_takedown", "target": "open_forum_a", "from": 0.1, "until": 0.35, "every": 0.2,
+             "move_time_years": 0.5, "successor_after_years": 0.1, "successor_share": 0.5}
+    model = run(scenario([entry], steps=60))
+    first, second = model.interventions[0].displacements
+    assert (first.due > second.step).sum() > 50  # still on their way at the second act
+    for d in (first, second):
+        same = model.pop.person_id[d.movers.slots] == d.movers.person_ids
+        due = (d.due >= 0) & (d.due <= model.step_now)
+        np.testing.assert_array_equal(d.arrived[same], due[same])
+    assert first.arrived[first.due > second.step].sum() > 20
+
+
+# ----------------------------------------------------------------------------- keyed by label
+def test_the_same_arrests_draw_the_same_persons_whatever_the_list():
+    """Random arrests at year 1 in two scenarios whose intervention lists differ (and are in a
+    different order) arrest the same persons; under another label, others."""
+    arrests = {"type": "arrests", "targeting": "random", "share": 0.5, "at": 1.0}
+    later = [{"type": "awareness_campaign", "at": 1.5}, {"type": "bank_hardening", "from": 1.5}]
+
+    def arrested(interventions) -> list[int]:
+        model = run(scenario(interventions, steps=START), START)
+        return sorted(model.results().events.query("kind == 'arrest' and step == @START")["person_id"])
+
+    alone = arrested([arrests])
+    assert len(alone) > 10
+    assert arrested(later + [arrests]) == alone
+    assert arrested([later[1], arrests, later[0]]) == alone
+    assert arrested([{**arrests, "label": "another wave"}]) != alone
+
+
+def test_default_labels_name_type_and_target_and_duplicates_are_rejected():
+    from sim.errors import ScenarioError
+
+    model = RecruitModel(scenario([{"type": "forum_takedown", "target": "gated_forum", "at": 1.0},
+                                   {"type": "arrests", "targeting": "network", "role": "core", "at": 1.0},
+                                   {"type": "arrests", "at": 2.0, "label": "second wave"}], steps=1))
+    assert [i.label for i in model.interventions] == ["forum_takedown:gated_forum", "arrests:network:largest:core", "second wave"]
+    twice = [{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0}]
+    with pytest.raises(ScenarioError) as caught:
+        RecruitModel(scenario(twice, steps=1))
+    assert "interventions[1]" in str(caught.value) and "'arrests:core'" in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(ScenarioError):
+        model.add_intervention({"type": "arrests", "label": "second wave"})
+
+
+# ----------------------------------------------------------------------------- exercised paths
+def test_diversion_ends_when_its_period_ends():
+    """In force from year 0.5 to 0.9: arrests at year 1 are not diverted (DiversionProgramme.end)."""
+    def young_first(sc) -> tuple[RecruitModel, np.ndarray]:
+        model = run(sc, until_step=START)
+        arrested = model.results().events.query("kind == 'arrest' and step == @START")["person_id"].to_numpy()
+        slots = np.flatnonzero(np.isin(model.pop.person_id, arrested))
+        return model, slots[(model.pop.age[slots] < 25) & (model.pop.arrest_count[slots] == 1)]
+
+    diversion = {"type": "diversion_programme", "from": 0.5, "max_age": 25.0, "uptake": 1.0, "sentence_factor": 0.0}
+    wave = {"type": "arrests", "targeting": "random", "at": 1.0, "share": 1.0}
+    ended, slots = young_first(scenario([{**diversion, "until": 0.9}, wave]))
+    assert len(slots) > 0
+    diverted = ended.results().timeseries.set_index("step")["persons_diverted"]
+    assert diverted.loc[ended.clock.step_at(0.9):].sum() == 0  # none after it lapsed
+    assert np.mean(ended.pop.prison_until[slots] == START + 1) < 0.5  # full sentences (a few are short anyway)
+    in_force, slots = young_first(scenario([diversion, wave]))  # the same, still in force: diverted
+    assert np.all(in_force.pop.prison_until[slots] == START + 1)
+
+
+def test_sustained_arrest_rate_takes_targeted_members_only_while_in_force():
+    """Arrests.rate: core members arrested at 20 a year each, from year 1 to 1.25 (steps 53-65)."""
+    entry = {"type": "arrests", "targeting": "core", "share": 0.0, "rate": 20.0, "from": 1.0, "until": 1.25}
+    model = run(scenario([entry], steps=START + 20))
+    ts = model.results().timeseries.set_index("step")["arrests_intervention"]
+    assert ts.loc[:START - 1].sum() == 0 and ts.loc[START + 13:].sum() == 0
+    assert ts.loc[START:START + 12].sum() > 0
+    ev = model.results().events.query("kind == 'arrest' and @START <= step < @START + 13")
+    assert len(ev) >= ts.sum() and (ev["role"] == "core").sum() >= ts.sum()
+
+
+def test_betweenness_targeting_ranks_members_by_betweenness():
+    """Ranked by exact betweenness among fellow members (computed here independently)."""
+    import networkx as nx
+
+    model = run(scenario([{"type": "arrests", "targeting": "central_betweenness", "at": 5.0}]), until_step=START)
+    ranked, pop = model.interventions[0].targets(), model.pop
+    members = pop.members()
+    assert sorted(ranked.tolist()) == sorted(members.tolist())
+    ties = model.ties.incident(members, model.step_now)
+    same = pop.network[ties.alter] == pop.network[ties.ego]
+    graph = nx.Graph()
+    graph.add_nodes_from(members.tolist())
+    graph.add_edges_from(zip(ties.ego[same].tolist(), ties.alter[same].tolist()))
+    exact = nx.betweenness_centrality(graph)
+    scores = np.array([exact[int(s)] for s in ranked])
+    assert scores[0] > 0 and np.all(np.diff(scores) <= 1e-9)
+
+
+def test_the_model_checks_can_run_without_a_model():
+    """check_interventions (for loaders that know the step length) rejects what the model rejects."""
+    from sim.errors import ScenarioError
+    from sim.interventions.schedule import check_interventions
+
+    good = scenario([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0, "label": "again"}], steps=1)
+    check_interventions(good.interventions, Clock(good.step))
+    for entries in ([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0}],
+                    [{"type": "bank_hardening", "from": 0.2, "until": 0.201}]):
+        bad = scenario(entries, steps=1)
+        with pytest.raises(ScenarioError):
+            check_interventions(bad.interventions, Clock(bad.step))

@@ -23,17 +23,16 @@ def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
     return hazard * m.effects.factor("network_detection") * np.where(has_mules, m.effects.factor("mule_network_detection"), 1.0)
 
 
-def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom) -> None:
-    """Arrest persons: they leave their network and are away for a sentence (keyed by person)."""
+def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom, label: str = "sentence") -> None:
+    """Arrest persons: they leave their network and are away for a sentence (keyed by person and `label`)."""
     if len(slots) == 0:
         return
     m.membership.leave(m.step_now, slots, "arrest")
-    sentence = draws.exponential(slots, m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, "sentence")
+    sentence = draws.exponential(slots, m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, label)
     m.pop.prison_until[slots] = m.step_now + np.maximum(1, np.rint(sentence)).astype(np.int32)
     m.pop.arrest_count[slots] += 1
     m.recorder.tally["arrests"] += len(slots)
-    for hook in m.arrest_hooks:  # e.g. a diversion programme
-        hook(slots)
+    m.effects.arrested(slots)  # interventions listening (e.g. a diversion programme) act on them
 
 
 def detect_networks(m: RecruitModel, draws: StepRandom) -> None:

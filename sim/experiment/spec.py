@@ -93,12 +93,13 @@ class ExperimentSpec:
     def idle_interventions(self) -> list[str]:
         """Interventions that start after the last step and so cannot change anything (typically
         a shortened `--set steps=...`): worth a warning, not an error."""
-        notes = []
+        from sim.timing import Clock
+
+        notes, clock = [], Clock(self.step)
         for entry in self.scenarios:
             for spec in entry.dump.get("interventions", []):
                 start = spec["at"] if spec.get("at") is not None else spec.get("from_")
-                # the same rounding as the schedule (sim/interventions/schedule.py): year y acts in step 1 + round(y * steps/year)
-                if start is not None and 1 + round(start * self.steps_per_year) > self.steps:
+                if start is not None and clock.step_at(start) > self.steps:  # the schedule's own rounding
                     notes.append(f"{entry.name}: {spec['type']} starts at year {start:g}, after the last step "
                                  f"(the run lasts {self.years:g} year{'' if self.years == 1 else 's'}), so it has no effect")
         return notes

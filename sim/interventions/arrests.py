@@ -36,6 +36,15 @@ class ArrestsParams(InterventionParams):
             raise ValueError("share and rate are both 0: this intervention would arrest no one")
         return self
 
+    def default_label(self) -> str:
+        """`arrests:` and the targeting (and the network and role when they narrow it)."""
+        parts = [self.type, self.targeting]
+        if self.targeting == "network":
+            parts.append(str(self.network))
+        if self.role is not None:
+            parts.append(self.role)
+        return ":".join(parts)
+
 
 @register("arrests")
 class Arrests(Intervention):
@@ -44,15 +53,17 @@ class Arrests(Intervention):
     def act(self) -> None:
         targets = self.targets()
         chosen = self._most_targeted(targets, int(round(self.params.share * len(targets))))
-        self._arrest(chosen)
+        self._arrest(chosen, "wave")
 
     def each_step(self) -> None:
         if self.params.rate > 0:
             targets = self.targets()
-            self._arrest(targets[self.rng.random(len(targets)) < self.model.clock.prob(self.params.rate)])
+            caught = self.draws.bernoulli(self.now, targets, self.model.clock.prob(self.params.rate), draw="sustained")
+            self._arrest(targets[caught], "sustained")
 
-    def _arrest(self, slots: np.ndarray) -> None:
-        enforcement.arrest(self.model, slots, self.model.streams.process(f"intervention.{self.label}").at(self.model.step_now))
+    def _arrest(self, slots: np.ndarray, why: str) -> None:
+        # sentences keyed by person, step and purpose: a wave and the sustained rate draw apart
+        enforcement.arrest(self.model, slots, self.draws.at(self.now), f"sentence:{why}")
         self.model.recorder.tally["arrests_intervention"] += len(slots)
 
     def targets(self) -> np.ndarray:
@@ -73,9 +84,11 @@ class Arrests(Intervention):
         return members
 
     def _most_targeted(self, targets: np.ndarray, k: int) -> np.ndarray:
+        """The k first of the central ranking; otherwise the k targets with the smallest keyed
+        numbers, so whether a person is chosen does not depend on the order of the others."""
         if self.params.targeting.startswith("central"):
             return targets[:k]  # already ranked
-        return self.rng.choice(targets, size=min(k, len(targets)), replace=False)
+        return targets[self.draws.ranks(self.now, targets, draw="wave")[:k]]
 
     def _network_id(self) -> int:
         if self.params.network != "largest":
@@ -93,9 +106,13 @@ class Arrests(Intervention):
         if self.params.targeting == "central_degree":
             degree = np.zeros(pop.size)
             np.add.at(degree, ego, 1.0)
-            return degree[members] + self.rng.random(len(members)) * 1e-6  # random tie-break
+            return degree[members] + self._tie_break(members)
         graph = nx.Graph()
         graph.add_nodes_from(members.tolist())
         graph.add_edges_from(zip(ego.tolist(), alter.tolist()))
-        score = nx.betweenness_centrality(graph, seed=int(self.rng.integers(2**31)))
-        return np.array([score[int(s)] for s in members]) + self.rng.random(len(members)) * 1e-6
+        score = nx.betweenness_centrality(graph, seed=int(self.draws.generator(self.now, "betweenness").integers(2**31)))
+        return np.array([score[int(s)] for s in members]) + self._tie_break(members)
+
+    def _tie_break(self, members: np.ndarray) -> np.ndarray:
+        """A tiny keyed number per member: equally central members are ranked at random."""
+        return self.draws.uniform(self.now, members, draw="tie_break") * 1e-6

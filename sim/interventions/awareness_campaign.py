@@ -1,5 +1,5 @@
 """Money-mule (or scam) awareness campaign: young people in an age band who are reached become
-less willing to act as money mules; the effect fades. Widely used, no outcome evaluations yet
+less willing to act as money mules; the effect of each wave fades with its own half-life. Widely used, no outcome evaluations yet
 (DOMAIN.md section 4): the effect size is a parameter to vary, not a finding."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import numpy as np
 from pydantic import Field
 
 from sim.interventions.base import Intervention, InterventionParams
-from sim.interventions.effects import add_effect
 from sim.interventions.registry import register
 from sim.scenario.params import AgeBand, prob
 
@@ -30,7 +29,7 @@ class AwarenessCampaign(Intervention):
     def act(self) -> None:
         pop, p = self.model.pop, self.params
         in_band = np.flatnonzero((pop.age >= p.age.min) & (pop.age < p.age.max))
-        reached = in_band[self.rng.random(len(in_band)) < p.reach]
-        pop.mule_awareness[reached] = add_effect(pop.mule_awareness[reached], p.effect)
-        self.model.set_fading("mule_awareness", p.half_life_years)
+        reached = in_band[self.draws.bernoulli(self.now, in_band, p.reach, draw="reach")]
+        # each wave fades with its own half-life, whatever later campaigns do
+        self.model.effects.add_to_persons("mule_awareness", self.label, reached, p.effect, p.half_life_years, self.now)
         self.model.recorder.tally["persons_reached"] += len(reached)

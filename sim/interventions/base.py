@@ -1,13 +1,17 @@
-"""What every intervention shares: its timing keys and the interface the schedule calls.
+"""What every intervention shares: its timing keys, its label and the interface the schedule calls.
 
 Timing, in years since the start (so a scenario means the same at any step length):
 - `at: 3` acts once, at year 3, and stays in force from then on;
 - `from: 3, until: 5` is in force from year 3 to year 5 (and acts once at year 3);
 - `every: 0.5` repeats the action every half year while in force (an arrest wave, a campaign).
+Years become steps once, when the model is built (sim/interventions/schedule.py).
 
 The schedule calls, at the start of a step: `begin()` when the intervention comes into force,
 `act()` at each of its moments, `each_step()` every step while in force, `end()` when it lapses.
-Effect sizes without evidence are parameters with stated defaults (DOMAIN.md section 4).
+Everything an intervention changes in the model goes through the effects registry
+(sim/interventions/effects.py), under its label; its random numbers are keyed by its type and
+label (never by its place in the list), so the same intervention draws the same numbers in any
+scenario. Effect sizes without evidence are parameters with stated defaults (DOMAIN.md section 4).
 """
 
 from __future__ import annotations
@@ -27,11 +31,11 @@ class InterventionParams(Section):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    label: str = Field("", description="a short label for plots and reports (default: the type)")
+    label: str = Field("", description="a short label for plots and reports, and the key of the intervention's random numbers: the same label draws the same numbers in any scenario, whatever its place in the list. Labels must differ within a scenario (default: the type and its target, e.g. `forum_takedown:gated_forum`; arrests: `arrests:` and the targeting, e.g. `arrests:core`)")
     at: float | None = Field(None, ge=0, description="time of a one-off action; in force from then on [years]")
     from_: float | None = Field(None, ge=0, alias="from", description="start of the period in force [years]")
-    until: float | None = Field(None, ge=0, description="end of the period in force (exclusive); none = to the end [years]")
-    every: float | None = Field(None, gt=0, description="repeat the action at this interval while in force [years]")
+    until: float | None = Field(None, ge=0, description="end of the period in force (exclusive); none = to the end. Moments become steps as 1 + round(years x steps per year); the period must then last at least one step, or the scenario is rejected [years]")
+    every: float | None = Field(None, gt=0, description="repeat the action at this interval while in force; at least one step after rounding, or the scenario is rejected [years]")
 
     @model_validator(mode="after")
     def _timing(self):
@@ -46,6 +50,11 @@ class InterventionParams(Section):
     def start_year(self) -> float:
         return self.at if self.at is not None else self.from_
 
+    def default_label(self) -> str:
+        """The label when none is given: the type, and the target where there is one."""
+        target = getattr(self, "target", None)
+        return self.type if target is None else f"{self.type}:{target}"
+
 
 class Intervention:
     """An intervention acting on a running model. Subclasses set `Params` and override hooks."""
@@ -53,15 +62,19 @@ class Intervention:
     name: ClassVar[str]
     Params: ClassVar[type[InterventionParams]] = InterventionParams
 
-    def __init__(self, model: RecruitModel, params: InterventionParams, index: int):
+    def __init__(self, model: RecruitModel, params: InterventionParams):
         self.model = model
         self.params = params
-        self.index = index
-        self.rng = model.streams.get(f"intervention.{index}.{self.name}")
+        # keyed by type and label: the same intervention draws the same numbers in any scenario
+        self.draws = model.streams.process(f"intervention.{self.name}.{self.label}")
 
     @property
     def label(self) -> str:
-        return self.params.label or self.name
+        return self.params.label or self.params.default_label()
+
+    @property
+    def now(self) -> int:
+        return self.model.step_now
 
     def begin(self) -> None:
         """Comes into force."""
@@ -73,7 +86,8 @@ class Intervention:
         """Every step while in force."""
 
     def end(self) -> None:
-        """Lapses (at `until`)."""
+        """Lapses (at `until`): everything it holds in force in the effects registry ends."""
+        self.model.effects.withdraw(self.label)
 
 
 class SustainedEffects(Intervention):
@@ -86,8 +100,4 @@ class SustainedEffects(Intervention):
 
     def begin(self) -> None:
         for effect, key in self.EFFECTS.items():
-            self.model.effects.set(effect, self.index, getattr(self.params, key))
-
-    def end(self) -> None:
-        for effect in self.EFFECTS:
-            self.model.effects.clear(effect, self.index)
+            self.model.effects.set(effect, self.label, getattr(self.params, key))

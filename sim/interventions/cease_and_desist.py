@@ -13,7 +13,6 @@ from pydantic import Field
 
 from sim.crime import desistance
 from sim.interventions.base import Intervention, InterventionParams
-from sim.interventions.effects import add_effect
 from sim.interventions.registry import register
 from sim.places.online_spaces import FORUM_KINDS
 from sim.scenario.params import prob
@@ -37,10 +36,10 @@ class CeaseAndDesist(Intervention):
         users = np.flatnonzero(m.online.active_mask(FORUM_KINDS))
         if len(users) == 0:
             return
-        suspicion = pop.propensity[users] + (pop.network[users] != NO_NETWORK) + self.rng.random(len(users)) * 1e-6
-        warned = users[np.argsort(-suspicion)[: p.warnings]]
-        pop.deterrence[warned] = add_effect(pop.deterrence[warned], p.effect)
-        m.set_fading("deterrence", p.half_life_years)
+        tie_break = self.draws.uniform(self.now, users, draw="tie_break") * 1e-6
+        suspicion = pop.propensity[users] + (pop.network[users] != NO_NETWORK) + tie_break
+        warned = users[np.argsort(-suspicion, kind="stable")[: p.warnings]]
+        m.effects.add_to_persons("deterrence", self.label, warned, p.effect, p.half_life_years, self.now)
         members = warned[pop.network[warned] != NO_NETWORK]
-        desistance.make_desist(m, members[self.rng.random(len(members)) < p.desist_share])
+        desistance.make_desist(m, members[self.draws.bernoulli(self.now, members, p.desist_share, draw="desist")])
         m.recorder.tally["persons_warned"] += len(warned)

@@ -32,22 +32,20 @@ class DiversionProgramme(Intervention):
     Params = DiversionProgrammeParams
 
     def begin(self) -> None:
-        self.model.arrest_hooks.append(self.on_arrest)
-
-    def end(self) -> None:
-        self.model.arrest_hooks.remove(self.on_arrest)
+        # told of every arrest while in force; `end` (the base class) withdraws it from the registry
+        self.model.effects.listen_to_arrests(self.label, self.on_arrest)
 
     def on_arrest(self, slots: np.ndarray) -> None:
         m, p, pop = self.model, self.params, self.model.pop
         eligible = slots[pop.age[slots] < p.max_age]
         if p.first_arrest_only:
             eligible = eligible[pop.arrest_count[eligible] == 1]
-        diverted = eligible[self.rng.random(len(eligible)) < p.uptake]
+        diverted = eligible[self.draws.bernoulli(m.step_now, eligible, p.uptake, draw="uptake")]
         away = pop.prison_until[diverted] - m.step_now
         pop.prison_until[diverted] = m.step_now + np.maximum(1, np.ceil(away * p.sentence_factor)).astype(np.int32)
         pop.propensity[diverted] *= 1.0 - p.propensity_reduction
         working_age = diverted[(pop.age[diverted] >= WORKING_AGE) & (pop.status[diverted] != STUDENT)]
-        to_work = working_age[self.rng.random(len(working_age)) < p.legal_work]
+        to_work = working_age[self.draws.bernoulli(m.step_now, working_age, p.legal_work, draw="legal_work")]
         pop.status[to_work] = WORKER
-        m.venues.assign(to_work)
+        m.venues.assign(to_work, m.step_now)
         m.recorder.tally["persons_diverted"] += len(diverted)

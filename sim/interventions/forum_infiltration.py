@@ -25,11 +25,8 @@ class ForumInfiltration(Intervention):
     Params = ForumInfiltrationParams
 
     def begin(self) -> None:
+        # held in the registry under this label: overlapping infiltrations compose, and `end`
+        # (the base class) removes only this one
         space = self.model.online.by_name(self.params.target)
-        self._before = (space.infiltration, space.trust_factor)
-        space.infiltration = max(space.infiltration, self.params.share)
-        space.trust_factor *= 1.0 - self.params.trust_reduction
-
-    def end(self) -> None:
-        space = self.model.online.by_name(self.params.target)
-        space.infiltration, space.trust_factor = self._before
+        self.model.effects.set_space(space, self.label, trust_factor=1.0 - self.params.trust_reduction,
+                                     infiltration=self.params.share)

@@ -1,10 +1,15 @@
 """Forum takedown: an online space goes offline. Part of its users move to the remaining spaces
 (preferring larger ones, after a while), the rest drop out; a successor may open later. Ties made
 there survive as contacts. Evidence: large immediate drops, then displacement and recovery
-(Décary-Hétu & Giommoni 2017; ElBahrawy et al. 2020; Collier et al. 2019)."""
+(Décary-Hétu & Giommoni 2017; ElBahrawy et al. 2020; Collier et al. 2019).
+
+Each takedown (each act, with `every`) makes its own `Displacement`; its movers' arrivals and its
+successor are follow-up events of the schedule, so they happen whatever the intervention's
+window, and a later takedown never touches the users an earlier one set moving."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -30,8 +35,12 @@ class ForumTakedownParams(InterventionParams):
 class ForumTakedown(Intervention):
     Params = ForumTakedownParams
 
+    def __init__(self, model, params):
+        super().__init__(model, params)
+        self.displacements: list[Displacement] = []
+
     def act(self) -> None:
-        online, p = self.model.online, self.params
+        online, p, schedule = self.model.online, self.params, self.model.intervention_schedule
         space = online.by_name(p.target)
         if not space.is_open:
             return
@@ -39,18 +48,25 @@ class ForumTakedown(Intervention):
         if space.code in online.members:  # a gated forum: only its members were users
             rate = np.where(online.members[space.code], rate, 0.0)
         online.close(space)
+        displacement = Displacement(self, space, self._movers(space, rate))
+        self.displacements.append(displacement)
+        for step in np.unique(displacement.due):
+            schedule.call_at(int(step), displacement.arrive)
+        if p.successor_after_years is not None:
+            schedule.call_at(self.now + self.model.clock.steps(p.successor_after_years), displacement.open_successor)
+
+    def _movers(self, space, rate: np.ndarray) -> Movers:
+        """Who moves (a keyed draw per user), when they settle and where (by size of the space)."""
+        p, clock, now = self.params, self.model.clock, self.now
         destinations = self._destinations(space)
-        if not destinations:
-            return
-        users = np.flatnonzero(rate > 0)
-        movers = users[self.rng.random(len(users)) < p.displacement_share]
-        delay = self.rng.exponential(p.move_time_years * self.model.clock.steps_per_year, len(movers))
-        self._due = self.model.step_now + np.ceil(delay).astype(np.int64)
-        self._movers, self._moved_rate = movers, rate[movers]
-        sizes = np.array([max(len(online.active[c]), 1) for c in destinations], dtype=float) ** p.size_preference
-        self._choice = np.array(destinations)[self.rng.choice(len(destinations), size=len(movers), p=sizes / sizes.sum())]
-        self._successor_step = None if p.successor_after_years is None else self.model.step_now + self.model.clock.steps(p.successor_after_years)
-        self._space = space
+        users = np.flatnonzero(rate > 0) if destinations else np.zeros(0, dtype=np.int64)
+        movers = users[self.draws.bernoulli(now, users, p.displacement_share, draw="moves")]
+        delay = -np.log1p(-self.draws.uniform(now, movers, draw="delay")) * p.move_time_years * clock.steps_per_year
+        sizes = np.array([max(len(self.model.online.active[c]), 1) for c in destinations], dtype=float) ** p.size_preference
+        cumulative = np.cumsum(sizes) / sizes.sum() if destinations else np.ones(1)
+        pick = np.searchsorted(cumulative, self.draws.uniform(now, movers, draw="destination"), side="right")
+        where = np.array(destinations or [-1])[np.minimum(pick, len(cumulative) - 1)]
+        return Movers(movers, self.model.pop.person_id[movers].copy(), now + np.ceil(delay).astype(np.int64), where, rate[movers])
 
     def _destinations(self, space) -> list[int]:
         """Open spaces of the same kind, or else any open forum-like space."""
@@ -59,22 +75,48 @@ class ForumTakedown(Intervention):
         kinds = FORUM_KINDS if space.kind in FORUM_KINDS else RECRUITING_KINDS
         return same or [s.code for s in online.spaces if s.is_open and s.kind in kinds]
 
-    def each_step(self) -> None:
-        if not hasattr(self, "_due"):
-            return
-        now = self.model.step_now
-        arriving = self._due == now
-        if arriving.any():
-            self.model.online.add_visits(self._choice[arriving], self._movers[arriving], self._moved_rate[arriving])
-        if self._successor_step is not None and now == self._successor_step:
-            self._open_successor()
 
-    def _open_successor(self) -> None:
-        """The successor opens with a share of the old activity; that share of movers come back."""
-        online, share = self.model.online, self.params.successor_share
-        online.reopen(self._space, rate_factor=share)
-        settled = self._due <= self.model.step_now
-        returning = settled & (self.rng.random(len(self._movers)) < share)
-        online.add_visits(self._choice[returning], self._movers[returning], -self._moved_rate[returning])
-        # movers still on their way and returning do not arrive elsewhere any more
-        self._due = np.where(~settled & (self.rng.random(len(self._movers)) < share), -1, self._due)
+@dataclass
+class Movers:
+    slots: np.ndarray
+    person_ids: np.ndarray  # who held each slot when they set off (a newcomer does not arrive)
+    due: np.ndarray  # step of arrival; -1 = stays away (went back to the successor)
+    destination: np.ndarray  # code of the space each settles in
+    rate: np.ndarray  # visits per year each takes along
+
+
+class Displacement:
+    """The users one takedown set moving, and its successor."""
+
+    def __init__(self, takedown: ForumTakedown, space, movers: Movers):
+        self.model = takedown.model
+        self.draws = takedown.draws
+        self.share = takedown.params.successor_share
+        self.space = space
+        self.step = takedown.now
+        self.movers = movers
+        self.arrived = np.zeros(len(movers.slots), dtype=bool)
+
+    @property
+    def due(self) -> np.ndarray:
+        return self.movers.due
+
+    def _same_persons(self) -> np.ndarray:
+        return self.model.pop.person_id[self.movers.slots] == self.movers.person_ids
+
+    def arrive(self) -> None:
+        """Movers due by now start visiting their new space."""
+        m = self.movers
+        arriving = ~self.arrived & (m.due >= 0) & (m.due <= self.model.step_now) & self._same_persons()
+        self.arrived |= arriving
+        self.model.online.add_visits(m.destination[arriving], m.slots[arriving], m.rate[arriving])
+
+    def open_successor(self) -> None:
+        """The successor opens with a share of the old activity; that share of movers come back:
+        the settled take their visits back, those still on their way stay home."""
+        m, now = self.movers, self.model.step_now
+        self.model.online.reopen(self.space, rate_factor=self.share)
+        back = self.draws.bernoulli(now, m.slots, self.share, draw=f"returns:{self.step}")
+        settled = self.arrived & back & self._same_persons()
+        self.model.online.add_visits(m.destination[settled], m.slots[settled], -m.rate[settled])
+        m.due = np.where(~self.arrived & back, -1, m.due)
