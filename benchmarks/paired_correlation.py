@@ -47,16 +47,12 @@ OUTCOMES = ("membership_end", "recruits_cumulative")
 
 
 def run_one(name: str, rep: int, dump: dict) -> tuple[str, int, dict, float]:
-    """Replication `rep` of one scenario, built as sim.experiment.replicate.run_replication builds it."""
-    from sim.model import RecruitModel
+    """Replication `rep` of one scenario, exactly as sim.experiment.replicate.run_replication runs it."""
+    from sim.runner import simulate
     from sim.scenario.schema import Scenario
 
     clock = time.perf_counter()
-    scenario = Scenario.model_validate(dump)
-    model = RecruitModel(scenario, replication=(rep,))
-    for _ in range(scenario.steps):
-        model.step()
-    ts = model.results().timeseries
+    ts = simulate(Scenario.from_resolved(dump), replication=(rep,)).results.timeseries
     outcomes = {"membership_end": int(ts["involved"].iloc[-1]),
                 "recruits_cumulative": int(ts["recruits_offline"].sum() + ts["recruits_online"].sum())}
     return name, rep, outcomes, time.perf_counter() - clock

@@ -311,9 +311,9 @@ def test_the_fingerprint_covers_the_version_commit_and_dirty_flag(files):
 
     spec = load_experiment([files["baseline"], files["twin"]], reps=1, overrides=SMALL)
     assert spec.code == code_identity() and spec.code["recruitsim"]
-    for change in ({"recruitsim": "9.9"}, {"commit": "f" * 40}, {"dirty": not spec.code["dirty"]}):
-        other = replace(spec, code={**spec.code, **change})
-        assert other.inputs_fingerprint == spec.inputs_fingerprint and other.fingerprint != spec.fingerprint, change
+    for code_change in ({"recruitsim": "9.9"}, {"commit": "f" * 40}, {"dirty": not spec.code["dirty"]}):
+        other = replace(spec, code={**spec.code, **code_change})
+        assert other.inputs_fingerprint == spec.inputs_fingerprint and other.fingerprint != spec.fingerprint, code_change
 
 
 def test_resuming_with_other_code_is_refused_in_one_line_unless_allowed(files, local_run, tmp_path, monkeypatch):

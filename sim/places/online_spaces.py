@@ -190,14 +190,16 @@ class OnlineSpaces:
     def codes_of(self, kinds: tuple[str, ...]) -> list[int]:
         return [s.code for s in self.spaces if s.kind in kinds]
 
+    def yearly_visits_to(self, space: OnlineSpace) -> np.ndarray:
+        """Each person's visits per year to the space: 0 if it is closed or gated to them."""
+        if not space.is_open:
+            return np.zeros(self.pop.size)
+        rate = self.visit_rate(space)
+        return rate * self.members[space.code] if space.code in self.members else rate
+
     def yearly_visits(self, kinds: tuple[str, ...]) -> np.ndarray:
         """Each person's visits per year to the open spaces of the given kinds they may enter."""
-        total = np.zeros(self.pop.size)
-        for code in self.codes_of(kinds):
-            s = self.spaces[code]
-            if s.is_open:
-                total += self.visit_rate(s) * (self.members[code] if code in self.members else 1.0)
-        return total
+        return sum((self.yearly_visits_to(self.spaces[c]) for c in self.codes_of(kinds)), np.zeros(self.pop.size))
 
     def active_mask(self, kinds: tuple[str, ...]) -> np.ndarray:
         """Persons active this step in any space of the given kinds."""

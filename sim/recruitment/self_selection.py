@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from sim.crime.roles import fit
 from sim.places.online_spaces import RECRUITING_KINDS
@@ -14,7 +15,7 @@ from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.sampling import first_occurrence
 from sim.scenario.params import prob, rate
-from sim.vocabulary import MEDIUM, NO_NETWORK, OFFLINE_LAYERS, ROLE, ROLES
+from sim.vocabulary import MEDIUM, OFFLINE_LAYERS, ROLE, ROLES
 
 if TYPE_CHECKING:
     from sim.recruitment.market import RecruitmentMarket
@@ -25,6 +26,7 @@ class SelfSelectionParams(RuleParams):
     min_propensity: float = prob(0.45, "least criminal propensity of a person who approaches a network")
     accept_base: float = prob(0.7, "chance that a network with an open role takes a fitting volunteer")
     online_trust: float = prob(0.4, "trust a network puts in a volunteer who found it online (offline: the tie's strength)")
+    notice_window_weeks: float = Field(1.0, gt=0, le=520, description="how long a member's presence in an online space stays visible (posts, profile): a volunteer who uses the space notices a recruiting network there as if both had been online within this window [weeks]")
 
 
 @register("self_selection")
@@ -66,20 +68,38 @@ class SelfSelectionRule(RecruitmentRule):
         net.append(pop.network[ties.ego[ok]])
         trust.append(ties.strength[ok])
         medium.append(np.full(ok.sum(), MEDIUM["offline"]))
-        # aware through an online space where a member is active now
+        # aware through an online space both use
         for code in m.online.codes_of(RECRUITING_KINDS):
-            users = m.online.active[code]
-            present = users[pop.network[users] != NO_NETWORK]
-            present = present[market.intensity[pop.network[present]] > 0]
-            seekers = users[motivated[users]]
-            if len(present) == 0 or len(seekers) == 0:
-                continue
-            seen = np.minimum((draws.uniform(seekers, f"noticed:{code}") * len(present)).astype(np.int64), len(present) - 1)
+            seekers, nets = self._noticed_online(market, draws, members, motivated, code)
             person.append(seekers)
-            net.append(pop.network[present[seen]])
+            net.append(nets)
             trust.append(np.full(len(seekers), p.online_trust))
             medium.append(np.full(len(seekers), MEDIUM["online"]))
         return tuple(np.concatenate(x) for x in (person, net, trust, medium))
+
+    def _noticed_online(self, market: RecruitmentMarket, draws, members, motivated, code: int):
+        """Volunteers who notice a recruiting network in online space `code`, and that network.
+
+        A member's presence stays visible for `notice_window_weeks` (w): a volunteer visiting v
+        times a year notices a network there with chance (1 - exp(-v w)) (1 - exp(-V w)), where V
+        is the recruiting members' visits per year; which network, in proportion to its members'
+        visits. Rates, not this step's visitors, decide, so yearly approaches do not depend on
+        the step length (requiring both online in the same step would scale them with dt).
+        """
+        pop, w = self.model.pop, self.params.notice_window_weeks / 52.0
+        rate = self.model.online.yearly_visits_to(self.model.online.spaces[code])
+        members = members[pop.free()[members]]
+        by_net = np.bincount(pop.network[members], weights=rate[members], minlength=len(market.intensity))
+        total = by_net.sum()
+        seekers = np.flatnonzero(motivated & (rate > 0))
+        if total <= 0 or len(seekers) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        chance = -np.expm1(-rate[seekers] * w) * -np.expm1(-total * w)
+        seekers = seekers[draws.uniform(seekers, f"noticed:{code}") < chance]
+        nets = np.flatnonzero(by_net > 0)
+        cum = np.cumsum(by_net[nets]) / total
+        which = np.searchsorted(cum, draws.uniform(seekers, f"network:{code}"), side="right")
+        return seekers, nets[np.minimum(which, len(nets) - 1)]
 
     def _best_open_role(self, market: RecruitmentMarket, person: np.ndarray, net: np.ndarray, trust: np.ndarray) -> np.ndarray:
         """The open role of the network that the volunteer fits best (core only if trusted enough)."""
