@@ -36,7 +36,8 @@ from sim.interventions.schedule import InterventionSchedule
 from sim.initial_ties import build_initial_ties, family_ties, social_ties
 from sim.outputs.recorder import Recorder
 from sim.outputs.results import RunResults
-from sim.outputs.snapshots import network_snapshot, timeseries_columns, timeseries_row
+from sim.outputs.snapshots import network_snapshot
+from sim.outputs.timeseries import timeseries_columns, timeseries_row
 from sim.places.online_spaces import OnlineSpaces
 from sim.places.venues import OfflineMeetings, Venues
 from sim.population import Population
@@ -104,6 +105,7 @@ class RecruitModel(mesa.Model):
             self._maintain_ties()
         market = self._open_market(meetings)
         self._recruit(market)
+        enforcement.take_in_informants(self, market.informants)
         founding.found_new_networks(self, market, self._draws("founding", step))
         offending.offend(self, self._draws("offending", step))
         enforcement.detect_networks(self, self._draws("enforcement.networks", step))
@@ -231,12 +233,13 @@ class RecruitModel(mesa.Model):
         self._last_snapshot_step = self.step_now
 
     def results(self) -> RunResults:
-        """The run's tables (see docs/outputs.md)."""
+        """The run's tables so far (see docs/outputs.md); asking for them changes nothing."""
+        pending = []
         if self.recorder.rows and self._last_snapshot_step != self.step_now:
-            self._snapshot()  # a run stopped early still ends with a snapshot
+            pending = [network_snapshot(self, since=self._last_snapshot_step)]  # a run stopped early still ends with a snapshot
         return RunResults(
             timeseries=self.recorder.timeseries(timeseries_columns(self)),
-            networks=self.recorder.networks(),
+            networks=self.recorder.networks(pending),
             events=self.recorder.events.frame(),
         )
 

@@ -102,6 +102,7 @@ def run_rule(m: RecruitModel, name: str) -> None:
     """One recruitment rule's step, as the model runs it (availability and demand fresh)."""
     market = m._open_market(NO_MEETINGS)
     next(rule for rule in m.rules if rule.name == name).step(market)
+    enforcement.take_in_informants(m, market.informants)  # what the model does with the rules' informants
 
 
 def binomial_tolerance(p: float, n: int, z: float = 4.5) -> float:

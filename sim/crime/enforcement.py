@@ -35,6 +35,13 @@ def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom, label: str = "
     m.effects.arrested(slots)  # interventions listening (e.g. a diversion programme) act on them
 
 
+def take_in_informants(m: RecruitModel, informants: list[tuple[int, float]]) -> None:
+    """Networks that took in an informant this step are easier to detect for the rest of their life."""
+    for net, added_hazard in informants:
+        m.networks.detection_boost[net] += added_hazard
+    m.recorder.tally["informants_recruited"] += len(informants)
+
+
 def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
     p, pop = m.params.enforcement, m.pop
     ids = m.networks.active_ids()

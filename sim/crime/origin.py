@@ -21,6 +21,12 @@ OFFLINE, OFFLINE_CORE_ONLINE_GROWTH, ONLINE, ONLINE_CORE_OFFLINE_GROWTH = range(
 assert ORIGINS[ONLINE_CORE_OFFLINE_GROWTH] == "online_core_offline_growth"
 
 
+def origins_of(networks, ids: np.ndarray, params: OriginParams) -> np.ndarray:
+    """Origin code of each network id, from the network table's recruitment counters."""
+    t = networks
+    return classify(t.core_offline[ids], t.core_online[ids], t.growth_offline[ids], t.growth_online[ids], params)
+
+
 def classify(core_offline, core_online, growth_offline, growth_online, params: OriginParams) -> np.ndarray:
     """Origin code (index into ORIGINS) of each network."""
     core_offline, core_online = np.asarray(core_offline), np.asarray(core_online)

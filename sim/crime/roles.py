@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import Population
+from sim.population import YOUTH_AGE, Population
 from sim.vocabulary import ROLE, SPECIALISM
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ CORE_FULL_FIT_PROPENSITY = 0.5  # propensity at which a person fully fits a core
 OFF_SPECIALISM_FIT = 0.35  # technical fit of a skilled person outside the model's specialisms
 NON_SPECIALIST_RECRUITER_FIT = 0.4  # recruiter fit without social-engineering specialism
 MULE_AGE_FIT = ((16.0, 0.3), (30.0, 1.0), (45.0, 0.5), (np.inf, 0.2))  # (age below, fit)
-YOUTH_AGE = 25.0
 
 
 def mule_age_fit(age: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from sim.dashboard.command import SCENARIO_ENV  # noqa: F401  (app.py imports it
 from sim.dashboard.layout import StableLayout
 from sim.errors import ScenarioError
 from sim.model import RecruitModel
-from sim.outputs.snapshots import timeseries_columns
+from sim.outputs.timeseries import timeseries_columns
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.scenario import load_scenario
 

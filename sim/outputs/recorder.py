@@ -93,5 +93,7 @@ class Recorder:
         df = df.reindex(columns=columns + [c for c in df.columns if c not in columns], fill_value=0).fillna(0)
         return df.astype({c: ("float64" if c in real_columns else "int64") for c in df.columns})
 
-    def networks(self) -> pd.DataFrame:
-        return pd.concat(self.snapshots, ignore_index=True) if self.snapshots else pd.DataFrame()
+    def networks(self, pending: list[pd.DataFrame] = ()) -> pd.DataFrame:
+        """The snapshots taken, followed by `pending` ones (not stored)."""
+        frames = [*self.snapshots, *pending]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

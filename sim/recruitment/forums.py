@@ -119,7 +119,6 @@ class ForumsRule(RecruitmentRule):
         if score[best] <= 0:
             return  # nobody here the network would approach for this role
         accepted = resolve(self, market, draws, [net], pool[best:best + 1], role[:1], trust[best:best + 1], attempt=search)
-        # on an infiltrated space the recruit may be an informant: the network becomes easier to detect
+        # on an infiltrated space the recruit may be an informant: enforcement makes the network easier to detect
         if accepted[0] and draws.uniform([net], f"informant:{search}")[0] < infiltration[best]:
-            m.networks.detection_boost[net] += p.informant_detection
-            m.recorder.tally["informants_recruited"] += 1
+            market.informants.append((net, p.informant_detection))

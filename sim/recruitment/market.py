@@ -8,7 +8,7 @@ change (rules run in a random order each step).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,9 @@ class RecruitmentMarket:
     meetings: OfflineMeetings  # this step's offline meetings (venue recruitment works on them)
     intensity: np.ndarray  # per network id: recruitment intensity (0 = not recruiting)
     role_weights: np.ndarray  # per network id and role: share of recruitment effort
+    # what recruitment leaves for enforcement: (network id, added detection hazard per year) of
+    # each informant a network took in on an infiltrated space
+    informants: list[tuple[int, float]] = field(default_factory=list)
 
     @classmethod
     def open(cls, step: int, pop: Population, min_age: float, meetings: OfflineMeetings,

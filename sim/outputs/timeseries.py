@@ -1,0 +1,50 @@
+"""What is recorded of the model each step: one timeseries row (the output contract,
+docs/outputs.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.crime.origin import origins_of
+from sim.vocabulary import CHANNELS, LAYERS, ORIGINS, ROLES
+
+if TYPE_CHECKING:
+    from sim.model import RecruitModel
+
+TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
+           "informants_recruited", "arrests_intervention", "persons_reached", "persons_warned", "persons_diverted")
+
+
+def timeseries_columns(m: RecruitModel) -> list[str]:
+    attempted = [c for c in CHANNELS if c != "founder"]
+    return [
+        "step", "year", "population", "in_prison", "involved",
+        *[f"members_{r}" for r in ROLES],
+        "networks_active", *[f"networks_{o}" for o in ORIGINS],
+        *[f"recruits_{c}" for c in CHANNELS], "recruits_offline", "recruits_online",
+        *[f"attempts_{c}" for c in attempted], *[f"refusals_{c}" for c in attempted],
+        *TALLIED,
+        *[f"active_users_{s.name}" for s in m.online.spaces],
+        *[f"ties_{layer}" for layer in LAYERS],
+    ]
+
+
+def timeseries_row(m: RecruitModel) -> dict:
+    t, pop = m.networks, m.pop
+    ids = t.active_ids()
+    counts = t.role_counts[ids].sum(axis=0) if len(ids) else np.zeros(len(ROLES), dtype=np.int64)
+    row = {
+        "step": m.step_now,
+        "year": m.step_now * m.clock.dt,
+        "population": pop.size,
+        "in_prison": int((pop.prison_until >= 0).sum()),
+        "involved": int(counts.sum()),
+        **{f"members_{r}": int(c) for r, c in zip(ROLES, counts)},
+        "networks_active": len(ids),
+        **{f"networks_{o}": int(c) for o, c in zip(ORIGINS, np.bincount(origins_of(t, ids, m.params.origin), minlength=len(ORIGINS)))},
+        **{f"active_users_{s.name}": len(m.online.active[s.code]) for s in m.online.spaces},
+        **{f"ties_{layer}": int(c) for layer, c in zip(LAYERS, m.ties.count_by_layer())},
+    }
+    return row
