@@ -65,7 +65,7 @@ class Person(mesa.Agent):
 
     @property
     def online_activity(self) -> float:
-        return float(self._pop.online[self.slot])
+        return float(self._pop.online_activity[self.slot])
 
     @property
     def network_id(self) -> int | None:

@@ -118,8 +118,8 @@ def social_ties(ties: TieStore, pop: Population, venues: Venues, params: TiePara
         group = np.where(assigned >= 0, assigned + 1, 0).astype(np.int64)  # 0 = none: a group of its own
         new.append((egos, partners_in_groups(egos, group, pop.age, None, rng, pool), LAYER["school_work"]))
 
-    egos = _initiations(slots, params.online_contacts_mean, share, rng, weight=pop.online)
-    partners = rng.choice(n, size=len(egos), p=pop.online / pop.online.sum())
+    egos = _initiations(slots, params.online_contacts_mean, share, rng, weight=pop.online_activity)
+    partners = rng.choice(n, size=len(egos), p=pop.online_activity / pop.online_activity.sum())
     new.append((egos, partners, LAYER["chat"]))
     # one merge into the tie store for all layers
     ties.add_initial(

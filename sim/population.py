@@ -3,11 +3,18 @@
 A slot is a row of the columns. When a person leaves (ageing out, out-migration) a newcomer
 takes the slot with a new `person_id`, so the columns keep a fixed size and every per-step
 operation stays a vectorised pass over arrays. Mesa `Person` agents are thin views of a slot.
+
+Every column has one owner, the module that writes it (`COLUMNS`, in the manner of Starsim's
+`define_states`); any module may read any column. Other modules change a column only through
+its owner's functions (e.g. `Population.lower_propensity`, `enforcement.shorten_sentences`).
+`tests/test_state_ownership.py` checks the code against this table.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,6 +33,42 @@ ADULT_AGE = 18.0  # newcomers this old may set up a household of their own
 HIGHER_EDUCATION_END = 24.0
 
 
+@dataclass(frozen=True)
+class Column:
+    dtype: type
+    owner: str  # the module that writes it
+    start: float | int | bool | None = None  # a newcomer's value; None: drawn by the population
+
+
+POPULATION, MEMBERSHIP, ENFORCEMENT, ONLINE, EFFECTS = (
+    "sim.population", "sim.crime.membership", "sim.crime.enforcement", "sim.places.online_spaces", "sim.interventions.effects")
+COLUMNS: dict[str, Column] = {
+    # who a person is (drawn on entry; status, partner and propensity change during life)
+    "person_id": Column(np.int64, POPULATION), "entered_step": Column(np.int32, POPULATION),
+    "age": Column(np.float64, POPULATION), "sex": Column(np.int8, POPULATION),  # sex: 1 = male
+    "household": Column(np.int32, POPULATION), "neighbourhood": Column(np.int32, POPULATION),
+    "status": Column(np.int8, POPULATION), "partner": Column(bool, POPULATION),
+    "it_skill": Column(np.float64, POPULATION), "propensity": Column(np.float64, POPULATION),
+    "need": Column(np.float64, POPULATION), "online_activity": Column(np.float64, POPULATION),
+    "specialism": Column(np.int8, POPULATION),
+    # criminal career
+    "network": Column(np.int32, MEMBERSHIP, NO_NETWORK), "role": Column(np.int8, MEMBERSHIP, -1),
+    "join_channel": Column(np.int8, MEMBERSHIP, -1), "join_medium": Column(np.int8, MEMBERSHIP, -1),
+    "joined_step": Column(np.int32, MEMBERSHIP, -1),
+    "experience": Column(np.float64, MEMBERSHIP, 0.0),  # years spent in networks, over a whole career
+    "ever_member": Column(bool, MEMBERSHIP, False),
+    "desisted": Column(bool, MEMBERSHIP, False),  # left crime by desistance (not arrest or dissolution)
+    # justice
+    "prison_until": Column(np.int32, ENFORCEMENT, -1),  # step of release; -1 = free
+    "released_step": Column(np.int32, ENFORCEMENT, -10**6),
+    "arrest_count": Column(np.int16, ENFORCEMENT, 0),
+    # forum reputation, grows with forum activity
+    "reputation": Column(np.float64, ONLINE, 0.0),
+    # set by interventions, fading over time (0 = none)
+    "mule_awareness": Column(np.float64, EFFECTS, 0.0), "deterrence": Column(np.float64, EFFECTS, 0.0),
+}
+
+
 class Population:
     """Columns of person attributes; see `docs/ODD.md` for what each means."""
 
@@ -35,38 +78,16 @@ class Population:
         self.rng = rng  # set-up only
         self.random = random  # during the run: numbers keyed by step and slot
         n = self.size = params.size
+        for name, column in COLUMNS.items():
+            setattr(self, name, np.full(n, 0 if column.start is None else column.start, dtype=column.dtype))
         self.next_person_id = n
-        self.person_id = np.arange(n, dtype=np.int64)
-        self.entered_step = np.zeros(n, dtype=np.int32)
-        self.age = rng.uniform(params.min_age, params.max_age, n)
-        self.sex = (rng.random(n) < params.male_share).astype(np.int8)  # 1 = male
-        self.household, self.neighbourhood = self._households(n)
-        self.status = np.zeros(n, dtype=np.int8)
-        self.partner = np.zeros(n, dtype=bool)
-        self.it_skill = np.zeros(n)
-        self.propensity = np.zeros(n)
-        self.need = np.zeros(n)
-        self.online = np.zeros(n)
-        self.specialism = np.zeros(n, dtype=np.int8)
+        self.person_id[:] = np.arange(n)
+        self.age[:] = rng.uniform(params.min_age, params.max_age, n)
+        self.sex[:] = rng.random(n) < params.male_share
+        self.household[:], self.neighbourhood[:] = self._households(n)
         self._draw_traits(np.arange(n), rng)
         self._draw_specialisms(np.arange(n), rng)
         self._init_status(np.arange(n), rng)
-        # criminal career columns
-        self.network = np.full(n, NO_NETWORK, dtype=np.int32)
-        self.role = np.full(n, -1, dtype=np.int8)
-        self.join_channel = np.full(n, -1, dtype=np.int8)
-        self.join_medium = np.full(n, -1, dtype=np.int8)
-        self.joined_step = np.full(n, -1, dtype=np.int32)
-        self.experience = np.zeros(n)  # years spent in networks, over a whole career
-        self.ever_member = np.zeros(n, dtype=bool)
-        self.desisted = np.zeros(n, dtype=bool)  # left crime by desistance (not arrest or dissolution)
-        self.prison_until = np.full(n, -1, dtype=np.int32)  # step of release; -1 = free
-        self.released_step = np.full(n, -10**6, dtype=np.int32)
-        self.reputation = np.zeros(n)  # forum reputation, grows with forum activity
-        self.arrest_count = np.zeros(n, dtype=np.int16)
-        # set by interventions, fading over time (0 = none): awareness of money-mule schemes, deterrence
-        self.mule_awareness = np.zeros(n)
-        self.deterrence = np.zeros(n)
         if self.random is None:  # a stand-alone population (tests) keys its run-time numbers off its set-up stream
             self.random = ProcessRandom("population", int(rng.integers(2**63)))
 
@@ -87,7 +108,7 @@ class Population:
         self.it_skill[slots] = np.minimum(1.0, rng.beta(p.it_skill.a, p.it_skill.b, k) * np.where(young, 1 + p.youth_it_skill_boost, 1.0))
         self.propensity[slots] = rng.beta(p.propensity.a, p.propensity.b, k)
         self.need[slots] = rng.beta(p.financial_need.a, p.financial_need.b, k)
-        self.online[slots] = np.minimum(1.0, rng.beta(p.online_activity.a, p.online_activity.b, k) * np.where(young, 1 + p.youth_online_boost, 1.0))
+        self.online_activity[slots] = np.minimum(1.0, rng.beta(p.online_activity.a, p.online_activity.b, k) * np.where(young, 1 + p.youth_online_boost, 1.0))
 
     def _draw_specialisms(self, slots: np.ndarray, rng: np.random.Generator) -> None:
         """Specialisms by their population shares; technical ones go preferentially to the skilled."""
@@ -168,21 +189,19 @@ class Population:
         self._draw_traits(slots, rng)
         self._draw_specialisms(slots, rng)
         self._init_status(slots, rng)
-        self.network[slots] = NO_NETWORK
-        self.role[slots] = -1
-        self.join_channel[slots] = -1
-        self.join_medium[slots] = -1
-        self.joined_step[slots] = -1
-        self.experience[slots] = 0.0
-        self.ever_member[slots] = False
-        self.desisted[slots] = False
-        self.prison_until[slots] = -1
-        self.released_step[slots] = -10**6
-        self.reputation[slots] = 0.0
-        self.arrest_count[slots] = 0
-        self.mule_awareness[slots] = 0.0
-        self.deterrence[slots] = 0.0
+        for name, column in COLUMNS.items():
+            if column.start is not None:  # every owner's column starts afresh for the newcomer
+                getattr(self, name)[slots] = column.start
         return hosts
+
+    # ------------------------------------------------------------------ changes asked by other modules
+    def lower_propensity(self, slots: np.ndarray, factor: float) -> None:
+        """Propensity falls by `factor` (desistance, a diversion programme)."""
+        self.propensity[slots] *= factor
+
+    def start_work(self, slots: np.ndarray) -> None:
+        """Persons take up legal work (a diversion programme); their workplace is the venues' to assign."""
+        self.status[slots] = WORKER
 
     # ------------------------------------------------------------------ views
     def free(self) -> np.ndarray:

@@ -21,7 +21,7 @@ from sim.vocabulary import NO_NETWORK, SPECIALISM, SPECIALISMS
 
 N = 20_000
 PER_PERSON = ("person_id", "entered_step", "age", "sex", "household", "neighbourhood", "status", "partner", "it_skill",
-              "propensity", "need", "online", "specialism", "network", "role", "join_channel", "join_medium",
+              "propensity", "need", "online_activity", "specialism", "network", "role", "join_channel", "join_medium",
               "joined_step", "experience", "ever_member", "prison_until", "released_step", "reputation")
 
 
@@ -74,7 +74,7 @@ def test_every_column_has_one_entry_per_person(pop):
 def test_attributes_lie_in_their_ranges(pop):
     p = pop.params
     assert pop.age.min() >= p.min_age and pop.age.max() < p.max_age
-    for name in ("it_skill", "propensity", "need", "online"):
+    for name in ("it_skill", "propensity", "need", "online_activity"):
         values = getattr(pop, name)
         assert values.min() >= 0.0 and values.max() <= 1.0, name
     assert set(np.unique(pop.sex).tolist()) == {0, 1}
@@ -106,7 +106,7 @@ def test_beta_attributes_have_their_means():
     """Without youth boosts the attributes are Beta(a, b): mean a / (a + b), sd of the mean from the Beta variance."""
     pop = population(youth_it_skill_boost=0.0, youth_online_boost=0.0)
     p = pop.params
-    for column, beta in (("it_skill", p.it_skill), ("propensity", p.propensity), ("need", p.financial_need), ("online", p.online_activity)):
+    for column, beta in (("it_skill", p.it_skill), ("propensity", p.propensity), ("need", p.financial_need), ("online_activity", p.online_activity)):
         a, b = beta.a, beta.b
         mean, var = a / (a + b), a * b / ((a + b) ** 2 * (a + b + 1))
         assert abs(getattr(pop, column).mean() - mean) < 4 * np.sqrt(var / N), column
@@ -115,7 +115,7 @@ def test_beta_attributes_have_their_means():
 def test_the_young_are_more_skilled_and_more_online(pop):
     young = pop.age < YOUTH_AGE
     assert pop.it_skill[young].mean() > pop.it_skill[~young].mean()
-    assert pop.online[young].mean() > pop.online[~young].mean()
+    assert pop.online_activity[young].mean() > pop.online_activity[~young].mean()
 
 
 def test_technical_specialisms_go_to_the_skilled(pop):

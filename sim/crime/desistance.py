@@ -34,6 +34,5 @@ def make_desist(m: RecruitModel, slots: np.ndarray) -> None:
     """Members leave crime: out of their network, with lower propensity and no experience bonus."""
     pop = m.pop
     m.membership.leave(m.step_now, slots, "desist")
-    pop.propensity[slots] *= m.params.desistance.propensity_factor
-    pop.desisted[slots] = True
+    pop.lower_propensity(slots, m.params.desistance.propensity_factor)
     m.recorder.tally["desistances"] += len(slots)

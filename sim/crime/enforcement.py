@@ -35,6 +35,12 @@ def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom, label: str = "
     m.effects.arrested(slots)  # interventions listening (e.g. a diversion programme) act on them
 
 
+def shorten_sentences(m: RecruitModel, slots: np.ndarray, factor: float) -> None:
+    """The rest of each sentence shrinks to `factor` of itself, at least one step (a diversion programme)."""
+    away = m.pop.prison_until[slots] - m.step_now
+    m.pop.prison_until[slots] = m.step_now + np.maximum(1, np.ceil(away * factor)).astype(np.int32)
+
+
 def take_in_informants(m: RecruitModel, informants: list[tuple[int, float]]) -> None:
     """Networks that took in an informant this step are easier to detect for the rest of their life."""
     for net, added_hazard in informants:

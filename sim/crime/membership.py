@@ -55,6 +55,7 @@ class Membership:
         np.subtract.at(self.table.role_counts, (networks, roles), 1)
         pop.experience[slots] += (step - pop.joined_step[slots]) * self.dt
         pop.ever_member[slots] = True
+        pop.desisted[slots] = kind == "desist"  # a desister is no longer counted as experienced (roles.motivation)
         pop.network[slots] = NO_NETWORK
         pop.role[slots] = -1
         pop.join_channel[slots] = -1

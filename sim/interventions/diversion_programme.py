@@ -11,7 +11,8 @@ from pydantic import Field
 
 from sim.interventions.base import Intervention, InterventionParams
 from sim.interventions.registry import register
-from sim.population import STUDENT, WORKER
+from sim.crime import enforcement
+from sim.population import STUDENT
 from sim.scenario.params import prob
 
 WORKING_AGE = 16.0  # younger diverted persons, and students, stay in school
@@ -41,11 +42,10 @@ class DiversionProgramme(Intervention):
         if p.first_arrest_only:
             eligible = eligible[pop.arrest_count[eligible] == 1]
         diverted = eligible[self.draws.bernoulli(m.step_now, eligible, p.uptake, draw="uptake")]
-        away = pop.prison_until[diverted] - m.step_now
-        pop.prison_until[diverted] = m.step_now + np.maximum(1, np.ceil(away * p.sentence_factor)).astype(np.int32)
-        pop.propensity[diverted] *= 1.0 - p.propensity_reduction
+        enforcement.shorten_sentences(m, diverted, p.sentence_factor)
+        pop.lower_propensity(diverted, 1.0 - p.propensity_reduction)
         working_age = diverted[(pop.age[diverted] >= WORKING_AGE) & (pop.status[diverted] != STUDENT)]
         to_work = working_age[self.draws.bernoulli(m.step_now, working_age, p.legal_work, draw="legal_work")]
-        pop.status[to_work] = WORKER
+        pop.start_work(to_work)
         m.venues.assign(to_work, m.step_now)
         m.recorder.tally["persons_diverted"] += len(diverted)

@@ -82,7 +82,7 @@ class OnlineSpaces:
             pull = 0.25 + 0.75 * pop.propensity[slots]
         else:
             pull = 1.0
-        return pop.online[slots] * pull
+        return pop.online_activity[slots] * pull
 
     def visit_rate(self, space: OnlineSpace) -> np.ndarray:
         """Each person's visits to the space per year: routine interest plus any displaced visits."""
