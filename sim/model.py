@@ -44,7 +44,8 @@ from sim.population import Population
 from sim.recruitment import RULES
 from sim.recruitment.market import RecruitmentMarket
 from sim.rng import StepRandom, Streams, stream_key
-from sim.scenario.schema import InterventionSpec, Scenario
+from sim.scenario.loader import describe_error, dotted
+from sim.scenario.schema import InterventionSpec, Scenario, unknown_target
 from sim.ties import TieStore
 from sim.timing import Clock
 from sim.vocabulary import LAYER
@@ -205,11 +206,14 @@ class RecruitModel(mesa.Model):
             spec["at"] = self.step_now * self.clock.dt  # year of the next step's start
         try:
             params = _INTERVENTION_ADAPTER.validate_python(spec)
-        except ValidationError as exc:
+        except ValidationError as exc:  # worded as for a scenario file: as if it were the scenario's first entry
             first = exc.errors(include_url=False)[0]
-            raise ScenarioError(f"intervention {spec.get('type')!r}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-        if getattr(params, "target", None) is not None and params.target not in self.online._by_name:
-            raise ScenarioError(f"intervention {params.type!r}: unknown online space {params.target!r} (allowed: {', '.join(self.online._by_name)})")
+            message = describe_error({**first, "loc": ("interventions", 0, *first["loc"])})
+            key = dotted(first["loc"][1:])  # without the union's tag (the type)
+            raise ScenarioError(f"intervention {spec.get('type', '(no type)')!r}: {key + ': ' if key else ''}{message}") from None
+        problem = unknown_target(params, [s.name for s in self.online.spaces])
+        if problem:
+            raise ScenarioError(f"intervention {params.type!r}: {problem}")
         intervention = self.intervention_schedule.add(INTERVENTIONS[params.type](self, params), "intervention")
         self.interventions.append(intervention)
         return intervention

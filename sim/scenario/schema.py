@@ -334,12 +334,20 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _targets_exist(self) -> Scenario:
-        spaces = list(self.places.online_spaces)
         for i, intervention in enumerate(self.interventions):
-            target = getattr(intervention, "target", None)
-            if target is not None and target not in spaces:
-                raise ValueError(f"interventions[{i}].target: unknown online space {target!r} (allowed: {', '.join(spaces)})")
+            problem = unknown_target(intervention, list(self.places.online_spaces))
+            if problem:
+                raise ValueError(f"interventions[{i}].target: {problem}")
         return self
 
 
 __all__ = ["Scenario", "OFFLINE_LAYERS", "SPECIALISMS"]
+
+
+def unknown_target(intervention, spaces: list[str]) -> str | None:
+    """What is wrong with an intervention's target online space, if anything (the scenario's check,
+    also made when an intervention is added to a running model)."""
+    target = getattr(intervention, "target", None)
+    if target is None or target in spaces:
+        return None
+    return f"unknown online space {target!r} (allowed: {', '.join(spaces)})"
