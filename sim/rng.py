@@ -54,11 +54,18 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_U1, _U2, _UGOLDEN = np.uint64(_M1), np.uint64(_M2), np.uint64(GOLDEN)
+
+
 def _mix_array(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on uint64 arrays (wrap-around multiplication is intended)."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(_M1)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(_M2)
-    return x ^ (x >> np.uint64(31))
+    """SplitMix64's finaliser on a uint64 array, in place (wrap-around multiplication is intended)."""
+    x ^= x >> _S30
+    x *= _U1
+    x ^= x >> _S27
+    x *= _U2
+    x ^= x >> _S31
+    return x
 
 
 def _label(draw: int | str) -> int:
@@ -81,12 +88,16 @@ class ProcessRandom:
         `with_units` (same length, or a scalar) keys each number by a pair of units, e.g.
         (candidate, network): two networks approaching one person draw different numbers.
         """
-        units = np.asarray(units, dtype=np.int64).astype(np.uint64)
-        x = _mix_array(units * np.uint64(GOLDEN) + np.uint64(self._base(step, draw)))
+        x = np.array(units, dtype=np.int64).view(np.uint64)  # a copy, mixed in place below
+        x *= _UGOLDEN
+        x += np.uint64(self._base(step, draw))
+        _mix_array(x)
         if with_units is not None:
             other = np.asarray(with_units, dtype=np.int64).astype(np.uint64)
-            x = _mix_array(x + other * np.uint64(GOLDEN))
-        return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+            x += other * _UGOLDEN
+            _mix_array(x)
+        x >>= _S11
+        return x.astype(np.float64) * _TO_UNIT
 
     def bernoulli(self, step: int, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
         """True with probability p (scalar or one per unit)."""
