@@ -33,7 +33,7 @@ from sim.interventions import INTERVENTIONS
 from sim.interventions.base import Intervention
 from sim.interventions.effects import Effects
 from sim.interventions.schedule import InterventionSchedule
-from sim.initial_ties import build_initial_ties, family_ties, social_ties
+from sim.social_ties import build_initial_ties, family_ties, social_ties
 from sim.outputs.recorder import Recorder
 from sim.outputs.results import RunResults
 from sim.outputs.snapshots import network_snapshot

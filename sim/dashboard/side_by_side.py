@@ -27,6 +27,7 @@ from sim.dashboard.command import SCENARIO_ENV  # noqa: F401  (app.py imports it
 from sim.dashboard.layout import StableLayout
 from sim.errors import ScenarioError
 from sim.model import RecruitModel
+from sim.outputs.recorder import timeseries_frame
 from sim.outputs.timeseries import timeseries_columns
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.scenario import load_scenario
@@ -211,7 +212,7 @@ class TwinRun(mesa.Model):
         cached = self._frames.get(which)
         if cached is not None and cached[0] == len(rows):
             return cached[1]
-        frame = rows_frame(rows, timeseries_columns(model))
+        frame = timeseries_frame(rows, timeseries_columns(model))  # from a copy of the rows taken under the lock
         self._frames[which] = (len(rows), frame)
         return frame
 
@@ -220,13 +221,6 @@ class TwinRun(mesa.Model):
         model = self.models[which]
         with self._lock:
             return network_view(model, self.layouts[which])
-
-
-def rows_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    """Timeseries rows as a frame with every column (a step without an event counts 0), as
-    `Recorder.timeseries` builds it, but from a copy of the rows taken under the lock."""
-    frame = pd.DataFrame(rows).reindex(columns=columns, fill_value=0).fillna(0)
-    return frame.astype({c: "float64" if c in ("year", "losses") else "int64" for c in columns})
 
 
 @dataclass

@@ -87,13 +87,22 @@ class Recorder:
         self.rows.append(row)
         self.tally = Counter()
 
-    def timeseries(self, columns: list[str], real_columns: tuple[str, ...] = ("year", "losses")) -> pd.DataFrame:
-        """One row per step; counts are int64 (a step without an event counts 0), the rest float."""
-        df = pd.DataFrame(self.rows)
-        df = df.reindex(columns=columns + [c for c in df.columns if c not in columns], fill_value=0).fillna(0)
-        return df.astype({c: ("float64" if c in real_columns else "int64") for c in df.columns})
+    def timeseries(self, columns: list[str]) -> pd.DataFrame:
+        """One row per step (see `timeseries_frame`)."""
+        return timeseries_frame(self.rows, columns)
 
     def networks(self, pending: list[pd.DataFrame] = ()) -> pd.DataFrame:
         """The snapshots taken, followed by `pending` ones (not stored)."""
         frames = [*self.snapshots, *pending]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+REAL_COLUMNS = ("year", "losses")  # every other timeseries column is a count
+
+
+def timeseries_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Timeseries rows as a frame: `columns` first, then any other; counts are int64 (a step
+    without an event counts 0), the rest float."""
+    df = pd.DataFrame(rows)
+    df = df.reindex(columns=columns + [c for c in df.columns if c not in columns], fill_value=0).fillna(0)
+    return df.astype({c: ("float64" if c in REAL_COLUMNS else "int64") for c in df.columns})
