@@ -36,7 +36,7 @@ def timeseries_columns(m: RecruitModel) -> list[str]:
 
 def origins(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
     t = m.networks
-    return classify(t.core_offline[ids], t.core_online[ids], t.growth_offline[ids], t.growth_online[ids], m.params.origin)
+    return classify(t.core_offline[ids], t.core_online[ids], t.growth_offline[ids], t.growth_online[ids], m.config.origin)
 
 
 def timeseries_row(m: RecruitModel) -> dict:
