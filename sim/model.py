@@ -47,6 +47,7 @@ from sim.population import Population
 from sim.recruitment import RULES
 from sim.recruitment.market import RecruitmentMarket
 from sim.rng import StepRandom, Streams, stream_key
+from sim.scenario.bundled import find_scenario
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import InterventionSpec, Scenario
 from sim.ties import TieStore
@@ -58,7 +59,7 @@ def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     if scenario is None:
         return Scenario()
     if isinstance(scenario, (str, Path)):
-        return load_scenario(scenario)
+        return load_scenario(find_scenario(scenario))
     if not isinstance(scenario, Scenario):
         raise TypeError(f"RecruitModel needs a Scenario or the path of a scenario file, not {type(scenario).__name__}")
     return scenario
@@ -99,8 +100,8 @@ class RecruitModel(mesa.Model):
     the scenario lives under another name.
 
     Args:
-        scenario: the validated scenario, or the path of a scenario file (default: the schema's
-            defaults).
+        scenario: the validated scenario, or the path of a scenario file or name of a bundled one
+            (default: the schema's defaults).
         replication: extra seed-sequence key, so replication i of every scenario shares draws.
     """
 
@@ -136,13 +137,14 @@ class RecruitModel(mesa.Model):
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, replication: tuple[int, ...] = (), **overrides: Any) -> RecruitModel:
-        """The model of a scenario file, with keys overridden as `recruitsim run --set` does.
+        """The model of a scenario file (or bundled scenario, by name), with keys overridden as
+        `recruitsim run --set` does.
 
         `overrides` are scenario keys: `steps=52`, `seed=3`, or a nested mapping that sets only
         the keys it names (`population={"size": 2000}` keeps the file's other population keys).
         Raises ScenarioError (one line) on any problem with the file or the overrides.
         """
-        return cls(load_scenario(path, override_strings(overrides)), replication=replication)
+        return cls(load_scenario(find_scenario(path), override_strings(overrides)), replication=replication)
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:

@@ -93,10 +93,10 @@ def readme_python_example() -> str:
     return found.group(1)
 
 
-def test_the_readme_python_example_runs_as_written(monkeypatch):
+def test_the_readme_python_example_runs_as_written(monkeypatch, tmp_path):
     code = readme_python_example()
     assert len([line for line in code.splitlines() if line.strip() and not line.startswith(("from ", "import "))]) == 3
-    monkeypatch.chdir(ROOT)  # as a reader runs it: from the checkout (or by a bundled name, from anywhere)
+    monkeypatch.chdir(tmp_path)  # a bundled scenario by name: from any directory
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     model, results = namespace["model"], namespace["results"]
