@@ -49,11 +49,11 @@ def cli() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario key, e.g. --set population.size=2000 (repeatable; the value is YAML)")
 @click.option("--replication", type=click.IntRange(min=0), metavar="I", help="draw the random numbers of replication I of `recruitsim compare` (0, 1, ...): the outputs are those of its shard")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True, help="format of the output tables")
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--quiet", is_flag=True, help="no progress bar and no summary")
 @click.option("--overwrite", is_flag=True, help="replace an existing output directory")
 def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], replication: int | None,
         fmt: str, quiet: bool, overwrite: bool) -> None:
-    """Run SCENARIO and print the output directory.
+    """Run SCENARIO, print the output directory, and a short summary of the run on stderr.
 
     SCENARIO is a YAML file, the name of a bundled scenario (`recruitsim run baseline`; see
     `recruitsim scenarios`), or the manifest.json of an earlier run or comparison shard (or its
@@ -69,8 +69,15 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
         key = (replication,)  # the key `compare` gives replication I (sim/experiment/replicate.py)
     from sim.runner import run_scenario  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
 
-    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key)
-    click.echo(str(out))
+    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
+                       on_done=None if quiet else _print_summary)
+    click.echo(str(out))  # stdout: the directory alone, for scripts (`out=$(recruitsim run ...)`)
+
+
+def _print_summary(done) -> None:
+    from sim.outputs.summary import run_summary
+
+    click.echo("\n".join(run_summary(done.results.timeseries, done.manifest)), err=True)
 
 
 def _is_manifest(path: Path) -> bool:

@@ -23,7 +23,7 @@ def fake_runner(monkeypatch):
     """Stands in for sim.runner: records its calls, writes nothing."""
     calls = []
 
-    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=()):
+    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=(), on_done=None):
         calls.append({"scenario": scenario, "out_dir": out_dir, "fmt": fmt, "quiet": quiet, "overwrite": overwrite, "source": source,
                       "replication": replication})
         return out_dir or Path("runs") / scenario.name
