@@ -147,13 +147,14 @@ def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrid
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every file, as `run --set` does (repeatable)")
+def validate(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario FILES (or bundled names) without running them.
 
     Prints one `ok:` line per valid file and stops at the first invalid one (exit code 2).
     """
     for file in files:
-        scenario = load_scenario(find_scenario(file))
+        scenario = load_scenario(find_scenario(file), overrides)
         click.echo(f"ok: {file} ({scenario.name}: {scenario.population.size} persons, {scenario.steps} steps of one {scenario.step})")
 
 

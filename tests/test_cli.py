@@ -170,6 +170,14 @@ def test_validate_prints_one_ok_line_per_file():
     ]
 
 
+def test_validate_applies_set_as_run_does():
+    ok = invoke("validate", "baseline", "--set", "population.size=2000", "--set", "steps=52")
+    assert ok.exit_code == 0 and ok.output == "ok: baseline (baseline: 2000 persons, 52 steps of one week)\n"
+    bad = invoke("validate", "baseline", "--set", "population.size=-1")
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("error: ") and "population.size: must be" in bad.stderr and bad.stderr.endswith("(from --set population.size=-1)\n")
+
+
 def test_validate_stops_at_the_first_invalid_file(tmp_path):
     bad = write(tmp_path, "population: {sise: 3}\n")
     result = invoke("validate", DATA / "base.yaml", bad, DATA / "child.yaml")
