@@ -124,7 +124,7 @@ class CriminalNetwork(mesa.Agent):
     @property
     def origin(self) -> str:
         t, nid = self._table, self.network_id
-        code = classify(t.core_offline[nid], t.core_online[nid], t.growth_offline[nid], t.growth_online[nid], self.model.params.origin)
+        code = classify(t.core_offline[nid], t.core_online[nid], t.growth_offline[nid], t.growth_online[nid], self.model.config.origin)
         return ORIGINS[int(code)]
 
     @property

@@ -1,4 +1,4 @@
-"""The `recruitsim` command line: run, validate and document scenarios.
+"""The `recruitsim` command line: run, validate, list and document scenarios.
 
 Bad input (any `sim.errors.RecruitsimError`) ends as one line `error: <message>` on stderr and
 exit code 2, the code click uses for its own usage errors; anything else is a bug and keeps
@@ -16,6 +16,7 @@ from sim import __version__
 from sim.dashboard.command import dashboard
 from sim.errors import RecruitsimError, ScenarioError
 from sim.scenario import Scenario, load_scenario
+from sim.scenario.bundled import bundled_scenarios, copy_scenario, description_of, find_scenario
 
 
 class InputError(click.ClickException):
@@ -48,15 +49,17 @@ def cli() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario key, e.g. --set population.size=2000 (repeatable; the value is YAML)")
 @click.option("--replication", type=click.IntRange(min=0), metavar="I", help="draw the random numbers of replication I of `recruitsim compare` (0, 1, ...): the outputs are those of its shard")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True, help="format of the output tables")
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--quiet", is_flag=True, help="no progress bar and no summary")
 @click.option("--overwrite", is_flag=True, help="replace an existing output directory")
 def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], replication: int | None,
         fmt: str, quiet: bool, overwrite: bool) -> None:
-    """Run SCENARIO and print the output directory.
+    """Run SCENARIO, print the output directory, and a short summary of the run on stderr.
 
-    SCENARIO is a YAML file, or the manifest.json of an earlier run or comparison shard (or its
+    SCENARIO is a YAML file, the name of a bundled scenario (`recruitsim run baseline`; see
+    `recruitsim scenarios`), or the manifest.json of an earlier run or comparison shard (or its
     directory), which is run again exactly as recorded, in the same replication.
     """
+    scenario = find_scenario(scenario)
     if _is_manifest(scenario):
         loaded, source, key = _from_manifest(scenario, seed, overrides)
     else:
@@ -66,8 +69,15 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
         key = (replication,)  # the key `compare` gives replication I (sim/experiment/replicate.py)
     from sim.runner import run_scenario  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
 
-    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key)
-    click.echo(str(out))
+    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
+                       on_done=None if quiet else _print_summary)
+    click.echo(str(out))  # stdout: the directory alone, for scripts (`out=$(recruitsim run ...)`)
+
+
+def _print_summary(done) -> None:
+    from sim.outputs.summary import run_summary
+
+    click.echo("\n".join(run_summary(done.results.timeseries, done.manifest)), err=True)
 
 
 def _is_manifest(path: Path) -> bool:
@@ -97,7 +107,7 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 @click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
 def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
             seed: int | None, overrides: tuple[str, ...], quiet: bool, allow_code_change: bool) -> None:
-    """Compare SCENARIOS (YAML files; the first is the baseline) over many replications.
+    """Compare SCENARIOS (YAML files or bundled names; the first is the baseline) over many replications.
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
     """
@@ -112,7 +122,7 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
     command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)
-    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
+    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
     try:
@@ -137,13 +147,14 @@ def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrid
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario FILES without running them.
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every file, as `run --set` does (repeatable)")
+def validate(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+    """Check scenario FILES (or bundled names) without running them.
 
     Prints one `ok:` line per valid file and stops at the first invalid one (exit code 2).
     """
     for file in files:
-        scenario = load_scenario(file)
+        scenario = load_scenario(find_scenario(file), overrides)
         click.echo(f"ok: {file} ({scenario.name}: {scenario.population.size} persons, {scenario.steps} steps of one {scenario.step})")
 
 
@@ -157,6 +168,39 @@ def schema(markdown: bool) -> None:
         click.echo(render_markdown(), nl=False)
     else:
         click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def scenarios(ctx: click.Context) -> None:
+    """List the bundled scenarios (`recruitsim scenarios`), or copy one to edit (`recruitsim scenarios copy NAME`).
+
+    A bundled scenario runs by name from any directory: `recruitsim run NAME`.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_scenarios)
+
+
+@scenarios.command("list")
+def list_scenarios() -> None:
+    """List the bundled scenarios: name and description."""
+    found = bundled_scenarios()
+    width = max(map(len, found), default=0)
+    for name, path in found.items():
+        click.echo(f"{name:<{width}}  {description_of(path)}")
+
+
+@scenarios.command("copy")
+@click.argument("name")
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True, help="directory to copy into")
+@click.option("--overwrite", is_flag=True, help="replace files that exist")
+def copy(name: str, dest: Path, overwrite: bool) -> None:
+    """Copy the bundled scenario NAME (and the bundled files it extends) into a directory to edit.
+
+    Prints each file written; run the copy with `recruitsim run NAME.yaml`.
+    """
+    for path in copy_scenario(name, dest, overwrite=overwrite):
+        click.echo(str(path))
 
 
 cli.add_command(dashboard)

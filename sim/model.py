@@ -18,6 +18,10 @@ by step and by person slot or network id, so paired runs share draws person by p
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import mesa
 import numpy as np
 
@@ -44,11 +48,38 @@ from sim.population import Population
 from sim.recruitment import RULES
 from sim.recruitment.market import RecruitmentMarket
 from sim.rng import StepRandom, Streams, stream_key
-from sim.scenario.loader import describe_error, dotted
+from sim.scenario.bundled import find_scenario
+from sim.scenario.loader import describe_error, dotted, load_scenario
 from sim.scenario.schema import InterventionSpec, Scenario, unknown_target
 from sim.ties import TieStore
 from sim.timing import Clock
 from sim.vocabulary import LAYER
+
+
+def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(find_scenario(scenario))
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"RecruitModel needs a Scenario or the path of a scenario file, not {type(scenario).__name__}")
+    return scenario
+
+
+def override_strings(overrides: dict[str, Any], prefix: str = "") -> list[str]:
+    """`{"population": {"size": 2000}, "steps": 52}` -> ["population.size=2000", "steps=52"]: the
+    `--set` strings of the loader. A nested mapping is split into its leaves, so it changes only
+    the keys it names, as a scenario file that `extends` another does. Values are written as JSON,
+    which YAML reads back unchanged."""
+    strings = []
+    for key, value in overrides.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            strings += override_strings(value, f"{path}.")
+        else:
+            strings.append(f"{path}={json.dumps(value)}")
+    return strings
+
 
 NO_MEETINGS = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool))
 
@@ -59,40 +90,62 @@ _INTERVENTION_ADAPTER = TypeAdapter(InterventionSpec)
 class RecruitModel(mesa.Model):
     """Recruitment into cybercriminal networks through offline and online ties.
 
+    From Python, in Mesa's conventions::
+
+        model = RecruitModel.from_yaml("baseline", population={"size": 2000})
+        model.run_model()                # stops at the scenario's end (`running` turns False)
+        tables = model.results()         # pandas DataFrames: timeseries, networks, events
+
+    The validated scenario is `model.config` (a `sim.scenario.Scenario`). `model.scenario` is
+    Mesa's own attribute (it holds Mesa's seed, and SolaraViz requires Mesa's type there), so
+    the scenario lives under another name.
+
     Args:
-        scenario: the validated scenario (defaults: the schema's defaults).
+        scenario: the validated scenario, or the path of a scenario file or name of a bundled one
+            (default: the schema's defaults).
         replication: extra seed-sequence key, so replication i of every scenario shares draws.
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, replication: tuple[int, ...] = ()):
-        params = scenario if scenario is not None else Scenario()
-        streams = Streams(params.seed, replication)
+    def __init__(self, scenario: Scenario | str | Path | None = None, *, replication: tuple[int, ...] = ()):
+        config = _as_scenario(scenario)
+        streams = Streams(config.seed, replication)
         super().__init__(rng=streams.integer_seed("mesa"))
-        self.params = params
+        self.config = config
         self.streams = streams
-        self.clock = Clock(params.step)
+        self.clock = Clock(config.step)
         self.year_decay = float(np.exp(-self.clock.dt))  # one-year exponential window
         self.step_now = 0
         self._last_snapshot_step = 0
-        self.pop = Population(params.population, self.clock, streams.get("population"), streams.process("population"))
-        self.venues = Venues(params.places, self.pop, self.clock, streams.get("venues"), streams.process("venues"))
-        self.online = OnlineSpaces(params.places, self.pop, self.clock, streams.get("online"), streams.process("online"))
-        self.ties = TieStore(self.pop.size, params.ties, self.clock)
+        self.pop = Population(config.population, self.clock, streams.get("population"), streams.process("population"))
+        self.venues = Venues(config.places, self.pop, self.clock, streams.get("venues"), streams.process("venues"))
+        self.online = OnlineSpaces(config.places, self.pop, self.clock, streams.get("online"), streams.process("online"))
+        self.ties = TieStore(self.pop.size, config.ties, self.clock)
         self._unsettled: list[np.ndarray] = []  # newcomers waiting for their social ties
-        build_initial_ties(self.ties, self.pop, self.venues, params.ties, streams.get("initial_ties"))
-        self.business = BusinessModels(params.networks)
+        build_initial_ties(self.ties, self.pop, self.venues, config.ties, streams.get("initial_ties"))
+        self.business = BusinessModels(config.networks)
         self.networks = NetworkTable()
         self.recorder = Recorder(self.pop)
         self.membership = Membership(self.pop, self.networks, self.recorder, self.clock.dt)
-        self.rules = [rule(self, getattr(params.recruitment.rules, name)) for name, rule in RULES.items()
-                      if getattr(params.recruitment.rules, name).enabled]
+        self.rules = [rule(self, getattr(config.recruitment.rules, name)) for name, rule in RULES.items()
+                      if getattr(config.recruitment.rules, name).enabled]
         self.effects = Effects(self.pop, self.online, self.clock)  # all that interventions change, by owner
         self.intervention_schedule = InterventionSchedule(self.clock)
         self.interventions = [self.intervention_schedule.add(INTERVENTIONS[spec.type](self, spec), f"interventions[{i}]")
-                              for i, spec in enumerate(params.interventions)]
+                              for i, spec in enumerate(config.interventions)]
         self.person_agents = [Person(self, slot) for slot in range(self.pop.size)]
         self.network_agents: dict[int, CriminalNetwork] = {}
         founding.seed_initial_networks(self, self._open_market(NO_MEETINGS), streams.get("founding.initial"))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, *, replication: tuple[int, ...] = (), **overrides: Any) -> RecruitModel:
+        """The model of a scenario file (or bundled scenario, by name), with keys overridden as
+        `recruitsim run --set` does.
+
+        `overrides` are scenario keys: `steps=52`, `seed=3`, or a nested mapping that sets only
+        the keys it names (`population={"size": 2000}` keeps the file's other population keys).
+        Raises ScenarioError (one line) on any problem with the file or the overrides.
+        """
+        return cls(load_scenario(find_scenario(path), override_strings(overrides)), replication=replication)
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -102,7 +155,7 @@ class RecruitModel(mesa.Model):
         self._turnover()
         enforcement.release(self)
         meetings = self._meet()
-        if self.step_now % self.params.ties.prune_every == 0:
+        if self.step_now % self.config.ties.prune_every == 0:
             self._maintain_ties()
         market = self._open_market(meetings)
         self._recruit(market)
@@ -115,6 +168,8 @@ class RecruitModel(mesa.Model):
         lifecycle.regroup(self, self._draws("regroup", step))
         lifecycle.dissolve(self)
         self._record()
+        if self.step_now >= self.config.steps:
+            self.running = False  # Mesa's run_model() and SolaraViz stop here: the scenario's end
 
     def _draws(self, process: str, step: int) -> StepRandom:
         """The keyed random numbers of a process at this step (sim/rng.py)."""
@@ -146,7 +201,7 @@ class RecruitModel(mesa.Model):
             newcomers = np.unique(np.concatenate(self._unsettled))
             # a generator of this step: newcomers' ties depend on who arrived since the last time only
             rng = self.streams.process("newcomer_ties").generator(self.step_now)
-            social_ties(self.ties, self.pop, self.venues, self.params.ties, rng, self.step_now, newcomers)
+            social_ties(self.ties, self.pop, self.venues, self.config.ties, rng, self.step_now, newcomers)
             self._unsettled = []
 
     def _family_ties_of_newcomers(self, newcomers: np.ndarray, hosts: np.ndarray) -> None:
@@ -184,14 +239,14 @@ class RecruitModel(mesa.Model):
         return offline
 
     def _open_market(self, meetings: OfflineMeetings) -> RecruitmentMarket:
-        return RecruitmentMarket.open(self.step_now, self.pop, self.params.recruitment.min_age, meetings,
-                                      self.networks, self.business, self.params.networks)
+        return RecruitmentMarket.open(self.step_now, self.pop, self.config.recruitment.min_age, meetings,
+                                      self.networks, self.business, self.config.networks)
 
     def _recruit(self, market: RecruitmentMarket) -> None:
         """Every enabled rule, in a random order each step; each sees the demand the previous ones left."""
         names = np.array([stream_key(rule.name) for rule in self.rules], dtype=np.int64)
         for i in self._draws("recruitment.order", self.step_now).ranks(names):
-            market.read_demand(self.networks, self.business, self.params.networks)
+            market.read_demand(self.networks, self.business, self.config.networks)
             self.rules[i].step(market)
 
     # ------------------------------------------------------------------ interventions
@@ -228,8 +283,8 @@ class RecruitModel(mesa.Model):
     # ------------------------------------------------------------------ outputs
     def _record(self) -> None:
         self.recorder.end_step(timeseries_row(self))
-        every = self.params.outputs.snapshot_every
-        if self.step_now % every == 0 or self.step_now == self.params.steps:
+        every = self.config.outputs.snapshot_every
+        if self.step_now % every == 0 or self.step_now == self.config.steps:
             self._snapshot()
 
     def _snapshot(self) -> None:

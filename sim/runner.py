@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from tqdm import tqdm
@@ -26,17 +27,23 @@ def run_scenario(
     overwrite: bool = False,
     source: Path | str | None = None,
     replication: tuple[int, ...] = (),
+    on_done: Callable[[Simulation], object] | None = None,
 ) -> Path:
     """Run `scenario` for `scenario.steps` steps and write its outputs; returns the output directory.
 
     `replication=(i,)` draws the random numbers of replication i of a comparison, so the outputs
-    are those of its shard (`recruitsim compare` runs replication 0, 1, ... of every scenario)."""
+    are those of its shard (`recruitsim compare` runs replication 0, 1, ... of every scenario).
+    `on_done` is called with the finished simulation once its outputs are written (the command
+    line prints its summary there)."""
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario)
     # Refuse a bad format or destination before a run that may take hours, not after it.
     check_format(fmt)
     check_out_dir(out_dir, overwrite)
     done = simulate(scenario, replication=replication, source=source, quiet=quiet)
-    return write_run(done.results, out_dir, fmt=fmt, manifest=done.manifest, overwrite=overwrite)
+    written = write_run(done.results, out_dir, fmt=fmt, manifest=done.manifest, overwrite=overwrite)
+    if on_done is not None:
+        on_done(done)
+    return written
 
 
 class Simulation(NamedTuple):

@@ -34,7 +34,7 @@ CHANNEL = {name: code for code, name in enumerate(CHANNELS)}
 MEDIA: tuple[str, ...] = ("offline", "online")
 MEDIUM = {name: code for code, name in enumerate(MEDIA)}
 
-# --- network origin typology (DOMAIN.md section 1; Leukfeldt, Kleemans & Stol 2017) --------
+# --- network origin typology (docs/evidence.md section 1; Leukfeldt, Kleemans & Stol 2017) --------
 OriginName = Literal["offline", "offline_core_online_growth", "online", "online_core_offline_growth"]
 ORIGINS: tuple[str, ...] = get_args(OriginName)
 

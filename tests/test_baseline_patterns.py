@@ -1,4 +1,4 @@
-"""The baseline reproduces the calibration patterns of DOMAIN.md section 6 (sim/analysis/patterns.py).
+"""The baseline reproduces the calibration patterns of docs/evidence.md section 6 (sim/analysis/patterns.py).
 
 The patterns are about proportions of a few dozen networks, so one run is noisy: the test pools
 the reports of three replications (seeds 1-3) of the full baseline. Across seeds 1-8 every

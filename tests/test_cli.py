@@ -23,7 +23,7 @@ def fake_runner(monkeypatch):
     """Stands in for sim.runner: records its calls, writes nothing."""
     calls = []
 
-    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=()):
+    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=(), on_done=None):
         calls.append({"scenario": scenario, "out_dir": out_dir, "fmt": fmt, "quiet": quiet, "overwrite": overwrite, "source": source,
                       "replication": replication})
         return out_dir or Path("runs") / scenario.name
@@ -168,6 +168,14 @@ def test_validate_prints_one_ok_line_per_file():
         f"ok: {DATA / 'base.yaml'} (base: 200 persons, 52 steps of one week)",
         f"ok: {DATA / 'variants' / 'grandchild.yaml'} (grandchild: 300 persons, 26 steps of one week)",
     ]
+
+
+def test_validate_applies_set_as_run_does():
+    ok = invoke("validate", "baseline", "--set", "population.size=2000", "--set", "steps=52")
+    assert ok.exit_code == 0 and ok.output == "ok: baseline (baseline: 2000 persons, 52 steps of one week)\n"
+    bad = invoke("validate", "baseline", "--set", "population.size=-1")
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("error: ") and "population.size: must be" in bad.stderr and bad.stderr.endswith("(from --set population.size=-1)\n")
 
 
 def test_validate_stops_at_the_first_invalid_file(tmp_path):

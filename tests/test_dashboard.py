@@ -323,7 +323,10 @@ def test_dashboard_command_rejects_a_bad_scenario(tmp_path):
     bad.write_text("population: {size: -5}\n")
     result = CliRunner().invoke(command.dashboard, [str(bad)])
     assert isinstance(result.exception, ScenarioError)  # sim.cli's group prints it as one `error:` line
-    assert CliRunner().invoke(command.dashboard, [str(tmp_path / "missing.yaml")]).exit_code == 2
+    from sim.cli import cli
+
+    missing = CliRunner().invoke(cli, ["dashboard", str(tmp_path / "missing.yaml")])
+    assert missing.exit_code == 2 and missing.stderr == f"error: {tmp_path / 'missing.yaml'}: file not found\n"
 
 
 def test_scenario_choices_include_a_file_from_elsewhere(tmp_path):

@@ -75,7 +75,7 @@ def check_members_belong_to_active_networks(m: RecruitModel) -> None:
 def check_role_caps(m: RecruitModel) -> None:
     """No network holds more members in a role than ceil((1 + growth_slack) x need) (attempts.resolve)."""
     ids = m.networks.active_ids()
-    cap = np.ceil(m.business.needs[m.networks.business_model[ids]] * (1 + m.params.networks.growth_slack))
+    cap = np.ceil(m.business.needs[m.networks.business_model[ids]] * (1 + m.config.networks.growth_slack))
     cap[:, ROLE["core"]] = np.maximum(cap[:, ROLE["core"]], 1)  # founders and promotions are core
     over = m.networks.role_counts[ids] > cap
     assert not over.any(), f"networks over a role cap: {ids[over.any(axis=1)].tolist()}"
@@ -205,7 +205,7 @@ def test_event_log_replays_to_the_final_membership(busy):
                 problems.append(where + ": attempt by an inactive network")
             if person in prison:
                 problems.append(where + ": attempt on a prisoner")
-            if age < m.params.recruitment.min_age:
+            if age < m.config.recruitment.min_age:
                 problems.append(where + ": attempt on someone under min_age")
             if accepted:
                 if person in member_of:

@@ -262,7 +262,7 @@ def test_a_network_dissolves_in_the_step_its_low_capability_has_lasted_long_enou
     m = small_model(networks={"dissolve_after_years": after_steps / 52})
     weak = network(m, "phishing", founder=0)
     strong = network(m, "ddos_for_hire", founder=1, members=[(2, "technical_enabler")])
-    assert m.network_agents[weak].capability < m.params.networks.dissolve_capability
+    assert m.network_agents[weak].capability < m.config.networks.dissolve_capability
     active = {}
     for step in range(10, 16):
         m.step_now = step
@@ -330,7 +330,7 @@ def test_recruiting_on_an_infiltrated_space_raises_detection(infiltration):
     hazard_after = enforcement.detection_hazard(m, np.array([nid]))[0]
     informants = m.recorder.tally["informants_recruited"]
     assert informants == (recruits if infiltration else 0), "on a fully infiltrated space every recruit is an informant"
-    assert hazard_after - hazard_before == pytest.approx(boost * informants + m.params.enforcement.detection_per_member * recruits)
+    assert hazard_after - hazard_before == pytest.approx(boost * informants + m.config.enforcement.detection_per_member * recruits)
 
 
 # =========================================================================== central arrests
@@ -402,8 +402,8 @@ def test_forum_infiltration_scenario_makes_a_share_of_forum_recruits_informants_
     before, after = ts.loc[:36], ts.loc[37:]
     assert before["informants_recruited"].sum() == 0 and before["recruits_forums"].sum() > 50
     n, informants = int(after["recruits_forums"].sum()), int(after["informants_recruited"].sum())
-    share = m.params.interventions[0].share
+    share = m.config.interventions[0].share
     assert n > 50
     assert informants > 0 and abs(informants / n - share) < binomial_tolerance(share, n), (informants, n)
-    per_informant = m.params.recruitment.rules.forums.informant_detection
+    per_informant = m.config.recruitment.rules.forums.informant_detection
     assert m.networks.detection_boost.sum() == pytest.approx(informants * per_informant)

@@ -196,8 +196,8 @@ def test_acceptance_is_base_times_trust_fit_and_motivation(model):
     trust = np.array([0.9, 0.9, 0.9, 0.9, 0.3, 0.3, 0.3, 0.3])
     enabler_fits = model.business.enabler_fits[model.networks.business_model[nets]]
     base = 0.8 * trust * fit(model.pop, people, roles, enabler_fits)
-    motivated = base * motivation(model.pop, people, roles, model.params.recruitment.acceptance)
-    core_ok = (roles != ROLE["core"]) | (trust >= model.params.recruitment.acceptance.min_core_trust)
+    motivated = base * motivation(model.pop, people, roles, model.config.recruitment.acceptance)
+    core_ok = (roles != ROLE["core"]) | (trust >= model.config.recruitment.acceptance.min_core_trust)
     np.testing.assert_allclose(acceptance_probability(rule, nets, people, roles, trust), np.where(core_ok, motivated, 0.0))
     np.testing.assert_allclose(acceptance_probability(rule, nets, people, roles, trust, volunteer=True), np.where(core_ok, base, 0.0))
     assert acceptance_probability(rule, nets, people, roles, trust)[4] == 0.0, "no core role without enough trust"
@@ -237,7 +237,7 @@ def test_resolve_never_fills_a_role_beyond_its_cap(model, market):
     m = model
     net = network_of(m)
     enabler = ROLE["technical_enabler"]
-    cap = int(np.ceil(m.business.needs[m.networks.business_model[net], enabler] * (1 + m.params.networks.growth_slack)))
+    cap = int(np.ceil(m.business.needs[m.networks.business_model[net], enabler] * (1 + m.config.networks.growth_slack)))
     people = candidates_of(m, cap + 3)
     accepted = decide(m, market, "forums", 0.0, np.full(len(people), net), people, np.full(len(people), enabler),
                       np.ones(len(people)), "online")
@@ -261,7 +261,7 @@ def test_resolve_refuses_everyone_when_the_draws_are_high(model, market):
 def test_resolve_takes_no_one_into_the_core_without_trust(model, market):
     m = model
     people = candidates_of(m, 6)
-    low = m.params.recruitment.acceptance.min_core_trust - 0.01
+    low = m.config.recruitment.acceptance.min_core_trust - 0.01
     accepted = decide(m, market, "offline_venues", 0.0, np.full(6, network_of(m)), people,
                       np.full(6, ROLE["core"]), np.full(6, low), "offline")
     assert not accepted.any()

@@ -1,4 +1,4 @@
-"""The calibration targets of DOMAIN.md section 6, computed from a run's outputs.
+"""The calibration targets of docs/evidence.md section 6, computed from a run's outputs.
 
 These are patterns, not point values: the evidence comes from few, police-selected cases.
 `pattern_report` returns the measured quantities; `pattern_checks` says which patterns hold.
@@ -57,7 +57,7 @@ def pattern_report(results: RunResults) -> dict[str, float]:
 
 
 def pattern_checks(report: dict[str, float]) -> dict[str, bool]:
-    """Which DOMAIN.md section 6 patterns the baseline reproduces, in a report (or a mean of reports).
+    """Which docs/evidence.md section 6 patterns the baseline reproduces, in a report (or a mean of reports).
 
     Not checked here because the model does not reproduce them yet (see docs/ODD.md): online-origin
     networks being *smaller* than offline ones (they are larger: an offline network that grows

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def desist(m: RecruitModel, draws: StepRandom) -> None:
-    p, pop = m.params.desistance, m.pop
+    p, pop = m.config.desistance, m.pop
     members = pop.members()
     if len(members) == 0:
         return
@@ -34,5 +34,5 @@ def make_desist(m: RecruitModel, slots: np.ndarray) -> None:
     """Members leave crime: out of their network, with lower propensity and no experience bonus."""
     pop = m.pop
     m.membership.leave(m.step_now, slots, "desist")
-    pop.lower_propensity(slots, m.params.desistance.propensity_factor)
+    pop.lower_propensity(slots, m.config.desistance.propensity_factor)
     m.recorder.tally["desistances"] += len(slots)

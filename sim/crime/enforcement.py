@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
-    p, t = m.params.enforcement, m.networks
+    p, t = m.config.enforcement, m.networks
     hazard = p.detection_base + p.detection_per_member * t.size(ids) + p.detection_per_offence * t.recent_offences[ids] + t.detection_boost[ids]
     has_mules = t.role_counts[ids, ROLE["money_mule"]] > 0
     return hazard * m.effects.factor("network_detection") * np.where(has_mules, m.effects.factor("mule_network_detection"), 1.0)
@@ -28,7 +28,7 @@ def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom, label: str = "
     if len(slots) == 0:
         return
     m.membership.leave(m.step_now, slots, "arrest")
-    sentence = draws.exponential(slots, m.params.enforcement.sentence_years_mean * m.clock.steps_per_year, label)
+    sentence = draws.exponential(slots, m.config.enforcement.sentence_years_mean * m.clock.steps_per_year, label)
     m.pop.prison_until[slots] = m.step_now + np.maximum(1, np.rint(sentence)).astype(np.int32)
     m.pop.arrest_count[slots] += 1
     m.recorder.tally["arrests"] += len(slots)
@@ -49,7 +49,7 @@ def take_in_informants(m: RecruitModel, informants: list[tuple[int, float]]) -> 
 
 
 def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
-    p, pop = m.params.enforcement, m.pop
+    p, pop = m.config.enforcement, m.pop
     ids = m.networks.active_ids()
     detected = ids[draws.uniform(ids, "detect") < m.clock.prob(detection_hazard(m, ids))]
     for nid in detected:
@@ -62,7 +62,7 @@ def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
 def detect_mules(m: RecruitModel, draws: StepRandom) -> None:
     members = m.pop.members()
     mules = members[m.pop.role[members] == ROLE["money_mule"]]
-    hazard = m.params.enforcement.mule_detection * m.effects.factor("mule_detection")
+    hazard = m.config.enforcement.mule_detection * m.effects.factor("mule_detection")
     arrest(m, mules[draws.uniform(mules, "flagged") < m.clock.prob(hazard)], draws)
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def eligible_founders(m: RecruitModel, market: RecruitmentMarket) -> np.ndarray:
-    p, pop = m.params.networks, m.pop
+    p, pop = m.config.networks, m.pop
     old_enough = (pop.age >= p.founder_min_age) & (pop.age < p.founder_max_age)
     return market.available & (pop.propensity >= p.founder_min_propensity) & old_enough
 
@@ -49,7 +49,7 @@ def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.ra
 
 def found_new_networks(m: RecruitModel, market: RecruitmentMarket, draws: StepRandom) -> None:
     """Founding is a one-off hazard (the founder is then in a network): 1 - exp(-rate dt) per step."""
-    p, pop = m.params.networks, m.pop
+    p, pop = m.config.networks, m.pop
     candidates = np.flatnonzero(eligible_founders(m, market))
     experienced = pop.experience[candidates] >= p.min_experience_years
     rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)

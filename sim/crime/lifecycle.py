@@ -18,7 +18,7 @@ def regroup(m: RecruitModel, draws: StepRandom) -> None:
     t, pop = m.networks, m.pop
     ids = t.active_ids()
     headless = ids[(t.role_counts[ids, ROLE["core"]] == 0) & (t.size(ids) > 0)]
-    headless = headless[draws.uniform(headless, "regroup") < m.clock.prob(m.params.networks.regroup_rate)]
+    headless = headless[draws.uniform(headless, "regroup") < m.clock.prob(m.config.networks.regroup_rate)]
     for nid in headless:
         members = np.flatnonzero(pop.network == nid)
         seniority = pop.experience[members] + (m.step_now - pop.joined_step[members]) * m.clock.dt
@@ -27,7 +27,7 @@ def regroup(m: RecruitModel, draws: StepRandom) -> None:
 
 def dissolve(m: RecruitModel) -> None:
     """Dissolve networks that are empty or have had too little capability for too long."""
-    t, p = m.networks, m.params.networks
+    t, p = m.networks, m.config.networks
     ids = t.active_ids()
     low = m.business.capability(t.business_model[ids], t.role_counts[ids]) < p.dissolve_capability
     since = t.low_capability_since[ids]

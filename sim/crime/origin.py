@@ -1,4 +1,4 @@
-"""The origin type of a network, from its recruitment history (DOMAIN.md section 1).
+"""The origin type of a network, from its recruitment history (docs/evidence.md section 1).
 
 How the *core* formed: online when most core members other than the founder were recruited
 through online channels. How the network *grew*: an offline core counts as grown online once

@@ -72,12 +72,12 @@ def server_env(scenario: Path | None, base: dict | None = None) -> dict:
 
 
 @click.command()
-@click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="port to serve on")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to serve on (127.0.0.1: this computer only)")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True, help="open a browser on the page")
 def dashboard(scenario: Path | None, port: int, host: str, open_browser: bool) -> None:
-    """Open the interactive dashboard on SCENARIO (default: the bundled baseline).
+    """Open the interactive dashboard on SCENARIO, a file or a bundled name (default: the bundled baseline).
 
     Serves http://HOST:PORT/ until Ctrl-C; needs no internet (install: pip install 'recruitsim[dashboard]').
     """
@@ -88,7 +88,9 @@ def dashboard(scenario: Path | None, port: int, host: str, open_browser: bool) -
         raise RecruitsimError(f"the dashboard needs the 'dashboard' extra ({', '.join(missing)} missing): pip install 'recruitsim[dashboard]'")
     if scenario is not None:
         from sim.scenario import load_scenario
+        from sim.scenario.bundled import find_scenario
 
+        scenario = find_scenario(scenario)
         load_scenario(scenario)  # a bad file fails here, as one line, not in the browser
     env = server_env(scenario)
     command = solara_command(host, port)

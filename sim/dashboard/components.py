@@ -32,7 +32,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim.dashboard.side_by_side import NetworkView, TwinRun
 from sim.errors import ScenarioError
-from sim.outputs.plots import LABELS, OKABE_ITO
+from sim.outputs.plots import LABELS, OFFLINE, OKABE_ITO, ONLINE, ORIGIN_COLOURS, ROLE_COLOURS
 from sim.vocabulary import ORIGINS, ROLES
 
 FIGSIZE = (6.0, 3.4)  # inches: half of the page's grid
@@ -46,7 +46,7 @@ FAST_TEXT = {"text.hinting": "none"}
 MARK_COLOUR = "#B2182B"
 TIE_COLOUR = "#8c8c8c"
 NEW_COLOUR = "#D62728"
-CHANNEL_COLOURS = {"offline": "#0072B2", "online": "#E69F00"}
+CHANNEL_COLOURS = {"offline": OFFLINE, "online": ONLINE}  # the colours of composition.png (sim/outputs/plots.py)
 
 Frames = dict[str, pd.DataFrame]  # run ('treated', 'untreated') -> timeseries so far
 
@@ -79,7 +79,7 @@ def _column(name: str, scale: float = 1.0) -> Callable[[pd.DataFrame], np.ndarra
 def plot_spec(name: str, spaces: list[str], steps_per_year: float) -> PlotSpec:
     """What plot `name` (one of PLOTS) shows."""
     if name == "members":
-        series = [Series(_label(r), OKABE_ITO[i], _column(f"members_{r}")) for i, r in enumerate(ROLES)]
+        series = [Series(_label(r), ROLE_COLOURS[r], _column(f"members_{r}")) for r in ROLES]
         return PlotSpec("Network members by role", "persons", [*series, Series("all members", "#333333", _column("involved"))])
     if name == "recruits":
         window = max(1, int(round(steps_per_year / 4)))  # a quarter year
@@ -90,13 +90,13 @@ def plot_spec(name: str, spaces: list[str], steps_per_year: float) -> PlotSpec:
         series = [Series(f"{m} recruitment", CHANNEL_COLOURS[m], smoothed(f"recruits_{m}")) for m in ("offline", "online")]
         return PlotSpec(f"New recruits by channel (mean over {window} steps)", "recruits per step", series)
     if name == "origins":
-        series = [Series(_label(o), OKABE_ITO[i], _column(f"networks_{o}")) for i, o in enumerate(ORIGINS)]
+        series = [Series(_label(o), ORIGIN_COLOURS[o], _column(f"networks_{o}")) for o in ORIGINS]
         return PlotSpec("Active networks by origin type", "networks", series)
     if name == "forums":
         series = [Series(_label(sp), OKABE_ITO[i % len(OKABE_ITO)], _column(f"active_users_{sp}")) for i, sp in enumerate(spaces)]
         return PlotSpec("Forum activity per online space", "active users per step", series, log=True)
     if name == "losses":
-        losses = Series("victims' losses", "#D55E00", lambda f: f["losses"].cumsum().to_numpy(dtype=float) / 1000.0)
+        losses = Series("victims' losses", "#000000", lambda f: f["losses"].cumsum().to_numpy(dtype=float) / 1000.0)
         return PlotSpec("Cumulative losses of victims", "thousand euro", [losses], shade_gap=True)
     raise KeyError(name)
 
@@ -206,7 +206,6 @@ def x_end(frames: Frames, horizon: float) -> float:
 
 
 # --------------------------------------------------------------------------- network view
-ROLE_COLOURS = dict(zip(ROLES, OKABE_ITO))
 
 
 def _draw_network(ax, view: NetworkView, title: str) -> None:
@@ -227,7 +226,7 @@ def _draw_network(ax, view: NetworkView, title: str) -> None:
     offline, online = segments[~view.tie_online], segments[view.tie_online]
     ax.add_collection(LineCollection(offline, colors=TIE_COLOUR, linewidths=0.8, linestyles="solid", zorder=1))
     ax.add_collection(LineCollection(online, colors=TIE_COLOUR, linewidths=0.8, linestyles=(0, (3, 2)), zorder=1))
-    colours = np.array(OKABE_ITO[: len(ROLES)], dtype=object)[np.clip(view.role, 0, len(ROLES) - 1)]
+    colours = np.array([ROLE_COLOURS[r] for r in ROLES], dtype=object)[np.clip(view.role, 0, len(ROLES) - 1)]
     ax.scatter(view.xy[:, 0], view.xy[:, 1], s=30, c=list(colours), edgecolors="white", linewidths=0.4, zorder=2)
     if view.new.any():
         ax.scatter(view.xy[view.new, 0], view.xy[view.new, 1], s=70, facecolors="none", edgecolors=NEW_COLOUR, linewidths=1.4, zorder=3)

@@ -31,9 +31,10 @@ from sim.outputs.recorder import timeseries_frame
 from sim.outputs.timeseries import timeseries_columns
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.scenario import load_scenario
+from sim.scenario.bundled import BUNDLED_DIR
+from sim.scenario.bundled import bundled_scenarios as packaged_scenarios
 
-REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-DEFAULT_SCENARIO = REPO_SCENARIOS / "baseline.yaml"
+DEFAULT_SCENARIO = BUNDLED_DIR / "baseline.yaml"
 
 # What a trainer varies, with the scenario keys they override (docs/dashboard.md).
 POPULATION_KEY = "population.size"
@@ -46,7 +47,7 @@ NEW_RECRUIT_STEPS = 4  # members who joined within this many steps are highlight
 
 def bundled_scenarios(extra: Path | None = None) -> dict[str, Path]:
     """Scenario choices: name (file stem) -> path; the bundled ones, plus `extra` if it is not one of them."""
-    found = {p.stem: p for p in sorted(REPO_SCENARIOS.glob("*.yaml"))} if REPO_SCENARIOS.is_dir() else {}
+    found = dict(packaged_scenarios())
     if extra is not None:
         extra = Path(extra)
         if found.get(extra.stem, None) is None or found[extra.stem].resolve() != extra.resolve():

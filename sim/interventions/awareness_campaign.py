@@ -1,6 +1,6 @@
 """Money-mule (or scam) awareness campaign: young people in an age band who are reached become
 less willing to act as money mules; the effect of each wave fades with its own half-life. Widely used, no outcome evaluations yet
-(DOMAIN.md section 4): the effect size is a parameter to vary, not a finding."""
+([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects)): the effect size is a parameter to vary, not a finding."""
 
 from __future__ import annotations
 

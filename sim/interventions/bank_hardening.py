@@ -1,6 +1,6 @@
 """Bank-side hardening (situational prevention): banks block or recall fraudulent transfers and
 flag cash-out, so losses per victim fall and money mules are caught more often. The ICPC (2018)
-lists it among situational approaches; effect sizes are assumptions (DOMAIN.md section 4)."""
+lists it among situational approaches; effect sizes are assumptions ([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects))."""
 
 from __future__ import annotations
 

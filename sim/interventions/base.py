@@ -11,7 +11,7 @@ The schedule calls, at the start of a step: `begin()` when the intervention come
 Everything an intervention changes in the model goes through the effects registry
 (sim/interventions/effects.py), under its label; its random numbers are keyed by its type and
 label (never by its place in the list), so the same intervention draws the same numbers in any
-scenario. Effect sizes without evidence are parameters with stated defaults (DOMAIN.md section 4).
+scenario. Effect sizes without evidence are parameters with stated defaults ([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects)).
 """
 
 from __future__ import annotations

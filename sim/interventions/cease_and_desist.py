@@ -2,7 +2,7 @@
 markets (the police identify the most suspicious: members first, then by propensity). Warned
 persons are deterred from joining networks, the effect fading; some warned members desist at
 once. Private warnings reduced repeat offending in field experiments (Maimon et al. 2021);
-visits themselves are unevaluated (DOMAIN.md section 4)."""
+visits themselves are unevaluated ([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects))."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Diversion programme (Hack_Right in the Netherlands, Cyber Choices in the UK): young offenders
 caught early are diverted instead of serving their full sentence; their propensity drops and some
-take up legal IT work. Widely used, no outcome evaluations yet (DOMAIN.md section 4)."""
+take up legal IT work. Widely used, no outcome evaluations yet ([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects))."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Public-private partnership: banks and police share money-mule data, so mules are detected
 more often, and so are the networks that use them. The ICPC (2018) partnership approach;
-effect sizes are assumptions (DOMAIN.md section 4)."""
+effect sizes are assumptions ([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects))."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def network_snapshot(m: RecruitModel, since: int) -> pd.DataFrame:
         "size": t.role_counts[ids].sum(axis=1).astype(np.int64),
         **{f"members_{r}": t.role_counts[ids, i].astype(np.int64) for i, r in enumerate(ROLES)},
         **{f"members_{c}": by_channel[ids, i].astype(np.int64) for i, c in enumerate(CHANNELS)},
-        "origin": np.array(ORIGINS, dtype=object)[origins_of(t, ids, m.params.origin)],
+        "origin": np.array(ORIGINS, dtype=object)[origins_of(t, ids, m.config.origin)],
         "capability": m.business.capability(bm, t.role_counts[ids]),
         "neighbourhoods": neighbourhoods[ids].astype(np.int64),
         "founded_step": t.founded_step[ids].astype(np.int64),

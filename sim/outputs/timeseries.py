@@ -43,7 +43,7 @@ def timeseries_row(m: RecruitModel) -> dict:
         "involved": int(counts.sum()),
         **{f"members_{r}": int(c) for r, c in zip(ROLES, counts)},
         "networks_active": len(ids),
-        **{f"networks_{o}": int(c) for o, c in zip(ORIGINS, np.bincount(origins_of(t, ids, m.params.origin), minlength=len(ORIGINS)))},
+        **{f"networks_{o}": int(c) for o, c in zip(ORIGINS, np.bincount(origins_of(t, ids, m.config.origin), minlength=len(ORIGINS)))},
         **{f"active_users_{s.name}": len(m.online.active[s.code]) for s in m.online.spaces},
         **{f"ties_{layer}": int(c) for layer, c in zip(LAYERS, m.ties.count_by_layer())},
     }

@@ -34,8 +34,8 @@ def acceptance_probability(rule: RecruitmentRule, networks, candidates, roles, t
     enabler_fits = m.business.enabler_fits[m.networks.business_model[networks]]
     p = rule.params.accept_base * np.asarray(trust) * fit(m.pop, candidates, roles, enabler_fits)
     if not volunteer:
-        p = p * motivation(m.pop, candidates, roles, m.params.recruitment.acceptance)
-    trusted_enough = (roles != ROLE["core"]) | (np.asarray(trust) >= m.params.recruitment.acceptance.min_core_trust)
+        p = p * motivation(m.pop, candidates, roles, m.config.recruitment.acceptance)
+    trusted_enough = (roles != ROLE["core"]) | (np.asarray(trust) >= m.config.recruitment.acceptance.min_core_trust)
     return np.clip(np.where(trusted_enough, p, 0.0), 0.0, 1.0)
 
 
@@ -55,7 +55,7 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
     media = np.broadcast_to(np.asarray(MEDIUM[medium] if isinstance(medium, str) else medium), candidates.shape)
     u = draws.uniform(candidates, f"accept:{attempt}", with_units=networks)
     accepted = u < acceptance_probability(rule, networks, candidates, roles, trust, volunteer)
-    role_cap = m.business.role_cap(m.networks.business_model[networks], m.params.networks.growth_slack)
+    role_cap = m.business.role_cap(m.networks.business_model[networks], m.config.networks.growth_slack)
     # in a random order (keyed like the answers), so no network wins by its position in the batch
     position = np.empty(len(candidates), dtype=np.int64)
     position[_batch_order(candidates, networks, draws, attempt)] = np.arange(len(candidates))

@@ -112,9 +112,9 @@ class ForumsRule(RecruitmentRule):
         trust = np.maximum(trust, known[pool])
         role = sample_roles(weights[None, :] / weights.sum(), draws.uniform([net], f"role:{search}")).repeat(len(pool))
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
-        score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.params.recruitment.acceptance)
+        score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.config.recruitment.acceptance)
         if role[0] == ROLE["core"]:  # only someone trusted enough could join the core
-            score = np.where(trust >= m.params.recruitment.acceptance.min_core_trust, score, 0.0)
+            score = np.where(trust >= m.config.recruitment.acceptance.min_core_trust, score, 0.0)
         best = int(np.argmax(score))
         if score[best] <= 0:
             return  # nobody here the network would approach for this role

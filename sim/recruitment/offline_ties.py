@@ -59,7 +59,7 @@ class OfflineTiesRule(RecruitmentRule):
         roles = role_of[ego]
         layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[ties.layer]
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
-        promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.params.recruitment.acceptance)
+        promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.config.recruitment.acceptance)
         weight = layer_weight * strength * promise * market.available[alter]
         pick = one_per_group(ego, weight, lambda egos: draws.uniform(egos, f"contact:{attempt}"))
         resolve(self, market, draws, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], attempt=attempt)

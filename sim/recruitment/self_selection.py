@@ -107,7 +107,7 @@ class SelfSelectionRule(RecruitmentRule):
         enabler_fits = m.business.enabler_fits[m.networks.business_model[net]]
         scores = np.stack([fit(m.pop, person, np.full(len(person), r), enabler_fits) for r in range(len(ROLES))], axis=1)
         scores = np.where(market.role_weights[net] > 0, scores, -1.0)
-        untrusted = trust < m.params.recruitment.acceptance.min_core_trust
+        untrusted = trust < m.config.recruitment.acceptance.min_core_trust
         scores[untrusted, ROLE["core"]] = -1.0
         best = np.argmax(scores, axis=1)
         return np.where(scores[np.arange(len(best)), best] >= 0, best, -1)
