@@ -46,3 +46,20 @@ OfflineLayerName = Literal["school_work", "friend", "neighbourhood"]
 # --- step lengths ---------------------------------------------------------------------------
 StepName = Literal["day", "week", "month"]
 STEPS_PER_YEAR = {"day": 365.0, "week": 52.0, "month": 12.0}
+
+# --- how a code reads in figures, tables and the dashboard ------------------------------------
+READABLE = {
+    "offline_core_online_growth": "offline core, online growth",
+    "online_core_offline_growth": "online core, offline growth",
+    "money_mule": "money mule",
+    "technical_enabler": "technical enabler",
+    "core": "core member",
+    "self_selection": "self-selection",
+}
+
+
+def readable(code: str, plural: bool = False) -> str:
+    """A code in words ("money_mule" -> "money mule"; plural: "money mules", for roles only)."""
+    text = READABLE.get(code, code.replace("_", " "))
+    return text + "s" if plural and code in ROLES else text
+

@@ -32,8 +32,8 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim.dashboard.side_by_side import NetworkView, TwinRun
 from sim.errors import ScenarioError
-from sim.outputs.plots import LABELS, OFFLINE, OKABE_ITO, ONLINE, ORIGIN_COLOURS, ROLE_COLOURS
-from sim.vocabulary import ORIGINS, ROLES
+from sim.outputs.plots import OFFLINE, OKABE_ITO, ONLINE, ORIGIN_COLOURS, ROLE_COLOURS
+from sim.vocabulary import ORIGINS, ROLES, readable
 
 FIGSIZE = (6.0, 3.4)  # inches: half of the page's grid
 DPI = 90
@@ -52,7 +52,7 @@ Frames = dict[str, pd.DataFrame]  # run ('treated', 'untreated') -> timeseries s
 
 
 def _label(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " "))
+    return readable(name)
 
 
 # --------------------------------------------------------------------------- timeseries plots

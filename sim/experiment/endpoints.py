@@ -12,23 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.vocabulary import CHANNELS, ORIGINS, ROLES
+from sim.vocabulary import CHANNELS, ORIGINS, ROLES, readable
 
 # Wording for names that read badly with underscores replaced by spaces alone.
-NAMES = {
-    "offline_core_online_growth": "offline core, online growth",
-    "online_core_offline_growth": "online core, offline growth",
-    "money_mule": "money mules",
-    "technical_enabler": "technical enablers",
-    "core": "core members",
-    "recruiter": "recruiters",
-    "self_selection": "self-selection",
-}
 APPROACHED = tuple(c for c in CHANNELS if c != "founder")
 
 
 def name_of(code: str) -> str:
-    return NAMES.get(code, code.replace("_", " "))
+    """A code in words, roles in the plural ("money mules"), as tables and figures of experiments use them."""
+    return readable(code, plural=True)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.vocabulary import CHANNELS
+from sim.vocabulary import CHANNELS, readable
 
 FIGSIZE = (11.0, 10.0)  # inches
 DPI = 120
@@ -38,14 +38,6 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 MARK_COLOUR = "#444444"
 NOTE_COLOUR = "#777777"
 # Legend wording for names that read badly with underscores replaced by spaces alone.
-LABELS = {
-    "offline_core_online_growth": "offline core, online growth",
-    "online_core_offline_growth": "online core, offline growth",
-    "money_mule": "money mule",
-    "technical_enabler": "technical enabler",
-}
-
-
 def plot_composition(timeseries: pd.DataFrame, path: Path | str, title: str, *, marks: Sequence[dict] = (),
                      fmt: str | None = None) -> Path:
     """Write the three-panel figure (members by role, yearly recruits by channel, networks by
@@ -111,7 +103,7 @@ def _steps_per_year(timeseries: pd.DataFrame) -> int:
 
 
 def label(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " "))
+    return readable(name)
 
 
 def _stacked(ax, years, timeseries: pd.DataFrame, prefix: str, colours: dict[str, str]) -> None:
