@@ -144,3 +144,15 @@ def test_paired_runs_stay_paired_person_by_person_after_an_intervention_acts(mon
         diverged += int((free_a != free_b).any())
         np.testing.assert_array_equal(people_a[both[people_a]], people_b[both[people_b]])
     assert diverged > 0, "the arrests must have put someone in prison in one run only"
+
+
+def test_networks_draw_by_founding_step_and_founder_not_by_id():
+    """After a founding in one paired run only, later networks get other ids: their draws must not follow the id."""
+    from sim.crime.network_table import NetworkTable
+
+    one, other = NetworkTable(), NetworkTable()
+    one.add(0, step=5, founder=10)  # founded in one run only
+    a = one.add(0, step=7, founder=42)
+    b = other.add(0, step=7, founder=42)
+    assert a != b and one.draw_keys(a) == other.draw_keys(b)
+    assert one.draw_keys(0) != one.draw_keys(a)

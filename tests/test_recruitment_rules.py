@@ -208,7 +208,7 @@ def test_resolve_joins_the_accepted_once_and_records_every_attempt_made(model, m
     m.recorder.events.chunks = {c: [] for c in m.recorder.events.chunks}  # forget the set-up events
     m.recorder.tally.clear()
     net = network_of(m)
-    gone = m.networks.add(0, 0)
+    gone = m.networks.add(0, 0, founder=0)
     m.networks.active[gone] = False
     c1, c2, c3 = candidates_of(m, 3)
     mule, enabler = ROLE["money_mule"], ROLE["technical_enabler"]

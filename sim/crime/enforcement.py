@@ -51,7 +51,7 @@ def take_in_informants(m: RecruitModel, informants: list[tuple[int, float]]) -> 
 def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
     p, pop = m.config.enforcement, m.pop
     ids = m.networks.active_ids()
-    detected = ids[draws.uniform(ids, "detect") < m.clock.prob(detection_hazard(m, ids))]
+    detected = ids[draws.uniform(m.networks.draw_keys(ids), "detect") < m.clock.prob(detection_hazard(m, ids))]
     for nid in detected:
         members = np.flatnonzero(pop.network == nid)
         share = np.where(pop.role[members] == ROLE["core"], p.core_arrest_share, p.arrest_share)

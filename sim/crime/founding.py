@@ -27,7 +27,7 @@ def eligible_founders(m: RecruitModel, market: RecruitmentMarket) -> np.ndarray:
 
 def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_model: int) -> int:
     """Create a network around its founder; returns the network id."""
-    nid = m.networks.add(business_model, market.step)
+    nid = m.networks.add(business_model, market.step, founder)
     m.membership.join(market.step, founder, nid, ROLE["core"], "founder", "offline")
     market.taken(founder)
     m.recorder.events.add(market.step, "network_founded", founder, network=nid, role=ROLE["core"])

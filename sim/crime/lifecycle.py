@@ -18,7 +18,7 @@ def regroup(m: RecruitModel, draws: StepRandom) -> None:
     t, pop = m.networks, m.pop
     ids = t.active_ids()
     headless = ids[(t.role_counts[ids, ROLE["core"]] == 0) & (t.size(ids) > 0)]
-    headless = headless[draws.uniform(headless, "regroup") < m.clock.prob(m.config.networks.regroup_rate)]
+    headless = headless[draws.uniform(t.draw_keys(headless), "regroup") < m.clock.prob(m.config.networks.regroup_rate)]
     for nid in headless:
         members = np.flatnonzero(pop.network == nid)
         seniority = pop.experience[members] + (m.step_now - pop.joined_step[members]) * m.clock.dt

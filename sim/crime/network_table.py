@@ -25,7 +25,9 @@ _SPEC = {
     "recent_offences": (float, 0.0),  # offences over roughly the last year (exponential window)
     "low_capability_since": (np.int32, -1),
     "detection_boost": (float, 0.0),  # extra detection hazard per year (e.g. recruited an informant)
+    "draw_key": (np.int64, -1),  # founding step and founder's slot: see `draw_keys`
 }
+FOUNDER_SLOTS = 1 << 24  # more slots than any population the schema allows
 
 
 class NetworkTable:
@@ -43,8 +45,8 @@ class NetworkTable:
         self.role_counts = np.concatenate([self.role_counts, np.zeros((extra, len(ROLES)), dtype=np.int32)])
         self._capacity += extra
 
-    def add(self, business_model: int, step: int) -> int:
-        """A new, active, empty network; returns its id."""
+    def add(self, business_model: int, step: int, founder: int) -> int:
+        """A new, active, empty network founded by the person in slot `founder`; returns its id."""
         if self.n == self._capacity:
             self._grow()
         nid = self.n
@@ -52,7 +54,16 @@ class NetworkTable:
         self.business_model[nid] = business_model
         self.founded_step[nid] = step
         self.active[nid] = True
+        self.draw_key[nid] = step * FOUNDER_SLOTS + founder
         return nid
+
+    def draw_keys(self, ids) -> np.ndarray:
+        """The units by which networks draw random numbers (sim/rng.py): (founding step, founder).
+
+        Ids are row numbers, given in the order of founding: after a founding that happens in
+        one of two paired runs only, every later network would get another id, and with it
+        other numbers. The same founder founding in the same step keeps the same key."""
+        return self.draw_key[np.asarray(ids, dtype=np.int64)]
 
     def active_ids(self) -> np.ndarray:
         return np.flatnonzero(self.active[: self.n])

@@ -22,12 +22,13 @@ def offend(m: RecruitModel, draws: StepRandom) -> None:
         return
     bm = t.business_model[ids]
     capability = b.capability(bm, t.role_counts[ids])
-    offences = draws.poisson(ids, m.clock.expected(b.offence_rate[bm]) * capability, "offences")
-    extra = draws.poisson(ids, np.maximum(b.victims_per_offence[bm] - 1.0, 0.0) * offences, "victims")
+    keys = t.draw_keys(ids)
+    offences = draws.poisson(keys, m.clock.expected(b.offence_rate[bm]) * capability, "offences")
+    extra = draws.poisson(keys, np.maximum(b.victims_per_offence[bm] - 1.0, 0.0) * offences, "victims")
     victims = offences + extra
     owner = np.repeat(np.arange(len(ids)), victims)
     nth = np.arange(len(owner)) - np.repeat(np.cumsum(victims) - victims, victims)  # victim number within its network
-    z = draws.normal(ids[owner], "loss", with_units=nth)
+    z = draws.normal(keys[owner], "loss", with_units=nth)
     loss = np.minimum(b.loss_median[bm][owner] * np.exp(b.loss_sigma[bm][owner] * z), b.loss_max[bm][owner])
     losses = np.bincount(owner, weights=loss, minlength=len(ids)) * m.effects.factor("losses")
     t.offences_total[ids] += offences

@@ -39,7 +39,7 @@ class AdvertsRule(RecruitmentRule):
         nets = m.networks.active_ids()
         wants = market.intensity[nets] * (market.role_weights[nets, mule] > 0)
         # adverts are repeatable: a Poisson number per network and step
-        adverts = draws.poisson(nets, m.clock.expected(p.advert_rate * wants), "adverts")
+        adverts = draws.poisson(m.networks.draw_keys(nets), m.clock.expected(p.advert_rate * wants), "adverts")
         nets, adverts = nets[adverts > 0], adverts[adverts > 0]
         if len(nets) == 0:
             return
@@ -53,13 +53,13 @@ class AdvertsRule(RecruitmentRule):
                 audience = audience[market.available[audience]]
                 if len(audience) == 0:
                     return
-                readers = self._readers(draws, audience, usage[audience], int(net), advert)
+                readers = self._readers(draws, audience, usage[audience], int(m.networks.draw_keys(net)), advert)
                 resolve(self, market, draws, np.full(len(readers), net), readers, np.full(len(readers), mule),
                         np.full(len(readers), p.trust), attempt=advert)
 
-    def _readers(self, draws, audience: np.ndarray, usage: np.ndarray, net: int, advert: int) -> np.ndarray:
+    def _readers(self, draws, audience: np.ndarray, usage: np.ndarray, network_key: int, advert: int) -> np.ndarray:
         """`reach` readers drawn without replacement, with chances proportional to usage: the
         smallest exponential keys of rate `usage` (Efraimidis & Spirakis 2006), keyed by person."""
-        keys = draws.exponential(audience, 1.0 / usage, f"readers:{advert}", with_units=net)
+        keys = draws.exponential(audience, 1.0 / usage, f"readers:{advert}", with_units=network_key)
         k = min(self.params.reach, len(audience))
         return audience[np.argpartition(keys, k - 1)[:k]]

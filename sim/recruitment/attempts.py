@@ -53,12 +53,13 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
     if len(candidates) == 0:
         return np.zeros(0, dtype=bool)
     media = np.broadcast_to(np.asarray(MEDIUM[medium] if isinstance(medium, str) else medium), candidates.shape)
-    u = draws.uniform(candidates, f"accept:{attempt}", with_units=networks)
+    keys = m.networks.draw_keys(networks)
+    u = draws.uniform(candidates, f"accept:{attempt}", with_units=keys)
     accepted = u < acceptance_probability(rule, networks, candidates, roles, trust, volunteer)
     role_cap = m.business.role_cap(m.networks.business_model[networks], m.config.networks.growth_slack)
     # in a random order (keyed like the answers), so no network wins by its position in the batch
     position = np.empty(len(candidates), dtype=np.int64)
-    position[_batch_order(candidates, networks, draws, attempt)] = np.arange(len(candidates))
+    position[_batch_order(candidates, keys, draws, attempt)] = np.arange(len(candidates))
     joined_at: dict[int, int] = {}
     for i in np.flatnonzero(accepted)[np.argsort(position[accepted])]:
         c, net, role = candidates[i], networks[i], roles[i]
@@ -85,8 +86,8 @@ def _made(candidates, position, joined_at: dict[int, int]) -> np.ndarray:
     return ~((keys[at] == candidates) & (position > when[at]))
 
 
-def _batch_order(candidates, networks, draws: StepRandom, attempt: int) -> np.ndarray:
-    return draws.ranks(candidates, f"order:{attempt}", with_units=networks)
+def _batch_order(candidates, network_keys, draws: StepRandom, attempt: int) -> np.ndarray:
+    return draws.ranks(candidates, f"order:{attempt}", with_units=network_keys)
 
 
 def _log(rule: RecruitmentRule, step: int, candidates, networks, media, roles, accepted) -> None:

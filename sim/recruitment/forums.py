@@ -54,7 +54,7 @@ class ForumsRule(RecruitmentRule):
         active_members = active_members[pop.network[active_members] != NO_NETWORK]
         nets = np.unique(pop.network[active_members])
         nets = nets[weights[nets].sum(axis=1) > 0]
-        searches = draws.poisson(nets, self._expected_searches(market, nets), "searches")
+        searches = draws.poisson(m.networks.draw_keys(nets), self._expected_searches(market, nets), "searches")
         nets, searches = nets[searches > 0], searches[searches > 0]
         if len(nets) == 0:
             return
@@ -103,14 +103,15 @@ class ForumsRule(RecruitmentRule):
         if len(pool) == 0:
             return
         # screen the users with the smallest keyed numbers: a user's chance does not hinge on the others' draws
-        u = draws.uniform(pool, f"screen:{search}", with_units=net)
+        key = m.networks.draw_keys(net)
+        u = draws.uniform(pool, f"screen:{search}", with_units=key)
         pick = np.argsort(u, kind="stable")[:p.candidates_per_search]
         pool, trust, infiltration = pool[pick], trust[pick], infiltration[pick]
         mine = pop.network[contacts.ego] == net
         known = np.zeros(pop.size)
         np.maximum.at(known, contacts.alter[mine], contacts.strength[mine])
         trust = np.maximum(trust, known[pool])
-        role = sample_roles(weights[None, :] / weights.sum(), draws.uniform([net], f"role:{search}")).repeat(len(pool))
+        role = sample_roles(weights[None, :] / weights.sum(), draws.uniform([key], f"role:{search}")).repeat(len(pool))
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
         score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.config.recruitment.acceptance)
         if role[0] == ROLE["core"]:  # only someone trusted enough could join the core
@@ -120,5 +121,5 @@ class ForumsRule(RecruitmentRule):
             return  # nobody here the network would approach for this role
         accepted = resolve(self, market, draws, [net], pool[best:best + 1], role[:1], trust[best:best + 1], attempt=search)
         # on an infiltrated space the recruit may be an informant: enforcement makes the network easier to detect
-        if accepted[0] and draws.uniform([net], f"informant:{search}")[0] < infiltration[best]:
+        if accepted[0] and draws.uniform([key], f"informant:{search}")[0] < infiltration[best]:
             market.informants.append((net, p.informant_detection))

@@ -43,7 +43,7 @@ class SelfSelectionRule(RecruitmentRule):
             return
         person, net, trust, medium = self._routes(market, draws, members)
         # each motivated person, however many routes they know a network by, approaches at one rate
-        keep = first_occurrence(person, draws.uniform(person, "route", with_units=net))
+        keep = first_occurrence(person, draws.uniform(person, "route", with_units=m.networks.draw_keys(net)))
         person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
         # approaches are repeatable (a Poisson number per step); a warned person (cease-and-desist) makes fewer
         expected = m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[person])
