@@ -8,13 +8,16 @@ its traceback.
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from sim import __version__
 from sim.dashboard.command import dashboard
-from sim.errors import RecruitsimError, ScenarioError
+from sim.errors import RecruitsimError, ScenarioError, ScenarioWarning
 from sim.scenario import Scenario, load_scenario
 
 
@@ -30,9 +33,36 @@ class InputError(click.ClickException):
 class RecruitsimGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with one_line_warnings():
+                return super().invoke(ctx)
         except RecruitsimError as exc:
             raise InputError(" ".join(str(exc).splitlines()) or type(exc).__name__) from exc
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show each ScenarioWarning once, as one `warning: <message>` line on stderr (Python's own
+    format adds the file, line number and source line of the code that warned)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", ScenarioWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, ScenarioWarning):
+                click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+def warn_about(scenario, source: Path) -> None:
+    """One `warning:` line for each intervention of `scenario` that is void or conflicts with another."""
+    from sim.interventions.checks import intervention_warnings
+
+    for note in intervention_warnings(scenario):
+        click.echo(f"warning: {source}: {note}", err=True)
 
 
 @click.group(cls=RecruitsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,9 +92,12 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
     else:
         seed_override = (f"seed={seed}",) if seed is not None else ()
         loaded, source, key = load_scenario(scenario, (*overrides, *seed_override)), scenario, ()
+    warn_about(loaded, source)
     if replication is not None:
         key = (replication,)  # the key `compare` gives replication I (sim/experiment/replicate.py)
-    from sim.runner import run_scenario  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
+    from sim.runner import (
+        run_scenario,  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
+    )
 
     out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key)
     click.echo(str(out))
@@ -106,6 +139,7 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     # here, not at the top: the comparison pulls in pandas, matplotlib and the model
     from sim.experiment import ExperimentError, load_experiment
     from sim.experiment.comparison import default_out_dir, run_experiment
+    from sim.interventions.checks import conflicting_interventions
 
     if scheduler is not None and workers is not None:
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
@@ -115,6 +149,9 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
+    for entry in spec.scenarios:
+        for note in conflicting_interventions(entry.scenario()):
+            click.echo(f"warning: {entry.source}: {note}", err=True)
     try:
         result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
                                 allow_code_change=allow_code_change)
@@ -144,6 +181,7 @@ def validate(files: tuple[Path, ...]) -> None:
     """
     for file in files:
         scenario = load_scenario(file)
+        warn_about(scenario, file)
         click.echo(f"ok: {file} ({scenario.name}: {scenario.population.size} persons, {scenario.steps} steps of one {scenario.step})")
 
 

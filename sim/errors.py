@@ -11,3 +11,8 @@ class ScenarioError(RecruitsimError):
 
 class OutputError(RecruitsimError):
     """An output directory cannot be written (exists already, not writable, ...)."""
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that runs but does not do what it says (an intervention that cannot act, fewer
+    initial networks than asked for). The CLI prints each as one `warning:` line."""

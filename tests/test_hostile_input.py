@@ -78,3 +78,120 @@ def test_a_huge_file_is_refused_without_reading_it(tmp_path):
 def test_the_bounds_leave_room_for_every_shipped_scenario():
     for path in Path(__file__).parents[1].joinpath("scenarios").glob("*.yaml"):
         load_scenario(path)
+
+
+# --------------------------------------------------------------------------- scenarios that validated and then crashed
+def _one_initial_network() -> str:
+    from sim.scenario.schema import Scenario
+
+    others = ", ".join(f"{name}: 0" for name in Scenario().networks.initial if name != "phishing")
+    return f"networks: {{initial: {{phishing: 1, {others}}}}}\n"
+
+
+# 60 persons have founders for one network, not the default ten
+SMALL_RUN = "name: small\nsteps: 3\npopulation: {size: 60, neighbourhoods: 2}\n" + _one_initial_network()
+
+
+def run_three_steps(path: Path):
+    from sim.model import RecruitModel
+
+    model = RecruitModel(load_scenario(path))
+    for _ in range(3):
+        model.step()
+    return model
+
+
+@pytest.mark.parametrize("section", ["venues", "online_spaces"])
+def test_a_scenario_without_venues_or_online_spaces_runs(tmp_path, section):
+    from sim.scenario.schema import Scenario
+
+    removed = ", ".join(f"{name}: null" for name in getattr(Scenario().places, section))
+    path = write(tmp_path, SMALL_RUN + f"places: {{{section}: {{{removed}}}}}\ninterventions: []\n")
+    assert run_three_steps(path).steps == 3
+
+
+@pytest.mark.parametrize("key", ["at: 1.0e+306", "at: 1.0e+308", "from: 0, every: 1.0e+306"])
+def test_an_intervention_time_beyond_any_run_is_one_line(tmp_path, key):
+    message = one_line_error(write(tmp_path, SMALL_RUN + f"interventions: [{{type: arrests, {key}}}]\n"))
+    assert "interventions[0]" in message and "must be <= 100000" in message
+
+
+def test_beta_shapes_near_zero_are_one_line(tmp_path):
+    message = one_line_error(write(tmp_path, SMALL_RUN.replace("}\n", ", it_skill: {a: 1.0e-300, b: 1.0e-6}}\n")))
+    assert "population.it_skill.a: must be >= 0.1" in message
+
+
+def test_validate_refuses_an_intervention_period_the_model_would_refuse(tmp_path):
+    path = write(tmp_path, SMALL_RUN + "step: month\ninterventions: [{type: awareness_campaign, from: 1, until: 1.01}]\n")
+    message = one_line_error(path)
+    assert message.startswith(f"{path}: interventions[0]: from year 1 until year 1.01 rounds to no whole step")
+
+
+# --------------------------------------------------------------------------- void and conflicting interventions
+def invoke(*args):
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    return CliRunner().invoke(cli, [str(arg) for arg in args])
+
+
+def warning_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+
+
+def test_two_takedowns_of_one_space_warn_in_one_line(tmp_path):
+    path = write(tmp_path, SMALL_RUN + "interventions:\n  - {type: forum_takedown, target: open_forum_a, at: 0.01}\n"
+                                       "  - {type: forum_takedown, target: open_forum_a, at: 0.02, label: again}\n")
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    expected = (f"warning: {path}: interventions[1] (again): 'open_forum_a' is already taken down from year 0.01 "
+                "by interventions[0] (forum_takedown:open_forum_a), so this takes it down again to no effect")
+    assert warning_lines(result) == [expected]
+
+
+def test_infiltrating_a_space_taken_down_warns(tmp_path):
+    path = write(tmp_path, SMALL_RUN + "interventions:\n  - {type: forum_takedown, target: open_forum_a, at: 0.01}\n"
+                                       "  - {type: forum_infiltration, target: open_forum_a, at: 0.02}\n")
+    (line,) = warning_lines(invoke("validate", path))
+    assert "interventions[1] (forum_infiltration:open_forum_a): 'open_forum_a' is already taken down" in line
+    assert line.endswith("so this infiltrates it to no effect")
+
+
+def test_an_infiltration_before_the_takedown_is_fine(tmp_path):
+    path = write(tmp_path, SMALL_RUN + "interventions:\n  - {type: forum_takedown, target: open_forum_a, at: 0.04}\n"
+                                       "  - {type: forum_infiltration, target: open_forum_a, at: 0}\n")
+    assert warning_lines(invoke("validate", path)) == []
+
+
+def test_an_intervention_after_the_last_step_warns_in_validate_and_run(tmp_path):
+    path = write(tmp_path, SMALL_RUN + "interventions: [{type: bank_hardening, at: 5}]\n")
+    expected = (f"warning: {path}: interventions[0] (bank_hardening): starts at year 5, after the last step "
+                "(the run lasts 0.05769 years), so it has no effect")
+    assert warning_lines(invoke("validate", path)) == [expected]
+    result = invoke("run", path, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert warning_lines(result) == [expected]
+
+
+def test_arrests_of_a_negative_network_id_are_one_line(tmp_path):
+    message = one_line_error(write(tmp_path, SMALL_RUN + "interventions: [{type: arrests, targeting: network, network: -1, at: 0}]\n"))
+    assert "network ids start at 0, got -1" in message
+
+
+def test_arrests_of_a_network_that_does_not_exist_warn_once_while_running(tmp_path):
+    path = write(tmp_path, SMALL_RUN + "interventions: [{type: arrests, targeting: network, network: 999, at: 0, every: 0.02}]\n")
+    result = invoke("run", path, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    (line,) = warning_lines(result)
+    assert line.startswith("warning: arrests:network:999: network 999 does not exist at year 0 (")
+    assert "no one is arrested" in line
+
+
+def test_more_initial_networks_than_founders_warn_in_one_line(tmp_path):
+    path = write(tmp_path, SMALL_RUN.replace("phishing: 1", "phishing: 100"))
+    result = invoke("run", path, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    (line,) = warning_lines(result)
+    assert line.startswith("warning: networks.initial asks for ") and "lower networks.initial or raise population.size" in line
+    assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
