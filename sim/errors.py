@@ -16,3 +16,7 @@ class OutputError(RecruitsimError):
 class ScenarioWarning(UserWarning):
     """A scenario that runs but does not do what it says (an intervention that cannot act, fewer
     initial networks than asked for). The CLI prints each as one `warning:` line."""
+
+
+class ResourceError(RecruitsimError):
+    """The machine cannot hold what was asked for (memory): refused before any work starts."""

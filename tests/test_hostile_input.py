@@ -195,3 +195,38 @@ def test_more_initial_networks_than_founders_warn_in_one_line(tmp_path):
     (line,) = warning_lines(result)
     assert line.startswith("warning: networks.initial asks for ") and "lower networks.initial or raise population.size" in line
     assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- memory
+@pytest.fixture
+def two_gib_available(monkeypatch):
+    import sim.resources
+
+    monkeypatch.setattr(sim.resources, "available_bytes", lambda: 2 * sim.resources.GIB)
+
+
+def test_a_population_the_machine_cannot_hold_is_refused_before_any_work(tmp_path, two_gib_available, monkeypatch):
+    import sim.runner
+
+    monkeypatch.setattr(sim.runner, "simulate", lambda *a, **k: pytest.fail("the model was built"))
+    result = invoke("run", write(tmp_path, SMALL_RUN), "--set", "population.size=10000000", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and result.stderr.splitlines() == [
+        "error: population.size 10,000,000 needs about 24.1 GiB of memory and 2.0 GiB is available; "
+        "lower population.size or run on a larger machine"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_counts_every_local_worker(tmp_path, two_gib_available):
+    path = write(tmp_path, SMALL_RUN)
+    result = invoke("compare", path, "--set", "population.size=400000", "--workers", "2", "--reps", "2", "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: small: population.size 400,000 needs about 2.4 GiB of memory (2 concurrent runs of 1.2 GiB each)")
+    assert line.endswith("use fewer --workers or run on a larger machine") and not (tmp_path / "out").exists()
+
+
+def test_what_fits_runs():
+    from sim.resources import check_memory, estimated_bytes
+
+    check_memory(60)
+    assert estimated_bytes(10_000_000) > 20 * 2**30  # the schema's largest population needs more than most machines have

@@ -94,6 +94,8 @@ def run_experiment(
 ) -> Comparison:
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
     earlier = check_experiment_dir(out_dir, spec, allow_code_change=allow_code_change)
+    if executor is None and scheduler is None:  # local processes share this machine's memory; a cluster's nodes have their own
+        _check_local_memory(spec, workers)
     started, clock = datetime.now(UTC), time.perf_counter()
     tasks = make_tasks(spec, out_dir, allow_code_change=allow_code_change)
     this = dict(spec=spec, started=started, command=command, allow_code_change=allow_code_change)
@@ -110,6 +112,14 @@ def run_experiment(
     final["files"] = write_outputs(out_dir, spec, aggregates, marks, final)
     write_json(out_dir / "experiment.json", final)
     return Comparison(out_dir, spec, aggregates, marks, counts["run"], counts["reused"], final["wall_time_s"])
+
+
+def _check_local_memory(spec: ExperimentSpec, workers: int) -> None:
+    """ResourceError before anything runs if `workers` runs of the largest scenario cannot fit."""
+    from sim.resources import check_memory
+
+    largest = max(spec.scenarios, key=lambda entry: entry.population)
+    check_memory(largest.population, runs=min(int(workers), spec.reps * len(spec.scenarios)), what=f"{largest.name}: ")
 
 
 def run_counts(results: Iterable[ShardResult], code: dict) -> dict[str, int]:
