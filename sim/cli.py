@@ -138,11 +138,14 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
 
     # here, not at the top: the comparison pulls in pandas, matplotlib and the model
     from sim.experiment import ExperimentError, load_experiment
+    from sim.experiment.backends import check_scheduler_address
     from sim.experiment.comparison import default_out_dir, run_experiment
     from sim.interventions.checks import conflicting_interventions
 
     if scheduler is not None and workers is not None:
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)  # before the scenarios are loaded: a typo is the first thing to hear about
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
     command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)

@@ -230,3 +230,55 @@ def test_what_fits_runs():
 
     check_memory(60)
     assert estimated_bytes(10_000_000) > 20 * 2**30  # the schema's largest population needs more than most machines have
+
+
+# --------------------------------------------------------------------------- comparisons: lazy tasks, scheduler address
+class RecordingExecutor:
+    """Completes each task at once with a stand-in result, recording how many tasks existed then."""
+
+    def __init__(self, made: list):
+        self.made, self.made_at_submit = made, []
+
+    def submit(self, fn, task):
+        from concurrent.futures import Future
+
+        from sim.experiment.replicate import ShardResult
+
+        self.made_at_submit.append(len(self.made))
+        future = Future()
+        future.set_result(ShardResult(task.scenario_name, task.rep, None, [], 0.0, False, {}))
+        return future
+
+
+def test_tasks_are_made_as_they_are_submitted(tmp_path, monkeypatch):
+    import sim.experiment.comparison as comparison
+    from sim.experiment.backends import Backend
+    from sim.experiment.spec import load_experiment
+
+    made: list = []
+    real = comparison.RunTask
+    monkeypatch.setattr(comparison, "RunTask", lambda *args: made.append(args) or real(*args))
+    spec = load_experiment([write(tmp_path, SMALL_RUN)], reps=1_000_000)
+    executor = RecordingExecutor(made)
+    results = comparison.execute(comparison.make_tasks(spec, tmp_path / "out"), Backend(executor, 1, "recording"))
+    first = [next(results) for _ in range(3)]
+    assert [r.rep for r in first] == [0, 1, 2]
+    assert executor.made_at_submit == [1, 2, 3]  # not a million tasks before the first is submitted
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://", "http://host:8786", "tcp://host:port", "host:8786:1"])
+def test_a_bad_scheduler_address_is_one_line_at_once(tmp_path, address, monkeypatch):
+    import sim.experiment
+
+    monkeypatch.setattr(sim.experiment, "load_experiment", lambda *a, **k: pytest.fail("went on to load the scenarios"))
+    result = invoke("compare", write(tmp_path, SMALL_RUN), "--scheduler", address, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and result.stderr.splitlines() == [
+        f"error: --scheduler {address!r} is not a Dask scheduler address; expected e.g. tcp://HOST:8786 "
+        "(what `dask scheduler` prints as 'Scheduler at:')"]
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "localhost:8786", "tls://[::1]:8786", "tcp://dask-scheduler:8786"])
+def test_good_scheduler_addresses_pass(address):
+    from sim.experiment.backends import check_scheduler_address
+
+    assert check_scheduler_address(address) == address

@@ -98,11 +98,12 @@ def run_experiment(
         _check_local_memory(spec, workers)
     started, clock = datetime.now(UTC), time.perf_counter()
     tasks = make_tasks(spec, out_dir, allow_code_change=allow_code_change)
+    total = spec.reps * len(spec.scenarios)
     this = dict(spec=spec, started=started, command=command, allow_code_change=allow_code_change)
     with _backend(workers, scheduler, executor) as backend:  # fails (no dask, no scheduler) before anything is written
         record = dict(spec=spec, started=started, backend=backend.description, command=command)
         prepare(out_dir, experiment_record(status="running", invocations=[*earlier, invocation(status="running", **this)], **record))
-        results = collect(tasks, backend, quiet=quiet)
+        results = collect(tasks, backend, quiet=quiet, total=total)
     runs = {name: [results[(name, rep)].timeseries for rep in range(spec.reps)] for name in spec.names}
     marks = {name: results[(name, 0)].marks for name in spec.names}
     aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year)
@@ -136,13 +137,14 @@ def default_out_dir(now: datetime | None = None) -> Path:
     return timestamped_dir("compare", now)
 
 
-def make_tasks(spec: ExperimentSpec, out_dir: Path, *, allow_code_change: bool = False) -> list[RunTask]:
+def make_tasks(spec: ExperimentSpec, out_dir: Path, *, allow_code_change: bool = False) -> Iterator[RunTask]:
     """One task per replication and scenario, replication-major: an interrupted experiment still
-    has every scenario's first replications, which is what a paired comparison needs."""
+    has every scenario's first replications, which is what a paired comparison needs. Made one at
+    a time, as they are submitted: `--reps` can be large without the tasks filling memory first."""
     root = out_dir.absolute()  # workers (other processes, other machines) may not share our working directory
-    return [RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint, spec.inputs_fingerprint, spec.code,
+    return (RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint, spec.inputs_fingerprint, spec.code,
                     allow_code_change)
-            for rep in range(spec.reps) for e in spec.scenarios]
+            for rep in range(spec.reps) for e in spec.scenarios)
 
 
 def _backend(workers: int, scheduler: str | None, executor: Executor | None) -> AbstractContextManager[Backend]:
@@ -152,29 +154,37 @@ def _backend(workers: int, scheduler: str | None, executor: Executor | None) -> 
 
 
 # --------------------------------------------------------------------------- running
-def collect(tasks: list[RunTask], backend: Backend, *, quiet: bool = False) -> dict[tuple[str, int], ShardResult]:
+def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, total: int | None = None) -> dict[tuple[str, int], ShardResult]:
     """Every task's result: read from its shard if complete, else run; with a progress bar over runs."""
     results: dict[tuple[str, int], ShardResult] = {}
-    to_run = []
-    for task in tasks:
-        if is_complete(task.shard_dir):
-            results[(task.scenario_name, task.rep)] = read_shard(task)
-        else:
-            to_run.append(task)
-    with tqdm(total=len(tasks), initial=len(results), unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
-        for result in execute(to_run, backend):
+    with tqdm(total=total, unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
+
+        def to_run() -> Iterator[RunTask]:
+            for task in tasks:  # complete shards are read as they come up, the others run
+                if is_complete(task.shard_dir):
+                    results[(task.scenario_name, task.rep)] = read_shard(task)
+                    bar.update()
+                else:
+                    yield task
+
+        for result in execute(to_run(), backend):
             results[(result.scenario_name, result.rep)] = result
             bar.set_postfix_str(f"{result.scenario_name} rep {result.rep}", refresh=False)
             bar.update()
     return results
 
 
-def execute(tasks: list[RunTask], backend: Backend) -> Iterator[ShardResult]:
-    """Results in completion order. Only `backend.queue_depth` tasks are submitted at a time, so a
-    Ctrl-C or an error has little to cancel and the progress bar moves with in-process runs too."""
+# Tasks kept submitted to an executor that does not say how many it wants (a caller's own, e.g. MPI).
+DEFAULT_QUEUE_DEPTH = 64
+
+
+def execute(tasks: Iterable[RunTask], backend: Backend) -> Iterator[ShardResult]:
+    """Results in completion order. Only `backend.queue_depth` tasks are made and submitted at a
+    time, so a Ctrl-C or an error has little to cancel, memory holds few tasks however many there
+    are, and the progress bar moves with in-process runs too."""
     pending = iter(tasks)
     in_flight: dict[Future, RunTask] = {}
-    depth = backend.queue_depth or len(tasks)
+    depth = backend.queue_depth or DEFAULT_QUEUE_DEPTH
 
     def refill() -> None:
         while len(in_flight) < depth and (task := next(pending, None)) is not None:
