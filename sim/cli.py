@@ -7,6 +7,7 @@ its traceback.
 
 from __future__ import annotations
 
+import errno
 import json
 import warnings
 from collections.abc import Iterator
@@ -99,7 +100,15 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
         run_scenario,  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
     )
 
-    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key)
+    try:
+        out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key)
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            raise  # a bug: keep its traceback
+        where = exc.filename or out_dir or "the output directory"
+        click.echo(f"error: cannot write {where}: {_WRITE_FAILURES[exc.errno]}; nothing was written (outputs are all or nothing); "
+                   "make room or choose another --out, and run again", err=True)
+        raise SystemExit(1) from None
     click.echo(str(out))
 
 
@@ -161,7 +170,41 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
         raise SystemExit(130) from None
+    except Exception as exc:
+        what = failure_while_running(exc, out_dir)
+        if what is None:
+            raise  # a bug: keep its traceback
+        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
+        raise SystemExit(1) from None
     click.echo(str(result.out_dir))
+
+
+# errno values that mean "this output directory cannot take more", not a bug
+_WRITE_FAILURES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+                   errno.EROFS: "it is on a read-only file system", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied"}
+
+
+def failure_while_running(exc: BaseException, out_dir: Path) -> str | None:
+    """What went wrong, in a few words, when a comparison fails for a reason outside the code
+    (a worker killed, the cluster gone, the disk full or read-only); None for anything else."""
+    from concurrent.futures import CancelledError
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return "a worker process died (killed, or out of memory: the kernel's OOM killer ends the largest process)"
+    if isinstance(exc, CancelledError) or _is_lost_cluster(exc):
+        return "the Dask scheduler or its workers went away (lost connection) before the runs finished"
+    if isinstance(exc, OSError) and exc.errno in _WRITE_FAILURES:
+        where = exc.filename or out_dir
+        return f"cannot write {where}: {_WRITE_FAILURES[exc.errno]}"
+    return None
+
+
+def _is_lost_cluster(exc: BaseException) -> bool:
+    """Dask's own errors for a connection or worker lost mid-computation (dask is optional)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"CommClosedError", "FutureCancelledError", "KilledWorker", "StreamClosedError"})
 
 
 def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change) -> str:
