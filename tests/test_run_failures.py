@@ -77,3 +77,54 @@ def test_a_full_disk_in_run_is_one_line_and_leaves_nothing(tmp_path, scenario_fi
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: cannot write {tmp_path / '.out.tmp-x' / 'events.parquet'}: the disk is full; nothing was written")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
+
+
+# --------------------------------------------------------------------------- orphans
+PARENT = """
+import os, sys, time
+from sim.experiment.backends.local import local_backend
+
+with local_backend(2) as backend:
+    for _ in range(3):
+        backend.executor.submit(time.sleep, 600)  # both workers busy, one task queued, when the parent is killed
+    print(" ".join(map(str, sorted(backend.executor._processes))), flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_workers_die_when_their_parent_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2
+        parent.send_signal(signal.SIGKILL)  # no chance to clean up, as with the OOM killer
+        parent.wait()
+        for _ in range(200):  # polls for up to 20 s; the watchdog needs about PARENT_CHECK_S
+            if not any(_alive(pid) for pid in workers):
+                break
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), f"orphaned workers still running: {workers}"
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+        for pid in workers if "workers" in locals() else []:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)  # only the workers this test started
