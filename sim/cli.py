@@ -18,7 +18,7 @@ import click
 
 from sim import __version__
 from sim.dashboard.command import dashboard
-from sim.errors import RecruitsimError, ScenarioError, ScenarioWarning
+from sim.errors import RecruitsimError, RecruitsimWarning, ScenarioError
 from sim.scenario import Scenario, load_scenario
 
 
@@ -42,14 +42,14 @@ class RecruitsimGroup(click.Group):
 
 @contextmanager
 def one_line_warnings() -> Iterator[None]:
-    """Show each ScenarioWarning once, as one `warning: <message>` line on stderr (Python's own
+    """Show each RecruitsimWarning once, as one `warning: <message>` line on stderr (Python's own
     format adds the file, line number and source line of the code that warned)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("default", ScenarioWarning)
+        warnings.simplefilter("default", RecruitsimWarning)
         shown = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, ScenarioWarning):
+            if issubclass(category, RecruitsimWarning):
                 click.echo(f"warning: {' '.join(str(message).split())}", err=True)
             else:
                 shown(message, category, filename, lineno, file, line)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sim.cli import cli
 
-SMALL = "name: small\nsteps: 2\npopulation: {size: 60, neighbourhoods: 2}\nnetworks: {initial: {phishing: 1, carding: 0, ddos_for_hire: 0, banking_malware: 0, ransomware_affiliate: 0}}\n"
+SMALL = "name: small\nsteps: 2\npopulation: {size: 60, neighbourhoods: 2}\nnetworks: {initial: {phishing: 0, carding: 0, ddos_for_hire: 0, banking_malware: 0, ransomware_affiliate: 0}}\n"
 
 
 def invoke(*args):
@@ -128,3 +128,43 @@ def test_workers_die_when_their_parent_is_killed(tmp_path):
         for pid in workers if "workers" in locals() else []:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)  # only the workers this test started
+
+
+# --------------------------------------------------------------------------- damaged shards
+def _flip_a_bit(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_shards_are_detected_said_and_run_again(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    args = ("compare", scenario_file, "--reps", "4", "--workers", "1", "--out", out, "--quiet")
+    assert invoke(*args).exit_code == 0
+    summary = (out / "summary.csv").read_text()
+    shards = out / "shards" / "small"
+    _flip_a_bit(shards / "rep_000" / "timeseries.parquet")  # used silently before: changed an aggregate
+    events = shards / "rep_001" / "events.parquet"
+    events.write_bytes(events.read_bytes()[:-100])  # truncated
+    (shards / "rep_002" / "timeseries.parquet").unlink()  # a pyarrow traceback before
+    (shards / "rep_003" / "manifest.json").write_text('{"scenario": ')  # a JSON traceback before
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert [line.partition(" is damaged ")[2] for line in result.stderr.splitlines()] == [
+        "(timeseries.parquet has changed since it was written (its checksum differs)); running it again",
+        "(events.parquet has changed since it was written (its checksum differs)); running it again",
+        "(timeseries.parquet is missing); running it again",
+        "(its manifest.json cannot be read (JSONDecodeError)); running it again"]
+    assert (out / "summary.csv").read_text() == summary
+    assert invoke(*args).stderr == ""  # all sound again
+
+
+def test_a_shard_directory_without_its_manifest_is_run_again(tmp_path, scenario_file):
+    out = tmp_path / "out"
+    args = ("compare", scenario_file, "--reps", "1", "--workers", "1", "--out", out, "--quiet")
+    assert invoke(*args).exit_code == 0
+    (out / "shards" / "small" / "rep_000" / "manifest.json").unlink()
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [f"warning: shard {out.absolute() / 'shards' / 'small' / 'rep_000'} is damaged "
+                                          "(it has no manifest.json); running it again"]

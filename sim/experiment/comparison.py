@@ -8,7 +8,9 @@ is written: the scenarios (with the overrides), reps and workers, the output dir
 
 from __future__ import annotations
 
+import shutil
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import AbstractContextManager
@@ -19,11 +21,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from sim.errors import DamagedShardWarning
 from sim.experiment.aggregate import Aggregates, aggregate
 from sim.experiment.backends import Backend, given_executor, open_backend
 from sim.experiment.outputs import write_outputs
 from sim.experiment.provenance import experiment_record, invocation
 from sim.experiment.replicate import (
+    DamagedShard,
     RunTask,
     ShardResult,
     is_complete,
@@ -33,6 +37,7 @@ from sim.experiment.replicate import (
 )
 from sim.experiment.spec import ExperimentSpec, load_experiment
 from sim.experiment.store import check_experiment_dir, prepare, write_json
+from sim.outputs.manifest import MANIFEST
 from sim.outputs.paths import timestamped_dir
 
 @dataclass(frozen=True)
@@ -160,9 +165,10 @@ def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, 
     with tqdm(total=total, unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
 
         def to_run() -> Iterator[RunTask]:
-            for task in tasks:  # complete shards are read as they come up, the others run
-                if is_complete(task.shard_dir):
-                    results[(task.scenario_name, task.rep)] = read_shard(task)
+            for task in tasks:  # sound complete shards are read as they come up, the others run
+                reused = _reuse(task)
+                if reused is not None:
+                    results[(task.scenario_name, task.rep)] = reused
                     bar.update()
                 else:
                     yield task
@@ -172,6 +178,22 @@ def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, 
             bar.set_postfix_str(f"{result.scenario_name} rep {result.rep}", refresh=False)
             bar.update()
     return results
+
+
+def _reuse(task: RunTask) -> ShardResult | None:
+    """The result of the task's shard if an earlier invocation completed it soundly. A damaged
+    shard (or a directory left without its manifest) is removed, with a warning, to be run again."""
+    shard = Path(task.shard_dir)
+    if not shard.exists():
+        return None
+    try:
+        if not is_complete(shard):
+            raise DamagedShard(f"it has no {MANIFEST}")
+        return read_shard(task)
+    except DamagedShard as damage:
+        warnings.warn(DamagedShardWarning(f"shard {shard} is damaged ({damage}); running it again"), stacklevel=2)
+        shutil.rmtree(shard)
+        return None
 
 
 # Tasks kept submitted to an executor that does not say how many it wants (a caller's own, e.g. MPI).

@@ -8,6 +8,7 @@ or a directory; the experiment's files (sim/experiment/) are written with it too
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ from sim.outputs.results import RunResults
 TABLES = ("timeseries", "networks", "events")
 FORMATS = {"parquet": "parquet", "csv": "csv"}  # format name -> file extension
 FIGURE = "composition.png"
+CHECKSUMS = "sha256"  # manifest key: file name -> SHA-256 of its bytes
 CSV_NAN = "NaN"  # written for missing numbers so that empty strings stay empty strings
 
 
@@ -75,9 +77,18 @@ def write_run(
         if plot:
             plot_composition(results.timeseries, tmp / FIGURE, _title(manifest))
             files[FIGURE] = None
-        write_json(tmp / MANIFEST, {**manifest, "files": files})
+        checksums = {name: file_sha256(tmp / name) for name in files}  # verified when a comparison reads the shard again
+        write_json(tmp / MANIFEST, {**manifest, "files": files, CHECKSUMS: checksums})
 
     return write_atomic(out_dir, write_into)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
