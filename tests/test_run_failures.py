@@ -168,3 +168,28 @@ def test_a_shard_directory_without_its_manifest_is_run_again(tmp_path, scenario_
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [f"warning: shard {out.absolute() / 'shards' / 'small' / 'rep_000'} is damaged "
                                           "(it has no manifest.json); running it again"]
+
+
+# --------------------------------------------------------------------------- leftovers of killed runs
+def test_run_cleans_what_killed_runs_left_next_to_its_output(tmp_path, scenario_file):
+    import os
+
+    killed = tmp_path / ".out.tmp-tmp-4194305-0123456789ab"  # a pid above Linux's largest: no such process
+    older = tmp_path / ".out.tmp-tmp-0123456789ab"  # named before siblings carried a pid
+    running = tmp_path / f".out.tmp-tmp-{os.getpid()}-0123456789ab"  # a run still writing
+    for leftover in (killed, older, running):
+        leftover.mkdir()
+        (leftover / "events.parquet").write_bytes(b"half")
+    result = invoke("run", scenario_file, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, "out", "small.yaml"])
+
+
+def test_a_previous_run_moved_aside_by_a_killed_replace_is_put_back(tmp_path):
+    from sim.outputs.writer import clean_stale_siblings
+
+    aside = tmp_path / ".out.tmp-old-4194305-0123456789ab"
+    aside.mkdir()
+    (aside / "manifest.json").write_text("{}")
+    clean_stale_siblings(tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (tmp_path / "out" / "manifest.json").is_file()

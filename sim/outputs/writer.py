@@ -8,6 +8,7 @@ or a directory; the experiment's files (sim/experiment/) are written with it too
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -70,6 +71,7 @@ def write_run(
     """Write the tables, manifest.json and composition.png to `out_dir`, all or nothing."""
     ext = check_format(fmt)
     out_dir = check_out_dir(out_dir, overwrite)
+    clean_stale_siblings(out_dir)
 
     def write_into(tmp: Path) -> None:
         tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
@@ -188,8 +190,41 @@ def _remove(path: Path) -> None:
 
 
 def _sibling(out_dir: Path, purpose: str) -> Path:
-    """A hidden, unused name next to `out_dir` (`.tmp-` in it: .gitignore and users know it is scratch)."""
-    return out_dir.parent / f".{out_dir.name}.tmp-{purpose}-{uuid.uuid4().hex[:12]}"
+    """A hidden, unused name next to `out_dir` (`.tmp-` in it: .gitignore and users know it is
+    scratch), naming the process that writes it, so that a later run can tell a leftover of a
+    killed run from the work of one still running."""
+    return out_dir.parent / f".{out_dir.name}.tmp-{purpose}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def clean_stale_siblings(out_dir: Path) -> None:
+    """Remove what killed runs left next to `out_dir`: a half-written `tmp` sibling is deleted; an
+    `old` one (the previous run, moved aside during a replace) is deleted if the new run is in
+    place, else put back. Siblings of running processes are left alone."""
+    if not out_dir.parent.is_dir():
+        return
+    for sibling in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp-*"):
+        purpose, _, rest = sibling.name.removeprefix(f".{out_dir.name}.tmp-").partition("-")
+        if _writer_alive(rest):
+            continue
+        if purpose == "old" and not out_dir.exists():
+            sibling.rename(out_dir)
+        else:
+            _remove(sibling)
+
+
+def _writer_alive(rest: str) -> bool:
+    """Whether the process named in a sibling's `<pid>-<random>` suffix still runs (an older
+    suffix without a pid: no)."""
+    pid, _, random = rest.partition("-")
+    if not (pid.isdigit() and random):
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return int(pid) < 2**31  # another user's process; an absurd pid is no process
+    return True
 
 
 def _is_nonempty_dir(path: Path) -> bool:
