@@ -193,3 +193,39 @@ def test_a_previous_run_moved_aside_by_a_killed_replace_is_put_back(tmp_path):
     (aside / "manifest.json").write_text("{}")
     clean_stale_siblings(tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (tmp_path / "out" / "manifest.json").is_file()
+
+
+# --------------------------------------------------------------------------- one schema per table
+def _run(tmp_path: Path, name: str, settings: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"name: {name}\n{settings}", encoding="utf-8")
+    result = invoke("run", path, "--out", tmp_path / name, "--quiet")
+    assert result.exit_code == 0, result.output
+    return tmp_path / name
+
+
+@pytest.fixture(scope="module")
+def empty_and_busy_runs(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("runs")
+    empty = _run(tmp_path, "empty", SMALL.split("\n", 1)[1].replace("steps: 2", "steps: 1"))  # no networks, no events
+    busy = _run(tmp_path, "busy", "steps: 8\npopulation: {size: 400, neighbourhoods: 2}\nnetworks: {initial: {phishing: 3}}\n")
+    return empty, busy
+
+
+@pytest.mark.parametrize("table", ["events", "networks"])
+def test_duckdb_reads_an_empty_table_and_a_full_one_together(empty_and_busy_runs, table):
+    import duckdb
+
+    empty, busy = (run / f"{table}.parquet" for run in empty_and_busy_runs)
+    rows = duckdb.sql(f"SELECT count(*) FROM read_parquet(['{empty}', '{busy}'])").fetchall()[0][0]
+    assert rows == duckdb.sql(f"SELECT count(*) FROM read_parquet('{busy}')").fetchall()[0][0] > 0
+
+
+@pytest.mark.parametrize("table", ["timeseries", "events", "networks"])
+def test_every_run_writes_the_same_schema_for_a_table(empty_and_busy_runs, table):
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    empty, busy = (run / f"{table}.parquet" for run in empty_and_busy_runs)
+    assert pq.read_schema(empty).remove_metadata() == pq.read_schema(busy).remove_metadata()
+    assert ds.dataset([str(empty), str(busy)]).to_table().num_rows == pq.read_metadata(empty).num_rows + pq.read_metadata(busy).num_rows

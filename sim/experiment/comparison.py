@@ -40,6 +40,7 @@ from sim.experiment.store import check_experiment_dir, prepare, write_json
 from sim.outputs.manifest import MANIFEST
 from sim.outputs.paths import timestamped_dir
 
+
 @dataclass(frozen=True)
 class Comparison:
     """The outcome of `compare`: where it is, what was compared, and the aggregated results."""

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.errors import OutputError
 from sim.outputs.manifest import MANIFEST
@@ -129,10 +131,23 @@ def read_run(run_dir: Path | str) -> RunResults:
 # --------------------------------------------------------------------------- tables
 def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> int:
     if fmt == "parquet":
-        frame.to_parquet(path, engine="pyarrow", index=False)
+        pq.write_table(arrow_table(frame), path)
     else:
         frame.to_csv(path, index=False, na_rep=CSV_NAN)
     return len(frame)
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """`frame` as Arrow, text columns always `large_string`: an empty text column would otherwise
+    be typed `null`, and a run without events could not be read together with one that has them
+    (pyarrow.dataset, DuckDB, polars all refuse to merge the two schemas)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = [field.with_type(pa.large_string()) if _is_text(field.type) else field for field in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_null(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
