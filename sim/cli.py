@@ -7,14 +7,18 @@ its traceback.
 
 from __future__ import annotations
 
+import errno
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from sim import __version__
 from sim.dashboard.command import dashboard
-from sim.errors import RecruitsimError, ScenarioError
+from sim.errors import RecruitsimError, RecruitsimWarning, ScenarioError
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.bundled import bundled_scenarios, copy_scenario, description_of, find_scenario
 
@@ -31,9 +35,36 @@ class InputError(click.ClickException):
 class RecruitsimGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with one_line_warnings():
+                return super().invoke(ctx)
         except RecruitsimError as exc:
             raise InputError(" ".join(str(exc).splitlines()) or type(exc).__name__) from exc
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show each RecruitsimWarning once, as one `warning: <message>` line on stderr (Python's own
+    format adds the file, line number and source line of the code that warned)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", RecruitsimWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, RecruitsimWarning):
+                click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+def warn_about(scenario, source: Path) -> None:
+    """One `warning:` line for each intervention of `scenario` that is void or conflicts with another."""
+    from sim.interventions.checks import intervention_warnings
+
+    for note in intervention_warnings(scenario):
+        click.echo(f"warning: {source}: {note}", err=True)
 
 
 @click.group(cls=RecruitsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,12 +96,23 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
     else:
         seed_override = (f"seed={seed}",) if seed is not None else ()
         loaded, source, key = load_scenario(scenario, (*overrides, *seed_override)), scenario, ()
+    warn_about(loaded, source)
     if replication is not None:
         key = (replication,)  # the key `compare` gives replication I (sim/experiment/replicate.py)
-    from sim.runner import run_scenario  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
+    from sim.runner import (
+        run_scenario,  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
+    )
 
-    out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
-                       on_done=None if quiet else _print_summary)
+    try:
+        out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
+                           on_done=None if quiet else _print_summary)
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            raise  # a bug: keep its traceback
+        where = exc.filename or out_dir or "the output directory"
+        click.echo(f"error: cannot write {where}: {_WRITE_FAILURES[exc.errno]}; nothing was written (outputs are all or nothing); "
+                   "make room or choose another --out, and run again", err=True)
+        raise SystemExit(1) from None
     click.echo(str(out))  # stdout: the directory alone, for scripts (`out=$(recruitsim run ...)`)
 
 
@@ -115,23 +157,64 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
 
     # here, not at the top: the comparison pulls in pandas, matplotlib and the model
     from sim.experiment import ExperimentError, load_experiment
+    from sim.experiment.backends import check_scheduler_address
     from sim.experiment.comparison import default_out_dir, run_experiment
+    from sim.interventions.checks import conflicting_interventions
 
     if scheduler is not None and workers is not None:
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)  # before the scenarios are loaded: a typo is the first thing to hear about
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
     command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)
     spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
+    for entry in spec.scenarios:
+        for note in conflicting_interventions(entry.scenario()):
+            click.echo(f"warning: {entry.source}: {note}", err=True)
     try:
         result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
                                 allow_code_change=allow_code_change)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
         raise SystemExit(130) from None
+    except Exception as exc:
+        what = failure_while_running(exc, out_dir)
+        if what is None:
+            raise  # a bug: keep its traceback
+        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
+        raise SystemExit(1) from None
     click.echo(str(result.out_dir))
+
+
+# errno values that mean "this output directory cannot take more", not a bug
+_WRITE_FAILURES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+                   errno.EROFS: "it is on a read-only file system", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied"}
+
+
+def failure_while_running(exc: BaseException, out_dir: Path) -> str | None:
+    """What went wrong, in a few words, when a comparison fails for a reason outside the code
+    (a worker killed, the cluster gone, the disk full or read-only); None for anything else."""
+    from concurrent.futures import CancelledError
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return "a worker process died (killed, or out of memory: the kernel's OOM killer ends the largest process)"
+    if isinstance(exc, CancelledError) or _is_lost_cluster(exc):
+        return "the Dask scheduler or its workers went away (lost connection) before the runs finished"
+    if isinstance(exc, OSError) and exc.errno in _WRITE_FAILURES:
+        where = exc.filename or out_dir
+        return f"cannot write {where}: {_WRITE_FAILURES[exc.errno]}"
+    return None
+
+
+def _is_lost_cluster(exc: BaseException) -> bool:
+    """Dask's own errors for a connection or worker lost mid-computation (dask is optional)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"CommClosedError", "FutureCancelledError", "KilledWorker", "StreamClosedError"})
 
 
 def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change) -> str:
@@ -155,6 +238,7 @@ def validate(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
     """
     for file in files:
         scenario = load_scenario(find_scenario(file), overrides)
+        warn_about(scenario, file)
         click.echo(f"ok: {file} ({scenario.name}: {scenario.population.size} persons, {scenario.steps} steps of one {scenario.step})")
 
 

@@ -11,3 +11,21 @@ class ScenarioError(RecruitsimError):
 
 class OutputError(RecruitsimError):
     """An output directory cannot be written (exists already, not writable, ...)."""
+
+
+class RecruitsimWarning(UserWarning):
+    """Something the user should know that does not stop the command; the CLI prints one
+    `warning:` line for each."""
+
+
+class ScenarioWarning(RecruitsimWarning):
+    """A scenario that runs but does not do what it says (an intervention that cannot act, fewer
+    initial networks than asked for). The CLI prints each as one `warning:` line."""
+
+
+class ResourceError(RecruitsimError):
+    """The machine cannot hold what was asked for (memory): refused before any work starts."""
+
+
+class DamagedShardWarning(RecruitsimWarning):
+    """A comparison's shard failed its checks on reading (truncated, changed, missing a file) and is run again."""

@@ -14,6 +14,7 @@ from sim.outputs.manifest import build_manifest
 from sim.outputs.paths import RUNS_DIR, timestamped_dir
 from sim.outputs.results import RunResults
 from sim.outputs.writer import check_format, check_out_dir, write_run
+from sim.resources import check_memory
 
 __all__ = ["RUNS_DIR", "default_out_dir", "run_scenario", "simulate"]
 
@@ -39,6 +40,7 @@ def run_scenario(
     # Refuse a bad format or destination before a run that may take hours, not after it.
     check_format(fmt)
     check_out_dir(out_dir, overwrite)
+    check_memory(scenario.population.size)
     done = simulate(scenario, replication=replication, source=source, quiet=quiet)
     written = write_run(done.results, out_dir, fmt=fmt, manifest=done.manifest, overwrite=overwrite)
     if on_done is not None:

@@ -293,11 +293,11 @@ def test_dashboard_command_serves_the_app(monkeypatch):
 
     seen = {}
 
-    def fake_run(cmd, env, check):
+    def fake_serve(cmd, env):
         seen.update(cmd=cmd, env=env)
-        return type("Done", (), {"returncode": 0})()
+        return 0
 
-    monkeypatch.setattr(command.subprocess, "run", fake_run)
+    monkeypatch.setattr(command, "serve", fake_serve)
     result = CliRunner().invoke(command.dashboard, [str(DEFAULT_SCENARIO.parent / "forum_takedown.yaml"), "--port", "8800"])
     assert result.exit_code == 0, result.output
     cmd = seen["cmd"]

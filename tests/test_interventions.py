@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from sim.interventions.schedule import Timing
 from sim.model import RecruitModel
@@ -315,14 +316,13 @@ def test_timing_that_rounds_to_no_step_is_a_one_line_error(timing):
     from sim.errors import ScenarioError
 
     entry = {"type": "bank_hardening", **timing}
-    with pytest.raises(ScenarioError) as built:
-        RecruitModel(scenario([entry], steps=5))
+    with pytest.raises(ValidationError) as validated:  # the loader makes it one line (tests/test_hostile_input.py)
+        scenario([entry], steps=5)
     model = RecruitModel(scenario([], steps=5))
     with pytest.raises(ScenarioError) as live:
         model.add_intervention(entry)
-    for caught in (built, live):
-        assert "\n" not in str(caught.value) and "no whole step" in str(caught.value)
-    assert "interventions[0]" in str(built.value)
+    assert "\n" not in str(live.value) and "no whole step" in str(live.value)
+    assert "interventions[0]: " in str(validated.value) and "no whole step" in str(validated.value)
 
 
 @pytest.mark.parametrize("step", ["day", "week", "month"])
@@ -479,9 +479,9 @@ def test_default_labels_name_type_and_target_and_duplicates_are_rejected():
                                    {"type": "arrests", "at": 2.0, "label": "second wave"}], steps=1))
     assert [i.label for i in model.interventions] == ["forum_takedown:gated_forum", "arrests:network:largest:core", "second wave"]
     twice = [{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0}]
-    with pytest.raises(ScenarioError) as caught:
-        RecruitModel(scenario(twice, steps=1))
-    assert "interventions[1]" in str(caught.value) and "'arrests:core'" in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(ValidationError) as caught:  # refused by validation, before a model is built
+        scenario(twice, steps=1)
+    assert "interventions[1]: " in str(caught.value) and "'arrests:core'" in str(caught.value)
     with pytest.raises(ScenarioError):
         model.add_intervention({"type": "arrests", "label": "second wave"})
 
@@ -537,13 +537,15 @@ def test_betweenness_targeting_ranks_members_by_betweenness():
 
 def test_the_model_checks_can_run_without_a_model():
     """check_interventions (for loaders that know the step length) rejects what the model rejects."""
+    from pydantic import TypeAdapter
+
     from sim.errors import ScenarioError
     from sim.interventions.schedule import check_interventions
+    from sim.scenario.schema import InterventionSpec
 
-    good = scenario([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0, "label": "again"}], steps=1)
-    check_interventions(good.interventions, Clock(good.step))
+    entries_of = TypeAdapter(list[InterventionSpec]).validate_python  # each entry alone, without the scenario's own checks
+    check_interventions(entries_of([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0, "label": "again"}]), Clock("week"))
     for entries in ([{"type": "arrests", "at": 1.0}, {"type": "arrests", "at": 2.0}],
                     [{"type": "bank_hardening", "from": 0.2, "until": 0.201}]):
-        bad = scenario(entries, steps=1)
         with pytest.raises(ScenarioError):
-            check_interventions(bad.interventions, Clock(bad.step))
+            check_interventions(entries_of(entries), Clock("week"))

@@ -470,7 +470,9 @@ def test_streams_are_common_random_numbers_across_scenarios():
 
 
 # =========================================================================== family ties of newcomers
-TURNOVER = {"steps": 6, "population": {"size": 60, "neighbourhoods": 2, "migration_rate": 20.0}, "networks": {"initial": {}}}
+# no initial networks: 60 persons (or children only) have no founders for the default ones
+NO_NETWORKS = {"initial": {name: 0 for name in scenario(SMALL).networks.initial}}
+TURNOVER = {"steps": 6, "population": {"size": 60, "neighbourhoods": 2, "migration_rate": 20.0}, "networks": NO_NETWORKS}
 
 
 def family_pairs(m: RecruitModel) -> set[tuple[int, int]]:

@@ -188,7 +188,7 @@ def test_wrong_type_says_what_was_expected_and_what_was_given(tmp_path, yaml_tex
         ("seed: -1", "seed: must be >= 0, got -1"),
         ("population: {size: 1}", "population.size: must be >= 10, got 1 (allowed: 10 to 10000000)"),
         ("population: {male_share: 2}", "population.male_share: must be <= 1, got 2 (allowed: 0 to 1)"),
-        ("population: {it_skill: {a: 0}}", "population.it_skill.a: must be > 0, got 0"),
+        ("population: {it_skill: {a: 0}}", "population.it_skill.a: must be >= 0.1, got 0"),
         ("networks: {initial: {phishing: -1}}", "networks.initial.phishing: must be >= 0, got -1 (allowed: 0 to 100000)"),
     ],
 )

@@ -7,10 +7,12 @@ recruitment rules, so its origin type emerges from how it actually grows.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.errors import ScenarioWarning
 from sim.vocabulary import ROLE
 
 if TYPE_CHECKING:
@@ -38,13 +40,26 @@ def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_mod
 
 def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.random.Generator) -> None:
     """The networks that exist when the run starts, founders drawn by propensity (set-up: a sequential stream)."""
+    seeded = 0
     for name, count in m.business.initial.items():
         for _ in range(count):
             candidates = np.flatnonzero(eligible_founders(m, market))
             if len(candidates) == 0:
+                _warn_too_few_founders(m.business.initial, seeded)
                 return
             weight = m.pop.propensity[candidates]
             found(m, market, int(rng.choice(candidates, p=weight / weight.sum())), m.business.code[name])
+            seeded += 1
+
+
+def _warn_too_few_founders(initial: dict[str, int], seeded: int) -> None:
+    """Say that networks.initial asked for more networks than the population has founders for
+    (a network's founder must be of founding age and propensity, and in no network yet)."""
+    asked = sum(initial.values())
+    warnings.warn(ScenarioWarning(
+        f"networks.initial asks for {asked} networks but only {seeded} persons could found one (of founding age and "
+        f"propensity, see networks.founder_*); {seeded} were seeded, in the order of networks.initial, and the rest "
+        "skipped: lower networks.initial or raise population.size"), stacklevel=2)
 
 
 def found_new_networks(m: RecruitModel, market: RecruitmentMarket, draws: StepRandom) -> None:

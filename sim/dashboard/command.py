@@ -6,8 +6,12 @@ the dashboard extra; the extra's absence is reported when the command runs.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import ipaddress
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +52,10 @@ NO_CDN = "http://127.0.0.1:9/no-cdn/"
 QUIET_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
     "SOLARA_ASSETS_CDN": NO_CDN,
+    # A closed browser tab keeps its models in memory until its kernel is culled: Solara's default
+    # is a day (10 open/close cycles grew the server by 157 MB). A tab that reconnects within
+    # this time (a laptop lid closed for a moment) keeps its run.
+    "SOLARA_KERNEL_CULL_TIMEOUT": "3m",
 }
 
 
@@ -92,14 +100,60 @@ def dashboard(scenario: Path | None, port: int, host: str, open_browser: bool) -
 
         scenario = find_scenario(scenario)
         load_scenario(scenario)  # a bad file fails here, as one line, not in the browser
+    if port_in_use(host, port):
+        raise RecruitsimError(f"port {port} on {host} is in use (another dashboard still running?); choose another with --port {port + 1}")
+    if not is_loopback(host):
+        click.echo(f"warning: serving on {host}: anyone who can reach this computer on port {port} can open the dashboard and "
+                   "run models on it (there is no login); use --host 127.0.0.1 to keep it to this computer", err=True)
     env = server_env(scenario)
     command = solara_command(host, port)
     if open_browser:
         command.remove("--no-open")
     click.echo(f"recruitsim dashboard on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    returncode = serve(command, env)
+    if returncode not in (0, -2, 130, -signal.SIGTERM, 128 + signal.SIGTERM):
+        raise SystemExit(returncode)
+
+
+def serve(command: list[str], env: dict | None) -> int:
+    """Run the server until it stops; its exit code. SIGTERM and SIGHUP sent to this process are
+    passed on to the server, so that stopping `recruitsim dashboard` (a service manager, `kill`,
+    a closed terminal) never leaves the server behind, listening on the port. Ctrl-C reaches both
+    already (one process group)."""
+    server = subprocess.Popen(command, env=env)
+    forward = {sig: signal.signal(sig, lambda signum, frame: server.send_signal(signum)) for sig in _FORWARDED}
     try:
-        completed = subprocess.run(command, env=env, check=False)
+        return server.wait()
     except KeyboardInterrupt:
-        raise SystemExit(130) from None
-    if completed.returncode not in (0, -2, 130):
-        raise SystemExit(completed.returncode)
+        return server.wait()  # the server got the same Ctrl-C and is stopping
+    finally:
+        for sig, previous in forward.items():
+            signal.signal(sig, previous)
+        if server.poll() is None:  # an error here: do not leave the server running
+            server.terminate()
+            server.wait()
+
+
+_FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this computer only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether another process listens on `port` at `host` (the server would fail with uvicorn's own error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a closed server's TIME_WAIT is no conflict
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False

@@ -8,7 +8,9 @@ is written: the scenarios (with the overrides), reps and workers, the output dir
 
 from __future__ import annotations
 
+import shutil
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import AbstractContextManager
@@ -19,11 +21,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from sim.errors import DamagedShardWarning
 from sim.experiment.aggregate import Aggregates, aggregate
 from sim.experiment.backends import Backend, given_executor, open_backend
 from sim.experiment.outputs import write_outputs
 from sim.experiment.provenance import experiment_record, invocation
 from sim.experiment.replicate import (
+    DamagedShard,
     RunTask,
     ShardResult,
     is_complete,
@@ -33,7 +37,9 @@ from sim.experiment.replicate import (
 )
 from sim.experiment.spec import ExperimentSpec, load_experiment
 from sim.experiment.store import check_experiment_dir, prepare, write_json
+from sim.outputs.manifest import MANIFEST
 from sim.outputs.paths import timestamped_dir
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -94,13 +100,16 @@ def run_experiment(
 ) -> Comparison:
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
     earlier = check_experiment_dir(out_dir, spec, allow_code_change=allow_code_change)
+    if executor is None and scheduler is None:  # local processes share this machine's memory; a cluster's nodes have their own
+        _check_local_memory(spec, workers)
     started, clock = datetime.now(UTC), time.perf_counter()
     tasks = make_tasks(spec, out_dir, allow_code_change=allow_code_change)
+    total = spec.reps * len(spec.scenarios)
     this = dict(spec=spec, started=started, command=command, allow_code_change=allow_code_change)
     with _backend(workers, scheduler, executor) as backend:  # fails (no dask, no scheduler) before anything is written
         record = dict(spec=spec, started=started, backend=backend.description, command=command)
         prepare(out_dir, experiment_record(status="running", invocations=[*earlier, invocation(status="running", **this)], **record))
-        results = collect(tasks, backend, quiet=quiet)
+        results = collect(tasks, backend, quiet=quiet, total=total)
     runs = {name: [results[(name, rep)].timeseries for rep in range(spec.reps)] for name in spec.names}
     marks = {name: results[(name, 0)].marks for name in spec.names}
     aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year)
@@ -110,6 +119,14 @@ def run_experiment(
     final["files"] = write_outputs(out_dir, spec, aggregates, marks, final)
     write_json(out_dir / "experiment.json", final)
     return Comparison(out_dir, spec, aggregates, marks, counts["run"], counts["reused"], final["wall_time_s"])
+
+
+def _check_local_memory(spec: ExperimentSpec, workers: int) -> None:
+    """ResourceError before anything runs if `workers` runs of the largest scenario cannot fit."""
+    from sim.resources import check_memory
+
+    largest = max(spec.scenarios, key=lambda entry: entry.population)
+    check_memory(largest.population, runs=min(int(workers), spec.reps * len(spec.scenarios)), what=f"{largest.name}: ")
 
 
 def run_counts(results: Iterable[ShardResult], code: dict) -> dict[str, int]:
@@ -126,13 +143,14 @@ def default_out_dir(now: datetime | None = None) -> Path:
     return timestamped_dir("compare", now)
 
 
-def make_tasks(spec: ExperimentSpec, out_dir: Path, *, allow_code_change: bool = False) -> list[RunTask]:
+def make_tasks(spec: ExperimentSpec, out_dir: Path, *, allow_code_change: bool = False) -> Iterator[RunTask]:
     """One task per replication and scenario, replication-major: an interrupted experiment still
-    has every scenario's first replications, which is what a paired comparison needs."""
+    has every scenario's first replications, which is what a paired comparison needs. Made one at
+    a time, as they are submitted: `--reps` can be large without the tasks filling memory first."""
     root = out_dir.absolute()  # workers (other processes, other machines) may not share our working directory
-    return [RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint, spec.inputs_fingerprint, spec.code,
+    return (RunTask(e.name, rep, e.dump, str(shard_path(root, e.slug, rep)), spec.fingerprint, spec.inputs_fingerprint, spec.code,
                     allow_code_change)
-            for rep in range(spec.reps) for e in spec.scenarios]
+            for rep in range(spec.reps) for e in spec.scenarios)
 
 
 def _backend(workers: int, scheduler: str | None, executor: Executor | None) -> AbstractContextManager[Backend]:
@@ -142,29 +160,54 @@ def _backend(workers: int, scheduler: str | None, executor: Executor | None) -> 
 
 
 # --------------------------------------------------------------------------- running
-def collect(tasks: list[RunTask], backend: Backend, *, quiet: bool = False) -> dict[tuple[str, int], ShardResult]:
+def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, total: int | None = None) -> dict[tuple[str, int], ShardResult]:
     """Every task's result: read from its shard if complete, else run; with a progress bar over runs."""
     results: dict[tuple[str, int], ShardResult] = {}
-    to_run = []
-    for task in tasks:
-        if is_complete(task.shard_dir):
-            results[(task.scenario_name, task.rep)] = read_shard(task)
-        else:
-            to_run.append(task)
-    with tqdm(total=len(tasks), initial=len(results), unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
-        for result in execute(to_run, backend):
+    with tqdm(total=total, unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
+
+        def to_run() -> Iterator[RunTask]:
+            for task in tasks:  # sound complete shards are read as they come up, the others run
+                reused = _reuse(task)
+                if reused is not None:
+                    results[(task.scenario_name, task.rep)] = reused
+                    bar.update()
+                else:
+                    yield task
+
+        for result in execute(to_run(), backend):
             results[(result.scenario_name, result.rep)] = result
             bar.set_postfix_str(f"{result.scenario_name} rep {result.rep}", refresh=False)
             bar.update()
     return results
 
 
-def execute(tasks: list[RunTask], backend: Backend) -> Iterator[ShardResult]:
-    """Results in completion order. Only `backend.queue_depth` tasks are submitted at a time, so a
-    Ctrl-C or an error has little to cancel and the progress bar moves with in-process runs too."""
+def _reuse(task: RunTask) -> ShardResult | None:
+    """The result of the task's shard if an earlier invocation completed it soundly. A damaged
+    shard (or a directory left without its manifest) is removed, with a warning, to be run again."""
+    shard = Path(task.shard_dir)
+    if not shard.exists():
+        return None
+    try:
+        if not is_complete(shard):
+            raise DamagedShard(f"it has no {MANIFEST}")
+        return read_shard(task)
+    except DamagedShard as damage:
+        warnings.warn(DamagedShardWarning(f"shard {shard} is damaged ({damage}); running it again"), stacklevel=2)
+        shutil.rmtree(shard)
+        return None
+
+
+# Tasks kept submitted to an executor that does not say how many it wants (a caller's own, e.g. MPI).
+DEFAULT_QUEUE_DEPTH = 64
+
+
+def execute(tasks: Iterable[RunTask], backend: Backend) -> Iterator[ShardResult]:
+    """Results in completion order. Only `backend.queue_depth` tasks are made and submitted at a
+    time, so a Ctrl-C or an error has little to cancel, memory holds few tasks however many there
+    are, and the progress bar moves with in-process runs too."""
     pending = iter(tasks)
     in_flight: dict[Future, RunTask] = {}
-    depth = backend.queue_depth or len(tasks)
+    depth = backend.queue_depth or DEFAULT_QUEUE_DEPTH
 
     def refill() -> None:
         while len(in_flight) < depth and (task := next(pending, None)) is not None:

@@ -72,15 +72,41 @@ def run_replication(task: RunTask) -> ShardResult:
     return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False, code=task.code)
 
 
+class DamagedShard(Exception):
+    """A shard that cannot be trusted: unreadable manifest, a file missing, changed or unreadable."""
+
+
 def read_shard(task: RunTask) -> ShardResult:
-    """The result of a shard a previous invocation completed."""
+    """The result of a shard a previous invocation completed; DamagedShard if it fails its checks
+    (OutputError if it is sound but belongs to another experiment or other code)."""
     shard = Path(task.shard_dir)
-    manifest = json.loads((shard / MANIFEST).read_text(encoding="utf-8"))
-    experiment = manifest.get("experiment", {})
+    try:
+        manifest = json.loads((shard / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DamagedShard(f"its {MANIFEST} cannot be read ({type(exc).__name__})") from None
+    experiment = manifest.get("experiment", {}) if isinstance(manifest, dict) else {}
     check_shard_origin(shard, experiment, task)
-    timeseries = pd.read_parquet(shard / TIMESERIES, engine="pyarrow")
+    verify_checksums(shard, manifest)
+    try:
+        timeseries = pd.read_parquet(shard / TIMESERIES, engine="pyarrow")
+    except Exception as exc:  # pyarrow's errors for a truncated or foreign file have no common base
+        raise DamagedShard(f"{TIMESERIES} cannot be read ({type(exc).__name__})") from None
     return ShardResult(task.scenario_name, task.rep, timeseries, experiment.get("intervention_marks", []),
                        float(manifest.get("wall_time_s", 0.0)), reused=True, code=experiment.get("code"))
+
+
+def verify_checksums(shard: Path, manifest: dict) -> None:
+    """DamagedShard unless every file the manifest lists is there with its recorded SHA-256
+    (shards written before checksums were recorded are checked for their files only)."""
+    from sim.outputs.writer import CHECKSUMS, file_sha256
+
+    recorded = manifest.get(CHECKSUMS) or {}
+    for name in [*(manifest.get("files") or {TIMESERIES: None}), *recorded]:
+        if not (shard / name).is_file():
+            raise DamagedShard(f"{name} is missing")
+    for name, expected in recorded.items():
+        if file_sha256(shard / name) != expected:
+            raise DamagedShard(f"{name} has changed since it was written (its checksum differs)")
 
 
 def check_shard_origin(shard: Path, experiment: dict, task: RunTask) -> None:

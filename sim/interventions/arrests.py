@@ -7,6 +7,7 @@ Kashirin & Sloot 2014); removal by betweenness disrupts fastest in simulations (
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import networkx as nx
@@ -14,6 +15,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from sim.crime import enforcement
+from sim.errors import ScenarioWarning
 from sim.interventions.base import Intervention, InterventionParams
 from sim.interventions.registry import register
 from sim.scenario.params import prob, rate
@@ -34,6 +36,8 @@ class ArrestsParams(InterventionParams):
     def _something_to_do(self):
         if self.share == 0 and self.rate == 0:
             raise ValueError("share and rate are both 0: this intervention would arrest no one")
+        if isinstance(self.network, int) and self.network < 0:
+            raise ValueError(f"network: network ids start at 0, got {self.network}; no network could ever be arrested")
         return self
 
     def default_label(self) -> str:
@@ -78,7 +82,9 @@ class Arrests(Intervention):
             money = (pop.role[members] == ROLE["money_mule"]) | (pop.specialism[members] == SPECIALISM["cash_out"])
             return members[money]
         if p.targeting == "network":
-            return members[pop.network[members] == self._network_id()]
+            network = self._network_id()
+            self._warn_if_absent(network)
+            return members[pop.network[members] == network]
         if p.targeting.startswith("central"):
             return members[np.argsort(-self._centrality(members), kind="stable")]
         return members
@@ -96,6 +102,17 @@ class Arrests(Intervention):
         t = self.model.networks
         ids = t.active_ids()
         return int(ids[np.argmax(t.size(ids))]) if len(ids) else -1
+
+    def _warn_if_absent(self, network: int) -> None:
+        """Say so (once) when the network this intervention targets does not exist when it acts."""
+        t = self.model.networks
+        if self.params.network == "largest" or (network < t.n and t.active[network]) or getattr(self, "_warned", False):
+            return
+        self._warned = True
+        when = (self.now - 1) * self.model.clock.dt
+        warnings.warn(ScenarioWarning(
+            f"{self.label}: network {network} does not exist at year {when:.4g} ({t.n} networks have been founded, ids 0 to "
+            f"{t.n - 1}, {len(t.active_ids())} active), so no one is arrested; pick an id from networks.parquet"), stacklevel=2)
 
     def _centrality(self, members: np.ndarray) -> np.ndarray:
         """Centrality of each member among the members of its own network (ties of every layer)."""

@@ -26,16 +26,21 @@ if TYPE_CHECKING:
     from sim.model import RecruitModel
 
 
+# Far beyond any run (a million monthly steps is 83,334 years) and far below where years times
+# steps per year overflows a float on its way to a step number.
+MAX_YEARS = 100_000
+
+
 class InterventionParams(Section):
     """Keys every intervention has."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     label: str = Field("", description="a short label for plots and reports, and the key of the intervention's random numbers: the same label draws the same numbers in any scenario, whatever its place in the list. Labels must differ within a scenario (default: the type and its target, e.g. `forum_takedown:gated_forum`; arrests: `arrests:` and the targeting, e.g. `arrests:core`)")
-    at: float | None = Field(None, ge=0, description="time of a one-off action; in force from then on [years]")
-    from_: float | None = Field(None, ge=0, alias="from", description="start of the period in force [years]")
-    until: float | None = Field(None, ge=0, description="end of the period in force (exclusive); none = to the end. Moments become steps as 1 + round(years x steps per year); the period must then last at least one step, or the scenario is rejected [years]")
-    every: float | None = Field(None, gt=0, description="repeat the action at this interval while in force; at least one step after rounding, or the scenario is rejected [years]")
+    at: float | None = Field(None, ge=0, le=MAX_YEARS, description="time of a one-off action; in force from then on [years]")
+    from_: float | None = Field(None, ge=0, le=MAX_YEARS, alias="from", description="start of the period in force [years]")
+    until: float | None = Field(None, ge=0, le=MAX_YEARS, description="end of the period in force (exclusive); none = to the end. Moments become steps as 1 + round(years x steps per year); the period must then last at least one step, or the scenario is rejected [years]")
+    every: float | None = Field(None, gt=0, le=MAX_YEARS, description="repeat the action at this interval while in force; at least one step after rounding, or the scenario is rejected [years]")
 
     @model_validator(mode="after")
     def _timing(self):

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from sim.interventions.base import Intervention, InterventionParams
+from sim.interventions.base import MAX_YEARS, Intervention, InterventionParams
 from sim.interventions.registry import register
 from sim.places.online_spaces import FORUM_KINDS, RECRUITING_KINDS
 from sim.scenario.params import prob
@@ -27,7 +27,7 @@ class ForumTakedownParams(InterventionParams):
     displacement_share: float = prob(0.6, "share of the space's users who move to other spaces, taking their visits with them (the rest drop out) (assumption; displacement: Décary-Hétu & Giommoni 2017)")
     size_preference: float = Field(1.0, ge=0, le=10, description="movers pick a space with probability proportional to its active users to this power (0 = uniformly)")
     move_time_years: float = Field(0.1, ge=0, le=10, description="mean time a mover takes to settle in another space (exponential) [years]")
-    successor_after_years: float | None = Field(None, gt=0, description="a successor space opens in its place after this long; none = never [years]")
+    successor_after_years: float | None = Field(None, gt=0, le=MAX_YEARS, description="a successor space opens in its place after this long; none = never [years]")
     successor_share: float = prob(0.5, "share of the original space's activity the successor wins back: its routine visits, and the movers who return from other spaces (assumption; partial recovery: ElBahrawy et al. 2020)")
 
 

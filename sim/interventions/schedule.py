@@ -70,7 +70,7 @@ def check_interventions(entries: list[InterventionParams], clock: Clock) -> None
     for i, params in enumerate(entries):
         label = params.label or params.default_label()
         _check_label_free(label, taken, f"interventions[{i}]")
-        Timing.of(params, clock, f"interventions[{i}] ({label})")
+        Timing.of(params, clock, f"interventions[{i}]")  # the loader names the file; the index is enough
         taken.append(label)
 
 

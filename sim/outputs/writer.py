@@ -8,6 +8,8 @@ or a directory; the experiment's files (sim/experiment/) are written with it too
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import json
 import os
 import shutil
@@ -19,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.errors import OutputError
 from sim.outputs.manifest import MANIFEST
@@ -28,6 +32,7 @@ from sim.outputs.results import RunResults
 TABLES = ("timeseries", "networks", "events")
 FORMATS = {"parquet": "parquet", "csv": "csv"}  # format name -> file extension
 FIGURE = "composition.png"
+CHECKSUMS = "sha256"  # manifest key: file name -> SHA-256 of its bytes
 CSV_NAN = "NaN"  # written for missing numbers so that empty strings stay empty strings
 
 
@@ -68,6 +73,7 @@ def write_run(
     """Write the tables, manifest.json and composition.png to `out_dir`, all or nothing."""
     ext = check_format(fmt)
     out_dir = check_out_dir(out_dir, overwrite)
+    clean_stale_siblings(out_dir)
 
     def write_into(tmp: Path) -> None:
         tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
@@ -75,9 +81,18 @@ def write_run(
         if plot:
             plot_composition(results.timeseries, tmp / FIGURE, _title(manifest))
             files[FIGURE] = None
-        write_json(tmp / MANIFEST, {**manifest, "files": files})
+        checksums = {name: file_sha256(tmp / name) for name in files}  # verified when a comparison reads the shard again
+        write_json(tmp / MANIFEST, {**manifest, "files": files, CHECKSUMS: checksums})
 
     return write_atomic(out_dir, write_into)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
@@ -116,10 +131,23 @@ def read_run(run_dir: Path | str) -> RunResults:
 # --------------------------------------------------------------------------- tables
 def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> int:
     if fmt == "parquet":
-        frame.to_parquet(path, engine="pyarrow", index=False)
+        pq.write_table(arrow_table(frame), path)
     else:
         frame.to_csv(path, index=False, na_rep=CSV_NAN)
     return len(frame)
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """`frame` as Arrow, text columns always `large_string`: an empty text column would otherwise
+    be typed `null`, and a run without events could not be read together with one that has them
+    (pyarrow.dataset, DuckDB, polars all refuse to merge the two schemas)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = [field.with_type(pa.large_string()) if _is_text(field.type) else field for field in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_null(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -177,8 +205,41 @@ def _remove(path: Path) -> None:
 
 
 def _sibling(out_dir: Path, purpose: str) -> Path:
-    """A hidden, unused name next to `out_dir` (`.tmp-` in it: .gitignore and users know it is scratch)."""
-    return out_dir.parent / f".{out_dir.name}.tmp-{purpose}-{uuid.uuid4().hex[:12]}"
+    """A hidden, unused name next to `out_dir` (`.tmp-` in it: .gitignore and users know it is
+    scratch), naming the process that writes it, so that a later run can tell a leftover of a
+    killed run from the work of one still running."""
+    return out_dir.parent / f".{out_dir.name}.tmp-{purpose}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def clean_stale_siblings(out_dir: Path) -> None:
+    """Remove what killed runs left next to `out_dir`: a half-written `tmp` sibling is deleted; an
+    `old` one (the previous run, moved aside during a replace) is deleted if the new run is in
+    place, else put back. Siblings of running processes are left alone."""
+    if not out_dir.parent.is_dir():
+        return
+    for sibling in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp-*"):
+        purpose, _, rest = sibling.name.removeprefix(f".{out_dir.name}.tmp-").partition("-")
+        if _writer_alive(rest):
+            continue
+        if purpose == "old" and not out_dir.exists():
+            sibling.rename(out_dir)
+        else:
+            _remove(sibling)
+
+
+def _writer_alive(rest: str) -> bool:
+    """Whether the process named in a sibling's `<pid>-<random>` suffix still runs (an older
+    suffix without a pid: no)."""
+    pid, _, random = rest.partition("-")
+    if not (pid.isdigit() and random):
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return int(pid) < 2**31  # another user's process; an absurd pid is no process
+    return True
 
 
 def _is_nonempty_dir(path: Path) -> bool:

@@ -126,6 +126,8 @@ class OnlineSpaces:
             where.append(np.full(len(pa), s.code, dtype=np.int16))
         self._update_reputation()
         self._admit_applicants(draws)
+        if not self.spaces:  # a scenario without online spaces: no contacts (np.concatenate needs one array)
+            a, b, where = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
         return OnlineMeetings(np.concatenate(a), np.concatenate(b), np.concatenate(where))
 
     def _forum_visitors(self) -> np.ndarray:

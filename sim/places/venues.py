@@ -121,6 +121,8 @@ class Venues:
             a.append(pa)
             b.append(pb)
             kind.append(np.full(len(pa), t.code, dtype=np.int16))
+        if not self.types:  # a scenario without venues: no meetings (np.concatenate needs one array)
+            a, b, kind = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
         kind = np.concatenate(kind)
         convergence = np.array([t.params.convergence for t in self.types], dtype=bool)[kind]
         return OfflineMeetings(np.concatenate(a), np.concatenate(b), kind, convergence)

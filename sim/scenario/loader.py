@@ -38,6 +38,13 @@ from sim.scenario.schema import Scenario
 
 Key = tuple[Any, ...]
 
+# Bounds on what the loader reads, far above any real scenario (a few kilobytes, six levels deep,
+# a few hundred values) and far below what exhausts the machine: YAML aliases can name a mapping
+# that names another ... ("billion laughs"), and merging walks every expanded path.
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 50  # nested mappings and lists
+MAX_ALIAS_EXPANSION = 100_000  # values, counting each use of an alias in full
+
 
 @dataclass(frozen=True)
 class Override:
@@ -76,9 +83,11 @@ def parse_override(text: str) -> Override:
     if path[0] == "extends":
         raise ScenarioError(f"--set {text!r}: extends cannot be set from the command line (write a scenario file that extends)")
     try:
-        value = yaml.safe_load(raw)
+        value = load_bounded_yaml(raw)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"--set {text!r}: the value is not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        raise ScenarioError(f"--set {_show(text)}: the value is not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except TooLargeError as exc:
+        raise ScenarioError(f"--set {_show(text)}: {exc}") from None
     return Override(text, path, value)
 
 
@@ -98,8 +107,24 @@ def _nest(path: tuple[str, ...], value: Any) -> dict:
 
 
 # --------------------------------------------------------------------------- files and extends
+class TooLargeError(Exception):
+    """YAML beyond the loader's bounds (MAX_DEPTH, MAX_ALIAS_EXPANSION); the message says which."""
+
+
 class UniqueKeySafeLoader(yaml.SafeLoader):
-    """The safe loader, but a key given twice in one mapping is an error, not a silent overwrite."""
+    """The safe loader, but a key given twice in one mapping is an error, not a silent overwrite,
+    and nesting deeper than MAX_DEPTH is refused before the composer recurses into it."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= MAX_DEPTH:
+            raise TooLargeError(f"nested more than {MAX_DEPTH} levels deep (a scenario needs fewer than 10)")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -111,8 +136,45 @@ class UniqueKeySafeLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def load_bounded_yaml(text: str) -> Any:
+    """YAML `text` read with the safe loader, within MAX_DEPTH and MAX_ALIAS_EXPANSION
+    (TooLargeError otherwise; yaml.YAMLError on bad syntax)."""
+    data = yaml.load(text, Loader=UniqueKeySafeLoader)  # a SafeLoader: no arbitrary objects
+    _check_expanded_size(data)
+    return data
+
+
+def _check_expanded_size(data: Any) -> None:
+    """TooLargeError if `data` holds more than MAX_ALIAS_EXPANSION values once its aliases are
+    expanded, or contains itself. Each distinct object is counted once (memoised by identity),
+    so a bomb is measured in the time it took to parse, not the time it would take to expand."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(value: Any) -> int:
+        if not isinstance(value, (dict, list)):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise TooLargeError("an alias refers to itself (a value that contains itself has no end)")
+        in_progress.add(key)
+        children = value.values() if isinstance(value, dict) else value
+        total = 1 + sum(size(child) for child in children)
+        if total > MAX_ALIAS_EXPANSION:
+            raise TooLargeError(f"holds more than {MAX_ALIAS_EXPANSION:,} values once its aliases (*name) are expanded "
+                                "(a scenario has a few hundred)")
+        in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    size(data)
+
+
 def read_mapping(path: Path) -> dict:
-    """The top-level mapping of a YAML file (safe loader only)."""
+    """The top-level mapping of a YAML file (safe loader only, within the loader's bounds)."""
+    _check_file_size(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -124,12 +186,25 @@ def read_mapping(path: Path) -> dict:
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        data = yaml.load(text, Loader=UniqueKeySafeLoader)  # a SafeLoader: no arbitrary objects
+        data = load_bounded_yaml(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_error(path, exc)) from None
+    except TooLargeError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: the top level must be a mapping of keys to values, got {_kind(data)}")
     return data
+
+
+def _check_file_size(path: Path) -> None:
+    """Refuse a huge file before reading it (a missing or unreadable one is reported by the read)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: is larger than {MAX_FILE_BYTES:,} bytes ({size:,}); a scenario is a few kilobytes "
+                            "(is this the right file?)")
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:

@@ -82,8 +82,10 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 class Beta(Section):
     """A Beta(a, b) distribution for an attribute scaled to [0, 1]; mean = a / (a + b)."""
 
-    a: float = Field(2.0, gt=0, description="first shape parameter")
-    b: float = Field(5.0, gt=0, description="second shape parameter")
+    # At least 0.1: smaller shapes put whole populations at exactly 0 or 1 (the draws underflow),
+    # and weights drawn from them no longer form a distribution.
+    a: float = Field(2.0, ge=0.1, description="first shape parameter")
+    b: float = Field(5.0, ge=0.1, description="second shape parameter")
 
 
 class AgeBand(Section):

@@ -340,6 +340,20 @@ class Scenario(Section):
                 raise ValueError(f"interventions[{i}].target: {problem}")
         return self
 
+    @model_validator(mode="after")
+    def _intervention_timing(self) -> Scenario:
+        # The checks the model makes when it is built (distinct labels, periods and repeats of at
+        # least one step), made here too so that `validate` refuses what `run` would.
+        from sim.errors import ScenarioError
+        from sim.interventions.schedule import check_interventions
+        from sim.timing import Clock
+
+        try:
+            check_interventions(self.interventions, Clock(self.step))
+        except ScenarioError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
 
 __all__ = ["Scenario", "OFFLINE_LAYERS", "SPECIALISMS"]
 

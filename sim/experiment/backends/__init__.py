@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from sim.experiment.errors import ExperimentError
 
 @dataclass(frozen=True)
 class Backend:
-    """An executor, how many tasks to keep submitted to it (None: all at once) and a description."""
+    """An executor, how many tasks to keep submitted to it (None: the comparison's default) and a description."""
 
     executor: Executor
     queue_depth: int | None
@@ -30,6 +31,7 @@ class Backend:
 def open_backend(workers: int = 1, scheduler: str | None = None) -> Iterator[Backend]:
     """The local backend with `workers` processes, or the Dask cluster at `scheduler`."""
     if scheduler is not None:
+        check_scheduler_address(scheduler)
         from sim.experiment.backends.dask import (
             dask_backend,  # dask is optional: import on demand
         )
@@ -45,10 +47,22 @@ def open_backend(workers: int = 1, scheduler: str | None = None) -> Iterator[Bac
         yield backend
 
 
+# What Dask's Client accepts: [protocol://]host[:port], the host a name, an IPv4 or a [bracketed IPv6] address.
+_ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?")
+
+
+def check_scheduler_address(address: str) -> str:
+    """ExperimentError at once for an address no scheduler can have (Dask would try for 20 s)."""
+    if not _ADDRESS.fullmatch(address.strip()):
+        raise ExperimentError(f"--scheduler {address!r} is not a Dask scheduler address; expected e.g. tcp://HOST:8786 "
+                              "(what `dask scheduler` prints as 'Scheduler at:')")
+    return address
+
+
 @contextmanager
 def given_executor(executor: Executor) -> Iterator[Backend]:
     """A caller's own executor (MPI, a shared pool): used as is, never shut down here."""
     yield Backend(executor, None, f"{type(executor).__module__}.{type(executor).__name__}")
 
 
-__all__ = ["Backend", "given_executor", "open_backend"]
+__all__ = ["Backend", "check_scheduler_address", "given_executor", "open_backend"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -34,7 +37,7 @@ def local_backend(workers: int) -> Iterator[Backend]:
     # spawn, not fork: forking a process that has threads (tqdm's monitor, a Dask client) can
     # deadlock (Python 3.12 warns about it), and spawn behaves the same on Linux, macOS and Windows.
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_signals)
+                               initializer=_worker_signals, initargs=(os.getpid(),))
     try:
         # two tasks per worker: each has its next one queued, and little is left to cancel on Ctrl-C
         yield Backend(pool, 2 * workers, f"local process pool ({workers} workers)")
@@ -44,10 +47,26 @@ def local_backend(workers: int) -> Iterator[Backend]:
     pool.shutdown(wait=True)
 
 
-def _worker_signals() -> None:
+def _worker_signals(parent: int) -> None:
     """Ctrl-C reaches the whole process group; only the parent reacts to it (one message, not a
-    traceback per worker), and then stops the workers itself."""
+    traceback per worker), and then stops the workers itself. A parent that cannot stop them
+    (kill -9, the OOM killer) is noticed by the watchdog instead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the parent's pid as the parent knew it: a worker that starts after its parent died sees init's
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watchdog", daemon=True).start()
+
+
+PARENT_CHECK_S = 0.5  # how soon a worker notices that its parent is gone
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """End this worker as soon as its parent is gone: an orphan would go on running and writing
+    shards nobody collects, then block for ever. Its shard in progress is a hidden temporary
+    directory, removed by the next invocation. (Polling, not PR_SET_PDEATHSIG: that signal fires
+    when the parent's spawning *thread* ends, and it is Linux-only.)"""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:
