@@ -80,10 +80,11 @@ def cli() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario key, e.g. --set population.size=2000 (repeatable; the value is YAML)")
 @click.option("--replication", type=click.IntRange(min=0), metavar="I", help="draw the random numbers of replication I of `recruitsim compare` (0, 1, ...): the outputs are those of its shard")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True, help="format of the output tables")
+@click.option("--figure-format", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True, help="format of composition.* (svg or pdf for papers)")
 @click.option("--quiet", is_flag=True, help="no progress bar and no summary")
 @click.option("--overwrite", is_flag=True, help="replace an existing output directory")
 def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], replication: int | None,
-        fmt: str, quiet: bool, overwrite: bool) -> None:
+        fmt: str, figure_format: str, quiet: bool, overwrite: bool) -> None:
     """Run SCENARIO, print the output directory, and a short summary of the run on stderr.
 
     SCENARIO is a YAML file, the name of a bundled scenario (`recruitsim run baseline`; see
@@ -105,7 +106,7 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
 
     try:
         out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
-                           on_done=None if quiet else _print_summary)
+                           on_done=None if quiet else _print_summary, figure_format=figure_format)
     except OSError as exc:
         if exc.errno not in _WRITE_FAILURES:
             raise  # a bug: keep its traceback

@@ -29,6 +29,7 @@ def run_scenario(
     source: Path | str | None = None,
     replication: tuple[int, ...] = (),
     on_done: Callable[[Simulation], object] | None = None,
+    figure_format: str = "png",
 ) -> Path:
     """Run `scenario` for `scenario.steps` steps and write its outputs; returns the output directory.
 
@@ -42,7 +43,8 @@ def run_scenario(
     check_out_dir(out_dir, overwrite)
     check_memory(scenario.population.size)
     done = simulate(scenario, replication=replication, source=source, quiet=quiet)
-    written = write_run(done.results, out_dir, fmt=fmt, manifest=done.manifest, overwrite=overwrite)
+    written = write_run(done.results, out_dir, fmt=fmt, manifest=done.manifest, overwrite=overwrite,
+                        figure_format=figure_format, marks=done.model.intervention_schedule.marks())
     if on_done is not None:
         on_done(done)
     return written

@@ -123,3 +123,19 @@ def test_each_colour_has_one_meaning_across_the_panels(done):
 def test_the_model_runs_with_marks_from_its_schedule():
     model = RecruitModel(scenario(SMALL, **TINY, interventions=[ARRESTS]))
     assert [m["label"] for m in model.intervention_schedule.marks()] == ["core arrests"]
+
+
+def test_run_writes_the_figure_in_the_asked_format_with_its_interventions_marked(tmp_path):
+    from pathlib import Path
+
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+    file = tmp_path / "early_takedown.yaml"
+    file.write_text(f"extends: {baseline}\ninterventions:\n  - type: forum_takedown\n    target: gated_forum\n"
+                    "    label: early takedown\n    at: 0.05\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(file), "--out", str(out), "--figure-format", "svg", "--quiet",
+                                      "--set", "population.size=300", "--set", "population.neighbourhoods=2", "--set", "steps=8"])
+    assert result.exit_code == 0, result.output
+    assert not (out / "composition.png").exists()
+    svg = (out / "composition.svg").read_text()
+    assert "early takedown" in svg, "the takedown's label marks the figure"

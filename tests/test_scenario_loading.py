@@ -275,7 +275,17 @@ def test_a_file_extending_itself_is_a_cycle(tmp_path):
 
 def test_a_yaml_syntax_error_names_the_line(tmp_path):
     path = write(tmp_path, "steps: 3\npopulation:\n  size: 3\n bad: 4\n")
-    assert error_of(path) == f"{path}:4: YAML syntax error: expected <block end>, but found '<block mapping start>'"
+    assert error_of(path) == (f"{path}:4: YAML syntax error: expected <block end>, but found '<block mapping start>' "
+                              "(check the indentation: the keys of one mapping must line up, indented with spaces, not tabs)")
+
+
+@pytest.mark.parametrize("text", ["population:\n  size: 3\n   steps: 3\n", "population:\n\tsize: 3\n"])
+def test_an_indentation_error_says_so_in_plain_words(tmp_path, text):
+    assert "(check the indentation: " in error_of(write(tmp_path, text))
+
+
+def test_other_yaml_errors_get_no_indentation_hint(tmp_path):
+    assert "indentation" not in error_of(write(tmp_path, "steps: [3\n"))
 
 
 def test_yaml_tags_that_would_run_code_are_refused(tmp_path):

@@ -31,7 +31,7 @@ from sim.outputs.results import RunResults
 
 TABLES = ("timeseries", "networks", "events")
 FORMATS = {"parquet": "parquet", "csv": "csv"}  # format name -> file extension
-FIGURE = "composition.png"
+FIGURE = "composition"  # + the figure format's suffix (png by default)
 CHECKSUMS = "sha256"  # manifest key: file name -> SHA-256 of its bytes
 CSV_NAN = "NaN"  # written for missing numbers so that empty strings stay empty strings
 
@@ -69,8 +69,11 @@ def write_run(
     manifest: dict,
     overwrite: bool = False,
     plot: bool = True,
+    figure_format: str = "png",
+    marks: list[dict] = (),
 ) -> Path:
-    """Write the tables, manifest.json and composition.png to `out_dir`, all or nothing."""
+    """Write the tables, manifest.json and composition.<figure_format> (the interventions' moments
+    marked: `marks`, InterventionSchedule.marks()) to `out_dir`, all or nothing."""
     ext = check_format(fmt)
     out_dir = check_out_dir(out_dir, overwrite)
     clean_stale_siblings(out_dir)
@@ -79,8 +82,9 @@ def write_run(
         tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
         files = {f"{name}.{ext}": _write_table(getattr(results, name), tmp / f"{name}.{ext}", fmt) for name in TABLES}
         if plot:
-            plot_composition(results.timeseries, tmp / FIGURE, _title(manifest))
-            files[FIGURE] = None
+            figure = f"{FIGURE}.{figure_format}"
+            plot_composition(results.timeseries, tmp / figure, _title(manifest), marks=marks, fmt=figure_format)
+            files[figure] = None
         checksums = {name: file_sha256(tmp / name) for name in files}  # verified when a comparison reads the shard again
         write_json(tmp / MANIFEST, {**manifest, "files": files, CHECKSUMS: checksums})
 

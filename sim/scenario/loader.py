@@ -211,7 +211,18 @@ def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
     where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-    return f"{where}: YAML syntax error: {' '.join(str(problem).split())}"
+    return f"{where}: YAML syntax error: {' '.join(str(problem).split())}{_indentation_hint(str(problem))}"
+
+
+INDENTATION_PROBLEMS = ("expected <block end>", "mapping values are not allowed", "did not find expected key",
+                        "found character '\\t'")
+
+
+def _indentation_hint(problem: str) -> str:
+    """PyYAML's jargon for a misaligned key, in plain words."""
+    if any(text in problem for text in INDENTATION_PROBLEMS):
+        return " (check the indentation: the keys of one mapping must line up, indented with spaces, not tabs)"
+    return ""
 
 
 def read_extends_chain(path: Path) -> list[tuple[Path, dict]]:
