@@ -18,7 +18,7 @@ import click
 
 from sim import __version__
 from sim.dashboard.command import dashboard
-from sim.errors import RecruitsimError, RecruitsimWarning, ScenarioError
+from sim.errors import RecruitsimError, ScenarioError, show_warnings_in_one_line
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.bundled import bundled_scenarios, copy_scenario, description_of, find_scenario
 
@@ -46,16 +46,7 @@ def one_line_warnings() -> Iterator[None]:
     """Show each RecruitsimWarning once, as one `warning: <message>` line on stderr (Python's own
     format adds the file, line number and source line of the code that warned)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("default", RecruitsimWarning)
-        shown = warnings.showwarning
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, RecruitsimWarning):
-                click.echo(f"warning: {' '.join(str(message).split())}", err=True)
-            else:
-                shown(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show
+        show_warnings_in_one_line()
         yield
 
 

@@ -29,3 +29,23 @@ class ResourceError(RecruitsimError):
 
 class DamagedShardWarning(RecruitsimWarning):
     """A comparison's shard failed its checks on reading (truncated, changed, missing a file) and is run again."""
+
+
+def show_warnings_in_one_line() -> None:
+    """From now on, a RecruitsimWarning is shown as one `warning: <message>` line on stderr, once
+    per message (Python's own format adds the file, line number and source line of the code that
+    warned). The command line and compare's worker processes both use it."""
+    import sys
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, RecruitsimWarning):
+            print(f"warning: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("default", RecruitsimWarning)
+    warnings.showwarning = show
+

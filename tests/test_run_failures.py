@@ -229,3 +229,22 @@ def test_every_run_writes_the_same_schema_for_a_table(empty_and_busy_runs, table
     empty, busy = (run / f"{table}.parquet" for run in empty_and_busy_runs)
     assert pq.read_schema(empty).remove_metadata() == pq.read_schema(busy).remove_metadata()
     assert ds.dataset([str(empty), str(busy)]).to_table().num_rows == pq.read_metadata(empty).num_rows + pq.read_metadata(busy).num_rows
+
+
+def test_warnings_in_compare_worker_processes_are_one_line_each(tmp_path):
+    """A warning raised inside a worker process (here: more initial networks than founders) is
+    shown as the parent shows its own: one `warning:` line, not Python's file-and-source format."""
+    import subprocess
+    import sys
+
+    base = tmp_path / "crowded.yaml"
+    base.write_text("name: crowded\nsteps: 2\npopulation:\n  size: 60\n  neighbourhoods: 2\nnetworks:\n  initial:\n    phishing: 500\n")
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(f"extends: {base}\nname: twin\n")
+    run = subprocess.run([sys.executable, "-m", "sim", "compare", str(base), str(twin), "--reps", "1", "--workers", "2",
+                          "--out", str(tmp_path / "cmp")], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    worded = [line for line in run.stderr.replace("\r", "\n").splitlines() if "networks.initial asks" in line]
+    assert len(worded) == 1, run.stderr  # the same warning from two runs is shown once
+    assert worded[0].startswith("warning: "), worded
+    assert "warnings.warn" not in run.stderr and "Warning:" not in run.stderr, run.stderr

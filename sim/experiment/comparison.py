@@ -9,6 +9,7 @@ is written: the scenarios (with the overrides), reps and workers, the output dir
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -174,8 +175,13 @@ def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, 
                 else:
                     yield task
 
+        told: set[str] = set()
         for result in execute(to_run(), backend):
             results[(result.scenario_name, result.rep)] = result
+            for message in result.warnings:  # once each, above the bar (workers share the terminal)
+                if message not in told:
+                    told.add(message)
+                    bar.write(f"warning: {message}", file=sys.stderr)
             bar.set_postfix_str(f"{result.scenario_name} rep {result.rep}", refresh=False)
             bar.update()
     return results

@@ -9,12 +9,15 @@ in-process, in spawned worker processes, on Dask workers and under MPI. Shards a
 
 from __future__ import annotations
 
+import warnings
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from sim.errors import RecruitsimWarning
 from sim.errors import OutputError
 from sim.outputs.manifest import MANIFEST, code_change_message
 
@@ -46,6 +49,7 @@ class ShardResult:
     wall_time_s: float
     reused: bool
     code: dict  # the code that ran it (sim.outputs.manifest.code_identity)
+    warnings: tuple[str, ...] = ()  # what the run warned of; the parent shows each once, above its progress bar
 
 
 def shard_path(out_dir: Path, slug: str, rep: int) -> Path:
@@ -64,12 +68,19 @@ def run_replication(task: RunTask) -> ShardResult:
     from sim.scenario.schema import Scenario
 
     scenario = Scenario.from_resolved(task.dump)  # exactly as resolved in the parent: never merged into the defaults again
-    model, results, manifest = simulate(scenario, replication=(task.rep,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecruitsimWarning)
+        model, results, manifest = simulate(scenario, replication=(task.rep,))
+    told = tuple(dict.fromkeys(" ".join(str(w.message).split()) for w in caught if issubclass(w.category, RecruitsimWarning)))
+    for w in caught:  # anything else is the caller's to see, as if not caught
+        if not issubclass(w.category, RecruitsimWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     marks = model.intervention_schedule.marks()
     manifest["experiment"] = {"fingerprint": task.fingerprint, "inputs_fingerprint": task.inputs_fingerprint, "code": task.code,
                               "replication": task.rep, "intervention_marks": marks}
     write_run(results, task.shard_dir, fmt="parquet", manifest=manifest, plot=False)
-    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False, code=task.code)
+    return ShardResult(task.scenario_name, task.rep, results.timeseries, marks, manifest["wall_time_s"], reused=False, code=task.code,
+                       warnings=told)
 
 
 class DamagedShard(Exception):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
+from sim.errors import show_warnings_in_one_line
 from sim.experiment.backends import Backend
 
 
@@ -52,6 +53,7 @@ def _worker_signals(parent: int) -> None:
     traceback per worker), and then stops the workers itself. A parent that cannot stop them
     (kill -9, the OOM killer) is noticed by the watchdog instead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    show_warnings_in_one_line()  # as the parent shows them
     # the parent's pid as the parent knew it: a worker that starts after its parent died sees init's
     threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watchdog", daemon=True).start()
 
