@@ -71,11 +71,12 @@ def cli() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario key, e.g. --set population.size=2000 (repeatable; the value is YAML)")
 @click.option("--replication", type=click.IntRange(min=0), metavar="I", help="draw the random numbers of replication I of `recruitsim compare` (0, 1, ...): the outputs are those of its shard")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True, help="format of the output tables")
+@click.option("--export-networks", is_flag=True, help="also write the criminal networks as GraphML, one file per snapshot, in graphs/ (same as --set outputs.network_graphs=true)")
 @click.option("--figure-format", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True, help="format of composition.* (svg or pdf for papers)")
 @click.option("--quiet", is_flag=True, help="no progress bar and no summary")
 @click.option("--overwrite", is_flag=True, help="replace an existing output directory")
 def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], replication: int | None,
-        fmt: str, figure_format: str, quiet: bool, overwrite: bool) -> None:
+        fmt: str, export_networks: bool, figure_format: str, quiet: bool, overwrite: bool) -> None:
     """Run SCENARIO, print the output directory, and a short summary of the run on stderr.
 
     SCENARIO is a YAML file, the name of a bundled scenario (`recruitsim run baseline`; see
@@ -87,7 +88,8 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
         loaded, source, key = _from_manifest(scenario, seed, overrides)
     else:
         seed_override = (f"seed={seed}",) if seed is not None else ()
-        loaded, source, key = load_scenario(scenario, (*overrides, *seed_override)), scenario, ()
+        export = ("outputs.network_graphs=true",) if export_networks else ()
+        loaded, source, key = load_scenario(scenario, (*overrides, *seed_override, *export)), scenario, ()
     warn_about(loaded, source)
     if replication is not None:
         key = (replication,)  # the key `compare` gives replication I (sim/experiment/replicate.py)

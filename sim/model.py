@@ -40,6 +40,7 @@ from sim.interventions.schedule import InterventionSchedule
 from sim.social_ties import build_initial_ties, family_ties, social_ties
 from sim.outputs.recorder import Recorder
 from sim.outputs.results import RunResults
+from sim.outputs.graphs import member_graph
 from sim.outputs.snapshots import network_snapshot
 from sim.outputs.timeseries import timeseries_columns, timeseries_row
 from sim.places.online_spaces import OnlineSpaces
@@ -289,17 +290,21 @@ class RecruitModel(mesa.Model):
 
     def _snapshot(self) -> None:
         self.recorder.snapshots.append(network_snapshot(self, since=self._last_snapshot_step))
+        if self.config.outputs.network_graphs:
+            self.recorder.graphs.append(member_graph(self))
         self._last_snapshot_step = self.step_now
 
     def results(self) -> RunResults:
         """The run's tables so far (see docs/outputs.md); asking for them changes nothing."""
-        pending = []
+        pending, graphs = [], list(self.recorder.graphs)
         if self.recorder.rows and self._last_snapshot_step != self.step_now:
             pending = [network_snapshot(self, since=self._last_snapshot_step)]  # a run stopped early still ends with a snapshot
+            graphs += [member_graph(self)] if self.config.outputs.network_graphs else []
         return RunResults(
             timeseries=self.recorder.timeseries(timeseries_columns(self)),
             networks=self.recorder.networks(pending),
             events=self.recorder.events.frame(),
+            graphs=graphs,
         )
 
     def seed_info(self) -> dict:

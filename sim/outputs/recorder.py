@@ -81,6 +81,7 @@ class Recorder:
         self.tally: Counter[str] = Counter()
         self.rows: list[dict] = []
         self.snapshots: list[pd.DataFrame] = []
+        self.graphs: list = []  # MemberGraph per snapshot (sim/outputs/graphs.py), when asked for
 
     def end_step(self, row: dict) -> None:
         row.update(self.tally)

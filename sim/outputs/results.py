@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -19,3 +19,4 @@ class RunResults:
     timeseries: pd.DataFrame
     networks: pd.DataFrame
     events: pd.DataFrame
+    graphs: list = field(default_factory=list)  # MemberGraph per snapshot, with outputs.network_graphs (sim/outputs/graphs.py)

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.outputs.graphs import graph_file_name
 from sim.errors import OutputError
 from sim.outputs.manifest import MANIFEST
 from sim.outputs.plots import plot_composition
@@ -31,6 +32,7 @@ from sim.outputs.results import RunResults
 
 TABLES = ("timeseries", "networks", "events")
 FORMATS = {"parquet": "parquet", "csv": "csv"}  # format name -> file extension
+GRAPHS = "graphs"  # directory of the GraphML files of outputs.network_graphs
 FIGURE = "composition"  # + the figure format's suffix (png by default)
 CHECKSUMS = "sha256"  # manifest key: file name -> SHA-256 of its bytes
 CSV_NAN = "NaN"  # written for missing numbers so that empty strings stay empty strings
@@ -81,6 +83,8 @@ def write_run(
     def write_into(tmp: Path) -> None:
         tmp.mkdir()  # not mkdtemp: its 0700 mode would be kept by the finished directory
         files = {f"{name}.{ext}": _write_table(getattr(results, name), tmp / f"{name}.{ext}", fmt) for name in TABLES}
+        for graph in results.graphs:  # with outputs.network_graphs: one GraphML file per snapshot
+            files[f"{GRAPHS}/{graph_file_name(graph.step)}"] = _write_graph(graph, tmp)
         if plot:
             figure = f"{FIGURE}.{figure_format}"
             plot_composition(results.timeseries, tmp / figure, _title(manifest), marks=marks, fmt=figure_format)
@@ -89,6 +93,13 @@ def write_run(
         write_json(tmp / MANIFEST, {**manifest, "files": files, CHECKSUMS: checksums})
 
     return write_atomic(out_dir, write_into)
+
+
+def _write_graph(graph, tmp: Path) -> None:
+    import networkx as nx
+
+    (tmp / GRAPHS).mkdir(exist_ok=True)
+    nx.write_graphml(graph.to_networkx(), tmp / GRAPHS / graph_file_name(graph.step))
 
 
 def file_sha256(path: Path) -> str:

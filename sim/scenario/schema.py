@@ -295,6 +295,7 @@ class OriginParams(Section):
 
 class OutputParams(Section):
     snapshot_every: int = Field(4, ge=1, le=100_000, description="steps between rows of networks.parquet")
+    network_graphs: bool = Field(False, description="also write the criminal networks (members and the ties among them, by layer) as one GraphML file per snapshot, in graphs/ (`recruitsim run --export-networks`)")
 
 
 # --------------------------------------------------------------------------- interventions
