@@ -10,7 +10,7 @@ FIND_PYTHON := for p in python3.13 python3.12 python3 python; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	command -v $$p; break; fi; done
 
-.PHONY: venv demo test benchmark docs dashboard clean
+.PHONY: venv demo test benchmark docs dashboard notebook notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	@PYTHON=$$($(FIND_PYTHON)); \
@@ -36,6 +36,14 @@ benchmark: venv
 
 dashboard: venv
 	$(VENV)/bin/recruitsim dashboard
+
+# JupyterLab on notebooks/ (from the dev extra)
+notebook: venv
+	$(VENV)/bin/jupyter lab notebooks/
+
+# re-render the notebooks' stored outputs after a change of the model or of a notebook
+notebooks: venv
+	$(PY) notebooks/render.py
 
 docs: venv
 	$(VENV)/bin/recruitsim schema --markdown > docs/scenarios.md
