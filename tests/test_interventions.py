@@ -465,7 +465,7 @@ def test_the_same_arrests_draw_the_same_persons_whatever_the_list():
         return sorted(model.results().events.query("kind == 'arrest' and step == @START")["person_id"])
 
     alone = arrested([arrests])
-    assert len(alone) > 10
+    assert len(alone) >= 5, "enough arrests for the comparison to mean something"
     assert arrested(later + [arrests]) == alone
     assert arrested([later[1], arrests, later[0]]) == alone
     assert arrested([{**arrests, "label": "another wave"}]) != alone
