@@ -10,32 +10,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def one_per_group(groups: np.ndarray, weights: np.ndarray, uniform_of) -> np.ndarray:
+def one_per_group(groups: np.ndarray, weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     """For each group, the index of one element drawn with probability proportional to weight.
 
-    `uniform_of(group_values)` gives one uniform per distinct group (e.g. keyed by the group's
-    person slot). Groups whose weights are all zero get none. Returns indices into the inputs.
+    An exponential race: each element's time is -log(1 - u) / weight, the earliest wins (u: one
+    uniform per element, keyed by the element, e.g. (approacher, contact)). Unlike an inverse-CDF
+    draw over the group, an element's chance of winning does not depend on where it sits in the
+    group, and adding, removing or reweighting another element changes the pick only if that
+    element wins: choices stay paired across runs that differ elsewhere. Groups whose weights are
+    all zero get none. Returns indices into the inputs, in order of group.
     """
+    groups, weights = np.asarray(groups), np.asarray(weights, dtype=float)
     if len(groups) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(groups, kind="stable")
-    g, w = groups[order], np.asarray(weights, dtype=float)[order]
-    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
-    ends = np.concatenate([starts[1:], [len(g)]])
-    # normalise within each group first, so a group's tiny weights are not lost in the rounding
-    # of a cumulative sum dominated by other groups' large ones
-    total = np.add.reduceat(w, starts)
-    ok = total > 0
-    sizes = ends - starts
-    w = w / np.repeat(np.where(ok, total, 1.0), sizes)
-    cum = np.cumsum(w)
-    before = np.concatenate([[0.0], cum])[starts]
-    last = cum[ends - 1]
-    # a target strictly below the group's last cumulative value never lands on a trailing zero weight
-    u = np.asarray(uniform_of(g[starts]), dtype=float)
-    target = np.minimum(before + u * (last - before), np.nextafter(last, -np.inf))
-    pick = np.clip(np.searchsorted(cum, target, side="right"), starts, ends - 1)
-    return order[pick[ok]]
+    with np.errstate(divide="ignore"):
+        time = np.where(weights > 0, -np.log1p(-np.asarray(u, dtype=float)) / weights, np.inf)
+    order = np.lexsort((time, groups))
+    first = order[np.concatenate([[True], groups[order][1:] != groups[order][:-1]])]
+    return first[np.isfinite(time[first])]
 
 
 def first_occurrence(values: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -54,8 +46,3 @@ def occurrence_number(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     nth = np.empty(len(values), dtype=np.int64)
     nth[order] = np.arange(len(v)) - group_start
     return nth
-
-
-def sequential(rng: np.random.Generator):
-    """`uniform_of` for a plain Generator (tests, set-up): the next numbers of the stream."""
-    return lambda keys: rng.random(len(keys))

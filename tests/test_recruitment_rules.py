@@ -15,7 +15,7 @@ from sim.model import NO_MEETINGS, RecruitModel
 from sim.recruitment.market import RecruitmentMarket
 from sim.recruitment import RULES
 from sim.recruitment.attempts import acceptance_probability, resolve
-from sim.sampling import first_occurrence, one_per_group, sequential
+from sim.sampling import first_occurrence, one_per_group
 from sim.scenario.schema import NetworkParams
 from sim.vocabulary import CHANNELS, MEDIA, NO_NETWORK, ROLE, ROLES
 
@@ -35,10 +35,25 @@ def test_one_per_group_picks_one_element_of_each_group_with_weight():
     weights = np.array([1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 0.0, 0.0])
     rng = np.random.default_rng(0)
     for _ in range(200):
-        pick = one_per_group(groups, weights, sequential(rng))
+        pick = one_per_group(groups, weights, rng.random(len(groups)))
         assert sorted(groups[pick].tolist()) == [1, 5], "one per group with positive weight; none for all-zero groups"
         assert np.all(weights[pick] > 0), "never a zero-weight element"
-    assert len(one_per_group(np.zeros(0, np.int64), np.zeros(0), sequential(rng))) == 0
+    assert len(one_per_group(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))) == 0
+
+
+def test_one_per_group_keeps_its_pick_when_another_element_changes():
+    """Common random numbers: with the same draws, removing or reweighting an element that did not
+    win leaves the pick as it was (an inverse-CDF pick over the group would shift)."""
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(2000), 6)
+    weights = rng.uniform(0.1, 1.0, len(groups))
+    u = rng.random(len(groups))
+    pick = one_per_group(groups, weights, u)
+    losers = np.setdiff1d(np.arange(len(groups)), pick)
+    changed = weights.copy()
+    changed[losers[::3]] = 0.0  # gone (e.g. joined another network)
+    changed[losers[1::3]] *= 0.5  # less promising
+    np.testing.assert_array_equal(one_per_group(groups, changed, u), pick)
 
 
 def test_one_per_group_frequencies_are_proportional_to_weights():
@@ -47,7 +62,7 @@ def test_one_per_group_frequencies_are_proportional_to_weights():
     reps = 20_000
     groups = np.repeat(np.arange(reps), len(w))
     order = np.random.default_rng(1).permutation(len(groups))  # groups need not be contiguous
-    pick = one_per_group(groups[order], np.tile(w, reps)[order], sequential(np.random.default_rng(2)))
+    pick = one_per_group(groups[order], np.tile(w, reps)[order], np.random.default_rng(2).random(len(groups)))
     assert len(pick) == reps
     counts = np.bincount(order[pick] % len(w), minlength=len(w))
     p = w / w.sum()
@@ -60,7 +75,7 @@ def test_one_per_group_with_weights_of_very_different_sizes():
     groups = np.array([0, 0, 1, 1, 2, 2])
     weights = np.array([1e-3, 0.0, 50.0, 80.0, 0.0, 1e-4])
     for seed in range(50):
-        pick = one_per_group(groups, weights, sequential(np.random.default_rng(seed)))
+        pick = one_per_group(groups, weights, np.random.default_rng(seed).random(len(groups)))
         assert sorted(groups[pick].tolist()) == [0, 1, 2]
         assert np.all(weights[pick] > 0)
 
@@ -71,21 +86,21 @@ def test_one_per_group_keeps_groups_with_tiny_weights_after_groups_with_huge_one
     groups = np.array([0, 0, 1, 1, 2, 2, 2])
     weights = np.array([1e6, 1e6, 0.0, 1e-12, 1e-10, 1e-10, 0.0])
     for seed in range(200):
-        pick = one_per_group(groups, weights, sequential(np.random.default_rng(seed)))
+        pick = one_per_group(groups, weights, np.random.default_rng(seed).random(len(groups)))
         assert sorted(groups[pick].tolist()) == [0, 1, 2]
         assert np.all(weights[pick] > 0)
 
 
-def high_draws(keys: np.ndarray) -> np.ndarray:
-    """Uniform draws just below 1: the worst case for landing on a trailing zero weight."""
-    return np.full(len(keys), np.nextafter(1.0, 0.0))
+def high_draws(n: int) -> np.ndarray:
+    """Uniform draws just below 1: the worst case for an element of zero weight."""
+    return np.full(n, np.nextafter(1.0, 0.0))
 
 
 def test_one_per_group_never_picks_a_trailing_zero_weight_even_with_the_highest_draw():
     scale = np.repeat(np.random.default_rng(0).uniform(1e-3, 1e3, 1000), 3)
     groups = np.repeat(np.arange(1000), 3)
     weights = np.tile([0.3, 0.7, 0.0], 1000) * scale
-    pick = one_per_group(groups, weights, high_draws)
+    pick = one_per_group(groups, weights, high_draws(len(groups)))
     assert len(pick) == 1000 and np.all(weights[pick] > 0)
 
 
@@ -102,14 +117,14 @@ def test_first_occurrence_keeps_one_random_occurrence_of_each_value():
 
 def test_sample_roles_follows_the_weights():
     weights = np.tile([0.1, 0.0, 0.6, 0.3], (30_000, 1))
-    roles = sample_roles(weights, np.random.default_rng(3).random(len(weights)))
+    roles = sample_roles(weights, np.random.default_rng(3).random(weights.shape))
     counts = np.bincount(roles, minlength=4)
     assert counts[1] == 0
     for r, p in enumerate(weights[0]):
         if p > 0:
             assert within(counts[r], len(roles), p), counts
-    assert np.all(sample_roles(np.tile([0.0, 0.0, 0.0, 1.0], (100, 1)), np.random.default_rng(0).random(100)) == 3)
-    assert np.all(sample_roles(np.tile([1.0, 0.0, 0.0, 0.0], (100, 1)), np.random.default_rng(0).random(100)) == 0)
+    assert np.all(sample_roles(np.tile([0.0, 0.0, 0.0, 1.0], (100, 1)), np.random.default_rng(0).random((100, 4))) == 3)
+    assert np.all(sample_roles(np.tile([1.0, 0.0, 0.0, 0.0], (100, 1)), np.random.default_rng(0).random((100, 4))) == 0)
 
 
 # =========================================================================== demand

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.population import YOUTH_AGE, Population
-from sim.vocabulary import ROLE, SPECIALISM
+from sim.vocabulary import ROLE, ROLES, SPECIALISM
 
 if TYPE_CHECKING:
     from sim.scenario.schema import AcceptanceParams
@@ -57,7 +57,21 @@ def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: Ac
 
 
 def sample_roles(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """One role per row of a (k, n_roles) weight matrix, from one uniform `u` per row."""
-    cum = np.cumsum(weights, axis=1)
-    u = np.asarray(u, dtype=float)[:, None] * cum[:, -1:]
-    return np.minimum((u >= cum).sum(axis=1), weights.shape[1] - 1)
+    """One role per row of a (k, n_roles) weight matrix, with probability proportional to weight,
+    from a (k, n_roles) array of uniforms keyed by (row, role): an exponential race, so a change
+    in one role's weight changes the pick only if that role wins or comes to win (a row with no
+    positive weight gets role 0)."""
+    with np.errstate(divide="ignore"):
+        time = np.where(weights > 0, -np.log1p(-np.asarray(u, dtype=float)) / weights, np.inf)
+    return np.argmin(time, axis=1)
+
+
+def role_draws(draws, units, label: str, with_units=None) -> np.ndarray:
+    """(k, n_roles) uniforms for `sample_roles`, keyed by unit, role (and `with_units`, e.g. the
+    approacher with the person approached)."""
+    units = np.asarray(units, dtype=np.int64)
+    n = len(ROLES)
+    role = np.tile(np.arange(n), len(units))
+    if with_units is not None:
+        role = np.repeat(np.broadcast_to(np.asarray(with_units, dtype=np.int64), units.shape), n) * n + role
+    return draws.uniform(np.repeat(units, n), label, with_units=role).reshape(len(units), n)

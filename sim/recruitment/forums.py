@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from sim.crime.roles import fit, motivation, sample_roles
+from sim.crime.roles import fit, motivation, role_draws, sample_roles
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
@@ -111,7 +111,7 @@ class ForumsRule(RecruitmentRule):
         known = np.zeros(pop.size)
         np.maximum.at(known, contacts.alter[mine], contacts.strength[mine])
         trust = np.maximum(trust, known[pool])
-        role = sample_roles(weights[None, :] / weights.sum(), draws.uniform([key], f"role:{search}")).repeat(len(pool))
+        role = sample_roles(weights[None, :], role_draws(draws, [key], f"role:{search}")).repeat(len(pool))
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
         score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.config.recruitment.acceptance)
         if role[0] == ROLE["core"]:  # only someone trusted enough could join the core

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.crime.roles import fit, motivation, sample_roles
+from sim.crime.roles import fit, motivation, role_draws, sample_roles
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
@@ -53,7 +53,7 @@ class OfflineTiesRule(RecruitmentRule):
         m, p, pop = self.model, self.params, self.model.pop
         role_of = np.full(pop.size, -1, dtype=np.int64)
         role_of[approachers] = sample_roles(market.role_weights[pop.network[approachers]],
-                                            draws.uniform(approachers, f"role:{attempt}"))
+                                            role_draws(draws, approachers, f"role:{attempt}"))
         ties = m.ties.incident(approachers, market.step, OFFLINE_LAYERS)
         ego, alter, strength = ties.ego, ties.alter, ties.strength
         roles = role_of[ego]
@@ -61,5 +61,5 @@ class OfflineTiesRule(RecruitmentRule):
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
         promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.config.recruitment.acceptance)
         weight = layer_weight * strength * promise * market.available[alter]
-        pick = one_per_group(ego, weight, lambda egos: draws.uniform(egos, f"contact:{attempt}"))
+        pick = one_per_group(ego, weight, draws.uniform(ego, f"contact:{attempt}", with_units=alter))
         resolve(self, market, draws, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], attempt=attempt)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from sim.crime.roles import sample_roles
+from sim.crime.roles import role_draws, sample_roles
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
@@ -53,7 +53,7 @@ class OfflineVenuesRule(RecruitmentRule):
         nth = occurrence_number(other, draws.uniform(other, "turn", with_units=member))
         if len(other) == 0:
             return
-        roles = sample_roles(market.role_weights[net], draws.uniform(other, "role", with_units=member))
+        roles = sample_roles(market.role_weights[net], role_draws(draws, other, "role", with_units=member))
         tie = m.ties.strength_between(member, other, m.venues.layer_codes()[venue_type], market.step)
         trust = np.maximum(tie, p.stranger_trust)
         for attempt in range(int(nth.max()) + 1):
