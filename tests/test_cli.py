@@ -23,9 +23,10 @@ def fake_runner(monkeypatch):
     """Stands in for sim.runner: records its calls, writes nothing."""
     calls = []
 
-    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=(), on_done=None):
+    def run_scenario(scenario, out_dir, *, fmt="parquet", quiet=False, overwrite=False, source=None, replication=(), on_done=None,
+                     figure_format="png"):
         calls.append({"scenario": scenario, "out_dir": out_dir, "fmt": fmt, "quiet": quiet, "overwrite": overwrite, "source": source,
-                      "replication": replication})
+                      "replication": replication, "figure_format": figure_format})
         return out_dir or Path("runs") / scenario.name
 
     monkeypatch.setitem(sys.modules, "sim.runner", types.SimpleNamespace(run_scenario=run_scenario))
@@ -147,7 +148,8 @@ def test_run_with_a_missing_scenario_is_one_error_line(fake_runner, tmp_path):
 
 def test_run_with_invalid_yaml_is_one_error_line(fake_runner, tmp_path):
     path = write(tmp_path, "a: 1\n b: 2\n")
-    assert_input_error(invoke("run", path), f"{path}:2: YAML syntax error: mapping values are not allowed here")
+    assert_input_error(invoke("run", path), f"{path}:2: YAML syntax error: mapping values are not allowed here "
+                                            "(check the indentation: the keys of one mapping must line up, indented with spaces, not tabs)")
 
 
 def test_an_error_raised_by_the_runner_is_one_error_line(monkeypatch, tmp_path):

@@ -212,7 +212,7 @@ def test_failure_while_overwriting_keeps_the_old_run(tmp_path, results, manifest
 def test_temporary_directory_is_a_hidden_sibling(tmp_path, results, manifest, monkeypatch):
     seen = []
 
-    def spy_plot(timeseries, path, title):
+    def spy_plot(timeseries, path, title, **options):
         seen.append(path.parent)
         raise RuntimeError("stop here")
 
@@ -344,6 +344,11 @@ class FakeModel:
 
     def seed_info(self):
         return {"seed": self.scenario.seed, "spawn_key": []}
+
+    class intervention_schedule:  # noqa: N801 - stands in for the model's attribute
+        @staticmethod
+        def marks():
+            return []
 
 
 @pytest.fixture
