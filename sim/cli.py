@@ -139,10 +139,11 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory; rerunning the same command there resumes  [default: runs/compare-<timestamp>]")
 @click.option("--seed", type=int, help="seed of every scenario  [default: the baseline's seed]")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every scenario, e.g. --set population.size=2000 (repeatable)")
+@click.option("--primary", multiple=True, metavar="ENDPOINT", help="a primary end point, judged on its own at 5% (repeatable; the others share a false discovery rate of 5%)  [default: involved.last_year_mean, recruits_all.since_start, offences.since_start]")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
 def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
-            seed: int | None, overrides: tuple[str, ...], quiet: bool, allow_code_change: bool) -> None:
+            seed: int | None, overrides: tuple[str, ...], primary: tuple[str, ...], quiet: bool, allow_code_change: bool) -> None:
     """Compare SCENARIOS (YAML files or bundled names; the first is the baseline) over many replications.
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
@@ -161,8 +162,8 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
         check_scheduler_address(scheduler)  # before the scenarios are loaded: a typo is the first thing to hear about
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
-    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)
-    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed)
+    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary)
+    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed, primary=primary or None)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
     for entry in spec.scenarios:
@@ -211,7 +212,7 @@ def _is_lost_cluster(exc: BaseException) -> bool:
     return bool(names & {"CommClosedError", "FutureCancelledError", "KilledWorker", "StreamClosedError"})
 
 
-def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change) -> str:
+def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary=()) -> str:
     """The command line that repeats (or resumes) this comparison, for the report's provenance."""
     import shlex
 
@@ -219,6 +220,7 @@ def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrid
     args += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
     args += ["--out", str(out_dir), *(["--seed", str(seed)] if seed is not None else [])]
     args += ["--allow-code-change"] if allow_code_change else []
+    args += [part for key in primary for part in ("--primary", key)]
     return shlex.join(args + [part for o in overrides for part in ("--set", o)])
 
 

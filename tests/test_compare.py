@@ -24,6 +24,7 @@ from sim.cli import cli
 from sim.errors import OutputError, ScenarioError
 from sim.experiment import ExperimentError, compare, load_experiment
 from sim.experiment.aggregate import aggregate, mean_ci
+from sim.experiment.intervals import generator
 from sim.experiment.report import change, fmt
 from sim.outputs.writer import read_run
 
@@ -452,18 +453,27 @@ def test_means_intervals_differences_and_changes_by_hand():
     assert ("difference", "base", "involved", 1) not in rows.index
 
     summary = result.summary.set_index(["scenario", "endpoint"])
-    # members: mean over the last year (both steps) per replication, then across replications
+    # members: mean over the last year (both steps) per replication, then across replications,
+    # with the BCa bootstrap interval keyed by the experiment's seed (0 here) and the scenario
     involved = summary.loc[("other", "involved.last_year_mean")]
-    np.testing.assert_allclose(involved[["mean", "ci_low", "ci_high"]].to_numpy(float), t_interval([12, 14, 15]))
+    np.testing.assert_allclose(involved[["mean", "ci_low", "ci_high"]].to_numpy(float), bca([12, 14, 15], "level", "other"))
     base_mean = np.mean([15, 18, 18])
-    paired = t_interval([12 - 15, 14 - 18, 15 - 18])
+    paired = bca([12 - 15, 14 - 18, 15 - 18], "paired", "other")
     np.testing.assert_allclose(involved[["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(float), paired)
-    np.testing.assert_allclose(involved[["pct_change", "pct_ci_low", "pct_ci_high"]].to_numpy(float), 100 * np.array(paired) / base_mean)
+    assert involved["pct_change"] == pytest.approx(100 * paired[0] / base_mean)
+    assert -100 <= involved["pct_ci_low"] < involved["pct_change"] < involved["pct_ci_high"]
     # offences: total over the run
     offences = summary.loc[("other", "offences.total")]
     np.testing.assert_allclose(offences[["mean", "diff_mean"]].to_numpy(float), [2.0, 2.0 - np.mean([2, 4, 4])])
     np.testing.assert_allclose(summary.loc[("base", "recruits_all.total"), "mean"], 3.0)
     assert math.isnan(summary.loc[("base", "involved.last_year_mean"), "pct_change"])
+
+
+def bca(sample, *keys) -> tuple[float, float, float]:
+    """Mean and 95% BCa interval as the summary computes them (seed 0)."""
+    sample = np.asarray(sample, dtype=float)
+    result = stats.bootstrap((sample,), np.mean, method="BCa", n_resamples=9999, rng=generator(0, *keys))
+    return sample.mean(), *result.confidence_interval
 
 
 def test_a_baseline_of_zero_has_no_percentage_but_a_difference():

@@ -23,7 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.errors import DamagedShardWarning
-from sim.experiment.aggregate import Aggregates, aggregate
+from sim.experiment.aggregate import Aggregates, Design, aggregate
 from sim.experiment.backends import Backend, given_executor, open_backend
 from sim.experiment.outputs import write_outputs
 from sim.experiment.provenance import experiment_record, invocation
@@ -76,14 +76,16 @@ def compare(
     quiet: bool = False,
     command: str | None = None,
     allow_code_change: bool = False,
+    primary: Sequence[str] | None = None,
 ) -> Comparison:
     """Run `reps` replications of each scenario file (the first is the baseline) and compare them.
 
     Runs go to `workers` local processes (1: in this process), to the Dask scheduler at
     `scheduler`, or to `executor` (any concurrent.futures.Executor, e.g. MPIPoolExecutor).
     `allow_code_change` lets a resumed experiment keep runs made by other code (recorded as mixed).
+    `primary` names the end points judged one by one (default: DEFAULT_PRIMARY).
     """
-    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
+    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed, primary=primary)
     return run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, executor=executor, quiet=quiet, command=command,
                           allow_code_change=allow_code_change)
 
@@ -113,13 +115,17 @@ def run_experiment(
         results = collect(tasks, backend, quiet=quiet, total=total)
     runs = {name: [results[(name, rep)].timeseries for rep in range(spec.reps)] for name in spec.names}
     marks = {name: results[(name, 0)].marks for name in spec.names}
-    aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year)
+    aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year, design_of(spec))
     counts = run_counts(results.values(), spec.code)
     history = [*earlier, invocation(status="complete", runs=counts, **this)]
     final = experiment_record(status="complete", marks=marks, runs=counts, wall_time_s=time.perf_counter() - clock, invocations=history, **record)
     final["files"] = write_outputs(out_dir, spec, aggregates, marks, final)
     write_json(out_dir / "experiment.json", final)
     return Comparison(out_dir, spec, aggregates, marks, counts["run"], counts["reused"], final["wall_time_s"])
+
+
+def design_of(spec: ExperimentSpec) -> Design:
+    return Design(seed=spec.seed, start_step=spec.first_intervention_step, primary=spec.primary)
 
 
 def _check_local_memory(spec: ExperimentSpec, workers: int) -> None:
