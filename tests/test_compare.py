@@ -25,7 +25,7 @@ from sim.errors import OutputError, ScenarioError
 from sim.experiment import ExperimentError, compare, load_experiment
 from sim.experiment.aggregate import aggregate, mean_ci
 from sim.experiment.intervals import generator
-from sim.experiment.report import change, fmt
+from sim.experiment.report import absolute, change, fmt
 from sim.outputs.writer import read_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,6 +172,29 @@ def test_without_dask_the_scheduler_option_is_a_clear_error(files, tmp_path, mon
 def test_workers_and_scheduler_together_are_refused(files, tmp_path):
     result = invoke("compare", files["baseline"], "--workers", 2, "--scheduler", "tcp://127.0.0.1:8786", "--out", tmp_path / "out")
     assert_one_line_error(result, "not both")
+
+
+def test_an_unknown_primary_end_point_is_a_one_line_error_before_any_run(files, tmp_path):
+    result = invoke("compare", files["baseline"], files["forum_takedown"], "--primary", "offences.since_start",
+                    "--primary", "offenses.total", "--out", tmp_path / "out")
+    assert_one_line_error(result, "unknown primary end point 'offenses.total'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_summary_has_windows_since_the_first_intervention_primary_end_points_and_tests(local_run):
+    summary = pd.read_csv(local_run / "summary.csv")
+    record = json.loads((local_run / "experiment.json").read_text())
+    assert record["first_intervention_step"] == 27  # year 0.5 of weekly steps: step 1 + 26
+    assert record["primary_endpoints"] == ["involved.last_year_mean", "recruits_all.since_start", "offences.since_start"]
+    assert {"offences.since_start", "recruits_forums.since_start", "arrests_intervention.since_start"} <= set(summary["endpoint"])
+    assert set(summary.loc[summary["primary"], "endpoint"]) == set(record["primary_endpoints"])
+    base = summary[summary["scenario"] == "baseline"].set_index("endpoint")
+    runs = [pd.read_parquet(shard(local_run, "baseline", rep) / "timeseries.parquet") for rep in range(REPS)]
+    assert base.loc["offences.since_start", "mean"] == np.mean([r.loc[r["step"] >= 27, "offences"].sum() for r in runs])
+    others = summary[summary["scenario"] != "baseline"]
+    assert others["p_value"].between(0, 1).all() and base["p_value"].isna().all()
+    assert others.loc[~others["primary"], "q_value"].notna().all() and others.loc[others["primary"], "q_value"].isna().all()
+    assert not summary["significant"].any()  # two replications: a sign-flip test cannot go below p = 0.5
 
 
 # --------------------------------------------------------------------------- exact scenarios
@@ -507,6 +530,11 @@ def test_changes_whose_interval_excludes_zero_are_highlighted():
     assert change(row(30.0, 5.0, 60.0))[1] == "up"
     assert change(row(-5.0, -20.0, 10.0))[1] == ""
     assert fmt(1_470_775.0) == "1.47M" and fmt(-3.5) == "\u22123.50"
+    # the summary's verdict decides: an interval that excludes 0 is not enough among many end points
+    assert change(pd.concat([row(-25.0, -40.0, -10.0), pd.Series({"significant": False})]))[1] == ""
+    assert change(pd.concat([row(-25.0, -40.0, -10.0), pd.Series({"significant": True})]))[1] == "down"
+    assert absolute(row(-25.0, -40.0, -10.0)) == '<span class="abs">+1.00 abs. <span class="ci">[0.00, 2.00]</span></span>'
+    assert fmt(math.inf) == "\u221e" and change(row(50.0, 10.0, math.inf))[0].endswith("[10%, \u221e%]</span>")
 
 
 # --------------------------------------------------------------------------- the report
@@ -518,4 +546,9 @@ def test_the_report_is_one_self_contained_page(local_run):
                  "change vs baseline", "Provenance", "seed", "recruitsim compare"):
         assert text in page, text
     assert "http" not in page, "no external resources (and no links that need a network)"
+    # what pairing guarantees, and how many end points are compared (issue 10)
+    assert "not from chance" not in page and "it does\nnot remove chance" in page
+    assert "false discovery rate" in page and 'class="primary">primary</span>' in page
+    assert "since the first intervention starts (from step 27" in page
+    assert re.search(r'class="abs">[^<]* abs\.', page), "the absolute difference beside the % change"
     assert not re.search(r"<(script|link|iframe)\b", page)
