@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from scipy import stats
 from sim.cli import cli
 from sim.errors import OutputError, ScenarioError
 from sim.experiment import ExperimentError, compare, load_experiment
+from sim.experiment.adaptive import Precision, relative_precision, run_until_precise
 from sim.experiment.aggregate import aggregate, mean_ci
 from sim.experiment.intervals import generator
 from sim.experiment.report import absolute, change, fmt
@@ -552,3 +554,55 @@ def test_the_report_is_one_self_contained_page(local_run):
     assert "since the first intervention starts (from step 27" in page
     assert re.search(r'class="abs">[^<]* abs\.', page), "the absolute difference beside the % change"
     assert not re.search(r"<(script|link|iframe)\b", page)
+
+
+# --------------------------------------------------------------------------- adaptive replications
+def test_replications_are_added_in_batches_until_the_precision_is_reached(files):
+    spec = load_experiment([files["baseline"], files["forum_takedown"]], reps=3, overrides=SMALL)
+    asked = []
+
+    def run(batch):  # precise enough from 8 replications on
+        asked.append(batch.reps)
+        return SimpleNamespace(precision={"met": batch.reps >= 8})
+
+    assert run_until_precise(spec, Precision(0.1, 100), run).precision["met"] and asked == [3, 6, 12]
+    asked.clear()
+    assert not run_until_precise(spec, Precision(0.1, 5), run).precision["met"] and asked == [3, 5]
+
+
+def test_the_precision_is_the_worst_primary_half_width_relative_to_the_baseline_mean():
+    summary = pd.DataFrame({
+        "scenario": ["base", "base", "a", "a", "b", "b"], "endpoint": ["x", "y"] * 3, "primary": [True, False] * 3,
+        "mean": [20.0, 5.0, 18.0, 1.0, 15.0, 9.0], "diff_mean": [np.nan, np.nan, -2.0, -4.0, -5.0, 4.0],
+        "diff_ci_low": [np.nan, np.nan, -3.0, -9.0, -8.0, 0.0], "diff_ci_high": [np.nan, np.nan, -1.0, 1.0, -1.0, 8.0],
+    })
+    assert relative_precision(summary) == pytest.approx(3.5 / 20)  # b's x: half-width 3.5; y is not primary
+    assert relative_precision(summary.assign(diff_ci_low=np.nan)) == math.inf
+
+
+def test_compare_with_precision_adds_replications_resumably_and_says_what_it_reached(files, local_run, tmp_path):
+    out = tmp_path / "adaptive"
+    shutil.copytree(local_run, out)  # its 2 replications are the first batch
+    overrides = [arg for o in SMALL for arg in ("--set", o)]
+    args = ("compare", *files.values(), "--reps", REPS, "--workers", 1, "--quiet", "--out", out, *overrides)
+    result = invoke(*args, "--precision", 1e-6, "--max-reps", 3)  # unreachable: stops at --max-reps
+    assert result.exit_code == 0, result.output
+    assert re.match(r"precision: ±0\.0% of the baseline mean asked for, ±[\d.]+% with 3 replications \(not reached: stopped at --max-reps 3\)$",
+                    result.stderr.strip()), result.stderr
+    record = json.loads((out / "experiment.json").read_text())
+    assert record["reps"] == 3 and record["invocations"][-1]["runs"] == {"total": 12, "run": 4, "reused": 8}
+    assert record["precision"]["met"] is False and record["precision"]["reached"] > 0
+    assert "precision" in (out / "report.html").read_text(encoding="utf-8")
+    result = invoke(*args, "--precision", 100, "--max-reps", 3)  # met at once: nothing more runs
+    assert result.exit_code == 0 and "(reached)" in result.stderr
+    assert json.loads((out / "experiment.json").read_text())["invocations"][-1]["runs"]["run"] == 0
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (("--precision", 0), "--precision must be a positive share"),
+    (("--precision", 0.1, "--max-reps", 1), "--max-reps must be at least --reps"),
+    (("--max-reps", 20), "--max-reps needs --precision"),
+])
+def test_bad_precision_options_are_one_line_errors(files, tmp_path, options, message):
+    result = invoke("compare", files["baseline"], "--reps", 2, "--out", tmp_path / "out", *options)
+    assert_one_line_error(result, message)

@@ -326,6 +326,17 @@ def _figure(caption: str, png: bytes) -> str:
     return f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure>'
 
 
+def _precision_item(record: dict) -> list[tuple[str, str]]:
+    """With --precision: what was asked for and reached (the primary end points' differences)."""
+    goal = record.get("precision")
+    if not goal:
+        return []
+    reached = "not computable" if goal["reached"] is None else f"±{goal['reached']:.1%}"
+    verdict = "reached" if goal["met"] else f"not reached: stopped at the maximum of {goal['max_reps']} replications"
+    return [("precision", _e(f"the primary end points' differences within ±{goal['target']:.1%} of the baseline mean asked for; "
+                             f"{reached} with {goal['reps']} replications ({verdict})"))]
+
+
 def _provenance(spec: ExperimentSpec, record: dict) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items() if v)
     git = record.get("git") or {}
@@ -340,6 +351,7 @@ def _provenance(spec: ExperimentSpec, record: dict) -> str:
         ("overrides (all scenarios)", _e(" ".join(f"--set {o}" for o in spec.overrides)) or "none"),
         ("primary end points", _e(", ".join(spec.primary))),
         ("seed", _e(spec.seed)),
+        *_precision_item(record),
         ("replications", f"{spec.reps} per scenario ({runs.get('total', '?')} runs: {runs.get('run', '?')} run now, "
                          f"{runs.get('reused', '?')} reused from earlier invocations)"),
         ("steps", f"{spec.steps} of one {_e(spec.step)} ({_years(spec):g} years)"),
