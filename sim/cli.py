@@ -139,10 +139,14 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory; rerunning the same command there resumes  [default: runs/compare-<timestamp>]")
 @click.option("--seed", type=int, help="seed of every scenario  [default: the baseline's seed]")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every scenario, e.g. --set population.size=2000 (repeatable)")
+@click.option("--primary", multiple=True, metavar="ENDPOINT", help="a primary end point, judged on its own at 5% (repeatable; the others share a false discovery rate of 5%)  [default: involved.last_year_mean, recruits_all.since_start, offences.since_start]")
+@click.option("--precision", type=float, metavar="SHARE", help="add replications in batches (from --reps, doubling) until the 95% intervals of the primary end points' differences are within ± SHARE of the baseline mean, e.g. 0.1")
+@click.option("--max-reps", type=int, metavar="N", help="with --precision: stop at N replications of each scenario  [default: 10 x --reps]")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
 def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
-            seed: int | None, overrides: tuple[str, ...], quiet: bool, allow_code_change: bool) -> None:
+            seed: int | None, overrides: tuple[str, ...], primary: tuple[str, ...], precision: float | None, max_reps: int | None,
+            quiet: bool, allow_code_change: bool) -> None:
     """Compare SCENARIOS (YAML files or bundled names; the first is the baseline) over many replications.
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
@@ -152,25 +156,31 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     # here, not at the top: the comparison pulls in pandas, matplotlib and the model
     from sim.experiment import ExperimentError, load_experiment
     from sim.experiment.backends import check_scheduler_address
-    from sim.experiment.comparison import default_out_dir, run_experiment
+    from sim.experiment.adaptive import Precision
+    from sim.experiment.comparison import default_out_dir, run_adaptive, run_experiment
     from sim.interventions.checks import conflicting_interventions
 
     if scheduler is not None and workers is not None:
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    if max_reps is not None and precision is None:
+        raise ExperimentError("--max-reps needs --precision (without it, --reps replications are run)")
+    adaptive = None if precision is None else Precision(precision, max_reps or 10 * reps)
+    if adaptive is not None:
+        adaptive.check(reps)
     if scheduler is not None:
         check_scheduler_address(scheduler)  # before the scenarios are loaded: a typo is the first thing to hear about
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
-    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change)
-    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed)
+    command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary, adaptive)
+    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed, primary=primary or None)
     for note in spec.idle_interventions():
         click.echo(f"warning: {note}", err=True)
     for entry in spec.scenarios:
         for note in conflicting_interventions(entry.scenario()):
             click.echo(f"warning: {entry.source}: {note}", err=True)
     try:
-        result = run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
-                                allow_code_change=allow_code_change)
+        options = dict(workers=workers, scheduler=scheduler, quiet=quiet, command=command, allow_code_change=allow_code_change)
+        result = run_experiment(spec, out_dir, **options) if adaptive is None else run_adaptive(spec, adaptive, out_dir, **options)
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
         raise SystemExit(130) from None
@@ -180,7 +190,16 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
             raise  # a bug: keep its traceback
         click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
         raise SystemExit(1) from None
+    if result.precision is not None:
+        click.echo(describe_precision(result.precision), err=True)
     click.echo(str(result.out_dir))
+
+
+def describe_precision(record: dict) -> str:
+    """One line on stderr: the precision asked for and reached, in how many replications."""
+    reached = "not computable" if record["reached"] is None else f"±{record['reached']:.1%}"
+    verdict = "reached" if record["met"] else f"not reached: stopped at --max-reps {record['max_reps']}"
+    return f"precision: ±{record['target']:.1%} of the baseline mean asked for, {reached} with {record['reps']} replications ({verdict})"
 
 
 # errno values that mean "this output directory cannot take more", not a bug
@@ -211,7 +230,7 @@ def _is_lost_cluster(exc: BaseException) -> bool:
     return bool(names & {"CommClosedError", "FutureCancelledError", "KilledWorker", "StreamClosedError"})
 
 
-def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change) -> str:
+def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary=(), adaptive=None) -> str:
     """The command line that repeats (or resumes) this comparison, for the report's provenance."""
     import shlex
 
@@ -219,6 +238,8 @@ def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrid
     args += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
     args += ["--out", str(out_dir), *(["--seed", str(seed)] if seed is not None else [])]
     args += ["--allow-code-change"] if allow_code_change else []
+    args += [part for key in primary for part in ("--primary", key)]
+    args += ["--precision", f"{adaptive.target:g}", "--max-reps", str(adaptive.max_reps)] if adaptive else []
     return shlex.join(args + [part for o in overrides for part in ("--set", o)])
 
 

@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,10 @@ from scipy import stats
 from sim.cli import cli
 from sim.errors import OutputError, ScenarioError
 from sim.experiment import ExperimentError, compare, load_experiment
+from sim.experiment.adaptive import Precision, relative_precision, run_until_precise
 from sim.experiment.aggregate import aggregate, mean_ci
-from sim.experiment.report import change, fmt
+from sim.experiment.intervals import generator
+from sim.experiment.report import absolute, change, fmt
 from sim.outputs.writer import read_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,6 +174,29 @@ def test_without_dask_the_scheduler_option_is_a_clear_error(files, tmp_path, mon
 def test_workers_and_scheduler_together_are_refused(files, tmp_path):
     result = invoke("compare", files["baseline"], "--workers", 2, "--scheduler", "tcp://127.0.0.1:8786", "--out", tmp_path / "out")
     assert_one_line_error(result, "not both")
+
+
+def test_an_unknown_primary_end_point_is_a_one_line_error_before_any_run(files, tmp_path):
+    result = invoke("compare", files["baseline"], files["forum_takedown"], "--primary", "offences.since_start",
+                    "--primary", "offenses.total", "--out", tmp_path / "out")
+    assert_one_line_error(result, "unknown primary end point 'offenses.total'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_summary_has_windows_since_the_first_intervention_primary_end_points_and_tests(local_run):
+    summary = pd.read_csv(local_run / "summary.csv")
+    record = json.loads((local_run / "experiment.json").read_text())
+    assert record["first_intervention_step"] == 27  # year 0.5 of weekly steps: step 1 + 26
+    assert record["primary_endpoints"] == ["involved.last_year_mean", "recruits_all.since_start", "offences.since_start"]
+    assert {"offences.since_start", "recruits_forums.since_start", "arrests_intervention.since_start"} <= set(summary["endpoint"])
+    assert set(summary.loc[summary["primary"], "endpoint"]) == set(record["primary_endpoints"])
+    base = summary[summary["scenario"] == "baseline"].set_index("endpoint")
+    runs = [pd.read_parquet(shard(local_run, "baseline", rep) / "timeseries.parquet") for rep in range(REPS)]
+    assert base.loc["offences.since_start", "mean"] == np.mean([r.loc[r["step"] >= 27, "offences"].sum() for r in runs])
+    others = summary[summary["scenario"] != "baseline"]
+    assert others["p_value"].between(0, 1).all() and base["p_value"].isna().all()
+    assert others.loc[~others["primary"], "q_value"].notna().all() and others.loc[others["primary"], "q_value"].isna().all()
+    assert not summary["significant"].any()  # two replications: a sign-flip test cannot go below p = 0.5
 
 
 # --------------------------------------------------------------------------- exact scenarios
@@ -452,18 +478,27 @@ def test_means_intervals_differences_and_changes_by_hand():
     assert ("difference", "base", "involved", 1) not in rows.index
 
     summary = result.summary.set_index(["scenario", "endpoint"])
-    # members: mean over the last year (both steps) per replication, then across replications
+    # members: mean over the last year (both steps) per replication, then across replications,
+    # with the BCa bootstrap interval keyed by the experiment's seed (0 here) and the scenario
     involved = summary.loc[("other", "involved.last_year_mean")]
-    np.testing.assert_allclose(involved[["mean", "ci_low", "ci_high"]].to_numpy(float), t_interval([12, 14, 15]))
+    np.testing.assert_allclose(involved[["mean", "ci_low", "ci_high"]].to_numpy(float), bca([12, 14, 15], "level", "other"))
     base_mean = np.mean([15, 18, 18])
-    paired = t_interval([12 - 15, 14 - 18, 15 - 18])
+    paired = bca([12 - 15, 14 - 18, 15 - 18], "paired", "other")
     np.testing.assert_allclose(involved[["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(float), paired)
-    np.testing.assert_allclose(involved[["pct_change", "pct_ci_low", "pct_ci_high"]].to_numpy(float), 100 * np.array(paired) / base_mean)
+    assert involved["pct_change"] == pytest.approx(100 * paired[0] / base_mean)
+    assert -100 <= involved["pct_ci_low"] < involved["pct_change"] < involved["pct_ci_high"]
     # offences: total over the run
     offences = summary.loc[("other", "offences.total")]
     np.testing.assert_allclose(offences[["mean", "diff_mean"]].to_numpy(float), [2.0, 2.0 - np.mean([2, 4, 4])])
     np.testing.assert_allclose(summary.loc[("base", "recruits_all.total"), "mean"], 3.0)
     assert math.isnan(summary.loc[("base", "involved.last_year_mean"), "pct_change"])
+
+
+def bca(sample, *keys) -> tuple[float, float, float]:
+    """Mean and 95% BCa interval as the summary computes them (seed 0)."""
+    sample = np.asarray(sample, dtype=float)
+    result = stats.bootstrap((sample,), np.mean, method="BCa", n_resamples=9999, rng=generator(0, *keys))
+    return sample.mean(), *result.confidence_interval
 
 
 def test_a_baseline_of_zero_has_no_percentage_but_a_difference():
@@ -497,6 +532,11 @@ def test_changes_whose_interval_excludes_zero_are_highlighted():
     assert change(row(30.0, 5.0, 60.0))[1] == "up"
     assert change(row(-5.0, -20.0, 10.0))[1] == ""
     assert fmt(1_470_775.0) == "1.47M" and fmt(-3.5) == "\u22123.50"
+    # the summary's verdict decides: an interval that excludes 0 is not enough among many end points
+    assert change(pd.concat([row(-25.0, -40.0, -10.0), pd.Series({"significant": False})]))[1] == ""
+    assert change(pd.concat([row(-25.0, -40.0, -10.0), pd.Series({"significant": True})]))[1] == "down"
+    assert absolute(row(-25.0, -40.0, -10.0)) == '<span class="abs">+1.00 abs. <span class="ci">[0.00, 2.00]</span></span>'
+    assert fmt(math.inf) == "\u221e" and change(row(50.0, 10.0, math.inf))[0].endswith("[10%, \u221e%]</span>")
 
 
 # --------------------------------------------------------------------------- the report
@@ -508,4 +548,61 @@ def test_the_report_is_one_self_contained_page(local_run):
                  "change vs baseline", "Provenance", "seed", "recruitsim compare"):
         assert text in page, text
     assert "http" not in page, "no external resources (and no links that need a network)"
+    # what pairing guarantees, and how many end points are compared (issue 10)
+    assert "not from chance" not in page and "it does\nnot remove chance" in page
+    assert "false discovery rate" in page and 'class="primary">primary</span>' in page
+    assert "since the first intervention starts (from step 27" in page
+    assert re.search(r'class="abs">[^<]* abs\.', page), "the absolute difference beside the % change"
     assert not re.search(r"<(script|link|iframe)\b", page)
+
+
+# --------------------------------------------------------------------------- adaptive replications
+def test_replications_are_added_in_batches_until_the_precision_is_reached(files):
+    spec = load_experiment([files["baseline"], files["forum_takedown"]], reps=3, overrides=SMALL)
+    asked = []
+
+    def run(batch):  # precise enough from 8 replications on
+        asked.append(batch.reps)
+        return SimpleNamespace(precision={"met": batch.reps >= 8})
+
+    assert run_until_precise(spec, Precision(0.1, 100), run).precision["met"] and asked == [3, 6, 12]
+    asked.clear()
+    assert not run_until_precise(spec, Precision(0.1, 5), run).precision["met"] and asked == [3, 5]
+
+
+def test_the_precision_is_the_worst_primary_half_width_relative_to_the_baseline_mean():
+    summary = pd.DataFrame({
+        "scenario": ["base", "base", "a", "a", "b", "b"], "endpoint": ["x", "y"] * 3, "primary": [True, False] * 3,
+        "mean": [20.0, 5.0, 18.0, 1.0, 15.0, 9.0], "diff_mean": [np.nan, np.nan, -2.0, -4.0, -5.0, 4.0],
+        "diff_ci_low": [np.nan, np.nan, -3.0, -9.0, -8.0, 0.0], "diff_ci_high": [np.nan, np.nan, -1.0, 1.0, -1.0, 8.0],
+    })
+    assert relative_precision(summary) == pytest.approx(3.5 / 20)  # b's x: half-width 3.5; y is not primary
+    assert relative_precision(summary.assign(diff_ci_low=np.nan)) == math.inf
+
+
+def test_compare_with_precision_adds_replications_resumably_and_says_what_it_reached(files, local_run, tmp_path):
+    out = tmp_path / "adaptive"
+    shutil.copytree(local_run, out)  # its 2 replications are the first batch
+    overrides = [arg for o in SMALL for arg in ("--set", o)]
+    args = ("compare", *files.values(), "--reps", REPS, "--workers", 1, "--quiet", "--out", out, *overrides)
+    result = invoke(*args, "--precision", 1e-6, "--max-reps", 3)  # unreachable: stops at --max-reps
+    assert result.exit_code == 0, result.output
+    assert re.match(r"precision: ±0\.0% of the baseline mean asked for, ±[\d.]+% with 3 replications \(not reached: stopped at --max-reps 3\)$",
+                    result.stderr.strip()), result.stderr
+    record = json.loads((out / "experiment.json").read_text())
+    assert record["reps"] == 3 and record["invocations"][-1]["runs"] == {"total": 12, "run": 4, "reused": 8}
+    assert record["precision"]["met"] is False and record["precision"]["reached"] > 0
+    assert "precision" in (out / "report.html").read_text(encoding="utf-8")
+    result = invoke(*args, "--precision", 100, "--max-reps", 3)  # met at once: nothing more runs
+    assert result.exit_code == 0 and "(reached)" in result.stderr
+    assert json.loads((out / "experiment.json").read_text())["invocations"][-1]["runs"]["run"] == 0
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (("--precision", 0), "--precision must be a positive share"),
+    (("--precision", 0.1, "--max-reps", 1), "--max-reps must be at least --reps"),
+    (("--max-reps", 20), "--max-reps needs --precision"),
+])
+def test_bad_precision_options_are_one_line_errors(files, tmp_path, options, message):
+    result = invoke("compare", files["baseline"], "--reps", 2, "--out", tmp_path / "out", *options)
+    assert_one_line_error(result, message)

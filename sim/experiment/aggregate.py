@@ -1,16 +1,20 @@
-"""Across replications: means and 95% t-intervals, and paired differences from the baseline.
+"""Across replications: means and 95% intervals, and paired differences from the baseline.
 
 Replication i of every scenario shares its random draws with replication i of the baseline
 (common random numbers), so the effect of an intervention is estimated from the paired
-differences d_i = x_i - baseline_i, whose spread is far smaller than that of either arm.
+differences d_i = x_i - baseline_i.
 
-- level:       mean of x over replications, with the t-interval mean ± t(0.975, n-1)·sd/√n;
-- difference:  the same for d (scenario minus baseline, rep by rep);
-- % change:    100·mean(d)/mean(baseline), with interval 100·[CI of d]/mean(baseline). It treats
-               the baseline mean as known, so its interval excludes 0 exactly when the paired
-               t-test on d rejects "no effect" at 5%. Undefined (NaN) when the baseline mean is 0.
+Over time (aggregates.parquet, the figures' bands): mean and t-interval, mean ± t(0.975, n-1)·sd/√n,
+of the level and of d per step and metric. A level's interval is cut at 0 where the metric is never
+negative: the true mean lies in the cut interval whenever it lies in the whole one, so the cut
+changes no coverage, only removes impossible values.
 
-With one replication there is no spread to estimate: intervals are NaN (not an error).
+End points (summary.csv, sim/experiment/intervals.py): bootstrap intervals (BCa) of the level, of
+mean(d), and of the ratio mean(x)/mean(baseline) as % change, all with pairs of replications
+resampled together; p-values of a paired sign-flip test; primary end points are judged each at
+5%, the others with the false discovery rate controlled at 5% (Benjamini-Hochberg) over every
+non-primary end point of every scenario. With one replication there is no spread to estimate:
+intervals and p-values are NaN (not an error).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiment.endpoints import endpoint_matrix, endpoints_for
+from sim.experiment.endpoints import DEFAULT_PRIMARY, Endpoint, endpoint_matrix, endpoints_for
+from sim.experiment.intervals import difference_interval, level_interval, ratio_interval, sign_flip_p_values
 
 CONFIDENCE = 0.95
+FDR = 0.05  # the false discovery rate among non-primary end points called changed
 INDEX_COLUMNS = ("step", "year")
 LONG_COLUMNS = ["kind", "scenario", "step", "year", "metric", "mean", "ci_low", "ci_high", "n"]
 # Derived per-step metrics worth a band of their own: all new recruits, and the same over the past year
@@ -74,11 +80,22 @@ def metrics_of(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in INDEX_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])]
 
 
-def aggregate(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int) -> Aggregates:
+@dataclass(frozen=True)
+class Design:
+    """What the summary needs beyond the runs: the seed of its bootstrap and tests (the
+    experiment's), the step in which the first intervention starts (None: none does) and the
+    primary end points."""
+
+    seed: int = 0
+    start_step: int | None = None
+    primary: tuple[str, ...] = DEFAULT_PRIMARY
+
+
+def aggregate(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int, design: Design = Design()) -> Aggregates:
     """`runs` maps each scenario to its timeseries frames, in replication order; `baseline` is a key."""
     runs = {name: [with_derived(f, steps_per_year) for f in frames] for name, frames in runs.items()}
-    return Aggregates(timeseries_aggregates(runs, baseline), summary_table(runs, baseline, steps_per_year),
-                      per_run_table(runs, baseline, steps_per_year))
+    return Aggregates(timeseries_aggregates(runs, baseline), summary_table(runs, baseline, steps_per_year, design),
+                      per_run_table(runs, baseline, steps_per_year, design.start_step))
 
 
 # --------------------------------------------------------------------------- over time
@@ -87,7 +104,7 @@ def timeseries_aggregates(runs: dict[str, list[pd.DataFrame]], baseline: str) ->
     parts = []
     for name, frames in runs.items():
         metrics = metrics_of(frames[0])
-        parts.append(_long("level", name, frames[0], metrics, stack(frames, metrics)))
+        parts.append(_long("level", name, frames[0], metrics, stack(frames, metrics), cut_at_zero=True))
         if name != baseline:
             shared = [m for m in metrics if m in base_frames[0].columns]
             _check_paired(name, frames, baseline, base_frames)
@@ -102,9 +119,13 @@ def _check_paired(name: str, frames: list, baseline: str, base_frames: list) -> 
         raise ValueError(f"{name} and {baseline} have different steps: differences are paired step by step")
 
 
-def _long(kind: str, scenario: str, index: pd.DataFrame, metrics: list[str], values: np.ndarray) -> pd.DataFrame:
-    """Rows per step and metric (metric varying fastest) from a replication x step x metric array."""
+def _long(kind: str, scenario: str, index: pd.DataFrame, metrics: list[str], values: np.ndarray, cut_at_zero: bool = False) -> pd.DataFrame:
+    """Rows per step and metric (metric varying fastest) from a replication x step x metric array;
+    with `cut_at_zero`, intervals of metrics never negative in any run and step stop at 0."""
     mean, low, high, n = mean_ci(values, axis=0)
+    if cut_at_zero:
+        never_negative = ~np.any(values < 0, axis=(0, 1))  # NaN (a rolling sum's first year) is not negative
+        low = np.where(never_negative[np.newaxis, :], np.maximum(low, 0.0), low)
     n_steps, n_metrics = mean.shape
     return pd.DataFrame({
         "kind": kind,
@@ -118,30 +139,78 @@ def _long(kind: str, scenario: str, index: pd.DataFrame, metrics: list[str], val
 
 
 # --------------------------------------------------------------------------- end points
-def summary_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int) -> pd.DataFrame:
-    """Per scenario and end point: mean and CI; for the others also the paired difference and % change."""
-    endpoints = endpoints_for(runs[baseline][0].columns)
-    base_values = endpoint_matrix(runs[baseline], endpoints, steps_per_year)
-    base_mean = base_values.mean(axis=0)
-    rows = []
-    for name, frames in runs.items():
-        values = endpoint_matrix(frames, endpoints, steps_per_year)
-        level = mean_ci(values)
-        diff = mean_ci(values - base_values) if name != baseline else None
-        for j, endpoint in enumerate(endpoints):
-            rows.append({
-                "scenario": name, "endpoint": endpoint.key, "label": endpoint.label, "group": endpoint.group,
-                "mean": level[0][j], "ci_low": level[1][j], "ci_high": level[2][j], "n": level[3],
-                **_paired(diff, j, base_mean[j]),
-            })
-    return pd.DataFrame(rows)
-
-
-def per_run_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int) -> pd.DataFrame:
-    endpoints = endpoints_for(runs[baseline][0].columns)
+def summary_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int, design: Design = Design()) -> pd.DataFrame:
+    """Per scenario and end point: mean and CI; for the others also the paired difference and %
+    change with their CIs, the p-value, and whether the change counts as found (`significant`)."""
+    endpoints = endpoints_for(runs[baseline][0].columns, since_start=design.start_step is not None)
+    base_values = endpoint_matrix(runs[baseline], endpoints, steps_per_year, design.start_step)
+    primary = primary_flags(endpoints, design.primary)
     parts = []
     for name, frames in runs.items():
-        values = endpoint_matrix(frames, endpoints, steps_per_year)
+        values = endpoint_matrix(frames, endpoints, steps_per_year, design.start_step)
+        columns = _describe(endpoints, name, primary, values, design.seed)
+        if name != baseline:
+            columns.update(_paired(values, base_values, design.seed, name))
+        parts.append(pd.DataFrame(columns))
+    return judge(pd.concat(parts, ignore_index=True))
+
+
+def primary_flags(endpoints: list[Endpoint], primary: tuple[str, ...]) -> np.ndarray:
+    """Which of `endpoints` are primary: those named, a ".since_start" name standing for its
+    ".total" when no intervention starts within the run (the table then has no such rows)."""
+    keys = {e.key for e in endpoints}
+    named = {key if key in keys else key.replace(".since_start", ".total") for key in primary}
+    return np.array([e.key in named for e in endpoints], dtype=bool)
+
+
+def _describe(endpoints: list[Endpoint], name: str, primary: np.ndarray, values: np.ndarray, seed: int) -> dict:
+    """The columns of one scenario's rows, in summary.csv's order (columns added later come last,
+    so readers of the earlier files keep working); the paired ones NaN until filled."""
+    level, nan = level_interval(values, seed, "level", name), np.full(len(endpoints), np.nan)
+    return {
+        "scenario": name, "endpoint": [e.key for e in endpoints], "label": [e.label for e in endpoints],
+        "group": [e.group for e in endpoints],
+        "mean": level.estimate, "ci_low": level.low, "ci_high": level.high, "n": np.int64(values.shape[0]),
+        **dict.fromkeys(("diff_mean", "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high"), nan),
+        "window": [e.window for e in endpoints], "primary": primary, "p_value": nan,
+    }
+
+
+def _paired(values: np.ndarray, base: np.ndarray, seed: int, name: str) -> dict:
+    diff = difference_interval(values, base, seed, "paired", name)
+    ratio = ratio_interval(values, base, seed, "paired", name)  # the same resamples as the difference
+    return {"diff_mean": diff.estimate, "diff_ci_low": diff.low, "diff_ci_high": diff.high,
+            "pct_change": 100.0 * (ratio.estimate - 1.0), "pct_ci_low": 100.0 * (ratio.low - 1.0), "pct_ci_high": 100.0 * (ratio.high - 1.0),
+            "p_value": sign_flip_p_values(values - base, seed, "test", name)}
+
+
+def judge(summary: pd.DataFrame) -> pd.DataFrame:
+    """Adds q_value (the p-value adjusted for the false discovery rate, Benjamini-Hochberg, over
+    every non-primary end point of every scenario; NaN for primary ones) and `significant`: the
+    test rejects "no change" at 5% (primary) or at a false discovery rate of 5% (the others), and
+    the shown interval of the change (% where defined, else the difference) excludes 0."""
+    summary = summary.copy()
+    summary["q_value"] = np.nan
+    family = ~summary["primary"] & summary["p_value"].notna()
+    if family.any():
+        summary.loc[family, "q_value"] = stats.false_discovery_control(summary.loc[family, "p_value"].to_numpy(), method="bh")
+    evidence = summary["q_value"].where(~summary["primary"], summary["p_value"])
+    summary["significant"] = (evidence < FDR) & shown_interval_excludes_zero(summary)
+    return summary
+
+
+def shown_interval_excludes_zero(summary: pd.DataFrame) -> pd.Series:
+    pct = summary["pct_change"].notna()
+    low = summary["pct_ci_low"].where(pct, summary["diff_ci_low"])
+    high = summary["pct_ci_high"].where(pct, summary["diff_ci_high"])
+    return (low > 0) | (high < 0)
+
+
+def per_run_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_year: int, start_step: int | None = None) -> pd.DataFrame:
+    endpoints = endpoints_for(runs[baseline][0].columns, since_start=start_step is not None)
+    parts = []
+    for name, frames in runs.items():
+        values = endpoint_matrix(frames, endpoints, steps_per_year, start_step)
         parts.append(pd.DataFrame({
             "scenario": name,
             "rep": np.repeat(np.arange(len(frames), dtype=np.int64), len(endpoints)),
@@ -149,12 +218,3 @@ def per_run_table(runs: dict[str, list[pd.DataFrame]], baseline: str, steps_per_
             "value": values.ravel(),
         }))
     return pd.concat(parts, ignore_index=True)
-
-
-def _paired(diff, j: int, base_mean: float) -> dict[str, float]:
-    if diff is None:
-        return dict.fromkeys(("diff_mean", "diff_ci_low", "diff_ci_high", "pct_change", "pct_ci_low", "pct_ci_high"), np.nan)
-    mean, low, high = (float(part[j]) for part in diff[:3])
-    pct = (lambda v: 100.0 * v / base_mean) if base_mean != 0 else (lambda v: np.nan)
-    return {"diff_mean": mean, "diff_ci_low": low, "diff_ci_high": high,
-            "pct_change": pct(mean), "pct_ci_low": pct(low), "pct_ci_high": pct(high)}

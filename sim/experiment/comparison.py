@@ -23,7 +23,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.errors import DamagedShardWarning
-from sim.experiment.aggregate import Aggregates, aggregate
+from sim.experiment.adaptive import Precision, precision_record, run_until_precise
+from sim.experiment.aggregate import Aggregates, Design, aggregate
 from sim.experiment.backends import Backend, given_executor, open_backend
 from sim.experiment.outputs import write_outputs
 from sim.experiment.provenance import experiment_record, invocation
@@ -53,6 +54,7 @@ class Comparison:
     runs_done: int  # simulated by this call
     runs_reused: int  # complete shards found from an earlier call
     wall_time_s: float
+    precision: dict | None = None  # with --precision: asked for, reached (sim.experiment.adaptive.precision_record)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -76,16 +78,30 @@ def compare(
     quiet: bool = False,
     command: str | None = None,
     allow_code_change: bool = False,
+    primary: Sequence[str] | None = None,
+    precision: float | None = None,
+    max_reps: int | None = None,
 ) -> Comparison:
     """Run `reps` replications of each scenario file (the first is the baseline) and compare them.
 
     Runs go to `workers` local processes (1: in this process), to the Dask scheduler at
     `scheduler`, or to `executor` (any concurrent.futures.Executor, e.g. MPIPoolExecutor).
     `allow_code_change` lets a resumed experiment keep runs made by other code (recorded as mixed).
+    `primary` names the end points judged one by one (default: DEFAULT_PRIMARY). With `precision`
+    (e.g. 0.1), replications are added in batches until the primary end points' differences are
+    known to ± that share of the baseline mean, or `max_reps` (default 10 x reps) is reached.
     """
-    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed)
-    return run_experiment(spec, out_dir, workers=workers, scheduler=scheduler, executor=executor, quiet=quiet, command=command,
-                          allow_code_change=allow_code_change)
+    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed, primary=primary)
+    options = dict(workers=workers, scheduler=scheduler, executor=executor, quiet=quiet, command=command, allow_code_change=allow_code_change)
+    if precision is None:
+        return run_experiment(spec, out_dir, **options)
+    return run_adaptive(spec, Precision(precision, max_reps or 10 * reps), out_dir or default_out_dir(), **options)
+
+
+def run_adaptive(spec: ExperimentSpec, precision: Precision, out_dir: str | Path, **options) -> Comparison:
+    """`run_experiment` in batches of replications until `precision` (sim/experiment/adaptive.py)."""
+    precision.check(spec.reps)  # before anything runs
+    return run_until_precise(spec, precision, lambda batch: run_experiment(batch, out_dir, precision=precision, **options))
 
 
 def run_experiment(
@@ -98,6 +114,7 @@ def run_experiment(
     quiet: bool = False,
     command: str | None = None,
     allow_code_change: bool = False,
+    precision: Precision | None = None,
 ) -> Comparison:
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir()
     earlier = check_experiment_dir(out_dir, spec, allow_code_change=allow_code_change)
@@ -113,13 +130,19 @@ def run_experiment(
         results = collect(tasks, backend, quiet=quiet, total=total)
     runs = {name: [results[(name, rep)].timeseries for rep in range(spec.reps)] for name in spec.names}
     marks = {name: results[(name, 0)].marks for name in spec.names}
-    aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year)
+    aggregates = aggregate(runs, spec.baseline.name, spec.steps_per_year, design_of(spec))
     counts = run_counts(results.values(), spec.code)
     history = [*earlier, invocation(status="complete", runs=counts, **this)]
     final = experiment_record(status="complete", marks=marks, runs=counts, wall_time_s=time.perf_counter() - clock, invocations=history, **record)
+    if precision is not None:
+        final["precision"] = precision_record(aggregates.summary, precision, spec.reps)
     final["files"] = write_outputs(out_dir, spec, aggregates, marks, final)
     write_json(out_dir / "experiment.json", final)
-    return Comparison(out_dir, spec, aggregates, marks, counts["run"], counts["reused"], final["wall_time_s"])
+    return Comparison(out_dir, spec, aggregates, marks, counts["run"], counts["reused"], final["wall_time_s"], final.get("precision"))
+
+
+def design_of(spec: ExperimentSpec) -> Design:
+    return Design(seed=spec.seed, start_step=spec.first_intervention_step, primary=spec.primary)
 
 
 def _check_local_memory(spec: ExperimentSpec, workers: int) -> None:

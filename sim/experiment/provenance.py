@@ -60,6 +60,8 @@ def experiment_record(
         "steps": spec.steps,
         "step": spec.step,
         "overrides": list(spec.overrides),
+        "primary_endpoints": list(spec.primary),
+        "first_intervention_step": spec.first_intervention_step,
         "command": command,
         "backend": backend,
         "started_utc": started.astimezone(UTC).isoformat(timespec="seconds"),

@@ -20,6 +20,9 @@ from sim.outputs.manifest import describe_code
 
 # The columns of the headline table: what a trainer asks first.
 HEADLINE = ("involved.last_year_mean", "recruits_all.total", "networks_active.last_year_mean", "offences.total", "losses.total")
+# Where an intervention starts within the run, its effect on flows is read since then, not diluted by the years before.
+SINCE_START_HEADLINE = ("involved.last_year_mean", "recruits_all.since_start", "networks_active.last_year_mean", "offences.since_start",
+                        "losses.since_start")
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -41,6 +44,8 @@ tr.group th { background: #e6e6e6; }
 .up { background: #f9dcc8; font-weight: 600; }
 .change { display: block; margin-top: 0.15em; padding: 0 0.2em; }
 .ci { color: #666; font-weight: normal; font-size: 0.9em; }
+.abs { display: block; color: #444; font-weight: normal; font-size: 0.9em; }
+.primary { font-size: 0.8em; border: 1px solid #888; border-radius: 3px; padding: 0 0.3em; margin-left: 0.4em; }
 .key { display: inline-block; padding: 0 0.5em; margin-right: 0.3em; }
 .wide { overflow-x: auto; }
 .warning { background: #fff3cd; border: 1px solid #e0c36c; padding: 0.5em 0.9em; margin: 0.8em 0; }
@@ -66,9 +71,11 @@ $headline
 
 <h2>3. Summary table</h2>
 <p>Each cell: the mean over $reps replications with its 95% interval; for an intervention, below it, the change
-relative to the baseline (paired replication by replication) with its 95% interval. Members and networks: mean over
-the last year of the run; recruits, offences, victims, losses and arrests: totals. Every number is also in
-<code>summary.csv</code>.</p>
+relative to the baseline (paired replication by replication) in % and, below that, as an absolute difference, each
+with its 95% interval. Members and networks: mean over the last year of the run; recruits, offences, victims, losses
+and arrests: totals over the whole run, $since_start and the last year. End points marked
+<span class="primary">primary</span> are judged one by one; the others together (see “How to read this”).
+Every number, with its p-value, is also in <code>summary.csv</code>.</p>
 $legend
 $summary_table
 
@@ -78,12 +85,20 @@ $figures
 <h2>5. How to read this</h2>
 <ul>
 <li>Replication <i>i</i> of every scenario uses the same random numbers as replication <i>i</i> of the baseline
-(common random numbers), so differences come from the intervention, not from chance. Changes are therefore
-computed per replication (scenario minus baseline) and then averaged.</li>
-<li>Intervals are 95% t-intervals across replications. An interval that excludes 0 means the change is unlikely
-to be chance <em>for this model</em>; it says nothing about whether the model is right.</li>
-<li>% change = mean paired difference / baseline mean. When the baseline mean is 0 the absolute difference is shown instead.</li>
-<li>With few replications intervals are wide; with one replication they cannot be computed (shown as “–”).</li>
+(common random numbers): the same person meets the same draw for the same decision at the same step in both runs.
+Until an intervention acts the two runs are identical; afterwards they drift apart, because once different persons
+are in different places, later draws fall on different situations. Pairing therefore removes much of the noise
+shared by the two runs, most for outcomes soon after the intervention and less for outcomes years later; it does
+not remove chance. Changes are computed per replication (scenario minus baseline), then summarised.</li>
+<li>Intervals are 95% bootstrap intervals (BCa, 9,999 resamples of whole replications, the scenario's together
+with the baseline's). They never leave what is possible: no count below 0, no change below −100%. With fewer than
+about 10 replications they are too narrow; with one they cannot be computed (shown as “–”); “∞” means the data
+bound a change from below only (the baseline was 0 in most replications).</li>
+<li>% change = mean of the scenario / mean of the baseline − 1; its interval is that of the ratio of the two means.
+When the baseline mean is 0 only the absolute difference is shown.</li>
+<li>$multiplicity</li>
+<li>A highlighted change is unlikely to be chance <em>in this model</em>; it says nothing about whether the model
+is right, and an interval that includes 0 is not evidence of no effect.</li>
 </ul>
 
 <h2>6. Provenance</h2>
@@ -106,6 +121,8 @@ def render_report(spec: ExperimentSpec, summary: pd.DataFrame, figures: list[tup
         legend=LEGEND,
         headline=_headline(spec, summary),
         reps=spec.reps,
+        since_start=_since_start(spec),
+        multiplicity=_multiplicity(spec, summary),
         summary_table=_summary_table(spec, summary),
         figures="\n".join(_figure(caption, png) for caption, png in figures),
         provenance=_provenance(spec, record),
@@ -113,7 +130,27 @@ def render_report(spec: ExperimentSpec, summary: pd.DataFrame, figures: list[tup
 
 
 LEGEND = ('<p><span class="key down">blue</span>lower than the baseline, <span class="key up">orange</span>higher than the baseline: '
-          'only where the 95% interval of the change excludes 0. Whether lower is better depends on the row.</p>')
+          'only where the change is found (primary end points: the paired test at 5%; the others: at a false discovery rate of 5%) '
+          'and its 95% interval excludes 0. Whether lower is better depends on the row.</p>')
+
+
+def _since_start(spec: ExperimentSpec) -> str:
+    step = spec.first_intervention_step
+    if step is None:
+        return "(no intervention starts within the run, so there is no total since one starts)"
+    return f"since the first intervention starts (from step {step}, year {(step - 1) / spec.steps_per_year:g})"
+
+
+def _multiplicity(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
+    """What the highlighting controls: the primary end points one by one, the rest together."""
+    labels = summary.loc[(summary["scenario"] == spec.baseline.name) & summary["primary"], "label"]
+    others = summary[(summary["scenario"] != spec.baseline.name) & ~summary["primary"]]
+    return (f"Many end points are compared at once, and at 5% each one in twenty would look changed by chance alone. "
+            f"The primary end points ({_e('; '.join(labels)) or 'none'}) are each judged on their own: a paired test "
+            f"(random sign flips of the differences) at 5%. The other {len(others)} comparisons are judged together, "
+            f"with the false discovery rate controlled at 5% (Benjamini–Hochberg): among the changes highlighted there, "
+            f"at most about one in twenty is expected to be chance. Their intervals are not adjusted. "
+            f"Choose the primary end points before looking at the results (<code>compare --primary</code>).")
 
 
 def _title(names: list[str]) -> str:
@@ -172,6 +209,8 @@ def describe_mark(mark: dict) -> str:
 # --------------------------------------------------------------------------- numbers
 def fmt(value: float) -> str:
     """Three significant digits or so, large numbers shortened (1.47M, 194k), a true minus sign."""
+    if value is not None and math.isinf(value):
+        return "\u221e" if value > 0 else "\u2212\u221e"
     if value is None or not math.isfinite(value):
         return "–"
     size = abs(value)
@@ -186,13 +225,15 @@ def fmt(value: float) -> str:
 
 def fmt_pct(value: float) -> str:
     """Percentages: whole numbers from 10% on, one decimal below."""
+    if value is not None and math.isinf(value):
+        return fmt(value)
     if value is None or not math.isfinite(value):
         return "–"
     return f"{value:,.{0 if abs(value) >= 10 else 1}f}".replace("-", "\u2212")
 
 
 def _interval(low: float, high: float, unit: str = "") -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
+    if math.isnan(low) or math.isnan(high):
         return ""
     number = fmt_pct if unit == "%" else fmt
     return f' <span class="ci">[{number(low)}{unit}, {number(high)}{unit}]</span>'
@@ -200,20 +241,37 @@ def _interval(low: float, high: float, unit: str = "") -> str:
 
 def change(row) -> tuple[str, str]:
     """The paired change as (text, css class): % when the baseline mean is not 0, else the absolute
-    difference; the class says whether its interval excludes 0, and in which direction."""
+    difference; the class says whether the change is found (`significant`), and in which direction."""
     pct = math.isfinite(row["pct_change"])
     prefix = "pct_" if pct else "diff_"
     mean, low, high = (row["pct_change"] if pct else row["diff_mean"]), row[f"{prefix}ci_low"], row[f"{prefix}ci_high"]
     unit = "%" if pct else ""
-    excludes_zero = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
-    css = ("up" if mean > 0 else "down") if excludes_zero else ""
-    shown = f"{'+' if mean > 0 else ''}{(fmt_pct if pct else fmt)(mean)}{unit}" + ("" if pct else " (abs.)")
+    css = ("up" if mean > 0 else "down") if _found(row, low, high) else ""
+    shown = f"{_signed(mean, fmt_pct if pct else fmt)}{unit}" + ("" if pct else " (abs.)")
     return shown + _interval(low, high, unit), css
+
+
+def _found(row, low: float, high: float) -> bool:
+    """The summary's verdict; rows made without one (by hand) fall back to the interval alone."""
+    if "significant" in row.index:
+        return bool(row["significant"])
+    return math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
+
+
+def _signed(value: float, number) -> str:
+    return f"{'+' if value > 0 else ''}{number(value)}"
+
+
+def absolute(row) -> str:
+    """The paired difference beside a % change (the % alone hides how many persons it is)."""
+    if not math.isfinite(row["pct_change"]):
+        return ""  # the change is shown as the difference already
+    return f'<span class="abs">{_signed(row["diff_mean"], fmt)} abs.{_interval(row["diff_ci_low"], row["diff_ci_high"])}</span>'
 
 
 def change_cell(row) -> str:
     text, css = change(row)
-    return f'<td class="num {css}">{text}</td>'
+    return f'<td class="num {css}">{text}{absolute(row)}</td>'
 
 
 def level_cell(row) -> str:
@@ -222,7 +280,7 @@ def level_cell(row) -> str:
 
 def level_and_change_cell(row) -> str:
     text, css = change(row)
-    return f'<td class="num">{_level(row)}<span class="change {css}">{text}</span></td>'
+    return f'<td class="num">{_level(row)}<span class="change {css}">{text}</span>{absolute(row)}</td>'
 
 
 def _level(row) -> str:
@@ -235,7 +293,8 @@ def _headline(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
     if not others:
         return "<p>No intervention scenario to compare.</p>"
     index = summary.set_index(["scenario", "endpoint"])
-    keys = [k for k in HEADLINE if (spec.baseline.name, k) in index.index]
+    wanted = SINCE_START_HEADLINE if spec.first_intervention_step is not None else HEADLINE
+    keys = [k for k in wanted if (spec.baseline.name, k) in index.index]
     labels = index.loc[spec.baseline.name].loc[keys, "label"]
     head = "<tr><th>change vs baseline</th>" + "".join(f"<th>{_e(label)}</th>" for label in labels) + "</tr>"
     base = "<tr><td><b>" + _e(spec.baseline.name) + "</b> (baseline level)</td>" + "".join(
@@ -251,12 +310,13 @@ def _summary_table(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
     by_scenario = {name: rows.set_index("endpoint") for name, rows in summary.groupby("scenario", sort=False)}
     base = by_scenario[names[0]]
     rows, group = [head], None
-    for key, label, this_group in base[["label", "group"]].itertuples():
+    for key, label, this_group, primary in base[["label", "group", "primary"]].itertuples():
         if this_group != group:
             group = this_group
             rows.append(f'<tr class="group"><th colspan="{len(names) + 1}">{_e(group)}</th></tr>')
         cells = [level_cell(base.loc[key])] + [level_and_change_cell(by_scenario[name].loc[key]) for name in names[1:]]
-        rows.append(f'<tr><td class="label">{_e(label)}</td>{"".join(cells)}</tr>')
+        mark = '<span class="primary">primary</span>' if primary else ""
+        rows.append(f'<tr><td class="label">{_e(label)}{mark}</td>{"".join(cells)}</tr>')
     return '<div class="wide"><table>\n' + "\n".join(rows) + "\n</table></div>"
 
 
@@ -264,6 +324,17 @@ def _summary_table(spec: ExperimentSpec, summary: pd.DataFrame) -> str:
 def _figure(caption: str, png: bytes) -> str:
     data = base64.b64encode(png).decode("ascii")
     return f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure>'
+
+
+def _precision_item(record: dict) -> list[tuple[str, str]]:
+    """With --precision: what was asked for and reached (the primary end points' differences)."""
+    goal = record.get("precision")
+    if not goal:
+        return []
+    reached = "not computable" if goal["reached"] is None else f"±{goal['reached']:.1%}"
+    verdict = "reached" if goal["met"] else f"not reached: stopped at the maximum of {goal['max_reps']} replications"
+    return [("precision", _e(f"the primary end points' differences within ±{goal['target']:.1%} of the baseline mean asked for; "
+                             f"{reached} with {goal['reps']} replications ({verdict})"))]
 
 
 def _provenance(spec: ExperimentSpec, record: dict) -> str:
@@ -278,7 +349,9 @@ def _provenance(spec: ExperimentSpec, record: dict) -> str:
         ("command", f"<code>{_e(record.get('command') or '(Python API)')}</code>"),
         ("scenario files", "<br>".join(f"{_e(e.name)}: <code>{_e(e.source)}</code>" for e in spec.scenarios)),
         ("overrides (all scenarios)", _e(" ".join(f"--set {o}" for o in spec.overrides)) or "none"),
+        ("primary end points", _e(", ".join(spec.primary))),
         ("seed", _e(spec.seed)),
+        *_precision_item(record),
         ("replications", f"{spec.reps} per scenario ({runs.get('total', '?')} runs: {runs.get('run', '?')} run now, "
                          f"{runs.get('reused', '?')} reused from earlier invocations)"),
         ("steps", f"{spec.steps} of one {_e(spec.step)} ({_years(spec):g} years)"),

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from sim.errors import ScenarioError
+from sim.experiment.endpoints import DEFAULT_PRIMARY, unknown_endpoints
 from sim.experiment.errors import ExperimentError
 from sim.outputs.manifest import code_identity
 from sim.outputs.paths import slug
@@ -63,6 +64,9 @@ class ExperimentSpec:
     seed: int
     overrides: tuple[str, ...] = ()
     code: dict = field(default_factory=code_identity)
+    # End points judged one by one; the others under false discovery rate control. Not part of
+    # the fingerprints: changing them recomputes the statistics of the same runs.
+    primary: tuple[str, ...] = DEFAULT_PRIMARY
 
     @property
     def baseline(self) -> ScenarioEntry:
@@ -90,18 +94,34 @@ class ExperimentSpec:
     def years(self) -> float:
         return self.steps / self.steps_per_year
 
-    def idle_interventions(self) -> list[str]:
-        """Interventions that start after the last step and so cannot change anything (typically
-        a shortened `--set steps=...`): worth a warning, not an error."""
+    def intervention_starts(self) -> list[tuple[str, dict, int]]:
+        """(scenario name, intervention, the step in which it starts) for every intervention."""
         from sim.timing import Clock
 
-        notes, clock = [], Clock(self.step)
+        clock, starts = Clock(self.step), []
         for entry in self.scenarios:
             for spec in entry.dump.get("interventions", []):
                 start = spec["at"] if spec.get("at") is not None else spec.get("from_")
-                if start is not None and clock.step_at(start) > self.steps:  # the schedule's own rounding
-                    notes.append(f"{entry.name}: {spec['type']} starts at year {start:g}, after the last step "
-                                 f"(the run lasts {self.years:g} year{'' if self.years == 1 else 's'}), so it has no effect")
+                if start is not None:
+                    starts.append((entry.name, spec, clock.step_at(start)))  # the schedule's own rounding
+        return starts
+
+    @property
+    def first_intervention_step(self) -> int | None:
+        """The step in which the first intervention of any scenario starts; None if none starts
+        within the run. End points "since the first intervention starts" count from there."""
+        steps = [step for _, _, step in self.intervention_starts() if step <= self.steps]
+        return min(steps, default=None)
+
+    def idle_interventions(self) -> list[str]:
+        """Interventions that start after the last step and so cannot change anything (typically
+        a shortened `--set steps=...`): worth a warning, not an error."""
+        notes = []
+        for name, spec, step in self.intervention_starts():
+            start = spec["at"] if spec.get("at") is not None else spec.get("from_")
+            if step > self.steps:
+                notes.append(f"{name}: {spec['type']} starts at year {start:g}, after the last step "
+                             f"(the run lasts {self.years:g} year{'' if self.years == 1 else 's'}), so it has no effect")
         return notes
 
     @cached_property
@@ -132,22 +152,38 @@ def load_experiment(
     reps: int,
     overrides: Sequence[str] = (),
     seed: int | None = None,
+    primary: Sequence[str] | None = None,
 ) -> ExperimentSpec:
     """Load and validate every scenario (with `overrides` applied to all); ScenarioError or
-    ExperimentError on any problem. `seed` defaults to the baseline's seed."""
+    ExperimentError on any problem. `seed` defaults to the baseline's seed, `primary` (the end
+    points judged one by one) to DEFAULT_PRIMARY."""
     from sim.scenario import load_scenario
 
     if not paths:
         raise ExperimentError("no scenarios given: name the baseline first, then the scenarios to compare with it")
     if int(reps) < 1:
         raise ExperimentError(f"reps must be at least 1, got {reps}")
+    primary = _checked_primary(primary)
     loaded = [(Path(path), load_scenario(path, tuple(overrides))) for path in paths]
     seed = loaded[0][1].seed if seed is None else int(seed)
     if seed < 0:
         raise ExperimentError(f"seed must be >= 0, got {seed}")
     entries = _deduplicated([_entry(path, scenario, seed) for path, scenario in loaded])
     _check_comparable(entries)
-    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides), code=code_identity())
+    return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides), code=code_identity(),
+                          primary=primary)
+
+
+def _checked_primary(primary: Sequence[str] | None) -> tuple[str, ...]:
+    if primary is None:
+        return DEFAULT_PRIMARY
+    if isinstance(primary, str):  # one name, not its letters
+        primary = (primary,)
+    unknown = unknown_endpoints(primary)
+    if unknown:
+        raise ExperimentError(f"unknown primary end point {', '.join(map(repr, unknown))}: give end point ids as in "
+                              "summary.csv's `endpoint` column, e.g. recruits_all.since_start (docs/experiments.md lists them)")
+    return tuple(dict.fromkeys(primary))
 
 
 def _entry(path: Path, scenario, seed: int) -> ScenarioEntry:
