@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim import sorted_sets
 from sim.agents import CriminalNetwork, Person
 from sim.crime import desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
@@ -199,7 +200,7 @@ class RecruitModel(mesa.Model):
         social ties (friends, neighbours, classmates or colleagues: settling in takes a while)."""
         self.ties.prune(self.step_now)
         if self._unsettled:
-            newcomers = np.unique(np.concatenate(self._unsettled))
+            newcomers = sorted_sets.unique(np.concatenate(self._unsettled))
             # a generator of this step: newcomers' ties depend on who arrived since the last time only
             rng = self.streams.process("newcomer_ties").generator(self.step_now)
             social_ties(self.ties, self.pop, self.venues, self.config.ties, rng, self.step_now, newcomers)

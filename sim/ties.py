@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import sorted_sets
 from sim.vocabulary import LAYER, LAYERS
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class TieStore:
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
         keep = a != b
         lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-        keys, first = np.unique(self._key(lo, hi, layer[keep]), return_index=True)
+        keys, first = sorted_sets.unique_first(self._key(lo, hi, layer[keep]))
         if len(keys) == 0:
             return
         lo, hi, lay, plc = lo[first], hi[first], layer[keep][first], place[keep][first]
@@ -256,7 +257,7 @@ class TieStore:
         return np.repeat(start, count) + offset
 
     def _rows_of(self, run: _Run, slots: np.ndarray) -> np.ndarray:
-        slots = np.unique(slots)
+        slots = sorted_sets.unique(slots)
         span = self.n_slots * self.n_layers
         return self._ranges(run.key, slots * span, (slots + 1) * span)
 
