@@ -23,8 +23,16 @@ def unique(values) -> np.ndarray:
 
 def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`np.unique(values, return_index=True)`: distinct values and the index of each one's first occurrence."""
-    order = np.argsort(values, kind="stable")  # stable: the first of equal values comes first
-    s = values[order]
+    n = len(values)
+    top = int(values.max()) if n else 0
+    if n and values.min() >= 0 and top < (2**63 - 1) // n:
+        # non-negative int64 values small enough to carry their index: sorting values is ~2x faster
+        # than arg-sorting them, and (value, index) pairs sort the first of equal values first
+        packed = np.sort(values.astype(np.int64) * n + np.arange(n))
+        s, order = np.divmod(packed, n)
+    else:
+        order = np.argsort(values, kind="stable")  # stable: the first of equal values comes first
+        s = values[order]
     keep = np.empty(len(s), dtype=bool)
     if len(s):
         keep[0] = True
