@@ -94,15 +94,14 @@ class ForumsRule(RecruitmentRule):
         """One network screens a sample of the active users of the spaces where its members are
         (`pool`: users, trust, infiltration) and approaches the best."""
         m, p, pop = self.model, self.params, self.model.pop
-        pool, trust, infiltration = pool
-        ok = market.available[pool]
-        pool, trust, infiltration = pool[ok], trust[ok], infiltration[ok]
-        if len(pool) == 0:
+        users, trust, infiltration = pool
+        ok = np.flatnonzero(market.available[users])
+        if len(ok) == 0:
             return
         # screen the users with the smallest keyed numbers: a user's chance does not hinge on the others' draws
         key = m.networks.draw_keys(net)
-        pick = _smallest(draws.uniform(pool, f"screen:{search}", with_units=key), p.candidates_per_search)
-        pool, trust, infiltration = pool[pick], trust[pick], infiltration[pick]
+        pick = ok[_smallest(draws.uniform(users[ok], f"screen:{search}", with_units=key), p.candidates_per_search)]
+        pool, trust, infiltration = users[pick], trust[pick], infiltration[pick]
         mine = pop.network[contacts.ego] == net
         trust = np.maximum(trust, _strongest_tie(pool, contacts.alter[mine], contacts.strength[mine]))
         role = sample_roles(weights[None, :] / weights.sum(), draws.uniform([key], f"role:{search}")).repeat(len(pool))
