@@ -55,9 +55,23 @@ class _Run:
         return _Run(*(c[index] for c in self.columns()))
 
     def insert(self, rows: _Run) -> _Run:
-        """A new run with `rows` (sorted by key, keys not present) merged in: O(len(self))."""
-        pos = np.searchsorted(self.key, rows.key)
-        return _Run(*(np.insert(mine, pos, theirs) for mine, theirs in zip(self.columns(), rows.columns())))
+        """A new run with `rows` (sorted by key, keys not present) merged in: O(len(self) + len(rows)).
+
+        What `np.insert` gives per column, with the destinations worked out once for all columns
+        (`np.insert` sorts the positions again for each column: seconds at set-up for 1M persons).
+        """
+        if len(self) == 0:
+            return _Run(*(theirs.astype(mine.dtype) for mine, theirs in zip(self.columns(), rows.columns())))
+        dest = np.searchsorted(self.key, rows.key) + np.arange(len(rows))  # rows are sorted
+        old = np.ones(len(self) + len(rows), dtype=bool)
+        old[dest] = False
+        merged = []
+        for mine, theirs in zip(self.columns(), rows.columns()):
+            column = np.empty(len(old), dtype=mine.dtype)
+            column[dest] = theirs
+            column[old] = mine
+            merged.append(column)
+        return _Run(*merged)
 
     def __len__(self) -> int:
         return len(self.key)
