@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim import sorted_sets
 from sim.agents import CriminalNetwork, Person
 from sim.crime import desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
@@ -133,7 +134,7 @@ class RecruitModel(mesa.Model):
         self.intervention_schedule = InterventionSchedule(self.clock)
         self.interventions = [self.intervention_schedule.add(INTERVENTIONS[spec.type](self, spec), f"interventions[{i}]")
                               for i, spec in enumerate(config.interventions)]
-        self.person_agents = [Person(self, slot) for slot in range(self.pop.size)]
+        self._person_agents: list[Person] | None = None  # made on first use (`person_agents`, `agents`)
         self.network_agents: dict[int, CriminalNetwork] = {}
         founding.seed_initial_networks(self, self._open_market(NO_MEETINGS), streams.get("founding.initial"))
 
@@ -189,9 +190,10 @@ class RecruitModel(mesa.Model):
             self.venues.assign(leavers, step)
             self._family_ties_of_newcomers(leavers, hosts)
             self._unsettled.append(leavers)
-            for slot in leavers:
-                self.person_agents[slot].remove()
-                self.person_agents[slot] = Person(self, int(slot))
+            if self._person_agents is not None:
+                for slot in leavers:
+                    self._person_agents[slot].remove()
+                    self._person_agents[slot] = Person(self, int(slot))
         self.venues.assign(changed, step)
 
     def _maintain_ties(self) -> None:
@@ -199,7 +201,7 @@ class RecruitModel(mesa.Model):
         social ties (friends, neighbours, classmates or colleagues: settling in takes a while)."""
         self.ties.prune(self.step_now)
         if self._unsettled:
-            newcomers = np.unique(np.concatenate(self._unsettled))
+            newcomers = sorted_sets.unique(np.concatenate(self._unsettled))
             # a generator of this step: newcomers' ties depend on who arrived since the last time only
             rng = self.streams.process("newcomer_ties").generator(self.step_now)
             social_ties(self.ties, self.pop, self.venues, self.config.ties, rng, self.step_now, newcomers)
@@ -273,6 +275,36 @@ class RecruitModel(mesa.Model):
         intervention = self.intervention_schedule.add(INTERVENTIONS[params.type](self, params), "intervention")
         self.interventions.append(intervention)
         return intervention
+
+    # ------------------------------------------------------------------ agents
+    # The simulation reads only the numpy columns: one Mesa agent per person would cost ~4 s and
+    # ~240 MiB at set-up for a million persons. They are made when someone first asks for them.
+    @property
+    def person_agents(self) -> list[Person]:
+        """One `Person` agent per population slot (a view of that slot), made on first access."""
+        if self._person_agents is None:
+            self._person_agents = [Person(self, slot) for slot in range(self.pop.size)]
+        return self._person_agents
+
+    def _with_persons(self) -> None:
+        if self.__dict__.get("_person_agents", False) is None:  # not while Mesa's __init__ runs
+            self.person_agents  # noqa: B018 (makes them)
+
+    @property
+    def agents(self):
+        """Mesa's set of all agents (persons included: asking makes them)."""
+        self._with_persons()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._with_persons()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._with_persons()
+        return super().agent_types
 
     # ------------------------------------------------------------------ network agents
     def add_network_agent(self, network_id: int) -> None:

@@ -78,9 +78,18 @@ class ProcessRandom:
     def __init__(self, name: str, key: int):
         self.name = name
         self.key = key & MASK64
+        self._bases: dict[tuple[int, int | str], np.uint64] = {}  # of the latest step only
 
-    def _base(self, step: int, draw: int | str) -> int:
-        return _mix(_mix(self.key ^ _mix(int(step) + 1)) + _label(draw))
+    def _base(self, step: int, draw: int | str) -> np.uint64:
+        """The key of (step, draw): computed once per step and label (a hot path's labels repeat)."""
+        try:
+            return self._bases[step, draw]
+        except KeyError:
+            pass
+        if self._bases and next(iter(self._bases))[0] != step:
+            self._bases.clear()
+        base = self._bases[step, draw] = np.uint64(_mix(_mix(self.key ^ _mix(int(step) + 1)) + _label(draw)))
+        return base
 
     def uniform(self, step: int, units, draw: int | str = 0, with_units=None) -> np.ndarray:
         """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number).
@@ -90,14 +99,16 @@ class ProcessRandom:
         """
         x = np.array(units, dtype=np.int64).view(np.uint64)  # a copy, mixed in place below
         x *= _UGOLDEN
-        x += np.uint64(self._base(step, draw))
+        x += self._base(step, draw)
         _mix_array(x)
         if with_units is not None:
             other = np.asarray(with_units, dtype=np.int64).astype(np.uint64)
             x += other * _UGOLDEN
             _mix_array(x)
         x >>= _S11
-        return x.astype(np.float64) * _TO_UNIT
+        u = x.astype(np.float64)
+        u *= _TO_UNIT
+        return u
 
     def bernoulli(self, step: int, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
         """True with probability p (scalar or one per unit)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import sorted_sets
 from sim.places.copresence import group_bounds
 from sim.places.venues import Venues
 from sim.population import Population
@@ -37,7 +38,7 @@ def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarra
     keeps the ties of a few newcomers cheap however large the population.
     """
     if pool is not None:
-        pool = np.union1d(pool, egos)
+        pool = sorted_sets.union(pool, egos)
         local = partners_in_groups(np.searchsorted(pool, egos), group[pool], order_key[pool], spread, rng)
         return pool[local]
     order = np.lexsort((order_key, group))
@@ -77,7 +78,7 @@ POOL_PER_GROUP = 100  # candidates per neighbourhood-and-sex group when newcomer
 def _candidate_pool(pop: Population, rng: np.random.Generator) -> np.ndarray:
     """A random sample of persons from which newcomers draw partners (large enough for age-matching)."""
     size = min(pop.size, POOL_PER_GROUP * 2 * pop.params.neighbourhoods)
-    return np.unique(rng.integers(0, pop.size, size))
+    return sorted_sets.unique(rng.integers(0, pop.size, size))
 
 
 def build_initial_ties(ties: TieStore, pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator) -> None:

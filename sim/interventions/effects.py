@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from sim import sorted_sets
+
 if TYPE_CHECKING:
     from sim.places.online_spaces import OnlineSpace, OnlineSpaces
     from sim.population import Population
@@ -104,7 +106,7 @@ class Effects:
         """A wave: the persons in `slots` get `strength` of `column` now, fading with the half-life."""
         if column not in PERSON_COLUMNS:
             raise KeyError(f"unknown person effect {column!r} (known: {', '.join(PERSON_COLUMNS)})")
-        slots = np.unique(np.asarray(slots, dtype=np.int64))
+        slots = sorted_sets.unique(np.asarray(slots, dtype=np.int64))
         wave = PersonWave(owner, slots, self.pop.person_id[slots].copy(), float(strength), int(step),
                           self.clock.decay(half_life_years))
         self._waves[column].append(wave)

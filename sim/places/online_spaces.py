@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import sorted_sets
 from sim.places.copresence import meetings
 from sim.population import Population
 from sim.rng import ProcessRandom, StepRandom
@@ -131,7 +132,7 @@ class OnlineSpaces:
         return OnlineMeetings(np.concatenate(a), np.concatenate(b), np.concatenate(where))
 
     def _forum_visitors(self) -> np.ndarray:
-        return np.unique(np.concatenate([self.active[s.code] for s in self.spaces if s.kind in FORUM_KINDS] or [np.zeros(0, np.int64)]))
+        return sorted_sets.unique(np.concatenate([self.active[s.code] for s in self.spaces if s.kind in FORUM_KINDS] or [np.zeros(0, np.int64)]))
 
     def _update_reputation(self) -> None:
         rep = self.pop.reputation

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from sim import sorted_sets
 from sim.crime.roles import fit, motivation, role_draws, sample_roles
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.recruitment.attempts import resolve
@@ -50,21 +51,28 @@ class ForumsRule(RecruitmentRule):
         role_pref = np.array([p.role_weights.get(r, 0.0) for r in ROLES])
         weights = market.role_weights * role_pref
         # networks with a member online now and a role they would fill here
-        active_members = np.unique(np.concatenate([online.active[c] for c in codes]))
+        active_members = sorted_sets.unique(np.concatenate([online.active[c] for c in codes]))
         active_members = active_members[pop.network[active_members] != NO_NETWORK]
-        nets = np.unique(pop.network[active_members])
+        nets = sorted_sets.unique(pop.network[active_members])
         nets = nets[weights[nets].sum(axis=1) > 0]
         searches = draws.poisson(m.networks.draw_keys(nets), self._expected_searches(market, nets), "searches")
         nets, searches = nets[searches > 0], searches[searches > 0]
         if len(nets) == 0:
             return
         # online contacts of the searching networks' members (trust through a known contact)
-        searching_members = active_members[np.isin(pop.network[active_members], nets)]
         members = pop.members()
         contacts = m.ties.incident(members[np.isin(pop.network[members], nets)], market.step, ONLINE_LAYERS)
+        # the networks with a member active in each space (who is active does not change during the step)
+        present = {c: sorted_sets.unique(pop.network[online.active[c]]) for c in codes}
+        pools: dict[tuple[int, ...], tuple] = {}  # networks present in the same spaces screen the same pool
         for net, count in zip(nets, searches):
+            here = tuple(c for c in codes if _contains(present[c], net))
+            if not here:
+                continue
+            if here not in pools:
+                pools[here] = self._pool(here)
             for search in range(int(count)):
-                self._search(market, draws, int(net), search, codes, weights[net], searching_members, contacts)
+                self._search(market, draws, int(net), search, pools[here], weights[net], contacts)
 
     def _expected_searches(self, market: RecruitmentMarket, nets: np.ndarray) -> np.ndarray:
         """Mean searches this step of networks with a member online now.
@@ -82,35 +90,20 @@ class ForumsRule(RecruitmentRule):
         online_share = np.maximum(m.clock.prob(visits), 1e-12)
         return m.clock.expected(self.params.search_rate * market.intensity[nets]) / online_share
 
-    def _search(self, market, draws, net, search, codes, weights, searching_members, contacts) -> None:
-        """One network screens a sample of active users where its members are and approaches the best."""
-        m, p, pop, online = self.model, self.params, self.model.pop, self.model.online
-        present = searching_members[pop.network[searching_members] == net]
-        pool, trust, infiltration = [], [], []
-        for c in codes:
-            if not np.isin(online.active[c], present).any():
-                continue
-            users, space = online.active[c], online.spaces[c]
-            pool.append(users)
-            base = p.trust_gated if space.kind == "gated_forum" else p.trust_open
-            trust.append(np.full(len(users), base * space.trust_factor))
-            infiltration.append(np.full(len(users), space.infiltration))
-        if not pool:
-            return
-        pool, trust, infiltration = np.concatenate(pool), np.concatenate(trust), np.concatenate(infiltration)
-        ok = market.available[pool]
-        pool, trust, infiltration = pool[ok], trust[ok], infiltration[ok]
-        if len(pool) == 0:
+    def _search(self, market, draws, net, search, pool, weights, contacts) -> None:
+        """One network screens a sample of the active users of the spaces where its members are
+        (`pool`: users, trust, infiltration) and approaches the best."""
+        m, p, pop = self.model, self.params, self.model.pop
+        users, trust, infiltration = pool
+        ok = np.flatnonzero(market.available[users])
+        if len(ok) == 0:
             return
         # screen the users with the smallest keyed numbers: a user's chance does not hinge on the others' draws
         key = m.networks.draw_keys(net)
-        u = draws.uniform(pool, f"screen:{search}", with_units=key)
-        pick = np.argsort(u, kind="stable")[:p.candidates_per_search]
-        pool, trust, infiltration = pool[pick], trust[pick], infiltration[pick]
+        pick = ok[_smallest(draws.uniform(users[ok], f"screen:{search}", with_units=key), p.candidates_per_search)]
+        pool, trust, infiltration = users[pick], trust[pick], infiltration[pick]
         mine = pop.network[contacts.ego] == net
-        known = np.zeros(pop.size)
-        np.maximum.at(known, contacts.alter[mine], contacts.strength[mine])
-        trust = np.maximum(trust, known[pool])
+        trust = np.maximum(trust, _strongest_tie(pool, contacts.alter[mine], contacts.strength[mine]))
         role = sample_roles(weights[None, :], role_draws(draws, [key], f"role:{search}")).repeat(len(pool))
         enabler_fits = m.business.enabler_fits[np.full(len(pool), m.networks.business_model[net])]
         score = trust * fit(pop, pool, role, enabler_fits) * motivation(pop, pool, role, m.config.recruitment.acceptance)
@@ -123,3 +116,39 @@ class ForumsRule(RecruitmentRule):
         # on an infiltrated space the recruit may be an informant: enforcement makes the network easier to detect
         if accepted[0] and draws.uniform([key], f"informant:{search}")[0] < infiltration[best]:
             market.informants.append((net, p.informant_detection))
+
+    def _pool(self, codes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Active users of the spaces `codes` (in that order), their trust and the spaces' infiltration."""
+        p, online = self.params, self.model.online
+        pool, trust, infiltration = [], [], []
+        for c in codes:
+            users, space = online.active[c], online.spaces[c]
+            pool.append(users)
+            base = p.trust_gated if space.kind == "gated_forum" else p.trust_open
+            trust.append(np.full(len(users), base * space.trust_factor))
+            infiltration.append(np.full(len(users), space.infiltration))
+        return np.concatenate(pool), np.concatenate(trust), np.concatenate(infiltration)
+
+
+def _contains(sorted_values: np.ndarray, value) -> bool:
+    i = np.searchsorted(sorted_values, value)
+    return bool(i < len(sorted_values) and sorted_values[i] == value)
+
+
+def _smallest(u: np.ndarray, k: int) -> np.ndarray:
+    """`np.argsort(u, kind="stable")[:k]` in O(len(u)): equal values keep their order."""
+    if len(u) <= k:
+        return np.argsort(u, kind="stable")
+    kth = np.partition(u, k - 1)[k - 1]
+    below = np.flatnonzero(u <= kth)  # every one of the k smallest, and ties of the k-th, in index order
+    return below[np.argsort(u[below], kind="stable")[:k]]
+
+
+def _strongest_tie(users: np.ndarray, alter: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """For each user, the strongest of the ties (alter, strength) to them; 0 if none."""
+    distinct = sorted_sets.unique(users)
+    at = np.minimum(np.searchsorted(distinct, alter), len(distinct) - 1)
+    hit = distinct[at] == alter
+    known = np.zeros(len(distinct))
+    np.maximum.at(known, at[hit], strength[hit])
+    return known[np.searchsorted(distinct, users)]
