@@ -158,7 +158,7 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     from sim.experiment.backends import check_scheduler_address
     from sim.experiment.adaptive import Precision
     from sim.experiment.comparison import default_out_dir, run_adaptive, run_experiment
-    from sim.interventions.checks import conflicting_interventions
+    from sim.interventions.checks import intervention_warnings
 
     if scheduler is not None and workers is not None:
         raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
@@ -173,10 +173,8 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     workers = workers or os.cpu_count() or 1
     command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary, adaptive)
     spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed, primary=primary or None)
-    for note in spec.idle_interventions():
-        click.echo(f"warning: {note}", err=True)
-    for entry in spec.scenarios:
-        for note in conflicting_interventions(entry.scenario()):
+    for entry in spec.scenarios:  # as `run` warns of each scenario
+        for note in intervention_warnings(entry.scenario()):
             click.echo(f"warning: {entry.source}: {note}", err=True)
     try:
         options = dict(workers=workers, scheduler=scheduler, quiet=quiet, command=command, allow_code_change=allow_code_change)

@@ -18,7 +18,6 @@ by step and by person slot or network id, so paired runs share draws person by p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ from sim.recruitment import RULES
 from sim.recruitment.market import RecruitmentMarket
 from sim.rng import StepRandom, Streams, stream_key
 from sim.scenario.bundled import find_scenario
-from sim.scenario.loader import describe_error, dotted, load_scenario
+from sim.scenario.loader import describe_error, dotted, load_scenario, override_strings
 from sim.scenario.schema import InterventionSpec, Scenario, unknown_target
 from sim.ties import TieStore
 from sim.timing import Clock
@@ -66,21 +65,6 @@ def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     if not isinstance(scenario, Scenario):
         raise TypeError(f"RecruitModel needs a Scenario or the path of a scenario file, not {type(scenario).__name__}")
     return scenario
-
-
-def override_strings(overrides: dict[str, Any], prefix: str = "") -> list[str]:
-    """`{"population": {"size": 2000}, "steps": 52}` -> ["population.size=2000", "steps=52"]: the
-    `--set` strings of the loader. A nested mapping is split into its leaves, so it changes only
-    the keys it names, as a scenario file that `extends` another does. Values are written as JSON,
-    which YAML reads back unchanged."""
-    strings = []
-    for key, value in overrides.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            strings += override_strings(value, f"{path}.")
-        else:
-            strings.append(f"{path}={json.dumps(value)}")
-    return strings
 
 
 NO_MEETINGS = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool))

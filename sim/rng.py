@@ -162,19 +162,6 @@ class StepRandom:
 
         return ndtri(np.maximum(self.uniform(units, draw, with_units), _TO_UNIT))
 
-    def smallest(self, units, k: int, draw: int | str = 0, with_units=None) -> np.ndarray:
-        """k of the units drawn without replacement: those with the k smallest keyed numbers.
-
-        A unit's chance of being chosen then depends only on its own number and the others in
-        the set, so a person added to or removed from the set changes the choice by one at most.
-        """
-        units = np.asarray(units)
-        if k >= len(units):
-            return units[self.ranks(units, draw, with_units)]
-        u = self.uniform(units, draw, with_units)
-        chosen = np.argpartition(u, k - 1)[:k]
-        return units[chosen[np.argsort(u[chosen], kind="stable")]]
-
     def generator(self, *key: int | str) -> np.random.Generator:
         return self.process.generator(self.step, *key)
 

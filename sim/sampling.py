@@ -30,6 +30,17 @@ def one_per_group(groups: np.ndarray, weights: np.ndarray, u: np.ndarray) -> np.
     return first[np.isfinite(time[first])]
 
 
+def smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k smallest values, smallest first: `np.argsort(values, kind="stable")[:k]`
+    in O(len(values)) (equal values keep their order). Drawing k units without replacement is
+    taking the k smallest of their keyed numbers (sim/rng.py)."""
+    if len(values) <= k:
+        return np.argsort(values, kind="stable")
+    kth = np.partition(values, k - 1)[k - 1]
+    below = np.flatnonzero(values <= kth)  # every one of the k smallest, and ties of the k-th, in index order
+    return below[np.argsort(values[below], kind="stable")[:k]]
+
+
 def first_occurrence(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Indices keeping one random occurrence of each distinct value: the one with the smallest `u`."""
     shuffled = np.argsort(u, kind="stable")

@@ -434,12 +434,13 @@ def test_scenario_names_must_be_unique_and_repeats_are_dropped(files, tmp_path):
 def test_interventions_after_the_last_step_are_pointed_out(files, tmp_path):
     late = write_variant(tmp_path, "late", "interventions: [{type: arrests, targeting: core, from: 2.0, until: 3.0}]")
     spec = load_experiment([files["baseline"], late, files["forum_takedown"]], reps=1, overrides=SMALL)
-    assert spec.idle_interventions() == ["late: arrests starts at year 2, after the last step (the run lasts 1 year), so it has no effect"]
+    assert spec.idle_interventions() == ["late: interventions[0] (arrests:core): starts at year 2, after the last step (the run lasts 1 year), so it has no effect"]
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("mine")
     result = invoke("compare", files["baseline"], late, "--out", tmp_path / "taken", *[arg for o in SMALL for arg in ("--set", o)])
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0].startswith("warning: late: arrests starts at year 2")
+    assert result.stderr.splitlines()[0] == (f"warning: {late}: interventions[0] (arrests:core): starts at year 2, "
+                                             "after the last step (the run lasts 1 year), so it has no effect")
 
 
 def test_the_seed_defaults_to_the_baselines_and_applies_to_every_scenario(files):

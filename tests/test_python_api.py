@@ -13,7 +13,8 @@ from pandas.testing import assert_frame_equal
 
 import sim
 from sim.errors import ScenarioError
-from sim.model import RecruitModel, override_strings
+from sim.model import RecruitModel
+from sim.scenario.loader import override_strings
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from sim.model import NO_MEETINGS, RecruitModel
 from sim.recruitment.market import RecruitmentMarket
 from sim.recruitment import RULES
 from sim.recruitment.attempts import acceptance_probability, resolve
-from sim.sampling import first_occurrence, one_per_group
+from sim.sampling import first_occurrence, one_per_group, smallest
 from sim.scenario.schema import NetworkParams
 from sim.vocabulary import CHANNELS, MEDIA, NO_NETWORK, ROLE, ROLES
 
@@ -54,6 +54,12 @@ def test_one_per_group_keeps_its_pick_when_another_element_changes():
     changed[losers[::3]] = 0.0  # gone (e.g. joined another network)
     changed[losers[1::3]] *= 0.5  # less promising
     np.testing.assert_array_equal(one_per_group(groups, changed, u), pick)
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, 50, 200])
+def test_smallest_is_the_stable_sort_cut_at_k(k):
+    values = np.random.default_rng(k).integers(0, 20, 100).astype(float)  # many ties
+    np.testing.assert_array_equal(smallest(values, k), np.argsort(values, kind="stable")[:k])
 
 
 def test_one_per_group_frequencies_are_proportional_to_weights():

@@ -115,14 +115,10 @@ class ExperimentSpec:
 
     def idle_interventions(self) -> list[str]:
         """Interventions that start after the last step and so cannot change anything (typically
-        a shortened `--set steps=...`): worth a warning, not an error."""
-        notes = []
-        for name, spec, step in self.intervention_starts():
-            start = spec["at"] if spec.get("at") is not None else spec.get("from_")
-            if step > self.steps:
-                notes.append(f"{name}: {spec['type']} starts at year {start:g}, after the last step "
-                             f"(the run lasts {self.years:g} year{'' if self.years == 1 else 's'}), so it has no effect")
-        return notes
+        a shortened `--set steps=...`): worth a warning, not an error. The check `run` makes too."""
+        from sim.interventions.checks import idle_interventions
+
+        return [f"{entry.name}: {note}" for entry in self.scenarios for note in idle_interventions(entry.scenario())]
 
     @cached_property
     def inputs_fingerprint(self) -> str:

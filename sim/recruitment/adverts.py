@@ -12,6 +12,7 @@ from sim.places.online_spaces import ADVERT_KINDS
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
+from sim.sampling import smallest
 from sim.scenario.params import AgeBand, prob, rate
 from sim.vocabulary import ROLE
 
@@ -61,5 +62,4 @@ class AdvertsRule(RecruitmentRule):
         """`reach` readers drawn without replacement, with chances proportional to usage: the
         smallest exponential keys of rate `usage` (Efraimidis & Spirakis 2006), keyed by person."""
         keys = draws.exponential(audience, 1.0 / usage, f"readers:{advert}", with_units=network_key)
-        k = min(self.params.reach, len(audience))
-        return audience[np.argpartition(keys, k - 1)[:k]]
+        return audience[smallest(keys, self.params.reach)]

@@ -16,6 +16,7 @@ from sim.places.online_spaces import RECRUITING_KINDS
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
+from sim.sampling import smallest
 from sim.scenario.params import NonNegative, prob, rate
 from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLE, ROLES, RoleName
 
@@ -100,7 +101,7 @@ class ForumsRule(RecruitmentRule):
             return
         # screen the users with the smallest keyed numbers: a user's chance does not hinge on the others' draws
         key = m.networks.draw_keys(net)
-        pick = ok[_smallest(draws.uniform(users[ok], f"screen:{search}", with_units=key), p.candidates_per_search)]
+        pick = ok[smallest(draws.uniform(users[ok], f"screen:{search}", with_units=key), p.candidates_per_search)]
         pool, trust, infiltration = users[pick], trust[pick], infiltration[pick]
         mine = pop.network[contacts.ego] == net
         trust = np.maximum(trust, _strongest_tie(pool, contacts.alter[mine], contacts.strength[mine]))
@@ -133,15 +134,6 @@ class ForumsRule(RecruitmentRule):
 def _contains(sorted_values: np.ndarray, value) -> bool:
     i = np.searchsorted(sorted_values, value)
     return bool(i < len(sorted_values) and sorted_values[i] == value)
-
-
-def _smallest(u: np.ndarray, k: int) -> np.ndarray:
-    """`np.argsort(u, kind="stable")[:k]` in O(len(u)): equal values keep their order."""
-    if len(u) <= k:
-        return np.argsort(u, kind="stable")
-    kth = np.partition(u, k - 1)[k - 1]
-    below = np.flatnonzero(u <= kth)  # every one of the k smallest, and ties of the k-th, in index order
-    return below[np.argsort(u[below], kind="stable")[:k]]
 
 
 def _strongest_tie(users: np.ndarray, alter: np.ndarray, strength: np.ndarray) -> np.ndarray:

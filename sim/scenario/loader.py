@@ -23,6 +23,7 @@ naming the file that set the offending key (a base file, or the main file plus t
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -470,3 +471,18 @@ def _show(value: Any) -> str:
     else:
         text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def override_strings(overrides: dict[str, Any], prefix: str = "") -> list[str]:
+    """`{"population": {"size": 2000}, "steps": 52}` -> ["population.size=2000", "steps=52"]: the
+    `--set` strings of the loader. A nested mapping is split into its leaves, so it changes only
+    the keys it names, as a scenario file that `extends` another does. Values are written as JSON,
+    which YAML reads back unchanged."""
+    strings = []
+    for key, value in overrides.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            strings += override_strings(value, f"{path}.")
+        else:
+            strings.append(f"{path}={json.dumps(value)}")
+    return strings
