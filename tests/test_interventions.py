@@ -180,14 +180,17 @@ def test_awareness_fades_with_its_half_life():
 
 
 # ----------------------------------------------------------------------------- cease and desist, diversion
-def test_cease_and_desist_deters_the_warned_and_some_members_desist():
-    model = run(scenario([{"type": "cease_and_desist", "at": 1.0, "warnings": 40, "effect": 0.4, "desist_share": 1.0}]), until_step=START)
+@pytest.mark.parametrize(("size", "per_10k", "expected"), [(2000, 200.0, 40), (3000, 100.0, 30)])
+def test_cease_and_desist_deters_the_warned_and_some_members_desist(size, per_10k, expected):
+    """Warnings are per 10,000 residents: the same scenario warns the same share of any town."""
+    model = run(scenario([{"type": "cease_and_desist", "at": 1.0, "warnings_per_10k": per_10k, "effect": 0.4, "desist_share": 1.0}],
+                         size=size), until_step=START)
     pop = model.pop
     warned = np.flatnonzero(pop.deterrence > 0)
-    assert len(warned) == 40
+    assert len(warned) == expected
     assert np.allclose(pop.deterrence[warned], 0.4)
     assert pop.network[warned].max() == -1  # desist_share 1: every warned member left
-    assert model.results().timeseries.set_index("step").loc[START, "persons_warned"] == 40
+    assert model.results().timeseries.set_index("step").loc[START, "persons_warned"] == expected
 
 
 def test_diversion_shortens_sentences_of_young_first_offenders():
