@@ -23,7 +23,7 @@ from sim.vocabulary import LAYERS
 SMALL: dict = {
     "name": "small",
     "steps": 156,
-    "population": {"size": 2000, "neighbourhoods": 4},
+    "population": {"size": 2000, "neighbourhood_size": 500},
 }
 
 # A busy variant for invariant checks: heavy turnover, many networks, frequent arrests,
@@ -32,7 +32,7 @@ BUSY: dict = {
     "name": "busy",
     "seed": 11,
     "steps": 260,
-    "population": {"size": 2000, "neighbourhoods": 5, "migration_rate": 0.3, "propensity": {"a": 2.0, "b": 6.0}},
+    "population": {"size": 2000, "neighbourhood_size": 400, "migration_rate": 0.3, "propensity": {"a": 2.0, "b": 6.0}},
     "networks": {
         "initial": {"phishing": 4, "carding": 3, "ddos_for_hire": 2, "banking_malware": 2, "ransomware_affiliate": 1},
         "founding_rate_novice": 0.02,

@@ -20,7 +20,7 @@ from sim.scenario import load_scenario
 from sim.scenario.bundled import BUNDLED_DIR, bundled_scenarios, copy_scenario, find_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_RUN = ("--set", "population.size=300", "--set", "population.neighbourhoods=2", "--set", "steps=2", "--quiet")
+TINY_RUN = ("--set", "population.size=300", "--set", "population.neighbourhood_size=150", "--set", "steps=2", "--quiet")
 
 
 def invoke(*args: str):

@@ -89,7 +89,7 @@ def _one_initial_network() -> str:
 
 
 # 60 persons have founders for one network, not the default ten
-SMALL_RUN = "name: small\nsteps: 3\npopulation: {size: 60, neighbourhoods: 2}\n" + _one_initial_network()
+SMALL_RUN = "name: small\nsteps: 3\npopulation: {size: 60, neighbourhood_size: 30}\n" + _one_initial_network()
 
 
 def run_three_steps(path: Path):

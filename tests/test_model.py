@@ -346,14 +346,14 @@ def test_every_network_appears_in_the_snapshots_until_dissolved(results):
 
 def test_snapshots_every_snapshot_every_steps_and_at_the_last_step():
     for steps, every in ((30, 4), (28, 7), (5, 10)):
-        sc = scenario(SMALL, steps=steps, population={"size": 300}, outputs={"snapshot_every": every})
+        sc = scenario(SMALL, steps=steps, population={"size": 300, "neighbourhood_size": 75}, outputs={"snapshot_every": every})
         _, res = run(sc)
         expected = sorted({s for s in range(1, steps + 1) if s % every == 0} | {steps})
         assert sorted(res.networks["step"].unique()) == expected, (steps, every)
 
 
 def test_a_run_stopped_early_ends_with_a_snapshot_and_results_are_repeatable():
-    sc = scenario(SMALL, steps=30, population={"size": 300})
+    sc = scenario(SMALL, steps=30, population={"size": 300, "neighbourhood_size": 75})
     model, first = run(sc, steps=10)
     assert sorted(first.networks["step"].unique()) == [4, 8, 10]
     again = model.results()
@@ -472,7 +472,7 @@ def test_streams_are_common_random_numbers_across_scenarios():
 # =========================================================================== family ties of newcomers
 # no initial networks: 60 persons (or children only) have no founders for the default ones
 NO_NETWORKS = {"initial": {name: 0 for name in scenario(SMALL).networks.initial}}
-TURNOVER = {"steps": 6, "population": {"size": 60, "neighbourhoods": 2, "migration_rate": 20.0}, "networks": NO_NETWORKS}
+TURNOVER = {"steps": 6, "population": {"size": 60, "neighbourhood_size": 30, "migration_rate": 20.0}, "networks": NO_NETWORKS}
 
 
 def family_pairs(m: RecruitModel) -> set[tuple[int, int]]:

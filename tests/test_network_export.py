@@ -16,7 +16,7 @@ from sim.vocabulary import LAYERS, ORIGINS, ROLES
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("export") / "run"
     result = CliRunner().invoke(cli, ["run", "baseline", "--out", str(out), "--export-networks", "--quiet",
-                                      "--set", "population.size=1500", "--set", "population.neighbourhoods=3",
+                                      "--set", "population.size=1500", "--set", "population.neighbourhood_size=500",
                                       "--set", "steps=26", "--set", "outputs.snapshot_every=13"])
     assert result.exit_code == 0, result.output
     return out
@@ -47,5 +47,5 @@ def test_graphs_hold_the_members_and_only_ties_among_them(run_dir):
 def test_no_graphs_unless_asked(tmp_path):
     out = tmp_path / "plain"
     result = CliRunner().invoke(cli, ["run", "baseline", "--out", str(out), "--quiet", "--set", "population.size=300",
-                                      "--set", "population.neighbourhoods=2", "--set", "steps=4"])
+                                      "--set", "population.neighbourhood_size=150", "--set", "steps=4"])
     assert result.exit_code == 0 and not (out / "graphs").exists()

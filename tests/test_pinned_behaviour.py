@@ -36,7 +36,7 @@ BASE: dict = {
     "name": "pinned",
     "seed": 7,
     "steps": 20,
-    "population": {"size": 600, "neighbourhoods": 2, "migration_rate": 0.0, "household_size_mean": 1.0, "max_age": 100.0},
+    "population": {"size": 600, "neighbourhood_size": 300, "migration_rate": 0.0, "household_size_mean": 1.0, "max_age": 100.0},
     "ties": {"friends_mean": 0.0, "neighbours_mean": 0.0, "school_work_mean": 0.0, "online_contacts_mean": 0.0},
     "networks": {"initial": NO_INITIAL_NETWORKS},
 }

@@ -242,3 +242,11 @@ def test_leavers_are_only_the_aged_out_without_migration():
     np.testing.assert_array_equal(pop.leavers(1), np.arange(10))
     pop.age[:10] = pop.params.max_age - 1
     assert len(pop.leavers(2)) == 0
+
+
+@pytest.mark.parametrize("size", [2_000, 10_000, 50_000])
+def test_a_bigger_town_has_more_neighbourhoods_of_the_same_size(size):
+    """Neighbourhoods hold `neighbourhood_size` residents at any population size (scale invariance)."""
+    params = PopulationParams(size=size, neighbourhood_size=500)
+    assert params.neighbourhoods == size // 500
+    assert PopulationParams(size=size, neighbourhood_size=size * 3).neighbourhoods == 1  # at least one

@@ -19,7 +19,7 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-TINY = {"population": {"size": 1000, "neighbourhoods": 2}, "steps": 6}  # 1,000: enough founders for the initial networks
+TINY = {"population": {"size": 1000, "neighbourhood_size": 500}, "steps": 6}  # 1,000: enough founders for the initial networks
 
 
 def test_run_model_stops_at_the_scenarios_end_with_the_same_results_as_stepping():
@@ -58,7 +58,7 @@ def test_from_yaml_overrides_only_the_keys_it_names():
     model = RecruitModel.from_yaml(BASELINE, population={"size": 1000}, steps=3, seed=5)
     expected = load_scenario(BASELINE, ["population.size=1000", "steps=3", "seed=5"])
     assert model.config == expected
-    assert model.config.population.neighbourhoods == load_scenario(BASELINE).population.neighbourhoods
+    assert model.config.population.neighbourhood_size == load_scenario(BASELINE).population.neighbourhood_size
 
 
 def test_a_path_is_read_as_a_scenario_file():

@@ -23,7 +23,7 @@ from sim.outputs.summary import run_summary
 from sim.runner import simulate
 from sim.vocabulary import ORIGINS, ROLES
 
-TINY = {"population": {"size": 500, "neighbourhoods": 2}, "steps": 30, "step": "week"}
+TINY = {"population": {"size": 500, "neighbourhood_size": 250}, "steps": 30, "step": "week"}
 ARRESTS = {"type": "arrests", "targeting": "core", "from": 0.2, "every": 0.2, "share": 0.5, "label": "core arrests"}
 
 
@@ -49,14 +49,14 @@ def test_the_summary_counts_what_the_tables_hold(done):
 def test_run_prints_the_summary_on_stderr_and_only_the_directory_on_stdout(tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["run", "baseline", "--out", str(out), "--set", "population.size=1000",
-                                      "--set", "population.neighbourhoods=2", "--set", "steps=3"])
+                                      "--set", "population.neighbourhood_size=500", "--set", "steps=3"])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{out}\n"
     summary = result.stderr.splitlines()[-5:]
     assert summary[0].startswith("baseline (seed 7): 3 steps of one week in ")
     assert summary[1].startswith("members at the end: ") and summary[4].startswith("offences: ")
     quiet = CliRunner().invoke(cli, ["run", "baseline", "--out", str(tmp_path / "q"), "--quiet", "--set", "population.size=1000",
-                                     "--set", "population.neighbourhoods=2", "--set", "steps=3"])
+                                     "--set", "population.neighbourhood_size=500", "--set", "steps=3"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
@@ -134,7 +134,7 @@ def test_run_writes_the_figure_in_the_asked_format_with_its_interventions_marked
                     "    label: early takedown\n    at: 0.05\n")
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["run", str(file), "--out", str(out), "--figure-format", "svg", "--quiet",
-                                      "--set", "population.size=1000", "--set", "population.neighbourhoods=2", "--set", "steps=8"])
+                                      "--set", "population.size=1000", "--set", "population.neighbourhood_size=500", "--set", "steps=8"])
     assert result.exit_code == 0, result.output
     assert not (out / "composition.png").exists()
     svg = (out / "composition.svg").read_text()

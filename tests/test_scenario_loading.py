@@ -53,7 +53,7 @@ def test_a_name_in_the_file_wins_over_the_file_name():
 def test_extends_merges_mappings_and_replaces_lists_and_values():
     scenario = load_scenario(DATA / "child.yaml")
     assert scenario.population.size == 300  # child
-    assert scenario.population.neighbourhoods == 2  # base, a sibling of an overridden key
+    assert scenario.population.neighbourhood_size == 100  # base, a sibling of an overridden key
     assert (scenario.population.it_skill.a, scenario.population.it_skill.b) == (2.0, 8.0)  # merged sub-section
     phishing = scenario.networks.business_models["phishing"]
     assert phishing.enabler_specialisms == ["hacker"]  # list replaced, not appended
@@ -69,7 +69,7 @@ def test_extends_does_not_pass_on_the_name_or_itself():
 
 def test_extends_chains_resolve_relative_to_each_extending_file():
     scenario = load_scenario(DATA / "variants" / "grandchild.yaml")
-    assert (scenario.name, scenario.steps, scenario.population.size, scenario.population.neighbourhoods) == ("grandchild", 26, 300, 2)
+    assert (scenario.name, scenario.steps, scenario.population.size, scenario.population.neighbourhood_size) == ("grandchild", 26, 300, 100)
 
 
 def test_deep_merge_recurses_into_mappings_only_and_leaves_its_inputs_alone():

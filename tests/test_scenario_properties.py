@@ -16,11 +16,11 @@ from sim.model import RecruitModel
 from sim.scenario.params import deep_merge
 from sim.scenario.schema import Scenario
 
-BASE: dict = {"name": "property", "steps": 3, "population": {"size": 60, "neighbourhoods": 2}}
+BASE: dict = {"name": "property", "steps": 3, "population": {"size": 60, "neighbourhood_size": 30}}
 DEFAULTS = Scenario()
 # Sections whose numeric keys are pushed to their bounds; population.size stays at 60 (the property's size).
 SECTIONS = ("population", "ties", "places", "networks", "recruitment", "enforcement", "desistance", "outputs")
-FIXED = {("population", "size"), ("population", "neighbourhoods")}
+FIXED = {("population", "size"), ("population", "neighbourhood_size")}
 
 
 def _bound(metadata: list, names: tuple[str, ...]) -> float | None:

@@ -53,7 +53,7 @@ def _merging(field: str, defaults):
 # --------------------------------------------------------------------------- population
 class PopulationParams(Section):
     size: int = Field(10_000, ge=10, le=10_000_000, description="number of persons (kept stable by entries and exits)")
-    neighbourhoods: int = Field(20, ge=1, le=100_000, description="number of residential neighbourhoods")
+    neighbourhood_size: int = Field(500, ge=1, le=10_000_000, description="residents per neighbourhood: the town has population.size / neighbourhood_size neighbourhoods (rounded, at least one), so a bigger town has more neighbourhoods, not bigger ones (assumption: a Dutch 'wijk' has a few hundred to a few thousand residents)")
     min_age: float = Field(12.0, ge=0, le=100, description="age at which persons enter the population [years]")
     max_age: float = Field(70.0, ge=1, le=120, description="age at which persons leave the population [years]")
     male_share: float = prob(0.5, "share of men")
@@ -85,6 +85,11 @@ class PopulationParams(Section):
         if total > 1:
             raise ValueError(f"specialism_shares add up to {total:.3g}; at most 1 is allowed")
         return self
+
+    @property
+    def neighbourhoods(self) -> int:
+        """Number of neighbourhoods: one per `neighbourhood_size` residents, at least one."""
+        return max(1, round(self.size / self.neighbourhood_size))
 
 
 # --------------------------------------------------------------------------- ties
