@@ -132,7 +132,7 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIOS...")
 @click.option("--reps", type=click.IntRange(min=1), default=10, show_default=True, help="replications of each scenario")
 @click.option("--workers", type=click.IntRange(min=1), help="local worker processes; 1 runs in this process  [default: number of CPUs]")
 @click.option("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://HOST:8786 (needs recruitsim[cluster])")
@@ -144,10 +144,13 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 @click.option("--max-reps", type=int, metavar="N", help="with --precision: stop at N replications of each scenario  [default: 10 x --reps]")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
-def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
+def compare(scenarios: tuple[str, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
             seed: int | None, overrides: tuple[str, ...], primary: tuple[str, ...], precision: float | None, max_reps: int | None,
             quiet: bool, allow_code_change: bool) -> None:
     """Compare SCENARIOS (YAML files or bundled names; the first is the baseline) over many replications.
+
+    A scenario may carry overrides of its own: `baseline.yaml:population.size=2000:steps=52`
+    (after the --set overrides, which apply to every scenario).
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
     """
@@ -172,7 +175,7 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
     command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary, adaptive)
-    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed, primary=primary or None)
+    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed, primary=primary or None)  # FILE:KEY=VALUE parsed there
     for entry in spec.scenarios:  # as `run` warns of each scenario
         for note in intervention_warnings(entry.scenario()):
             click.echo(f"warning: {entry.source}: {note}", err=True)
