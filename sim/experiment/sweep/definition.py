@@ -216,10 +216,11 @@ def read_experiment_file(path: str | Path) -> ExperimentFile:
     try:
         return ExperimentFile.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(f"{path}: {_describe(exc.errors(include_url=False)[0])}") from None
+        raise ExperimentError(f"{path}: {describe_problem(exc.errors(include_url=False)[0])}") from None
 
 
-def _describe(error: dict) -> str:
+def describe_problem(error: dict) -> str:
+    """One pydantic error of an experiment file in words: `key.path: what is wrong`."""
     loc = _dotted([part for part in error["loc"] if not _is_tag(part)])
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
@@ -231,6 +232,8 @@ def _describe(error: dict) -> str:
         message = str((error.get("ctx") or {}).get("error", error["msg"]))
     elif kind == "missing":
         message = "is required"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        message = f"unknown or missing type (allowed: uniform, loguniform, triangular, normal), got {value!r}"
     else:
         message = f"{error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"
     return f"{loc}: {message}" if loc else message

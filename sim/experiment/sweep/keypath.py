@@ -93,7 +93,7 @@ def get_path(dump: dict, path: KeyPath) -> Any:
 
 
 def _locate(container: Any, part: Any, path: KeyPath, walked: list[str]) -> Any:
-    where = "".join(walked) or "the top level"
+    where = "".join(walked).lstrip(".") or "the top level"
     if isinstance(part, str):
         if not isinstance(container, dict):
             raise ExperimentError(f"parameter path {path}: {where} is {_kind(container)}, not a mapping with key {part!r}")

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.experiment.errors import ExperimentError
 from sim.experiment.spec import ExperimentSpec, ScenarioEntry, parse_scenario_argument
-from sim.experiment.sweep.definition import ExperimentFile, default_name, read_experiment_file
+from sim.experiment.sweep.definition import ExperimentFile, default_name, describe_problem, read_experiment_file
 from sim.experiment.sweep.designs import design_points
 from sim.experiment.sweep.keypath import PathNotInScenario, parse_path, set_path
 from sim.outputs.manifest import code_identity
@@ -73,8 +74,8 @@ def load_sweep(path: str | Path, *, overrides: tuple[str, ...] = (), samples: in
     if changes:
         try:
             definition = ExperimentFile.model_validate({**definition.model_dump(exclude_unset=True), **changes})
-        except Exception as exc:
-            raise ExperimentError(f"{path}: {' '.join(str(exc).splitlines()[1:3]) or exc}") from None
+        except ValidationError as exc:
+            raise ExperimentError(f"{path} with {_given(changes)}: {describe_problem(exc.errors(include_url=False)[0])}") from None
     paths = {p.label: parse_path(p.path) for p in definition.parameters}
     for label, key in paths.items():
         if key.parts[0] in FIXED:
@@ -92,6 +93,10 @@ def load_sweep(path: str | Path, *, overrides: tuple[str, ...] = (), samples: in
     runs = ExperimentSpec(scenarios=tuple(entries), reps=definition.replications, seed=run_seed, overrides=tuple(overrides),
                           code=code_identity(), primary=tuple(definition.outcomes))
     return SweepSpec(definition.name or default_name(path), str(path), definition, bases, points, values, applies, runs)
+
+
+def _given(changes: dict) -> str:
+    return ", ".join(f"--{'reps' if key == 'replications' else key} {value}" for key, value in changes.items())
 
 
 def _load_bases(path: Path, definition: ExperimentFile, overrides: tuple[str, ...]) -> tuple[ScenarioEntry, ...]:
