@@ -268,3 +268,50 @@ def test_the_ema_adapter_runs_a_tiny_experiment():
     point = experiments.iloc[0][[u.name for u in model.uncertainties]].to_dict()
     scenario = model.function.scenario(point)
     assert scenario.interventions[0].effect == pytest.approx(point["awareness_effect"])
+
+
+@pytest.mark.parametrize("design", ["grid", "lhs", "sobol", "morris"])
+def test_every_design_writes_its_tables_figures_and_report(tmp_path, design):
+    """The outputs of each design from made-up outcomes (no runs): the report shows its own indices."""
+    from sim.experiment.sweep.outputs import write_sweep_outputs
+    from sim.experiment.sweep.run import RunOutcome, samples_table
+    from sim.experiment.sweep.plan import run_name
+
+    path = write_experiment(tmp_path, TWO.replace("DESIGN", design).replace("SAMPLES", "4").replace(
+        "scenarios: [baseline]", "scenarios: [baseline, awareness_campaign]"))
+    spec = load_sweep(path, overrides=TINY)
+    results = {(run_name(base, i), 0): RunOutcome(run_name(base, i), 0, {"involved.last_year_mean": 10 * row.accept + row.phishing + 5 * k * row.accept},
+                                                  False, {}, 1.0)
+               for k, base in enumerate(spec.base_names) for i, row in enumerate(spec.values.itertuples())}
+    table = samples_table(spec, results)
+    found = indices(table, spec.points, spec.definition.parameters, design, spec.definition.outcomes, seed=1)
+    files = write_sweep_outputs(tmp_path / "out", spec, table, found, {"runs": {"total": len(results)}})
+    assert sorted(files) == sorted(["samples.parquet", "indices.parquet", "report.html", *(
+        f"figures/{kind}_{target}.png" for kind in ("indices", "scatter")
+        for target in ("difference_awareness_campaign", "level_baseline", "level_awareness_campaign"))])
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert {"sobol": "ST ", "morris": "mu* ", "lhs": "rho ", "grid": "rho "}[design] in page
+    # the change the scenario makes is its own outcome minus the baseline's (5 x accept here), which the phishing networks do not drive
+    change = table.query("kind == 'difference'")
+    assert np.allclose(change["involved.last_year_mean"], 5 * change["accept"])
+    idle = found.query("kind == 'difference' and parameter == 'phishing' and index in ('S1', 'ST', 'mu_star')")  # variance-based and elementary effects
+    assert np.allclose(idle["value"], 0, atol=1e-9)
+
+
+def test_a_killed_worker_is_one_line_saying_how_to_resume(tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    import sim.experiment.sweep.run as run
+
+    def killed(*args, **kwargs):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(run, "collect", killed)
+    path = write_experiment(tmp_path, TWO.replace("DESIGN", "lhs").replace("SAMPLES", "2"))
+    out = tmp_path / "out"
+    result = invoke("sweep", path, "--workers", 1, "--out", out, "--quiet", *TINY_ARGS)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: a worker process died (killed, or out of memory: the kernel's OOM killer ends the "
+                                          f"largest process); finished runs are kept in {out}; to resume, rerun the same command: "
+                                          f"recruitsim sweep {path} --workers 1 --out {out} " + " ".join(TINY_ARGS)]
+    assert json.loads((out / "experiment.json").read_text())["status"] == "running"

@@ -12,6 +12,7 @@ from sim.experiment.figures import GRID, SCENARIO_COLOURS
 
 FIRST, TOTAL = SCENARIO_COLOURS[0], SCENARIO_COLOURS[5]
 MAX_SCATTER_PARAMETERS = 10
+SOBOL_VIEW = (-0.25, 1.25)
 LABELS = {e.key: e.label for e in all_endpoints()}
 
 
@@ -57,6 +58,8 @@ def _bar_panel(ax, rows: pd.DataFrame, parameters: list[str], kinds: tuple[str, 
     ax.set_axisbelow(True)
     ax.legend(fontsize=8, loc="lower right")
     if "S1" in kinds:
+        # indices are shares: a wider view would hide them behind the intervals of a small sample (cut at the edges)
+        ax.set_xlim(SOBOL_VIEW)
         ax.set_xlabel("share of the outcome's variance (95% bootstrap interval)")
     else:
         ax.set_xlim(-1, 1)
@@ -82,8 +85,8 @@ def _morris_panel(ax, rows: pd.DataFrame, parameters: list[str]) -> None:
 def scatter_figure(means: pd.DataFrame, parameters: list[str], outcomes: list[str], title: str) -> Figure:
     """Each outcome (rows) against each parameter (columns): one point per design point (mean of its replications)."""
     shown = parameters[:MAX_SCATTER_PARAMETERS]
-    fig = Figure(figsize=(2.3 * len(shown) + 0.8, 2.1 * len(outcomes) + 0.8), layout="constrained")
-    fig.suptitle(title, fontweight="bold")
+    fig = Figure(figsize=(max(6.5, 2.3 * len(shown) + 0.8), 2.1 * len(outcomes) + 0.8), layout="constrained")
+    fig.suptitle(title, fontweight="bold", fontsize=11)
     axes = fig.subplots(len(outcomes), len(shown), squeeze=False, sharey="row")
     for i, outcome in enumerate(outcomes):
         for j, parameter in enumerate(shown):
@@ -91,7 +94,7 @@ def scatter_figure(means: pd.DataFrame, parameters: list[str], outcomes: list[st
             x = pd.to_numeric(means[parameter], errors="coerce")
             if x.isna().all():  # words (values: [core, central]): their positions
                 x = pd.Series(pd.factorize(means[parameter])[0], index=means.index)
-            ax.scatter(x, means[outcome], s=6, alpha=0.6, color=FIRST, linewidths=0)
+            ax.scatter(x, means[outcome], s=12, alpha=0.7, color=FIRST, linewidths=0)
             ax.grid(color=GRID)
             ax.tick_params(labelsize=7)
             if i == len(outcomes) - 1:
