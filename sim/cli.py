@@ -282,6 +282,11 @@ def sweep_command(experiment: Path, workers: int | None, scheduler: str | None, 
     args += [part for flag, value in (("--samples", samples), ("--reps", reps), ("--seed", seed)) if value is not None
              for part in (flag, str(value))]
     command = shlex.join(args + (["--allow-code-change"] if allow_code_change else []))
+    from sim.interventions.checks import intervention_warnings
+
+    for base in spec.bases:  # as `run` and `compare` warn of each scenario (at the base values of the parameters)
+        for note in intervention_warnings(base.scenario()):
+            click.echo(f"warning: {base.source}: {note}", err=True)
     if not quiet:
         click.echo(f"sweep {spec.name}: {spec.samples} points x {len(spec.bases)} scenario(s) x {spec.runs.reps} replication(s) "
                    f"= {spec.total_runs} runs, all validated", err=True)
