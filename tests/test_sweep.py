@@ -3,7 +3,7 @@ shape of samples.parquet and indices.parquet; the designs; validation before any
 functions whose answer is known; per-scenario overrides of `compare`; the EMA adapter.
 
 Runs are tiny (300 persons, 40 monthly steps, the interventions starting in month 37): the bundled
-experiment with 2 Sobol base samples is 22 points x 2 scenarios = 44 runs, the whole file about 50.
+experiment with 1 Sobol base sample is 11 points x 2 scenarios = 22 runs, the whole file about 25.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def bundled(tmp_path_factory):
     import sim.experiment.comparison as comparison
 
     out = tmp_path_factory.mktemp("sweep") / "bundled"
-    args = ["sweep", BUNDLED, "--samples", 2, "--reps", 1, "--workers", 1, "--quiet", "--out", out, *TINY_ARGS]
+    args = ["sweep", BUNDLED, "--samples", 1, "--reps", 1, "--workers", 1, "--quiet", "--out", out, *TINY_ARGS]
     real, calls = comparison.run_replication, []
 
     def interrupted_at_the_eleventh_run(task):
@@ -81,20 +81,20 @@ def test_the_bundled_sobol_experiment_resumes_after_ctrl_c_without_rerunning_any
     assert bundled.second.stdout.strip() == str(bundled.out)
     assert {p: p.stat().st_mtime_ns for p in bundled.done_before} == bundled.done_before, "finished runs are not run again"
     record = json.loads((bundled.out / "experiment.json").read_text())
-    assert record["runs"] == {"total": 44, "run": 34, "reused": 10}
+    assert record["runs"] == {"total": 22, "run": 12, "reused": 10}
     assert [inv["status"] for inv in record["invocations"]] == ["running", "complete"]
-    assert record["sweep"]["points"] == 22 and record["sweep"]["applies"]["awareness_effect"] == ["unevaluated_interventions"]
+    assert record["sweep"]["points"] == 11 and record["sweep"]["applies"]["awareness_effect"] == ["unevaluated_interventions"]
 
 
 def test_samples_and_indices_have_the_documented_shape(bundled):
-    spec = load_sweep(BUNDLED, overrides=TINY, samples=2, replications=1)
+    spec = load_sweep(BUNDLED, overrides=TINY, samples=1, replications=1)
     outcomes, parameters = spec.definition.outcomes, spec.parameters
     samples = pd.read_parquet(bundled.out / "samples.parquet")
     assert list(samples.columns) == ["kind", "scenario", "sample", "rep", *parameters, *outcomes]
-    # 22 points: the two scenarios' levels and the paired change of the interventions from the baseline
-    assert len(samples) == 3 * 22
+    # 11 points: the two scenarios' levels and the paired change of the interventions from the baseline
+    assert len(samples) == 3 * 11
     assert samples.groupby(["kind", "scenario"]).size().to_dict() == {
-        ("difference", "unevaluated_interventions"): 22, ("level", "baseline"): 22, ("level", "unevaluated_interventions"): 22}
+        ("difference", "unevaluated_interventions"): 11, ("level", "baseline"): 11, ("level", "unevaluated_interventions"): 11}
     level = samples[samples["kind"] == "level"].set_index(["scenario", "sample"])[outcomes]
     change = samples[samples["kind"] == "difference"].set_index("sample")[outcomes]
     pd.testing.assert_frame_equal(change, level.loc["unevaluated_interventions"] - level.loc["baseline"])

@@ -67,6 +67,8 @@ def _sobol(y, parameters, seed):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a bootstrap resample with no variance gives NaN, not an error
+        # identical outcomes where a parameter cannot act (an intervention's, in the baseline) are expected with common random numbers
+        warnings.filterwarnings("ignore", message="Constant values encountered", category=UserWarning)
         result = sobol.analyze(unit_problem(parameters), y, calc_second_order=False, num_resamples=BOOTSTRAP_RESAMPLES,
                                conf_level=CONFIDENCE, seed=seed)
     rows = []
