@@ -112,6 +112,7 @@ def test_the_report_is_one_self_contained_page_with_indices_and_figures(bundled)
     page = (bundled.out / "report.html").read_text(encoding="utf-8")
     assert "Sensitivity analysis: intervention_effect_sizes" in page
     assert "change made by unevaluated_interventions" in page and "ST " in page
+    assert "Too few samples to read these indices:</b> 1 base samples N" in page  # the test's size, not the file's
     assert page.count("data:image/png;base64,") == 6  # indices and scatter for 3 targets
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert sorted(p.name for p in (bundled.out / "figures").iterdir()) == sorted(

@@ -32,6 +32,7 @@ $scenario_table
 $parameter_table
 
 <h2>2. The answer: sensitivity indices</h2>
+$too_few
 <p>$index_intro</p>
 $index_tables
 
@@ -68,6 +69,7 @@ def render_sweep_report(spec: SweepSpec, indices: pd.DataFrame, figures: list[tu
         scenario_table=_scenario_table(spec),
         parameter_table=_parameter_table(spec),
         index_intro=_index_intro(spec),
+        too_few=_too_few(spec),
         index_tables="\n".join(_index_table(spec, indices, kind, scenario)
                                for (kind, scenario) in _targets(indices)),
         figures="\n".join(_figure(caption, png) for caption, png in figures),
@@ -111,7 +113,7 @@ def _parameter_table(spec: SweepSpec) -> str:
     for p in spec.definition.parameters:
         column = spec.values[p.label]
         numeric = pd.to_numeric(column, errors="coerce")
-        sampled = (f"{fmt(numeric.min())} to {fmt(numeric.max())}" if numeric.notna().all()
+        sampled = (f"{numeric.min():.3g} to {numeric.max():.3g}" if numeric.notna().all()
                    else ", ".join(map(str, dict.fromkeys(column))))
         rows.append(f"<tr><td><b>{_e(p.label)}</b></td><td><code>{_e(p.path)}</code></td><td>{_e(_distribution(p))}</td>"
                     f"<td>{_e(', '.join(spec.applies[p.label]))}</td><td>{_e(sampled)}</td></tr>")
@@ -125,6 +127,20 @@ def _distribution(p) -> str:
         return "one of " + ", ".join(map(str, p.values))
     d = p.distribution.model_dump()
     return d.pop("type") + " " + ", ".join(f"{k} {v:g}" for k, v in d.items() if v is not None)
+
+
+# Below these sizes the indices are estimated too poorly to read (their bootstrap intervals too): a check that the experiment runs.
+FEWEST = {"sobol": 32, "morris": 10, "lhs": 20, "grid": 2}
+
+
+def _too_few(spec: SweepSpec) -> str:
+    d = spec.definition
+    if d.samples >= FEWEST[d.design]:
+        return ""
+    what = {"sobol": "base samples N", "morris": "trajectories", "lhs": "points", "grid": "levels"}[d.design]
+    return (f'<div class="warning"><b>Too few samples to read these indices:</b> {d.samples} {what} (at least '
+            f'{FEWEST[d.design]} are needed for rough indices; their intervals are unreliable too). This run shows that the '
+            f'experiment runs, not what drives the outcomes.</div>')
 
 
 def _index_intro(spec: SweepSpec) -> str:
