@@ -105,6 +105,9 @@ def main() -> None:
         experiment = Path(tmp) / "experiment.yaml"
         experiment.write_text(EXPERIMENT.format(baseline=ROOT / "scenarios" / "baseline.yaml", runs=args.runs), encoding="utf-8")
         found = {w: measure(experiment, w, overrides, Path(tmp) / f"out{w}") for w in (1, 2)}
+        import pandas as pd
+
+        same = pd.read_parquet(Path(tmp) / "out1" / "samples.parquet").equals(pd.read_parquet(Path(tmp) / "out2" / "samples.parquet"))
     load_after = os.getloadavg()
     one, two = found[1], found[2]
     for f in (one, two):
@@ -114,7 +117,7 @@ def main() -> None:
     efficiency = two["runs_per_min"] / (2 * one["runs_per_min"])
     per_run = (one["wall_s"] - one["simulation_s"]) / one["runs"]
     fixed_per_run = one["fixed_s"] / one["runs"]
-    print(f"parallel efficiency (2 workers vs 1): {efficiency:.0%}")
+    print(f"parallel efficiency (2 workers vs 1): {efficiency:.0%}; samples.parquet identical with 1 and 2 workers: {'yes' if same else 'NO'}")
     print(f"overhead per run beyond the simulation (1 worker): {per_run:.3f} s = {per_run / one['simulation_per_run_s']:.1%} "
           f"of a run, of which fixed costs spread over {one['runs']} runs {fixed_per_run:.3f} s and per-run handling "
           f"(tasks, shards, checksums, outcomes) {per_run - fixed_per_run:.3f} s = "
