@@ -67,8 +67,7 @@ class Timer:
 
 
 def measure(experiment: Path, workers: int, overrides: list[str], out_dir: Path) -> dict:
-    import sim.experiment.sweep.outputs as outputs
-    import sim.experiment.sweep.sensitivity as sensitivity
+    from sim.experiment.sweep import outputs, sensitivity
     from sim.experiment.sweep.plan import load_sweep
     from sim.experiment.sweep.run import run_sweep
 

@@ -19,7 +19,6 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import cli
-from sim.experiment.errors import ExperimentError
 from sim.experiment.sweep.definition import ExperimentFile
 from sim.experiment.sweep.designs import design_points, point_count
 from sim.experiment.sweep.plan import load_sweep
@@ -53,7 +52,7 @@ def write_experiment(folder: Path, body: str, name: str = "exp") -> Path:
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
     """The bundled Sobol experiment at small size, Ctrl-C after 10 runs, then the same command again."""
-    import sim.experiment.comparison as comparison
+    from sim.experiment import comparison
 
     out = tmp_path_factory.mktemp("sweep") / "bundled"
     args = ["sweep", BUNDLED, "--samples", 1, "--reps", 1, "--workers", 1, "--quiet", "--out", out, *TINY_ARGS]
@@ -275,8 +274,8 @@ def test_the_ema_adapter_runs_a_tiny_experiment():
 def test_every_design_writes_its_tables_figures_and_report(tmp_path, design):
     """The outputs of each design from made-up outcomes (no runs): the report shows its own indices."""
     from sim.experiment.sweep.outputs import write_sweep_outputs
-    from sim.experiment.sweep.run import RunOutcome, samples_table
     from sim.experiment.sweep.plan import run_name
+    from sim.experiment.sweep.run import RunOutcome, samples_table
 
     path = write_experiment(tmp_path, TWO.replace("DESIGN", design).replace("SAMPLES", "4").replace(
         "scenarios: [baseline]", "scenarios: [baseline, awareness_campaign]"))
@@ -302,7 +301,7 @@ def test_every_design_writes_its_tables_figures_and_report(tmp_path, design):
 def test_a_killed_worker_is_one_line_saying_how_to_resume(tmp_path, monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 
-    import sim.experiment.sweep.run as run
+    from sim.experiment.sweep import run
 
     def killed(*args, **kwargs):
         raise BrokenProcessPool("A process in the process pool was terminated abruptly")

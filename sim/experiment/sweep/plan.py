@@ -22,7 +22,12 @@ from pydantic import ValidationError
 
 from sim.experiment.errors import ExperimentError
 from sim.experiment.spec import ExperimentSpec, ScenarioEntry, parse_scenario_argument
-from sim.experiment.sweep.definition import ExperimentFile, default_name, describe_problem, read_experiment_file
+from sim.experiment.sweep.definition import (
+    ExperimentFile,
+    default_name,
+    describe_problem,
+    read_experiment_file,
+)
 from sim.experiment.sweep.designs import design_points
 from sim.experiment.sweep.keypath import PathNotInScenario, parse_path, set_path
 from sim.outputs.manifest import code_identity

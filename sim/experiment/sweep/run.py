@@ -21,7 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiment.comparison import _backend, _check_local_memory, collect, make_tasks, run_counts
+from sim.experiment.comparison import (
+    _backend,
+    _check_local_memory,
+    collect,
+    make_tasks,
+    run_counts,
+)
 from sim.experiment.endpoints import all_endpoints
 from sim.experiment.errors import ExperimentError
 from sim.experiment.provenance import experiment_record, invocation
