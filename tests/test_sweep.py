@@ -315,3 +315,20 @@ def test_a_killed_worker_is_one_line_saying_how_to_resume(tmp_path, monkeypatch)
                                           f"largest process); finished runs are kept in {out}; to resume, rerun the same command: "
                                           f"recruitsim sweep {path} --workers 1 --out {out} " + " ".join(TINY_ARGS)]
     assert json.loads((out / "experiment.json").read_text())["status"] == "running"
+
+
+def test_an_ema_model_of_a_scenario_takes_uncertainties_by_key_path():
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import ema_workbench
+    except ImportError:
+        pytest.skip("the EMA workbench is not installed (pip install -e '.[ema]')")
+    from sim.experiment.ema import ema_model
+
+    model = ema_model("diversion_programme", {"uptake": "interventions[diversion programme].uptake"}, outcomes=["offences.total"],
+                      overrides=["population.size=300", "step=month", "steps=6"])
+    model.uncertainties = [ema_workbench.RealParameter("uptake", 0.2, 0.9)]
+    experiments, outcomes = ema_workbench.perform_experiments(model, 1, log_progress=False)
+    assert list(outcomes) == ["offences_total"] and np.isfinite(outcomes["offences_total"]).all()
+    assert model.function.scenario({"uptake": 0.25}).interventions[0].uptake == 0.25
