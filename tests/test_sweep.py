@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import cli
+from sim.experiment.errors import ExperimentError
 from sim.experiment.sweep.definition import ExperimentFile
 from sim.experiment.sweep.designs import design_points, point_count
 from sim.experiment.sweep.plan import load_sweep
@@ -329,6 +330,8 @@ def test_an_ema_model_of_a_scenario_takes_uncertainties_by_key_path():
     model = ema_model("diversion_programme", {"uptake": "interventions[diversion programme].uptake"}, outcomes=["offences.total"],
                       overrides=["population.size=300", "step=month", "steps=6"])
     model.uncertainties = [ema_workbench.RealParameter("uptake", 0.2, 0.9)]
-    experiments, outcomes = ema_workbench.perform_experiments(model, 1, log_progress=False)
+    _, outcomes = ema_workbench.perform_experiments(model, 1, log_progress=False)
     assert list(outcomes) == ["offences_total"] and np.isfinite(outcomes["offences_total"]).all()
     assert model.function.scenario({"uptake": 0.25}).interventions[0].uptake == 0.25
+    with pytest.raises(ExperimentError, match="outcome recruits_all.since_start counts from the step the first intervention starts"):
+        ema_model("diversion_programme", {}, overrides=["steps=6"])  # the default outcomes, and nothing starts within 6 weeks

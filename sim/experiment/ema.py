@@ -44,6 +44,18 @@ class RecruitsimFunction:
         self.dump, self.paths, self.outcomes, self.replications = dump, dict(paths), list(outcomes), int(replications)
         for text in self.paths.values():
             parse_path(text)  # a bad path now, not in EMA's worker
+        self._check_windows()
+
+    def _check_windows(self) -> None:
+        """An outcome "since the first intervention starts" needs one that starts within the run (as `sweep` checks)."""
+        from sim.scenario.schema import Scenario
+        from sim.timing import Clock
+
+        since = [key for key in self.outcomes if key.endswith(".since_start")]
+        scenario = Scenario.from_resolved(self.dump)
+        if since and _first_start(scenario, Clock(scenario.step)) is None:
+            raise ExperimentError(f"outcome {since[0]} counts from the step the first intervention starts, but no intervention of "
+                                  f"{scenario.name!r} starts within its {scenario.steps} steps; use .total or .last_year")
 
     def scenario(self, inputs: Mapping[str, object]):
         from sim.experiment.sweep.keypath import parse_path, set_path
