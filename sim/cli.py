@@ -132,7 +132,7 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIOS...")
 @click.option("--reps", type=click.IntRange(min=1), default=10, show_default=True, help="replications of each scenario")
 @click.option("--workers", type=click.IntRange(min=1), help="local worker processes; 1 runs in this process  [default: number of CPUs]")
 @click.option("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://HOST:8786 (needs recruitsim[cluster])")
@@ -144,10 +144,13 @@ def _from_manifest(path: Path, seed: int | None, overrides: tuple[str, ...]) -> 
 @click.option("--max-reps", type=int, metavar="N", help="with --precision: stop at N replications of each scenario  [default: 10 x --reps]")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code (another version or commit), keeping its runs; recorded as mixed in experiment.json")
-def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
+def compare(scenarios: tuple[str, ...], reps: int, workers: int | None, scheduler: str | None, out_dir: Path | None,
             seed: int | None, overrides: tuple[str, ...], primary: tuple[str, ...], precision: float | None, max_reps: int | None,
             quiet: bool, allow_code_change: bool) -> None:
     """Compare SCENARIOS (YAML files or bundled names; the first is the baseline) over many replications.
+
+    A scenario may carry overrides of its own: `baseline.yaml:population.size=2000:steps=52`
+    (after the --set overrides, which apply to every scenario).
 
     Writes summary.csv, aggregates.parquet, figures and report.html, and prints the output directory.
     """
@@ -172,7 +175,7 @@ def compare(scenarios: tuple[Path, ...], reps: int, workers: int | None, schedul
     out_dir = out_dir or default_out_dir()
     workers = workers or os.cpu_count() or 1
     command = _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrides, allow_code_change, primary, adaptive)
-    spec = load_experiment(tuple(map(find_scenario, scenarios)), reps=reps, overrides=overrides, seed=seed, primary=primary or None)
+    spec = load_experiment(scenarios, reps=reps, overrides=overrides, seed=seed, primary=primary or None)  # FILE:KEY=VALUE parsed there
     for entry in spec.scenarios:  # as `run` warns of each scenario
         for note in intervention_warnings(entry.scenario()):
             click.echo(f"warning: {entry.source}: {note}", err=True)
@@ -239,6 +242,67 @@ def _compare_command(scenarios, reps, workers, scheduler, out_dir, seed, overrid
     args += [part for key in primary for part in ("--primary", key)]
     args += ["--precision", f"{adaptive.target:g}", "--max-reps", str(adaptive.max_reps)] if adaptive else []
     return shlex.join(args + [part for o in overrides for part in ("--set", o)])
+
+
+@cli.command("sweep")
+@click.argument("experiment", type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(min=1), help="local worker processes; 1 runs in this process  [default: number of CPUs]")
+@click.option("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://HOST:8786 (needs recruitsim[cluster])")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory; rerunning the same command there resumes  [default: runs/sweep-<name>-<timestamp>]")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every base scenario, e.g. --set population.size=1000 (repeatable)")
+@click.option("--samples", type=click.IntRange(min=1), help="instead of the file's `samples`")
+@click.option("--reps", type=click.IntRange(min=1), help="instead of the file's `replications`")
+@click.option("--seed", type=click.IntRange(min=0), help="instead of the file's `seed`")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--allow-code-change", is_flag=True, help="resume an output directory run by other code, keeping its runs (recorded as mixed)")
+def sweep_command(experiment: Path, workers: int | None, scheduler: str | None, out_dir: Path | None, overrides: tuple[str, ...],
+                  samples: int | None, reps: int | None, seed: int | None, quiet: bool, allow_code_change: bool) -> None:
+    """Sensitivity analysis: run the EXPERIMENT file's design over its uncertain parameters.
+
+    Writes samples.parquet, indices.parquet, figures and report.html (docs/experiments.md), and
+    prints the output directory. Every run's scenario is validated before the first run.
+    """
+    import os
+    import shlex
+
+    from sim.experiment import ExperimentError
+    from sim.experiment.backends import check_scheduler_address
+    from sim.experiment.sweep.plan import load_sweep
+    from sim.experiment.sweep.run import default_out_dir, run_sweep
+
+    if scheduler is not None and workers is not None:
+        raise ExperimentError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+    spec = load_sweep(experiment, overrides=overrides, samples=samples, replications=reps, seed=seed)
+    out_dir = out_dir or default_out_dir(spec)
+    workers = workers or os.cpu_count() or 1
+    args = ["recruitsim", "sweep", str(experiment), *(["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]),
+            "--out", str(out_dir), *[part for o in overrides for part in ("--set", o)]]
+    args += [part for flag, value in (("--samples", samples), ("--reps", reps), ("--seed", seed)) if value is not None
+             for part in (flag, str(value))]
+    command = shlex.join(args + (["--allow-code-change"] if allow_code_change else []))
+    from sim.interventions.checks import intervention_warnings
+
+    for base in spec.bases:  # as `run` and `compare` warn of each scenario (at the base values of the parameters)
+        for note in intervention_warnings(base.scenario()):
+            click.echo(f"warning: {base.source}: {note}", err=True)
+    if not quiet:
+        click.echo(f"sweep {spec.name}: {spec.samples} points x {len(spec.bases)} scenario(s) x {spec.runs.reps} replication(s) "
+                   f"= {spec.total_runs} runs, all validated", err=True)
+    try:
+        result = run_sweep(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
+                           allow_code_change=allow_code_change)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        what = failure_while_running(exc, out_dir)
+        if what is None:
+            raise  # a bug: keep its traceback
+        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
+        raise SystemExit(1) from None
+    click.echo(str(result.out_dir))
 
 
 @cli.command()

@@ -12,12 +12,13 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -184,23 +185,26 @@ def _backend(workers: int, scheduler: str | None, executor: Executor | None) -> 
 
 
 # --------------------------------------------------------------------------- running
-def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, total: int | None = None) -> dict[tuple[str, int], ShardResult]:
-    """Every task's result: read from its shard if complete, else run; with a progress bar over runs."""
-    results: dict[tuple[str, int], ShardResult] = {}
-    with tqdm(total=total, unit="run", desc="compare", disable=quiet, dynamic_ncols=True) as bar:
+def collect(tasks: Iterable[RunTask], backend: Backend, *, quiet: bool = False, total: int | None = None, desc: str = "compare",
+            keep: Callable[[ShardResult], Any] | None = None) -> dict[tuple[str, int], Any]:
+    """Every task's result: read from its shard if complete, else run; with a progress bar over runs.
+    `keep` reduces each result as it arrives (a sweep keeps its outcomes, not thousands of timeseries)."""
+    results: dict[tuple[str, int], Any] = {}
+    keep = keep or (lambda result: result)
+    with tqdm(total=total, unit="run", desc=desc, disable=quiet, dynamic_ncols=True) as bar:
 
         def to_run() -> Iterator[RunTask]:
             for task in tasks:  # sound complete shards are read as they come up, the others run
                 reused = _reuse(task)
                 if reused is not None:
-                    results[(task.scenario_name, task.rep)] = reused
+                    results[(task.scenario_name, task.rep)] = keep(reused)
                     bar.update()
                 else:
                     yield task
 
         told: set[str] = set()
         for result in execute(to_run(), backend):
-            results[(result.scenario_name, result.rep)] = result
+            results[(result.scenario_name, result.rep)] = keep(result)
             for message in result.warnings:  # once each, above the bar (workers share the terminal)
                 if message not in told:
                     told.add(message)

@@ -68,7 +68,7 @@ def experiment_record(
         "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 3),
         "runs": runs,
         "scenarios": [
-            {"name": e.name, "description": e.description, "source": e.source, "population": e.population,
+            {"name": e.name, "description": e.description, "source": e.source, "overrides": list(e.overrides), "population": e.population,
              "interventions": marks.get(e.name), "scenario": e.dump}
             for e in spec.scenarios
         ],

@@ -24,13 +24,8 @@ HEADLINE = ("involved.last_year_mean", "recruits_all.total", "networks_active.la
 SINCE_START_HEADLINE = ("involved.last_year_mean", "recruits_all.since_start", "networks_active.last_year_mean", "offences.since_start",
                         "losses.since_start")
 
-PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>$title</title>
-<style>
+# Shared with the sweep report (sim/experiment/sweep/report.py): one look for every experiment page.
+STYLE = """<style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #222; max-width: 1280px; margin: 2em auto; padding: 0 1.2em; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #ddd; padding-bottom: 0.2em; }
 .lead { color: #555; margin-top: 0; }
@@ -54,7 +49,15 @@ figcaption { color: #444; font-size: 0.92em; margin-top: 0.3em; }
 dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; font-size: 0.92em; }
 dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; }
 code { background: #f5f5f5; padding: 0 0.25em; }
-</style>
+</style>"""
+
+PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+$style
 </head>
 <body>
 <h1>$title</h1>
@@ -112,6 +115,7 @@ def render_report(spec: ExperimentSpec, summary: pd.DataFrame, figures: list[tup
     """The page: `figures` are (caption, PNG bytes); `record` is experiment.json's content."""
     names = spec.names
     return PAGE.substitute(
+        style=STYLE,
         title=_e(_title(names)),
         lead=_e(f"{spec.reps} replications of each scenario, {spec.steps} steps of one {spec.step} "
                 f"({_years(spec):g} years), seed {spec.seed}. Generated {datetime.now():%Y-%m-%d %H:%M}."),
@@ -337,6 +341,13 @@ def _precision_item(record: dict) -> list[tuple[str, str]]:
                              f"{reached} with {goal['reps']} replications ({verdict})"))]
 
 
+def _own_overrides(entry) -> str:
+    """The overrides given for this scenario alone (`FILE:KEY=VALUE`)."""
+    if not entry.overrides:
+        return ""
+    return " with " + ", ".join(f"<code>{_e(o)}</code>" for o in entry.overrides)
+
+
 def _provenance(spec: ExperimentSpec, record: dict) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items() if v)
     git = record.get("git") or {}
@@ -347,7 +358,7 @@ def _provenance(spec: ExperimentSpec, record: dict) -> str:
     wall = record.get("wall_time_s")
     items = [
         ("command", f"<code>{_e(record.get('command') or '(Python API)')}</code>"),
-        ("scenario files", "<br>".join(f"{_e(e.name)}: <code>{_e(e.source)}</code>" for e in spec.scenarios)),
+        ("scenario files", "<br>".join(f"{_e(e.name)}: <code>{_e(e.source)}</code>{_own_overrides(e)}" for e in spec.scenarios)),
         ("overrides (all scenarios)", _e(" ".join(f"--set {o}" for o in spec.overrides)) or "none"),
         ("primary end points", _e(", ".join(spec.primary))),
         ("seed", _e(spec.seed)),

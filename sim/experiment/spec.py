@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +35,7 @@ class ScenarioEntry:
     slug: str  # its directory name under shards/
     source: str
     dump: dict  # Scenario.resolved(), with the experiment's seed
+    overrides: tuple[str, ...] = ()  # KEY.PATH=VALUE given for this scenario alone (`FILE:KEY=VALUE`)
 
     @property
     def description(self) -> str:
@@ -142,6 +144,27 @@ def _sha256(content: dict) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+# `FILE:KEY.PATH=VALUE[:KEY.PATH=VALUE...]`: a colon followed by a key path and `=` starts an override
+# (a YAML value such as `{a: 1}` has a colon followed by a space, never by `key=`).
+_OVERRIDE_START = re.compile(r":(?=\s*[A-Za-z_][\w.\[\]-]*\s*=)")
+
+
+def parse_scenario_argument(text: str | Path) -> tuple[Path, tuple[str, ...]]:
+    """`baseline.yaml:population.size=2000:steps=52` -> (Path('baseline.yaml'), ('population.size=2000', 'steps=52')).
+
+    A Path, or a string naming an existing file or bundled scenario as a whole, has no overrides.
+    ExperimentError for a colon that starts no KEY.PATH=VALUE."""
+    from sim.scenario.bundled import bundled_path
+
+    if isinstance(text, Path) or Path(text).exists() or bundled_path(str(text)) is not None or ":" not in str(text):
+        return Path(text), ()
+    head, *overrides = _OVERRIDE_START.split(str(text))
+    if not overrides or not head or head.endswith(":"):
+        raise ExperimentError(f"scenario {str(text)!r}: expected SCENARIO or SCENARIO:KEY.PATH=VALUE[:KEY.PATH=VALUE...], "
+                              "e.g. baseline.yaml:population.size=2000 (no such file either)")
+    return Path(head), tuple(o.strip() for o in overrides)
+
+
 def load_experiment(
     paths: Sequence[str | Path],
     *,
@@ -150,9 +173,10 @@ def load_experiment(
     seed: int | None = None,
     primary: Sequence[str] | None = None,
 ) -> ExperimentSpec:
-    """Load and validate every scenario (with `overrides` applied to all); ScenarioError or
-    ExperimentError on any problem. `seed` defaults to the baseline's seed, `primary` (the end
-    points judged one by one) to DEFAULT_PRIMARY."""
+    """Load and validate every scenario (with `overrides` applied to all, then its own); ScenarioError
+    or ExperimentError on any problem. A path given as a string may carry overrides of its own
+    (`baseline.yaml:population.size=2000`, `parse_scenario_argument`). `seed` defaults to the
+    baseline's seed, `primary` (the end points judged one by one) to DEFAULT_PRIMARY."""
     from sim.scenario import load_scenario
 
     if not paths:
@@ -160,11 +184,12 @@ def load_experiment(
     if int(reps) < 1:
         raise ExperimentError(f"reps must be at least 1, got {reps}")
     primary = _checked_primary(primary)
-    loaded = [(Path(path), load_scenario(path, tuple(overrides))) for path in paths]
-    seed = loaded[0][1].seed if seed is None else int(seed)
+    arguments = [parse_scenario_argument(path) for path in paths]  # every syntax error before any file is read
+    loaded = [(path, own, load_scenario(_found(path), (*overrides, *own))) for path, own in arguments]
+    seed = loaded[0][2].seed if seed is None else int(seed)
     if seed < 0:
         raise ExperimentError(f"seed must be >= 0, got {seed}")
-    entries = _deduplicated([_entry(path, scenario, seed) for path, scenario in loaded])
+    entries = _deduplicated([_entry(path, scenario, seed, own) for path, own, scenario in loaded])
     _check_comparable(entries)
     return ExperimentSpec(scenarios=tuple(entries), reps=int(reps), seed=seed, overrides=tuple(overrides), code=code_identity(),
                           primary=primary)
@@ -182,9 +207,15 @@ def _checked_primary(primary: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(primary))
 
 
-def _entry(path: Path, scenario, seed: int) -> ScenarioEntry:
+def _found(path: Path) -> Path:
+    from sim.scenario.bundled import find_scenario
+
+    return find_scenario(path)
+
+
+def _entry(path: Path, scenario, seed: int, own: tuple[str, ...] = ()) -> ScenarioEntry:
     dump = {**scenario.resolved(), "seed": seed}
-    return ScenarioEntry(name=scenario.name, slug=slug(scenario.name), source=str(path), dump=dump)
+    return ScenarioEntry(name=scenario.name, slug=slug(scenario.name), source=str(path), dump=dump, overrides=own)
 
 
 def _deduplicated(entries: list[ScenarioEntry]) -> list[ScenarioEntry]:
@@ -196,7 +227,7 @@ def _deduplicated(entries: list[ScenarioEntry]) -> list[ScenarioEntry]:
         if same is not None:
             if same.dump != entry.dump:
                 raise ScenarioError(f"{entry.source}: two different scenarios are named {entry.name!r} (the other is {same.source}); "
-                                    "scenario names must be unique: give one of them another `name:`")
+                                    "scenario names must be unique: give one of them another `name:` (or FILE:name=OTHER)")
             continue
         clash = next((other for other in kept.values() if other.slug == entry.slug), None)
         if clash is not None:

@@ -73,13 +73,21 @@ def _what_differs(stored: dict, spec: ExperimentSpec) -> str:
         return f"seed {stored.get('seed')} there, {spec.seed} now"
     before = {s.get("name"): s.get("scenario") for s in stored.get("scenarios", []) if isinstance(s, dict)}
     if sorted(before) != sorted(spec.names):
-        return f"scenarios {', '.join(map(str, before))} there, {', '.join(spec.names)} now"
+        return f"scenarios {_listed(before)} there, {_listed(spec.names)} now"
     changed = [e.name for e in spec.scenarios if before.get(e.name) != e.dump]
     if changed:
-        return f"scenario {', '.join(changed)} changed since (its file or a --set differs)"
+        return f"scenario {_listed(changed)} changed since (its file or a --set differs)"
     if stored.get("baseline") != spec.baseline.name:
         return f"baseline {stored.get('baseline')} there, {spec.baseline.name} now"
     return "its inputs differ"
+
+
+def _listed(names, shown: int = 6) -> str:
+    """Names for a one-line message: a sweep has thousands."""
+    names = list(map(str, names))
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])}, ... ({len(names)} in all)"
 
 
 def prepare(out_dir: Path, provenance: dict) -> None:
