@@ -49,7 +49,8 @@ class AdvertsRule(RecruitmentRule):
         # the readership to the step length)
         usage = m.online.yearly_visits(ADVERT_KINDS)
         audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
-        for net, count in zip(nets, adverts):
+        order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
+        for net, count in zip(nets[order], adverts[order]):
             for advert in range(int(count)):
                 audience = audience[market.available[audience]]
                 if len(audience) == 0:
