@@ -432,7 +432,8 @@ def test_a_takedown_with_until_still_moves_its_users_and_opens_its_successor():
     assert [s for s, is_open in seen.items() if not is_open] == list(range(6, 16))
     assert space.rate_factor == 0.5
     (displacement,) = model.interventions[0].displacements
-    assert displacement.arrived.sum() > 100
+    # forum users are ~3% of 2,000 persons, most of them on open_forum_a: ~0.6 x 55 movers (sd ~4.5)
+    assert displacement.arrived.sum() > 15
     displaced = sum(extra.sum() for code, extra in model.online.extra_rate.items() if code != space.code)
     assert displaced > 0
 
@@ -445,12 +446,13 @@ def test_a_repeated_takedown_leaves_earlier_movers_in_transit_alone():
              "move_time_years": 0.5, "successor_after_years": 0.1, "successor_share": 0.5}
     model = run(scenario([entry], steps=60))
     first, second = model.interventions[0].displacements
-    assert (first.due > second.step).sum() > 50  # still on their way at the second act
+    # ~33 movers (0.6 of ~55 forum users), 2/3 of them still on their way at the second act
+    assert (first.due > second.step).sum() > 10
     for d in (first, second):
         same = model.pop.person_id[d.movers.slots] == d.movers.person_ids
         due = (d.due >= 0) & (d.due <= model.step_now)
         np.testing.assert_array_equal(d.arrived[same], due[same])
-    assert first.arrived[first.due > second.step].sum() > 20
+    assert first.arrived[first.due > second.step].sum() > 5
 
 
 # ----------------------------------------------------------------------------- keyed by label
