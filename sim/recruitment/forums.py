@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 class ForumsParams(RuleParams):
     search_rate: float = rate(12.0, "searches by a recruiting network (times its recruitment intensity) with a member active online")
-    candidates_per_search: int = Field(20, ge=1, le=10_000, description="active users screened per search; the best-fitting one is approached")
+    candidates_per_search: int = Field(20, ge=1, le=10_000, description="active users screened per search; the best-fitting one is approached (a count, not a share of the users: searches grow with the population, so a share would make each user screened more often in a bigger town)")
     trust_open: float = prob(0.5, "trust in a contact met on an open forum, market or chat channel")
     trust_gated: float = prob(0.8, "trust in a contact met on a gated (vetted) forum")
     accept_base: float = prob(0.6, "acceptance probability of a fully motivated, fitting candidate met on a forum")
