@@ -26,7 +26,7 @@ from sim.population import YOUTH_AGE, Population
 from sim.rng import ProcessRandom, StepRandom
 from sim.ties import TieStore
 from sim.timing import Clock
-from sim.vocabulary import LAYER, NO_NETWORK
+from sim.vocabulary import LAYER, NO_NETWORK, OFFLINE_LAYERS
 
 if TYPE_CHECKING:
     from sim.scenario.schema import OnlineSpaceParams, PlacesParams
@@ -104,10 +104,11 @@ class OnlineSpaces:
                 * np.where(pop.network != NO_NETWORK, f.member_factor, 1.0))
 
     def _peers_of_users(self, step: int) -> np.ndarray:
-        """Mask of persons with a live tie (any layer) to a forum user."""
+        """Mask of persons with a live offline tie (family, friend, school or work, neighbourhood)
+        to a forum user: interest in IT is picked up from people one knows."""
         peers = np.zeros(self.pop.size, dtype=bool)
         if self.ties is not None:
-            peers[self.ties.incident(np.flatnonzero(self.pop.forum_user), step).alter] = True
+            peers[self.ties.incident(np.flatnonzero(self.pop.forum_user), step, OFFLINE_LAYERS).alter] = True
         return peers
 
     def _init_forum_users(self) -> None:
