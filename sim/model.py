@@ -104,10 +104,11 @@ class RecruitModel(mesa.Model):
         self._last_snapshot_step = 0
         self.pop = Population(config.population, self.clock, streams.get("population"), streams.process("population"))
         self.venues = Venues(config.places, self.pop, self.clock, streams.get("venues"), streams.process("venues"))
-        self.online = OnlineSpaces(config.places, self.pop, self.clock, streams.get("online"), streams.process("online"))
         self.ties = TieStore(self.pop.size, config.ties, self.clock)
         self._unsettled: list[np.ndarray] = []  # newcomers waiting for their social ties
         build_initial_ties(self.ties, self.pop, self.venues, config.ties, streams.get("initial_ties"))
+        # after the ties: a tie to a forum user raises the chance of becoming one
+        self.online = OnlineSpaces(config.places, self.pop, self.clock, streams.get("online"), streams.process("online"), self.ties)
         self.business = BusinessModels(config.networks)
         self.networks = NetworkTable()
         self.recorder = Recorder(self.pop)

@@ -64,6 +64,8 @@ COLUMNS: dict[str, Column] = {
     "arrest_count": Column(np.int16, ENFORCEMENT, 0),
     # forum reputation, grows with forum activity
     "reputation": Column(np.float64, ONLINE, 0.0),
+    # a forum user visits forums and markets (joins and quits by hazards); newcomers start as non-users
+    "forum_user": Column(bool, ONLINE, False),
     # set by interventions, fading over time (0 = none)
     "mule_awareness": Column(np.float64, EFFECTS, 0.0), "deterrence": Column(np.float64, EFFECTS, 0.0),
 }

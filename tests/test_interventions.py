@@ -180,9 +180,10 @@ def test_awareness_fades_with_its_half_life():
 
 
 # ----------------------------------------------------------------------------- cease and desist, diversion
-@pytest.mark.parametrize(("size", "per_10k", "expected"), [(2000, 200.0, 40), (3000, 100.0, 30)])
+@pytest.mark.parametrize(("size", "per_10k", "expected"), [(2000, 10.0, 2), (4000, 10.0, 4)])
 def test_cease_and_desist_deters_the_warned_and_some_members_desist(size, per_10k, expected):
     """Warnings are per 10,000 residents: the same scenario warns the same share of any town."""
+    # forum users are ~3% of residents: only a handful are active on a forum or market in a week
     model = run(scenario([{"type": "cease_and_desist", "at": 1.0, "warnings_per_10k": per_10k, "effect": 0.4, "desist_share": 1.0}],
                          size=size), until_step=START)
     pop = model.pop
@@ -435,7 +436,8 @@ def test_a_takedown_with_until_still_moves_its_users_and_opens_its_successor():
     assert [s for s, is_open in seen.items() if not is_open] == list(range(6, 16))
     assert space.rate_factor == 0.5
     (displacement,) = model.interventions[0].displacements
-    assert displacement.arrived.sum() > 100
+    # forum users are ~3% of 2,000 persons, most of them on open_forum_a: ~0.6 x 55 movers (sd ~4.5)
+    assert displacement.arrived.sum() > 15
     displaced = sum(extra.sum() for code, extra in model.online.extra_rate.items() if code != space.code)
     assert displaced > 0
 
@@ -448,12 +450,13 @@ def test_a_repeated_takedown_leaves_earlier_movers_in_transit_alone():
              "move_time_years": 0.5, "successor_after_years": 0.1, "successor_share": 0.5}
     model = run(scenario([entry], steps=60))
     first, second = model.interventions[0].displacements
-    assert (first.due > second.step).sum() > 50  # still on their way at the second act
+    # ~33 movers (0.6 of ~55 forum users), 2/3 of them still on their way at the second act
+    assert (first.due > second.step).sum() > 10
     for d in (first, second):
         same = model.pop.person_id[d.movers.slots] == d.movers.person_ids
         due = (d.due >= 0) & (d.due <= model.step_now)
         np.testing.assert_array_equal(d.arrived[same], due[same])
-    assert first.arrived[first.due > second.step].sum() > 20
+    assert first.arrived[first.due > second.step].sum() > 5
 
 
 # ----------------------------------------------------------------------------- keyed by label

@@ -1,5 +1,6 @@
 """Forum infiltration: undercover officers and informants on an online space. Users trust each
-other less there, and a network that recruits an informant becomes easier to detect (the
+other less there, though each network perceives only its own share of that cut, so some keep
+recruiting there; a network that recruits an informant becomes easier to detect (the
 mechanism lives in sim/recruitment/forums.py). No outcome evaluations exist ([evidence §4](evidence.md#4-interventions-and-what-is-known-of-their-effects))."""
 
 from __future__ import annotations

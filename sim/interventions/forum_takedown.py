@@ -1,6 +1,7 @@
 """Forum takedown: an online space goes offline. Part of its users move to the remaining spaces
-(preferring larger ones, after a while), the rest drop out; a successor may open later. Ties made
-there survive as contacts. Evidence: large immediate drops, then displacement and recovery
+(preferring larger ones, after a while), the rest drop out (of a forum or market: they stop
+being forum users altogether, so the scene shrinks and recovers only as newcomers join); a
+successor may open later. Ties made there survive as contacts. Evidence: large immediate drops, then displacement and recovery
 (Décary-Hétu & Giommoni 2017; ElBahrawy et al. 2020; Collier et al. 2019).
 
 Each takedown (each act, with `every`) makes its own `Displacement`; its movers' arrivals and its
@@ -48,7 +49,10 @@ class ForumTakedown(Intervention):
         if space.code in online.members:  # a gated forum: only its members were users
             rate = np.where(online.members[space.code], rate, 0.0)
         online.close(space)
-        displacement = Displacement(self, space, self._movers(space, rate))
+        movers = self._movers(space, rate)
+        if space.kind in FORUM_KINDS:  # the users who do not move drop out of the forum scene
+            online.stop_forum_use(np.setdiff1d(np.flatnonzero(rate > 0), movers.slots))
+        displacement = Displacement(self, space, movers)
         self.displacements.append(displacement)
         for step in np.unique(displacement.due):
             schedule.call_at(int(step), displacement.arrive)

@@ -8,13 +8,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.crime.origin import origins_of
-from sim.vocabulary import CHANNELS, LAYERS, ORIGINS, ROLES
+from sim.vocabulary import CHANNELS, LAYERS, NO_NETWORK, ORIGINS, ROLES
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
 
 TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
            "informants_recruited", "arrests_intervention", "persons_reached", "persons_warned", "persons_diverted")
+
+FORUM_USE = ("forum_users", "forum_user_joins", "forum_user_quits", "forum_users_in_networks")
+
+
+def forum_use(m: RecruitModel) -> dict:
+    """Forum users at the end of the step, those who joined and quit in it, and the users who
+    are network members (the serious actors)."""
+    users = m.online.forum_user
+    return {"forum_users": int(users.sum()), "forum_user_joins": m.online.forum_user_joins,
+            "forum_user_quits": m.online.forum_user_quits,
+            "forum_users_in_networks": int(np.count_nonzero(users & (m.pop.network != NO_NETWORK)))}
 
 
 def timeseries_columns(m: RecruitModel) -> list[str]:
@@ -27,6 +38,7 @@ def timeseries_columns(m: RecruitModel) -> list[str]:
         *[f"attempts_{c}" for c in attempted], *[f"refusals_{c}" for c in attempted],
         *TALLIED,
         *[f"active_users_{s.name}" for s in m.online.spaces],
+        *FORUM_USE,
         *[f"ties_{layer}" for layer in LAYERS],
     ]
 
@@ -45,6 +57,7 @@ def timeseries_row(m: RecruitModel) -> dict:
         "networks_active": len(ids),
         **{f"networks_{o}": int(c) for o, c in zip(ORIGINS, np.bincount(origins_of(t, ids, m.config.origin), minlength=len(ORIGINS)))},
         **{f"active_users_{s.name}": len(m.online.active[s.code]) for s in m.online.spaces},
+        **forum_use(m),
         **{f"ties_{layer}": int(c) for layer, c in zip(LAYERS, m.ties.count_by_layer())},
     }
     return row

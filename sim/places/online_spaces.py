@@ -1,9 +1,15 @@
 """Online spaces: open and gated forums, markets, chat channels and social media.
 
-Each step people visit spaces by interest (online activity; IT skill draws people to forums,
-propensity to markets), make contacts with co-visitors, and build forum reputation. Gated
-forums admit only vetted applicants with enough skill and reputation, which keeps them small
-and trusted (Pastrana et al. 2018; Hughes & Hutchings 2023).
+Chat channels and social media are mass spaces: everyone visits them by online activity.
+Forums and markets are used by a self-selected minority, the forum users (`forum_user`): people
+become users by a join hazard driven by IT skill, criminal propensity, youth and ties to users,
+and stop by a quit hazard, so that membership churns (Pastrana et al. 2018; Hughes & Hutchings
+2023). The run starts at the stationary share of users, so there is no warm-up.
+
+Each step users churn, then people visit spaces by interest (online activity; IT skill draws
+users to forums, propensity to markets), make contacts with co-visitors, and build forum
+reputation. Gated forums admit only vetted users with enough skill and reputation, which keeps
+them small and trusted.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import numpy as np
 
 from sim import sorted_sets
 from sim.places.copresence import meetings
-from sim.population import Population
+from sim.population import YOUTH_AGE, Population
 from sim.rng import ProcessRandom, StepRandom
+from sim.ties import TieStore
 from sim.timing import Clock
-from sim.vocabulary import LAYER
+from sim.vocabulary import LAYER, NO_NETWORK, OFFLINE_LAYERS
 
 if TYPE_CHECKING:
     from sim.scenario.schema import OnlineSpaceParams, PlacesParams
@@ -56,12 +63,15 @@ class OnlineMeetings:
 
 class OnlineSpaces:
     def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator,
-                 random: ProcessRandom):
+                 random: ProcessRandom, ties: TieStore | None = None):
         self.params = params
         self.pop = population
         self.clock = clock
         self.rng = rng  # set-up only
         self.random = random  # during the run: keyed by step and slot
+        self.ties = ties  # whose ties to forum users raise the join hazard (None: no peer effect)
+        self.forum_user_joins = self.forum_user_quits = 0  # in the latest step
+        self._quits_pending = 0  # quits between two churns (leavers, takedown drop-outs)
         self.spaces = [OnlineSpace(code, name, sp) for code, (name, sp) in enumerate(params.online_spaces.items())]
         self._by_name = {s.name: s for s in self.spaces}
         self.extra_rate: dict[int, np.ndarray] = {}  # visits per year added by displacement, per space
@@ -69,9 +79,77 @@ class OnlineSpaces:
         self.members = {s.code: np.zeros(n, dtype=bool) for s in self.spaces if s.kind == "gated_forum"}
         self.active: list[np.ndarray] = [np.zeros(0, dtype=np.int64) for _ in self.spaces]
         self.reputation_decay = clock.decay(params.reputation_half_life_years)
+        self._init_forum_users()
         self._init_reputation()
         for code in self.members:
             self._admit_initial(self.spaces[code])
+
+    # ------------------------------------------------------------------ forum users
+    @property
+    def forum_user(self) -> np.ndarray:
+        """Per person: a user of forums and markets (the population column this module owns)."""
+        return self.pop.forum_user
+
+    def join_hazard(self, peers: np.ndarray) -> np.ndarray:
+        """Each person's hazard per year of becoming a forum user (whether or not they are one).
+
+        Interest grows with online activity and IT skill, with criminal propensity, in the young,
+        and with a tie to a user (`peers`, a mask): interest in hacking starts in youth, with peers.
+        Network members are drawn too (they go online for tools and co-offenders).
+        """
+        pop, f = self.pop, self.params.forum_use
+        young = pop.age < YOUTH_AGE
+        return (f.join_rate * pop.online_activity * pop.it_skill * (1.0 + f.propensity_weight * pop.propensity)
+                * np.where(young, f.youth_factor, 1.0) * np.where(peers, f.peer_factor, 1.0)
+                * np.where(pop.network != NO_NETWORK, f.member_factor, 1.0))
+
+    def _peers_of_users(self, step: int) -> np.ndarray:
+        """Mask of persons with a live offline tie (family, friend, school or work, neighbourhood)
+        to a forum user: interest in IT is picked up from people one knows."""
+        peers = np.zeros(self.pop.size, dtype=bool)
+        if self.ties is not None:
+            peers[self.ties.incident(np.flatnonzero(self.pop.forum_user), step, OFFLINE_LAYERS).alter] = True
+        return peers
+
+    def _init_forum_users(self) -> None:
+        """Each person is a user with their stationary chance join / (join + quit). Peers depend
+        on who is a user, so the draw is repeated with the same numbers until it settles (users
+        only ever get added, so a few rounds suffice)."""
+        u, quit_rate = self.rng.random(self.pop.size), self.params.forum_use.quit_rate
+        users = self.pop.forum_user
+        users[:] = False
+        for _ in range(20):
+            join = self.join_hazard(self._peers_of_users(0))
+            stationary = np.divide(join, join + quit_rate, out=np.ones_like(join), where=(join + quit_rate) > 0)
+            before = int(users.sum())
+            users[:] = u < stationary
+            if int(users.sum()) == before:
+                break
+
+    def churn(self, step: int, draws: StepRandom) -> None:
+        """Users quit and non-users join by their hazards; quitters leave gated forums and drop
+        their displaced habits."""
+        users, f = self.pop.forum_user, self.params.forum_use
+        current = np.flatnonzero(users)
+        others = np.flatnonzero(~users)
+        quits = current[draws.uniform(current, "forum_quit") < self.clock.prob(f.quit_rate)]
+        join = self.clock.prob(self.join_hazard(self._peers_of_users(step))[others])
+        joins = others[draws.uniform(others, "forum_join") < join]
+        self.stop_forum_use(quits)
+        users[joins] = True
+        self.forum_user_joins, self.forum_user_quits = len(joins), self._quits_pending
+        self._quits_pending = 0
+
+    def stop_forum_use(self, slots: np.ndarray) -> None:
+        """The persons stop using forums and markets (quit, left the town, or dropped out after a takedown)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        self._quits_pending += int(np.count_nonzero(self.pop.forum_user[slots]))
+        self.pop.forum_user[slots] = False
+        for members in self.members.values():
+            members[slots] = False
+        for code, extra in self.extra_rate.items():
+            if self.spaces[code].kind in FORUM_KINDS:
+                extra[slots] = 0.0
 
     # ------------------------------------------------------------------ interest and set-up
     def interest(self, kind: str, slots=slice(None)) -> np.ndarray:
@@ -86,9 +164,12 @@ class OnlineSpaces:
         return pop.online_activity[slots] * pull
 
     def visit_rate(self, space: OnlineSpace) -> np.ndarray:
-        """Each person's visits to the space per year: routine interest plus any displaced visits."""
+        """Each person's visits to the space per year: routine interest plus any displaced visits
+        (forums and markets: forum users only)."""
         rate = space.params.visit_rate * space.rate_factor * self.interest(space.kind)
-        return rate + self.extra_rate[space.code] if space.code in self.extra_rate else rate
+        if space.code in self.extra_rate:
+            rate = rate + self.extra_rate[space.code]
+        return rate * self.pop.forum_user if space.kind in FORUM_KINDS else rate
 
     def _visit_prob(self, space: OnlineSpace) -> np.ndarray:
         return self.clock.prob(self.visit_rate(space))
@@ -101,7 +182,7 @@ class OnlineSpaces:
 
     def _eligible_for(self, space: OnlineSpace) -> np.ndarray:
         pop, p = self.pop, space.params
-        return (pop.it_skill >= p.min_skill) & (pop.reputation >= p.min_reputation) & ~self.members[space.code]
+        return pop.forum_user & (pop.it_skill >= p.min_skill) & (pop.reputation >= p.min_reputation) & ~self.members[space.code]
 
     def _admit_initial(self, space: OnlineSpace) -> None:
         eligible = self._eligible_for(space)
@@ -109,9 +190,11 @@ class OnlineSpaces:
 
     # ------------------------------------------------------------------ each step
     def visit(self, free: np.ndarray, step: int) -> OnlineMeetings:
-        """All visits to online spaces this step; fills `self.active` and returns the contacts made."""
+        """Forum users churn; then all visits to online spaces this step: fills `self.active` and
+        returns the contacts made."""
         a, b, where = [], [], []
         draws = self.random.at(step)
+        self.churn(step, draws)
         for s in self.spaces:
             can_visit = free & self.members[s.code] if s.code in self.members else free
             if not s.is_open:
@@ -180,7 +263,8 @@ class OnlineSpaces:
             np.maximum(extra, 0.0, out=extra)  # returning movers take back what they brought
 
     def forget_persons(self, slots: np.ndarray) -> None:
-        """Leavers lose memberships and displaced habits (their slots will hold newcomers)."""
+        """Leavers stop forum use and lose memberships and displaced habits (their slots will hold newcomers)."""
+        self.stop_forum_use(slots)
         for members in self.members.values():
             members[slots] = False
         for extra in self.extra_rate.values():

@@ -1,5 +1,11 @@
 """Recruitment by adverts on social media and chat channels, mostly for money mules, targeted
-at young people (Bekkers, Leukfeldt & Kleemans 2024)."""
+at young people (Bekkers, Leukfeldt & Kleemans 2024).
+
+Networks post in a random order each step (keyed by network: older networks get no first pick).
+Each advert reaches a fixed number of readers (`reach`), not a share of the audience: the
+number of networks, and so of adverts, grows with the population, and so does the audience, so
+a count keeps the adverts a person sees per year the same at any population size (a share
+would make them grow with it; docs/ODD.md 7.10.4)."""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ if TYPE_CHECKING:
 
 class AdvertsParams(RuleParams):
     advert_rate: float = rate(4.0, "adverts posted by a network with room for money mules (times its recruitment intensity)")
-    reach: int = Field(30, ge=1, le=1_000_000, description="social-media or chat users in the target ages who see one advert (the heavier users likelier)")
+    reach: int = Field(30, ge=1, le=1_000_000, description="social-media or chat users in the target ages who see one advert (the heavier users likelier); a count, not a share of the audience: adverts grow with the population, so a share would make the adverts each person sees grow with it (assumption)")
     target_age: AgeBand = Field(default_factory=lambda: AgeBand(min=16, max=30), description="ages the adverts target")
     trust: float = prob(0.3, "trust in an advert's promise (lower than in a personal tie)")
     accept_base: float = prob(0.15, "acceptance probability of a fully motivated, fitting reader")
@@ -49,7 +55,8 @@ class AdvertsRule(RecruitmentRule):
         # the readership to the step length)
         usage = m.online.yearly_visits(ADVERT_KINDS)
         audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
-        for net, count in zip(nets, adverts):
+        order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
+        for net, count in zip(nets[order], adverts[order]):
             for advert in range(int(count)):
                 audience = audience[market.available[audience]]
                 if len(audience) == 0:

@@ -174,9 +174,22 @@ def _default_online_spaces():
     }
 
 
+class ForumUseParams(Section):
+    """Who uses forums and markets: a self-selected minority that churns (Pastrana et al. 2018;
+    Hughes & Hutchings 2023). Only forum users visit open and gated forums and markets."""
+
+    join_rate: float = rate(0.06, "hazard of becoming a forum user for a fully online, fully IT-skilled adult with no crime propensity and no tie to a forum user; scaled by online activity x IT skill x the factors below (assumption, set so that a few per cent of residents are users)")
+    propensity_weight: float = Field(2.0, ge=0, le=100, description="the join hazard scales with 1 + weight x criminal propensity (assumption)")
+    youth_factor: float = Field(3.0, ge=0, le=100, description="multiplies the join hazard under age 25: the young are drawn to forums (NCA; Bekkers) (assumption on size)")
+    peer_factor: float = Field(2.0, ge=0, le=100, description="multiplies the join hazard of a person with a tie to a forum user: interest is learned with peers (assumption on size)")
+    member_factor: float = Field(10.0, ge=0, le=1000, description="multiplies the join hazard of a network member: members go online to buy tools and find co-offenders, so serious actors are among the users (Leukfeldt, Kleemans & Stol 2017) (assumption on size)")
+    quit_rate: float = rate(0.7, "hazard of a forum user stopping forum use: mean tenure 1/rate = 1.4 years (high churn: Pastrana et al. 2018; Hughes & Hutchings 2023) (assumption on size)")
+
+
 class PlacesParams(Section):
     venues: dict[str, VenueParams] = Field(default_factory=_default_venues, description="offline venue types, by name")
     online_spaces: dict[str, OnlineSpaceParams] = Field(default_factory=_default_online_spaces, description="online spaces, by name")
+    forum_use: ForumUseParams = Field(default_factory=ForumUseParams, description="who uses forums and markets (join and quit hazards)")
     reputation_gain: float = prob(0.02, "forum reputation gained in a step with a forum or market visit")
     reputation_half_life_years: float = Field(1.0, gt=0, description="time for unused reputation to halve [years]")
     convergence_propensity_weight: float = Field(4.0, ge=0, description="visits to convergence settings scale with 1 + weight * propensity")
