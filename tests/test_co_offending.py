@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import SMALL, cached_run, scenario
-from test_recruitment_rules import FixedDraws, candidates_of, decide, network_of
+from test_recruitment_rules import FixedDraws, candidates_of, decide, network_of, stub_rule
 
 from sim.crime import co_offending
 from sim.model import NO_MEETINGS, RecruitModel
 from sim.outputs.snapshots import isolated_members
+from sim.recruitment.attempts import resolve
 from sim.vocabulary import LAYER, NO_NETWORK, ROLE
 
 CO = "co_offending"
@@ -34,19 +35,31 @@ def join(m: RecruitModel, slot: int, net: int, role: str) -> None:
     m.membership.join(m.step_now, int(slot), int(net), ROLE[role], "offline_ties", "offline")
 
 
+class AcceptAll(FixedDraws):
+    """Every candidate accepts; other choices (the recruiter) use the model's keyed draws."""
+
+    def __init__(self, m: RecruitModel):
+        super().__init__(0.0)
+        self.real = m._draws("test", 1)
+
+    def uniform(self, units, draw=0, with_units=None):
+        return self.real.uniform(units, draw, with_units) if draw == "recruiter" else super().uniform(units)
+
+
 def test_a_recruit_is_tied_to_the_member_who_recruited_them(model, market):
     m = model
     net = network_of(m)
     founder = int(np.flatnonzero(m.pop.network == net)[0])
     c1, c2 = candidates_of(m, 2)
     mule = ROLE["money_mule"]
-    decide(m, market, "offline_ties", 0.0, [net], [c1], [mule], np.ones(1), "offline", 0, [founder])
+    resolve(stub_rule(m, "offline_ties"), market, FixedDraws(0.0), [net], [c1], [mule], np.ones(1), "offline", recruiters=[founder])
     assert co_strength(m, founder, c1)[0] == pytest.approx(m.config.ties.initial_strength[CO], rel=1e-6)
     # no recruiter named: the network picks its recruiter-role member before its core
     join(m, c2, net, "recruiter")
-    c3 = candidates_of(m, 3)[2]
-    decide(m, market, "offline_ties", 0.0, [net], [c3], [mule], np.ones(1), "offline")
-    assert co_strength(m, c2, c3)[0] > 0 and co_strength(m, founder, c3)[0] == 0
+    later = candidates_of(m, 8)[2:]
+    for i, c in enumerate(later):  # one batch each (recruits of a batch do not recruit each other)
+        resolve(stub_rule(m, "offline_ties"), market, AcceptAll(m), [net], [c], [mule], np.ones(1), "offline", attempt=i)
+    assert (co_strength(m, np.full(6, c2), later) > 0).all() and (co_strength(m, np.full(6, founder), later) == 0).all()
 
 
 def test_without_a_recruiter_role_the_core_recruits(model, market):
@@ -131,13 +144,14 @@ def test_an_arrest_rewires_the_arrested_members_partners(model):
     m.ties.connect(np.full(3, hub), partners, LAYER[CO], m.step_now)
     m.membership.rewire_prob = 1.0
     m.membership.leave(m.step_now, [hub], "arrest")
-    for i in range(3):
-        for j in range(i + 1, 3):
-            assert co_strength(m, partners[i], partners[j])[0] > 0
+    i, j = np.triu_indices(3, k=1)
+    tied = co_strength(m, partners[i], partners[j]) > 0
+    for k in range(3):
+        assert tied[(i == k) | (j == k)].any(), "each partner ties up with another"
     assert co_strength(m, partners, np.full(3, outsider)).max() == 0, "only the arrested member's partners rewire"
 
 
-@pytest.mark.parametrize("kind", ["desist", "exit", "network_dissolved"])
+@pytest.mark.parametrize("kind", ["desist", "exit", "network_dissolved", "lost_contact"])
 def test_only_arrests_rewire(model, kind):
     m = model
     net, slots = network_with(m, ["core", "money_mule", "money_mule"])
@@ -147,17 +161,35 @@ def test_only_arrests_rewire(model, kind):
     assert co_strength(m, slots[1], slots[2])[0] == 0
 
 
-def test_rewiring_chance_is_the_share_of_pairs_that_tie():
+def test_each_partner_rewires_with_the_rewiring_chance():
+    """Each partner of the arrested member starts one tie with chance rewire_prob: about
+    k x rewire_prob new ties among k partners (a pair that picked each other counts once)."""
     m = RecruitModel(scenario(SMALL, population={"size": 1000}))
-    net, slots = network_with(m, ["core"] + ["money_mule"] * 40)
+    k = 150
+    net, slots = network_with(m, ["core"] + ["money_mule"] * k)
     hub, partners = slots[0], slots[1:]
-    m.ties.connect(np.full(len(partners), hub), partners, LAYER[CO], m.step_now)
+    m.ties.connect(np.full(k, hub), partners, LAYER[CO], m.step_now)
     chance = m.config.networks.rewire_prob
     m.membership.leave(m.step_now, [hub], "arrest")
-    i, j = np.triu_indices(len(partners), k=1)
-    tied = co_strength(m, partners[i], partners[j]) > 0
-    sd = np.sqrt(chance * (1 - chance) / len(i))
-    assert abs(tied.mean() - chance) < 4 * sd
+    i, j = np.triu_indices(k, k=1)
+    new = (co_strength(m, partners[i], partners[j]) > 0).sum()
+    assert abs(new - k * chance) < 4 * np.sqrt(k * chance * (1 - chance)) + 1
+
+
+def test_members_cut_off_from_their_network_lose_contact(model):
+    m = model
+    net, slots = network_with(m, ["core", "money_mule", "money_mule"])
+    core, tied, alone = slots
+    m.ties.connect([core], [tied], LAYER[CO], m.step_now)
+    sizes = m.networks.size(m.networks.active_ids())
+    lonely_founder = int(np.flatnonzero(m.pop.network == m.networks.active_ids()[sizes == 1][0])[0])
+    m.config.networks.lost_contact_rate = 1e6
+    co_offending.lose_contact(m, m._draws("co_offending", 1))
+    assert m.pop.network[alone] == NO_NETWORK
+    assert m.pop.network[tied] == net and m.pop.network[core] == net
+    assert m.pop.network[lonely_founder] != NO_NETWORK, "a network's only member is not cut off"
+    assert m.recorder.tally["lost_contact"] == 1
+    assert m.results().events["kind"].iloc[-1] == "lost_contact"
 
 
 def test_best_connected_member_has_the_strongest_ties_to_the_others(model):

@@ -12,9 +12,13 @@ by offending together, rewired after arrests.
   of two or three: Reiss 1988; Carrington 2002) and run through the core: peripheral members
   (money mules) know their handler, not each other (Leukfeldt, Kleemans & Stol 2017).
 - Ties fade unless renewed (`ties.half_life_years.co_offending`).
-- When a member is arrested, fellow members who worked with them form ties to each other with
-  chance `networks.rewire_prob` (`rewire`): networks rewire around a removed node (Duijn,
-  Kashirin & Sloot 2014).
+- When a member is arrested, each fellow member who worked with them ties up, with chance
+  `networks.rewire_prob`, with another who did (`rewire`): networks rewire around a removed
+  node (Duijn, Kashirin & Sloot 2014).
+- Ties are what a network works through: a member left with no tie to any fellow member (their
+  handler arrested, their ties faded) drifts away at `networks.lost_contact_rate` (`lose_contact`).
+  This is what makes the removal of brokers disrupt more than the removal of anyone (Bright et
+  al. 2017) (assumption on the rate).
 
 Every draw is keyed (sim/rng.py): crews by (network, member, offence number), rewiring by the
 pair, recruiters by (recruit, member).
@@ -79,13 +83,14 @@ def tie_recruits(ties: TieStore, step: int, recruiters, recruits) -> None:
 
 
 class JointOffending:
-    """Members who offend together meet: one crew per offence (see the module docstring)."""
+    """Members who offend together meet: one crew per offence (see the module docstring); then
+    members cut off from their network drift away (`lose_contact`)."""
 
     def __init__(self) -> None:
         self._offences_seen = np.zeros(0, np.int64)  # each network's offences_total at the last call
 
-    def step(self, m: RecruitModel, draws: StepRandom) -> None:
-        """After offending: the crews of this step's offences meet (call once per step)."""
+    def offend_together(self, m: RecruitModel, draws: StepRandom) -> None:
+        """The crews of this step's offences meet."""
         t, pop = m.networks, m.pop
         seen = np.zeros(t.n, np.int64)
         seen[: len(self._offences_seen)] = self._offences_seen[: t.n]
@@ -107,6 +112,11 @@ class JointOffending:
         if a:
             m.ties.connect(np.concatenate(a), np.concatenate(b), CO_OFFENDING, m.step_now)
 
+    def step(self, m: RecruitModel, draws: StepRandom) -> None:
+        """After offending (once per step): crews meet, then cut-off members drift away."""
+        self.offend_together(m, draws)
+        lose_contact(m, draws)
+
 
 def _crew(pop: Population, draws: StepRandom, members: np.ndarray, key: np.ndarray, nth: int, size: int):
     """Offence `nth` of a network: its coordinator (a core member, else anyone) and `size` others."""
@@ -121,8 +131,9 @@ def _crew(pop: Population, draws: StepRandom, members: np.ndarray, key: np.ndarr
 
 
 def rewire(ties: TieStore, pop: Population, draws: StepRandom, leavers: np.ndarray, step: int, chance: float) -> None:
-    """Before `leavers` leave by arrest: fellow members each was tied to (co_offending) form
-    ties to each other, each pair with `chance` (keyed by the pair)."""
+    """Before `leavers` leave by arrest: each fellow member who worked with one of them
+    (co_offending) ties up, with `chance`, with one other fellow member who worked with them
+    (picked by a keyed race: whom they knew through the arrested member)."""
     if chance <= 0 or len(leavers) == 0:
         return
     inc = ties.incident(leavers, step, ("co_offending",))
@@ -130,16 +141,39 @@ def rewire(ties: TieStore, pop: Population, draws: StepRandom, leavers: np.ndarr
     ego, alter = inc.ego[keep], inc.alter[keep]
     order = np.argsort(ego, kind="stable")
     ego, alter = ego[order], alter[order]
-    lo, hi = [], []
-    for group in np.split(alter, np.flatnonzero(np.diff(ego)) + 1):
-        i, j = np.triu_indices(len(group), k=1)
-        lo.append(np.minimum(group[i], group[j]))
-        hi.append(np.maximum(group[i], group[j]))
-    if not lo:
+    orphan, other, via = [], [], []
+    for group in np.split(np.arange(len(ego)), np.flatnonzero(np.diff(ego)) + 1):
+        if len(group) < 2:
+            continue
+        i, j = np.meshgrid(alter[group], alter[group], indexing="ij")
+        off = i != j
+        orphan.append(i[off])
+        other.append(j[off])
+        via.append(np.full(off.sum(), ego[group[0]]))
+    if not orphan:
         return
-    lo, hi = np.concatenate(lo), np.concatenate(hi)
-    go = draws.uniform(lo, "rewire", with_units=hi) < chance
-    ties.connect(lo[go], hi[go], CO_OFFENDING, step)
+    orphan, other, via = np.concatenate(orphan), np.concatenate(other), np.concatenate(via)
+    # one new partner per (orphan, arrested member): a race among the arrested member's other partners
+    group = orphan * pop.size + via
+    pick = one_per_group(group, np.ones(len(group)), draws.uniform(orphan, "rewire_partner", with_units=other))
+    orphan, other, via = orphan[pick], other[pick], via[pick]
+    go = draws.uniform(orphan, "rewire", with_units=via) < chance
+    ties.connect(orphan[go], other[go], CO_OFFENDING, step)
+
+
+def lose_contact(m: RecruitModel, draws: StepRandom) -> None:
+    """Members of a network with no tie (any layer) to a fellow member leave it at
+    `networks.lost_contact_rate`: no one in it can reach them to work with them (a mule whose
+    handler was arrested). A network's only member is alone, not cut off: it stays."""
+    pop = m.pop
+    members = pop.members()
+    ties = m.ties.incident(members, m.step_now)
+    tied = np.unique(ties.ego[pop.network[ties.alter] == pop.network[ties.ego]])
+    size = m.networks.size(pop.network[members])
+    cut_off = members[~np.isin(members, tied) & (size > 1)]
+    gone = cut_off[draws.uniform(cut_off, "lost_contact") < m.clock.prob(m.config.networks.lost_contact_rate)]
+    m.membership.leave(m.step_now, gone, "lost_contact")
+    m.recorder.tally["lost_contact"] += len(gone)
 
 
 def best_connected(ties: TieStore, members: np.ndarray, seniority: np.ndarray, step: int) -> int:

@@ -14,7 +14,7 @@ import pandas as pd
 from sim.population import Population
 from sim.vocabulary import CHANNELS, MEDIA, OUTCOMES, ROLES, SPECIALISMS
 
-EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit")
+EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit", "lost_contact")
 EVENT = {name: code for code, name in enumerate(EVENT_KINDS)}
 
 
