@@ -45,8 +45,8 @@ from sim.vocabulary import (
 )
 
 APPROACH_CHANNELS = tuple(c for c in CHANNELS if c != "founder")
-EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit")
-LEAVE_KINDS = ("desist", "arrest", "exit", "network_dissolved")
+EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit", "lost_contact")
+LEAVE_KINDS = ("desist", "arrest", "exit", "network_dissolved", "lost_contact")
 # events columns and dtypes, in the order of docs/outputs.md
 EVENT_COLUMNS = {
     "step": "int", "kind": "text", "network_id": "int", "person_id": "int", "channel": "text", "medium": "text",
