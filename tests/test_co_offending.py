@@ -225,3 +225,12 @@ def test_members_of_a_run_are_tied_to_fellow_members():
     f = f[f["layer"] == CO]
     assert len(f) > 0 and set(f["lo"]).union(f["hi"]) <= set(np.flatnonzero(m.pop.ever_member | (m.pop.network != NO_NETWORK)).tolist())
     assert len(members) > 0
+
+
+def test_the_network_export_holds_co_offending_ties():
+    from sim.outputs.graphs import member_graph
+
+    m, _ = cached_run(scenario(SMALL))
+    graph = member_graph(m).to_networkx()
+    layers = {d["layer"] for _, _, d in graph.edges(data=True)}
+    assert CO in layers
