@@ -8,8 +8,8 @@ Each step, in order (see docs/ODD.md, "Process overview and scheduling"):
  3. the step's recruitment market opens (who is available, what each network wants, the
     offline meetings); networks recruit through every enabled rule (in a random order);
  4. motivated people found new networks (on the same market);
- 5. networks offend; police detect networks and mules and arrest; members desist;
-    headless networks regroup, failing ones dissolve;
+ 5. networks offend (members who offend together tie up); police detect networks and mules
+    and arrest; members desist; headless networks regroup, failing ones dissolve;
  6. the step is recorded.
 
 Every run-time process draws its random numbers from its own keyed stream (sim/rng.py), keyed
@@ -26,7 +26,7 @@ import numpy as np
 
 from sim import sorted_sets
 from sim.agents import CriminalNetwork, Person
-from sim.crime import desistance, enforcement, founding, lifecycle, offending
+from sim.crime import co_offending, desistance, enforcement, founding, lifecycle, offending
 from sim.crime.business import BusinessModels
 from sim.crime.membership import Membership
 from sim.crime.network_table import NetworkTable
@@ -112,7 +112,9 @@ class RecruitModel(mesa.Model):
         self.business = BusinessModels(config.networks)
         self.networks = NetworkTable()
         self.recorder = Recorder(self.pop)
-        self.membership = Membership(self.pop, self.networks, self.recorder, self.clock.dt)
+        self.membership = Membership(self.pop, self.networks, self.recorder, self.clock.dt,
+                                     self.ties, streams.process("rewiring"), config.networks.rewire_prob)
+        self.joint_offending = co_offending.JointOffending()
         self.rules = [rule(self, getattr(config.recruitment.rules, name)) for name, rule in RULES.items()
                       if getattr(config.recruitment.rules, name).enabled]
         self.effects = Effects(self.pop, self.online, self.clock)  # all that interventions change, by owner
@@ -149,6 +151,7 @@ class RecruitModel(mesa.Model):
         enforcement.take_in_informants(self, market.informants)
         founding.found_new_networks(self, market, self._draws("founding", step))
         offending.offend(self, self._draws("offending", step))
+        self.joint_offending.step(self, self._draws("co_offending", step))  # co-offenders' ties
         enforcement.detect_networks(self, self._draws("enforcement.networks", step))
         enforcement.detect_mules(self, self._draws("enforcement.mules", step))
         desistance.desist(self, self._draws("desistance", step))

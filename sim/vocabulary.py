@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # --- tie layers -----------------------------------------------------------------------------
-LayerName = Literal["family", "school_work", "friend", "neighbourhood", "forum", "chat"]
+LayerName = Literal["family", "school_work", "friend", "neighbourhood", "forum", "chat", "co_offending"]
 LAYERS: tuple[str, ...] = get_args(LayerName)
 OFFLINE_LAYERS: tuple[str, ...] = ("family", "school_work", "friend", "neighbourhood")
 ONLINE_LAYERS: tuple[str, ...] = ("forum", "chat")
+# ties between members made by recruiting and offending together (sim/crime/co_offending.py)
+CRIME_LAYERS: tuple[str, ...] = ("co_offending",)
 LAYER = {name: code for code, name in enumerate(LAYERS)}
 
 # --- IT specialisms -------------------------------------------------------------------------
@@ -33,6 +35,11 @@ CHANNELS: tuple[str, ...] = get_args(ChannelName)
 CHANNEL = {name: code for code, name in enumerate(CHANNELS)}
 MEDIA: tuple[str, ...] = ("offline", "online")
 MEDIUM = {name: code for code, name in enumerate(MEDIA)}
+
+# --- what became of a recruitment attempt (the events table's `outcome`) ---------------------
+OutcomeName = Literal["accepted", "refused", "role_full", "taken", "network_gone"]
+OUTCOMES: tuple[str, ...] = get_args(OutcomeName)
+OUTCOME = {name: code for code, name in enumerate(OUTCOMES)}
 
 # --- network origin typology (docs/evidence.md section 1; Leukfeldt, Kleemans & Stol 2017) --------
 OriginName = Literal["offline", "offline_core_online_growth", "online", "online_core_offline_growth"]

@@ -128,7 +128,25 @@ def test_central_targeting_ranks_members_by_centrality_among_fellow_members():
     ranked = arrests.targets()
     assert sorted(ranked.tolist()) == sorted(model.pop.members().tolist())
     degree = arrests._centrality(ranked)
-    assert np.all(np.diff(degree) <= 1e-5)  # non-increasing (up to the random tie-break)
+    net = model.pop.network[ranked]
+    for n in np.unique(net):  # within each network, most central first (up to the random tie-break)
+        assert np.all(np.diff(degree[net == n]) <= 1e-5)
+
+
+def test_central_waves_take_about_the_share_from_each_network():
+    """A central wave of share s takes each network's most central members, about s of each
+    network (as a random wave would), not only the members of the largest networks."""
+    model = run(scenario([{"type": "arrests", "targeting": "central_betweenness", "at": 5.0}], steps=300, size=4000), until_step=260)
+    arrests = model.interventions[0]
+    ranked = arrests.targets()
+    share = arrests.params.share
+    chosen = ranked[: int(round(share * len(ranked)))]
+    net = model.pop.network
+    size = np.bincount(net[ranked])
+    taken = np.bincount(net[chosen], minlength=len(size))
+    present = size > 0
+    assert present.sum() >= 5, "the test needs several networks"
+    assert np.all(np.abs(taken[present] - share * size[present]) < 1.0 + 1e-9)
 
 
 def test_arrests_of_one_network_arrest_only_its_members():
@@ -538,7 +556,10 @@ def test_betweenness_targeting_ranks_members_by_betweenness():
     graph.add_edges_from(zip(ties.ego[same].tolist(), ties.alter[same].tolist()))
     exact = nx.betweenness_centrality(graph)
     scores = np.array([exact[int(s)] for s in ranked])
-    assert scores[0] > 0 and np.all(np.diff(scores) <= 1e-9)
+    net = pop.network[ranked]
+    assert scores.max() > 0
+    for n in np.unique(net):  # within each network, most central first
+        assert np.all(np.diff(scores[net == n]) <= 1e-9)
 
 
 def test_the_model_checks_can_run_without_a_model():

@@ -247,10 +247,11 @@ def test_resolve_joins_the_accepted_once_and_records_every_attempt_made(model, m
     # the second approach of c1 came after c1 had joined: it is never made, so not recorded
     assert len(ev) == 3 and (ev["kind"] == "recruit_attempt").all()
     assert ev["accepted"].tolist() == [True, True, False]
+    assert ev["outcome"].tolist() == ["accepted", "accepted", "network_gone"], "c3 said yes to a network that is gone"
     assert set(ev["channel"]) == {"offline_ties"} and set(ev["medium"]) == {"offline"}
     assert ev["person_id"].tolist() == m.pop.person_id[[c1, c2, c3]].tolist()
     t = m.recorder.tally
-    assert (t["attempts_offline_ties"], t["refusals_offline_ties"], t["recruits_offline_ties"], t["recruits_offline"]) == (3, 1, 2, 2)
+    assert (t["attempts_offline_ties"], t["refusals_offline_ties"], t["recruits_offline_ties"], t["recruits_offline"]) == (3, 0, 2, 2)
 
 
 def test_resolve_never_fills_a_role_beyond_its_cap(model, market):

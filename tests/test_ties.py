@@ -20,7 +20,7 @@ from sim.vocabulary import LAYER, LAYERS, OFFLINE_LAYERS
 N = 50  # person slots in the hand-made stores
 # half-lives for the tests (the defaults keep social ties forever): social ties decay by layer,
 # ties made by a chance meeting at a place by the acquaintance half-life
-HALF_LIVES = {"family": 0.0, "school_work": 2.0, "friend": 4.0, "neighbourhood": 2.0, "forum": 0.5, "chat": 1.0}
+HALF_LIVES = {"family": 0.0, "school_work": 2.0, "friend": 4.0, "neighbourhood": 2.0, "forum": 0.5, "chat": 1.0, "co_offending": 1.0}
 ACQUAINTANCE_HALF_LIFE = 0.25
 
 

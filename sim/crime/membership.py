@@ -1,25 +1,38 @@
 """Joining and leaving networks: the only code that changes who belongs where.
 
 Keeping every membership change here maintains the invariants (one network per person,
-role counts equal to the members' roles, origin counters) in one place.
+role counts equal to the members' roles, origin counters) in one place. An arrest also rewires
+the network: fellow members who worked with the arrested person tie up with each other
+(sim/crime/co_offending.py).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from sim.crime import co_offending
 from sim.crime.network_table import NetworkTable
 from sim.outputs.recorder import Recorder
 from sim.population import Population
 from sim.vocabulary import CHANNEL, MEDIUM, NO_NETWORK, ROLE
 
+if TYPE_CHECKING:
+    from sim.rng import ProcessRandom
+    from sim.ties import TieStore
+
 
 class Membership:
-    def __init__(self, pop: Population, table: NetworkTable, recorder: Recorder, dt: float):
+    def __init__(self, pop: Population, table: NetworkTable, recorder: Recorder, dt: float,
+                 ties: TieStore | None = None, rewiring: ProcessRandom | None = None, rewire_prob: float = 0.0):
         self.pop = pop
         self.table = table
         self.recorder = recorder
         self.dt = dt
+        self.ties = ties  # for rewiring after arrests (None: no rewiring)
+        self.rewiring = rewiring
+        self.rewire_prob = rewire_prob
 
     def join(self, step: int, slot: int, network: int, role: int, channel: str, medium: str) -> None:
         pop, t = self.pop, self.table
@@ -49,6 +62,8 @@ class Membership:
         slots = slots[pop.network[slots] != NO_NETWORK]
         if len(slots) == 0:
             return
+        if kind == "arrest" and self.ties is not None:
+            co_offending.rewire(self.ties, pop, self.rewiring.at(step), slots, step, self.rewire_prob)
         networks, roles = pop.network[slots], pop.role[slots]
         self.recorder.events.add(step, kind, slots, network=networks, role=roles,
                                  channel=pop.join_channel[slots], medium=pop.join_medium[slots])

@@ -2,8 +2,17 @@
 members, targeted at random members, core members, the most central members (by degree or
 betweenness among fellow members), the money component (money mules and cash-out specialists)
 or one network. Arrested persons leave for a sentence and return; survivors regroup
-(sim/crime/lifecycle.py). Evidence: networks rewire and can become more efficient (Duijn,
-Kashirin & Sloot 2014); removal by betweenness disrupts fastest in simulations (Bright et al. 2017)."""
+(sim/crime/lifecycle.py) and rewire (sim/crime/co_offending.py). Evidence: networks rewire and
+can become more efficient (Duijn, Kashirin & Sloot 2014); removal by betweenness disrupts
+fastest in simulations (Bright et al. 2017).
+
+Centrality is computed in the graph of the ties that link fellow members (every layer: family,
+friends, ..., and the co_offending ties made by recruiting and offending together). The police
+analyse each network they investigate: a wave takes the most central members *of each network*
+(each network's share of the wave is what a random wave would take from it), so central and
+random waves of the same share differ in whom they take within networks, not in which networks
+they hit. Ranking all members of all networks on one scale would spare small networks, whose
+members all have zero betweenness."""
 
 from __future__ import annotations
 
@@ -86,7 +95,7 @@ class Arrests(Intervention):
             self._warn_if_absent(network)
             return members[pop.network[members] == network]
         if p.targeting.startswith("central"):
-            return members[np.argsort(-self._centrality(members), kind="stable")]
+            return members[self._central_first(members)]
         return members
 
     def _most_targeted(self, targets: np.ndarray, k: int) -> np.ndarray:
@@ -114,8 +123,25 @@ class Arrests(Intervention):
             f"{self.label}: network {network} does not exist at year {when:.4g} ({t.n} networks have been founded, ids 0 to "
             f"{t.n - 1}, {len(t.active_ids())} active), so no one is arrested; pick an id from networks.parquet"), stacklevel=2)
 
+    def _central_first(self, members: np.ndarray) -> np.ndarray:
+        """An order of `members` in which any first share of the list holds about that share of
+        each network, its most central members: members are ranked within their network (most
+        central first, r = 0, 1, ...) and ordered by (r + u) / size, u a keyed uniform, so a
+        wave of share s takes a network's r-th member if (r + u) / size < s (on average s x size)."""
+        pop = self.model.pop
+        net = pop.network[members]
+        within = np.lexsort((-self._centrality(members), net))  # by network, most central first
+        sorted_net = net[within]
+        first = np.searchsorted(sorted_net, sorted_net, side="left")
+        rank = np.empty(len(members), dtype=np.int64)
+        rank[within] = np.arange(len(members)) - first
+        size = np.bincount(net, minlength=int(net.max(initial=0)) + 1)[net]
+        u = self.draws.uniform(self.now, members, draw="share_rounding")
+        return np.argsort((rank + u) / size, kind="stable")
+
     def _centrality(self, members: np.ndarray) -> np.ndarray:
-        """Centrality of each member among the members of its own network (ties of every layer)."""
+        """Centrality of each member among the members of its own network (ties of every layer,
+        co_offending included), plus a tiny keyed tie-break."""
         pop = self.model.pop
         ties = self.model.ties.incident(members, self.model.step_now)
         same = pop.network[ties.alter] == pop.network[ties.ego]

@@ -3,7 +3,8 @@
 At each snapshot (`outputs.snapshot_every`, and the last step), when `outputs.network_graphs`
 is on, the members of every active network become nodes (person id, network, role, how they
 joined, the network's origin type) and the live ties among members become edges, one per layer
-(family, friend, forum, ...), with their current strength. The writer stores one GraphML file
+(family, friend, forum, ..., and co_offending: the ties made by recruiting and offending together,
+sim/crime/co_offending.py), with their current strength. The writer stores one GraphML file
 per snapshot (`graphs/step_000052.graphml`).
 """
 

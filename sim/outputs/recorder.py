@@ -12,22 +12,22 @@ import numpy as np
 import pandas as pd
 
 from sim.population import Population
-from sim.vocabulary import CHANNELS, MEDIA, ROLES, SPECIALISMS
+from sim.vocabulary import CHANNELS, MEDIA, OUTCOMES, ROLES, SPECIALISMS
 
-EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit")
+EVENT_KINDS = ("recruit_attempt", "arrest", "release", "desist", "promoted", "network_founded", "network_dissolved", "exit", "lost_contact")
 EVENT = {name: code for code, name in enumerate(EVENT_KINDS)}
 
 
 class EventLog:
     """One row per event; person attributes are copied at the moment of the event."""
 
-    _COLUMNS = ("step", "kind", "network_id", "person_id", "channel", "medium", "role", "accepted", "age", "sex", "it_skill", "specialism")
+    _COLUMNS = ("step", "kind", "network_id", "person_id", "channel", "medium", "role", "accepted", "outcome", "age", "sex", "it_skill", "specialism")
 
     def __init__(self, pop: Population):
         self.pop = pop
         self.chunks: dict[str, list[np.ndarray]] = {c: [] for c in self._COLUMNS}
 
-    def add(self, step: int, kind: str, persons=None, network=-1, channel=-1, medium=-1, role=-1, accepted=True) -> None:
+    def add(self, step: int, kind: str, persons=None, network=-1, channel=-1, medium=-1, role=-1, accepted=True, outcome=-1) -> None:
         persons = np.atleast_1d(np.asarray(persons if persons is not None else -1, dtype=np.int64))
         k = len(persons)
         if k == 0:
@@ -37,7 +37,7 @@ class EventLog:
         pop = self.pop
         values = {
             "step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
-            "role": role, "accepted": accepted,
+            "role": role, "accepted": accepted, "outcome": outcome,
             "person_id": np.where(real, pop.person_id[slots], -1),
             "age": np.where(real, pop.age[slots], np.nan),
             "sex": np.where(real, pop.sex[slots], -1),
@@ -58,6 +58,7 @@ class EventLog:
             "medium": _labels(cols["medium"], MEDIA),
             "role": _labels(cols["role"], ROLES),
             "accepted": cols["accepted"].astype(bool),
+            "outcome": _labels(cols["outcome"], OUTCOMES),
             "age": cols["age"].astype(float),
             "sex": _labels(cols["sex"], ("F", "M")),
             "it_skill": cols["it_skill"].astype(float),

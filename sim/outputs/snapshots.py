@@ -36,8 +36,18 @@ def network_snapshot(m: RecruitModel, since: int) -> pd.DataFrame:
         "origin": np.array(ORIGINS, dtype=object)[origins_of(t, ids, m.config.origin)],
         "capability": m.business.capability(bm, t.role_counts[ids]),
         "neighbourhoods": neighbourhoods[ids].astype(np.int64),
+        "isolated_members": isolated_members(m, members, n)[ids],
         "founded_step": t.founded_step[ids].astype(np.int64),
         "offences_total": t.offences_total[ids].astype(np.int64),
         "losses_total": t.losses_total[ids].astype(float),
     }
     return pd.DataFrame(frame)
+
+
+def isolated_members(m: RecruitModel, members: np.ndarray, n: int) -> np.ndarray:
+    """Per network id: members with no tie (of any layer) to a fellow member of their network."""
+    pop = m.pop
+    ties = m.ties.incident(members, m.step_now)
+    tied = np.unique(ties.ego[pop.network[ties.alter] == pop.network[ties.ego]])
+    alone = members[~np.isin(members, tied)]
+    return np.bincount(pop.network[alone], minlength=n).astype(np.int64)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from sim.model import RecruitModel
 
 TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
-           "informants_recruited", "arrests_intervention", "persons_reached", "persons_warned", "persons_diverted")
+           "informants_recruited", "arrests_intervention", "persons_reached", "persons_warned", "persons_diverted",
+           "lost_contact")
 
 FORUM_USE = ("forum_users", "forum_user_joins", "forum_user_quits", "forum_users_in_networks")
 

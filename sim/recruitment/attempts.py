@@ -4,10 +4,18 @@ A candidate accepts with probability
     accept_base(channel) x trust x motivation(candidate, role) x fit(candidate, role),
 where trust comes from the tie or the place the approach went through. Volunteers
 (self-selection) are motivated by definition: there the network decides, on trust and fit.
-Every attempt, accepted or refused, is logged with its channel. A network never takes more
-people into a role than (1 + growth_slack) x its need, even when several accept in one batch.
+Every attempt is logged with its channel and its outcome: `accepted`, `refused` (the candidate
+or, for a volunteer, the network said no), or lost although both said yes: `role_full` (the role
+filled up earlier in the batch), `taken` (the person joined another network earlier in the
+batch), `network_gone` (the network dissolved). Only `refused` counts as a refusal. A network
+never takes more people into a role than (1 + growth_slack) x its need, even when several
+accept in one batch.
 An attempt on someone who already joined a network earlier in the batch is never made (with
 Poisson counts of approaches a person may be approached twice in one step).
+
+Every recruit is tied to the member who recruited them (layer `co_offending`,
+sim/crime/co_offending.py): the member the rule names in `recruiters` (the approacher, the
+member met, the member a volunteer knows), or else one the network picks.
 
 The candidate's answer draws a number keyed by (candidate, network): it does not change when
 other candidates come or go (sim/rng.py).
@@ -19,8 +27,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.crime import co_offending
 from sim.crime.roles import fit, motivation
-from sim.vocabulary import CHANNEL, MEDIA, MEDIUM, NO_NETWORK, ROLE
+from sim.vocabulary import CHANNEL, MEDIA, MEDIUM, NO_NETWORK, OUTCOME, ROLE
 
 if TYPE_CHECKING:
     from sim.recruitment.base import RecruitmentRule
@@ -40,22 +49,25 @@ def acceptance_probability(rule: RecruitmentRule, networks, candidates, roles, t
 
 
 def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom, networks, candidates, roles, trust,
-            medium=None, volunteer: bool = False, attempt: int = 0) -> np.ndarray:
+            medium=None, volunteer: bool = False, attempt: int = 0, recruiters=None) -> np.ndarray:
     """Decide a batch of attempts by `rule`; joins the accepted; returns the accepted mask.
 
     `medium` defaults to the rule's own; a rule whose approaches differ (self-selection) passes
     an array of medium codes, one per attempt. `attempt` numbers a rule's successive batches
-    within one step, so that each has its own draws.
+    within one step, so that each has its own draws. `recruiters` gives the member behind each
+    attempt (-1 or omitted: the network picks one, `co_offending.pick_recruiters`).
     """
     medium = rule.medium if medium is None else medium
     m = rule.model
     networks, candidates, roles = (np.asarray(x, dtype=np.int64) for x in (networks, candidates, roles))
     if len(candidates) == 0:
         return np.zeros(0, dtype=bool)
+    recruiters = np.full(len(candidates), -1, np.int64) if recruiters is None else np.asarray(recruiters, np.int64)
     media = np.broadcast_to(np.asarray(MEDIUM[medium] if isinstance(medium, str) else medium), candidates.shape)
     keys = m.networks.draw_keys(networks)
     u = draws.uniform(candidates, f"accept:{attempt}", with_units=keys)
     accepted = u < acceptance_probability(rule, networks, candidates, roles, trust, volunteer)
+    outcome = np.where(accepted, OUTCOME["accepted"], OUTCOME["refused"])
     role_cap = m.business.role_cap(m.networks.business_model[networks], m.config.networks.growth_slack)
     # in a random order (keyed like the answers), so no network wins by its position in the batch
     position = np.empty(len(candidates), dtype=np.int64)
@@ -63,16 +75,41 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
     joined_at: dict[int, int] = {}
     for i in np.flatnonzero(accepted)[np.argsort(position[accepted])]:
         c, net, role = candidates[i], networks[i], roles[i]
-        if m.pop.network[c] != NO_NETWORK or not m.networks.active[net] or m.networks.role_counts[net, role] >= role_cap[i, role]:
-            accepted[i] = False  # joined another network earlier, or the role filled up meanwhile
+        lost = _lost(m, c, net, role, role_cap[i, role])
+        if lost:
+            accepted[i] = False  # said yes, but cannot join (see the module docstring)
+            outcome[i] = OUTCOME[lost]
             continue
         m.membership.join(market.step, c, net, roles[i], rule.name, MEDIA[media[i]])
         joined_at[int(c)] = position[i]
         market.taken(c)
     made = _made(candidates, position, joined_at)
     accepted &= made
-    _log(rule, market.step, candidates[made], networks[made], media[made], roles[made], accepted[made])
+    _tie_recruits(m, market.step, draws, networks[accepted], candidates[accepted], recruiters[accepted])
+    _log(rule, market.step, candidates[made], networks[made], media[made], roles[made], accepted[made], outcome[made])
     return accepted
+
+
+def _lost(m, candidate: int, network: int, role: int, cap: int) -> str | None:
+    """Why a yes cannot become a join (None: it can)."""
+    if m.pop.network[candidate] != NO_NETWORK:
+        return "taken"
+    if not m.networks.active[network]:
+        return "network_gone"
+    if m.networks.role_counts[network, role] >= cap:
+        return "role_full"
+    return None
+
+
+def _tie_recruits(m, step: int, draws: StepRandom, networks, recruits, recruiters) -> None:
+    """A tie between each recruit and their recruiter (the network picks one where none is given)."""
+    if len(recruits) == 0:
+        return
+    missing = recruiters < 0
+    if missing.any():
+        recruiters = recruiters.copy()
+        recruiters[missing] = co_offending.pick_recruiters(m.pop, draws, networks[missing], recruits[missing], recruits)
+    co_offending.tie_recruits(m.ties, step, recruiters, recruits)
 
 
 def _made(candidates, position, joined_at: dict[int, int]) -> np.ndarray:
@@ -90,9 +127,9 @@ def _batch_order(candidates, network_keys, draws: StepRandom, attempt: int) -> n
     return draws.ranks(candidates, f"order:{attempt}", with_units=network_keys)
 
 
-def _log(rule: RecruitmentRule, step: int, candidates, networks, media, roles, accepted) -> None:
+def _log(rule: RecruitmentRule, step: int, candidates, networks, media, roles, accepted, outcome) -> None:
     rec = rule.model.recorder
     rec.events.add(step, "recruit_attempt", candidates, network=networks, channel=CHANNEL[rule.name],
-                   medium=media, role=roles, accepted=accepted)
+                   medium=media, role=roles, accepted=accepted, outcome=outcome)
     rec.tally[f"attempts_{rule.name}"] += len(candidates)
-    rec.tally[f"refusals_{rule.name}"] += int(len(candidates) - accepted.sum())
+    rec.tally[f"refusals_{rule.name}"] += int((outcome == OUTCOME["refused"]).sum())

@@ -1,5 +1,9 @@
 """Recruitment through offline ties: members approach family, friends, classmates, colleagues
-and neighbours (Kleemans & de Poot 2008; Leukfeldt, Kleemans & Stol 2017)."""
+and neighbours (Kleemans & de Poot 2008; Leukfeldt, Kleemans & Stol 2017).
+
+A member looking for a core member approaches only contacts trusted enough for core
+(`recruitment.acceptance.min_core_trust`), as the other rules do: a weaker tie would be a
+certain refusal. The recruit is tied to the member who approached them (co_offending)."""
 
 from __future__ import annotations
 
@@ -60,6 +64,8 @@ class OfflineTiesRule(RecruitmentRule):
         layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[ties.layer]
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
         promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.config.recruitment.acceptance)
-        weight = layer_weight * strength * promise * market.available[alter]
+        trusted_enough = (roles != ROLE["core"]) | (strength >= m.config.recruitment.acceptance.min_core_trust)
+        weight = layer_weight * strength * promise * market.available[alter] * trusted_enough
         pick = one_per_group(ego, weight, draws.uniform(ego, f"contact:{attempt}", with_units=alter))
-        resolve(self, market, draws, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], attempt=attempt)
+        resolve(self, market, draws, pop.network[ego[pick]], alter[pick], roles[pick], strength[pick], attempt=attempt,
+                recruiters=ego[pick])

@@ -1,5 +1,6 @@
 """Recruitment in offline meeting places: members sound out people they meet at venues,
-above all in offender convergence settings."""
+above all in offender convergence settings. The recruit is tied to the member they met
+(co_offending)."""
 
 from __future__ import annotations
 
@@ -58,4 +59,5 @@ class OfflineVenuesRule(RecruitmentRule):
         trust = np.maximum(tie, p.stranger_trust)
         for attempt in range(int(nth.max()) + 1):
             turn = (nth == attempt) & market.available[other]
-            resolve(self, market, draws, net[turn], other[turn], roles[turn], trust[turn], attempt=attempt)
+            resolve(self, market, draws, net[turn], other[turn], roles[turn], trust[turn], attempt=attempt,
+                    recruiters=member[turn])

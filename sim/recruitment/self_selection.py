@@ -1,5 +1,7 @@
 """Self-selection: motivated people who know of a network (through a tie to a member or an
-online space they share with one) approach it unasked (Bekkers, Leukfeldt & Kleemans 2024)."""
+online space they share with one) approach it unasked (Bekkers, Leukfeldt & Kleemans 2024).
+A volunteer who knew the network through a member is tied to that member once in
+(co_offending); one who found it online, to a member the network picks."""
 
 from __future__ import annotations
 
@@ -41,26 +43,27 @@ class SelfSelectionRule(RecruitmentRule):
         members = members[market.intensity[pop.network[members]] > 0]
         if len(members) == 0:
             return
-        person, net, trust, medium = self._routes(market, draws, members)
+        person, net, trust, medium, contact = self._routes(market, draws, members)
         # each motivated person, however many routes they know a network by, approaches at one rate
         keep = first_occurrence(person, draws.uniform(person, "route", with_units=m.networks.draw_keys(net)))
-        person, net, trust, medium = person[keep], net[keep], trust[keep], medium[keep]
+        person, net, trust, medium, contact = person[keep], net[keep], trust[keep], medium[keep], contact[keep]
         # approaches are repeatable (a Poisson number per step); a warned person (cease-and-desist) makes fewer
         expected = m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[person])
         count = draws.poisson(person, expected, "approaches")
         roles = self._best_open_role(market, person, net, trust)
         offer = (roles >= 0) & (count > 0)  # no role the network would trust this volunteer with: no approach
-        person, net, trust, medium, roles, count = (x[offer] for x in (person, net, trust, medium, roles, count))
+        person, net, trust, medium, roles, count, contact = (x[offer] for x in (person, net, trust, medium, roles, count, contact))
         for attempt in range(int(count.max(initial=0))):
             again = (count > attempt) & market.available[person]
             resolve(self, market, draws, net[again], person[again], roles[again], trust[again], medium[again],
-                    volunteer=True, attempt=attempt)
+                    volunteer=True, attempt=attempt, recruiters=contact[again])
 
     def _routes(self, market: RecruitmentMarket, draws, members: np.ndarray):
-        """(person, network, trust, medium) of every way a motivated person knows of a recruiting network."""
+        """(person, network, trust, medium, member known: -1 online) of every way a motivated person
+        knows of a recruiting network."""
         m, p, pop = self.model, self.params, self.model.pop
         motivated = market.available & (pop.propensity >= p.min_propensity)
-        person, net, trust, medium = [], [], [], []
+        person, net, trust, medium, contact = [], [], [], [], []
         # aware through an offline tie to a member
         ties = m.ties.incident(members, market.step, OFFLINE_LAYERS)
         ok = motivated[ties.alter]
@@ -68,6 +71,7 @@ class SelfSelectionRule(RecruitmentRule):
         net.append(pop.network[ties.ego[ok]])
         trust.append(ties.strength[ok])
         medium.append(np.full(ok.sum(), MEDIUM["offline"]))
+        contact.append(ties.ego[ok])
         # aware through an online space both use
         for code in m.online.codes_of(RECRUITING_KINDS):
             seekers, nets = self._noticed_online(market, draws, members, motivated, code)
@@ -75,7 +79,8 @@ class SelfSelectionRule(RecruitmentRule):
             net.append(nets)
             trust.append(np.full(len(seekers), p.online_trust))
             medium.append(np.full(len(seekers), MEDIUM["online"]))
-        return tuple(np.concatenate(x) for x in (person, net, trust, medium))
+            contact.append(np.full(len(seekers), -1, dtype=np.int64))
+        return tuple(np.concatenate(x) for x in (person, net, trust, medium, contact))
 
     def _noticed_online(self, market: RecruitmentMarket, draws, members, motivated, code: int):
         """Volunteers who notice a recruiting network in online space `code`, and that network.

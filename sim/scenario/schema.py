@@ -106,12 +106,12 @@ class TieParams(Section):
     school_work_mean: float = Field(4.0, ge=0, le=500, description="initial ties to classmates or colleagues per person")
     online_contacts_mean: float = Field(1.0, ge=0, le=500, description="initial chat contacts per person, more for the online-active")
     initial_strength: dict[LayerName, Probability] = Field(
-        default_factory=_per_layer({"family": 0.9, "school_work": 0.4, "friend": 0.6, "neighbourhood": 0.3, "forum": 0.2, "chat": 0.3}),
-        description="strength (trust) of a social tie (made at set-up, in a household or on a newcomer's arrival), per layer; no social forum ties are made, so `forum` is unused (assumption)",
+        default_factory=_per_layer({"family": 0.9, "school_work": 0.4, "friend": 0.6, "neighbourhood": 0.3, "forum": 0.2, "chat": 0.3, "co_offending": 0.5}),
+        description="strength (trust) of a social tie (made at set-up, in a household or on a newcomer's arrival), per layer; no social forum ties are made, so `forum` is unused; `co_offending`: the tie a recruiter makes with a recruit, or members who offend together, at the trust a network needs to share core tasks (`recruitment.acceptance.min_core_trust`): co-offenders pick each other on trust built in the relation (Weerman 2003; von Lampe & Johansen 2004) (assumption)",
     )
     half_life_years: dict[LayerName, NonNegative] = Field(
-        default_factory=_per_layer({"family": 0.0, "school_work": 0.0, "friend": 0.0, "neighbourhood": 0.0, "forum": 0.0, "chat": 0.0}),
-        description="time for a social tie's strength to halve, per layer; 0 = never decays: social ties are kept up by routine contact the model does not represent, so the network stays stationary [years] (assumption)",
+        default_factory=_per_layer({"family": 0.0, "school_work": 0.0, "friend": 0.0, "neighbourhood": 0.0, "forum": 0.0, "chat": 0.0, "co_offending": 1.0}),
+        description="time for a social tie's strength to halve, per layer; 0 = never decays: social ties are kept up by routine contact the model does not represent, so the network stays stationary; `co_offending` ties are kept up only by offending together (sim/crime/co_offending.py), so they fade: most co-offending relations are short-lived, few are repeated over years (Reiss 1988; McGloin et al. 2008) [years] (assumption)",
     )
     acquaintance_half_life_years: float = Field(0.5, ge=0, le=100, description="time for the strength of a tie made by a chance meeting to halve unless renewed, and for what meetings add to a social tie to fade back to its initial strength; 0 = never [years] (assumption)")
     meeting_gain: float = prob(0.15, "share of the gap to full strength that one meeting closes")
@@ -241,6 +241,9 @@ class NetworkParams(Section):
     growth_slack: float = Field(0.5, ge=0, le=10, description="networks keep recruiting until each role holds (1 + slack) x its need")
     growth_rate_multiplier: float = prob(0.3, "recruitment intensity of a network whose needs are met but which has slack left")
     regroup_rate: float = rate(6.0, "promotion of a surviving member to core when a network has lost its core")
+    offence_crew: int = Field(2, ge=0, le=50, description="members who commit an offence with the core member who coordinates it; each works with the coordinator and their co-offending tie is made or strengthened (co-offending groups are mostly of two or three: Reiss 1988; Carrington 2002) (assumption on the exact size)")
+    rewire_prob: float = prob(0.5, "chance that a member who worked with (had a co-offending tie to) an arrested member ties up with another who did: networks rewire around a removed node (Duijn, Kashirin & Sloot 2014) (assumption on the size)")
+    lost_contact_rate: float = rate(4.0, "departures of a member with no tie (any layer) to a fellow member of their network: no one can reach them to work with them, e.g. a money mule whose only contact was arrested (assumption)")
     dissolve_capability: float = prob(0.15, "networks below this capability for `dissolve_after_years` dissolve")
     dissolve_after_years: float = Field(0.5, ge=0, description="time a network survives with too little capability [years]")
 
