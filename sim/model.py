@@ -125,12 +125,14 @@ class RecruitModel(mesa.Model):
                               for i, spec in enumerate(config.interventions)]
         self._person_agents: list[Person] | None = None  # made on first use (`person_agents`, `agents`)
         self.network_agents: dict[int, CriminalNetwork] = {}
+        self.recorder.recording = self.clock.burn_in_steps == 0  # set-up events belong to the burn-in if there is one
         founding.seed_initial_networks(self, self._open_market(NO_MEETINGS), streams.get("founding.initial"))
         self._burn_in()
 
     def _burn_in(self) -> None:
         """Run the burn-in steps unrecorded; the outputs start with the next step."""
-        self.recorder.recording = False
+        if self.clock.burn_in_steps == 0:
+            return
         for _ in range(self.clock.burn_in_steps):
             self.step()
         self.recorder.start(self.clock.burn_in_steps)

@@ -27,7 +27,7 @@ START = 53  # step of year 1.0 with weekly steps (year 0 acts in step 1)
 
 
 def scenario(interventions: list[dict], steps: int = 104, size: int = 2000, seed: int = 3) -> Scenario:
-    base = load_scenario(BASELINE, [f"population.size={size}", f"steps={steps}", f"seed={seed}"])
+    base = load_scenario(BASELINE, [f"population.size={size}", f"steps={steps}", f"seed={seed}", "burn_in_years=0"])
     return Scenario.model_validate({**base.model_dump(by_alias=True), "interventions": interventions})
 
 
@@ -211,6 +211,7 @@ def test_diversion_shortens_sentences_of_young_first_offenders():
     ({"type": "bank_hardening", "loss_factor": 0.7, "mule_detection_factor": 1.5}, {"losses": 0.7, "mule_detection": 1.5}),
     ({"type": "public_private_partnership", "mule_detection_factor": 2.0, "network_detection_factor": 1.3},
      {"mule_detection": 2.0, "mule_network_detection": 1.3}),
+    ({"type": "police_capacity", "capacity_factor": 3.0}, {"police_capacity": 3.0}),
 ])
 def test_sustained_effects_hold_while_in_force_and_lapse_after(entry, effects):
     model = RecruitModel(scenario([{**entry, "from": 1.0, "until": 1.5}]))

@@ -23,7 +23,7 @@ from sim.crime.saturation import market_yield
 from sim.errors import ScenarioWarning
 from sim.places.online_spaces import FORUM_KINDS
 from sim.sampling import smallest
-from sim.vocabulary import ROLE
+from sim.vocabulary import CHANNEL, MEDIUM, ROLE
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
@@ -43,7 +43,8 @@ def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_mod
     m.networks.founded_online[nid] = online
     m.membership.join(market.step, founder, nid, ROLE["core"], "founder", "online" if online else "offline")
     market.taken(founder)
-    m.recorder.events.add(market.step, "network_founded", founder, network=nid, role=ROLE["core"])
+    m.recorder.events.add(market.step, "network_founded", founder, network=nid, role=ROLE["core"],
+                          medium=MEDIUM["online" if online else "offline"])
     m.recorder.tally["networks_founded"] += 1
     m.add_network_agent(nid)
     return nid
@@ -114,6 +115,11 @@ def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, fo
         return
     contacts = m.ties.incident(np.array([founder]), market.step, ("forum", "chat")).alter
     priority = draws.uniform(pool, "cofounder", with_units=np.full(len(pool), founder)) - np.isin(pool, contacts)
-    for slot in pool[smallest(priority, p.online_cofounders)]:
+    cofounders = pool[smallest(priority, p.online_cofounders)]
+    for slot in cofounders:
         m.membership.join(market.step, int(slot), nid, ROLE["core"], "forums", "online")
         market.taken(int(slot))
+    # logged and tallied as accepted forum recruitments, so that the outputs add up
+    m.recorder.events.add(market.step, "recruit_attempt", cofounders, network=nid, channel=CHANNEL["forums"],
+                          medium=MEDIUM["online"], role=ROLE["core"], accepted=True)
+    m.recorder.tally["attempts_forums"] += len(cofounders)
