@@ -71,7 +71,7 @@ def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.ra
 
 
 def _warn_too_few_founders(initial: dict[str, int], seeded: int) -> None:
-    """Say that networks.initial asked for more networks than the population has founders for
+    """Say that networks.initial_per_10k asked for more networks than the population has founders for
     (a network's founder must be of founding age and propensity, and in no network yet)."""
     asked = sum(initial.values())
     warnings.warn(ScenarioWarning(

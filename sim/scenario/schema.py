@@ -326,7 +326,7 @@ class Scenario(Section):
     seed: int = Field(1, ge=0, description="seed of every random draw (numpy SeedSequence)")
     steps: int = Field(520, ge=1, le=1_000_000, description="number of steps to run")
     step: StepName = Field("week", description="length of one step: day, week or month")
-    burn_in_years: float = Field(5.0, ge=0, le=1000, description="time the model runs before the outputs' step 1, so that ties and networks have settled into their stationary state; outputs (timeseries, networks, events) and intervention times (`at: 2` = two years after the burn-in) start after it [years] (assumption: see docs/ODD.md, Initialization)")
+    burn_in_years: float = Field(10.0, ge=0, le=1000, description="time the model runs before the outputs' step 1, so that ties and networks have settled into their stationary state; outputs (timeseries, networks, events) and intervention times (`at: 2` = two years after the burn-in) start after it [years] (assumption: see docs/ODD.md, Initialization)")
     population: PopulationParams = Field(default_factory=PopulationParams)
     ties: TieParams = Field(default_factory=TieParams)
     places: PlacesParams = Field(default_factory=PlacesParams)
