@@ -193,9 +193,12 @@ def half_difference(size: int, seed: int, years: int, **changes) -> tuple[float,
 
 def test_a_baseline_is_flat_after_the_burn_in():
     """After the default burn-in, membership per 10,000 in the second half of an 8-year run is
-    that of the first half: the mean difference over seeds is within 3 standard errors (from the
-    spread between seeds) plus 10% of the level. (Without the feedbacks, issue 8 measured +60%
-    from years 1-5 to 6-10; with them but a five-year burn-in, +14% in every seed.)"""
+    that of the first half: the mean relative difference over four seeds is within its sampling
+    error (3.2 standard errors, Student's t with 3 degrees of freedom, from the spread between
+    seeds) plus 5% of the level. Without the market feedbacks (yield fixed at 1) the same seeds
+    grow by 20-47% from the first half to the second, and this fails; issue 8 measured +60% from
+    years 1-5 to 6-10 before them, and +14% in every seed with a five-year burn-in."""
     diffs, levels = zip(*(half_difference(3000, seed, 8) for seed in (1, 2, 3, 4)))
-    error = np.std(diffs, ddof=1) / np.sqrt(len(diffs))
-    assert abs(np.mean(diffs)) < 3 * error + 0.1 * np.mean(levels)
+    relative = np.array(diffs) / np.array(levels)
+    error = np.std(relative, ddof=1) / np.sqrt(len(relative))
+    assert abs(relative.mean()) < 3.2 * error + 0.05
