@@ -192,7 +192,7 @@ class BusinessModelParams(Section):
     roles: RoleNeeds = Field(default_factory=RoleNeeds, description="role mix needed for full capability")
     enabler_specialisms: list[SpecialismName] = Field(default_factory=lambda: ["coder", "hacker"], description="specialisms that fit the technical-enabler role")
     offence_rate: float = rate(20.0, "offences (campaigns, attacks) at full capability")
-    victims_per_offence: float = Field(3.0, gt=0, le=10_000, description="mean victims per offence (Poisson, at least one)")
+    victims_per_offence: float = Field(3.0, gt=0, le=10_000, description="mean victims per offence in an uncrowded market (Poisson; the market's yield scales it, see networks.market_half_saturation)")
     loss_median: float = Field(1500.0, gt=0, description="median loss per victim [euro] (NSCR/WODC: hundreds to 200,000+)")
     loss_sigma: float = Field(1.3, ge=0, le=5, description="log-scale spread of losses (lognormal: heavy-tailed)")
     loss_max: float = Field(250_000.0, gt=0, description="largest loss per victim [euro]")
