@@ -10,7 +10,11 @@ Each step, in order (see docs/ODD.md, "Process overview and scheduling"):
  4. motivated people found new networks (on the same market);
  5. networks offend (members who offend together tie up); police detect networks and mules
     and arrest; members desist; headless networks regroup, failing ones dissolve;
- 6. the step is recorded.
+ 6. the step is recorded (from the end of the burn-in on).
+
+The model first runs `burn_in_years` without recording (when it is built), so that ties and
+networks have settled before the outputs' step 1; the model's own step count (`step_now`, which
+keys the random numbers) includes the burn-in, the outputs' steps and intervention times do not.
 
 Every run-time process draws its random numbers from its own keyed stream (sim/rng.py), keyed
 by step and by person slot or network id, so paired runs share draws person by person.
@@ -18,6 +22,7 @@ by step and by person slot or network id, so paired runs share draws person by p
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +103,7 @@ class RecruitModel(mesa.Model):
         super().__init__(rng=streams.integer_seed("mesa"))
         self.config = config
         self.streams = streams
-        self.clock = Clock(config.step)
+        self.clock = Clock(config.step, Clock(config.step).whole_steps(config.burn_in_years))
         self.year_decay = float(np.exp(-self.clock.dt))  # one-year exponential window
         self.step_now = 0
         self._last_snapshot_step = 0
@@ -123,7 +128,23 @@ class RecruitModel(mesa.Model):
                               for i, spec in enumerate(config.interventions)]
         self._person_agents: list[Person] | None = None  # made on first use (`person_agents`, `agents`)
         self.network_agents: dict[int, CriminalNetwork] = {}
+        self.recorder.recording = self.clock.burn_in_steps == 0  # set-up events belong to the burn-in if there is one
         founding.seed_initial_networks(self, self._open_market(NO_MEETINGS), streams.get("founding.initial"))
+        self._burn_in()
+
+    def _burn_in(self) -> None:
+        """Run the burn-in steps unrecorded; the outputs start with the next step."""
+        if self.clock.burn_in_steps == 0:
+            return
+        for _ in range(self.clock.burn_in_steps):
+            self.step()
+        self.recorder.start(self.clock.burn_in_steps)
+        self._last_snapshot_step = self.step_now
+
+    @property
+    def output_step(self) -> int:
+        """The step of the outputs: 0 at the end of the burn-in, `config.steps` at the scenario's end."""
+        return self.clock.output_step(self.step_now)
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, replication: tuple[int, ...] = (), **overrides: Any) -> RecruitModel:
@@ -156,9 +177,9 @@ class RecruitModel(mesa.Model):
         enforcement.detect_mules(self, self._draws("enforcement.mules", step))
         desistance.desist(self, self._draws("desistance", step))
         lifecycle.regroup(self, self._draws("regroup", step))
-        lifecycle.dissolve(self)
+        lifecycle.dissolve(self, self._draws("dissolve", step))
         self._record()
-        if self.step_now >= self.config.steps:
+        if self.output_step >= self.config.steps:
             self.running = False  # Mesa's run_model() and SolaraViz stop here: the scenario's end
 
     def _draws(self, process: str, step: int) -> StepRandom:
@@ -249,7 +270,7 @@ class RecruitModel(mesa.Model):
         """
         spec = dict(spec)
         if "at" not in spec and "from" not in spec:
-            spec["at"] = self.step_now * self.clock.dt  # year of the next step's start
+            spec["at"] = self.output_step * self.clock.dt  # year of the next step's start
         try:
             params = _INTERVENTION_ADAPTER.validate_python(spec)
         except ValidationError as exc:  # worded as for a scenario file: as if it were the scenario's first entry
@@ -303,23 +324,36 @@ class RecruitModel(mesa.Model):
 
     # ------------------------------------------------------------------ outputs
     def _record(self) -> None:
+        if not self.recorder.recording:  # the burn-in
+            self.recorder.discard_step()
+            return
         self.recorder.end_step(timeseries_row(self))
-        every = self.config.outputs.snapshot_every
-        if self.step_now % every == 0 or self.step_now == self.config.steps:
+        every, step = self.config.outputs.snapshot_every, self.output_step
+        if step % every == 0 or step == self.config.steps:
             self._snapshot()
 
     def _snapshot(self) -> None:
-        self.recorder.snapshots.append(network_snapshot(self, since=self._last_snapshot_step))
+        self.recorder.snapshots.append(self._network_snapshot())
         if self.config.outputs.network_graphs:
-            self.recorder.graphs.append(member_graph(self))
+            self.recorder.graphs.append(self._member_graph())
         self._last_snapshot_step = self.step_now
+
+    def _network_snapshot(self):
+        """The networks now, with steps counted as the outputs count them (from the burn-in's end)."""
+        frame = network_snapshot(self, since=self._last_snapshot_step)
+        for column in ("step", "founded_step"):
+            frame[column] -= self.clock.burn_in_steps  # founded during the burn-in: zero or negative
+        return frame
+
+    def _member_graph(self):
+        return dataclasses.replace(member_graph(self), step=self.output_step)
 
     def results(self) -> RunResults:
         """The run's tables so far (see docs/outputs.md); asking for them changes nothing."""
         pending, graphs = [], list(self.recorder.graphs)
         if self.recorder.rows and self._last_snapshot_step != self.step_now:
-            pending = [network_snapshot(self, since=self._last_snapshot_step)]  # a run stopped early still ends with a snapshot
-            graphs += [member_graph(self)] if self.config.outputs.network_graphs else []
+            pending = [self._network_snapshot()]  # a run stopped early still ends with a snapshot
+            graphs += [self._member_graph()] if self.config.outputs.network_graphs else []
         return RunResults(
             timeseries=self.recorder.timeseries(timeseries_columns(self)),
             networks=self.recorder.networks(pending),
@@ -328,4 +362,4 @@ class RecruitModel(mesa.Model):
         )
 
     def seed_info(self) -> dict:
-        return {**self.streams.describe(), "steps_run": self.step_now}
+        return {**self.streams.describe(), "steps_run": self.output_step, "burn_in_steps": self.clock.burn_in_steps}

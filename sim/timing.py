@@ -13,12 +13,22 @@ from sim.vocabulary import STEPS_PER_YEAR
 
 
 class Clock:
-    """Step length arithmetic for one scenario."""
+    """Step length arithmetic for one scenario.
 
-    def __init__(self, step: str):
+    `burn_in_steps` is the number of model steps run before the outputs start: the model's
+    steps keep counting from 1 (keyed random numbers are keyed by them), while the scenario's
+    times (`step_at`: intervention moments) and the outputs count from the end of the burn-in.
+    """
+
+    def __init__(self, step: str, burn_in_steps: int = 0):
         self.step_name = step
         self.steps_per_year = STEPS_PER_YEAR[step]
         self.dt = 1.0 / self.steps_per_year  # years per step
+        self.burn_in_steps = int(burn_in_steps)
+
+    def output_step(self, model_step: int) -> int:
+        """The step of the outputs (1 = the first after the burn-in) of a model step."""
+        return int(model_step) - self.burn_in_steps
 
     def prob(self, rate_per_year):
         """Per-step probability of an event with the given yearly hazard (scalar or array)."""
@@ -44,9 +54,10 @@ class Clock:
         return int(round(years * self.steps_per_year))
 
     def step_at(self, years: float) -> int:
-        """The step in which the moment `years` after the start falls: year 0 is step 1 (steps
-        are counted from 1, and what happens at a moment happens at the start of its step)."""
-        return 1 + self.whole_steps(years)
+        """The model step in which the moment `years` after the start (the end of the burn-in)
+        falls: year 0 is the first step after the burn-in (steps are counted from 1, and what
+        happens at a moment happens at the start of its step)."""
+        return self.burn_in_steps + 1 + self.whole_steps(years)
 
     def steps(self, years: float) -> int:
         """A duration in years as a whole number of steps (at least 1 for positive durations)."""

@@ -23,7 +23,10 @@ from sim.vocabulary import LAYERS
 SMALL: dict = {
     "name": "small",
     "steps": 156,
+    "burn_in_years": 0,  # tests start from the set-up state (the burn-in has tests of its own)
     "population": {"size": 2000, "neighbourhood_size": 500},
+    # the default networks per 10,000 persons, as whole networks at 2,000 persons
+    "networks": {"initial_per_10k": {"phishing": 20, "banking_malware": 10, "ransomware_affiliate": 5, "carding": 10, "ddos_for_hire": 5}},
 }
 
 # A busy variant for invariant checks: heavy turnover, many networks, frequent arrests,
@@ -32,9 +35,10 @@ BUSY: dict = {
     "name": "busy",
     "seed": 11,
     "steps": 260,
+    "burn_in_years": 0,
     "population": {"size": 2000, "neighbourhood_size": 400, "migration_rate": 0.3, "propensity": {"a": 2.0, "b": 6.0}},
     "networks": {
-        "initial": {"phishing": 4, "carding": 3, "ddos_for_hire": 2, "banking_malware": 2, "ransomware_affiliate": 1},
+        "initial_per_10k": {"phishing": 20, "carding": 15, "ddos_for_hire": 10, "banking_malware": 10, "ransomware_affiliate": 5},
         "founding_rate_novice": 0.02,
     },
     "enforcement": {"detection_base": 0.3, "mule_detection": 1.0, "sentence_years_mean": 0.3},

@@ -216,10 +216,10 @@ def test_isolated_members_counts_members_without_a_tie_to_a_fellow(model):
 def test_members_of_a_run_are_tied_to_fellow_members():
     """Recruitment and offending together leave few members without a tie to a fellow member."""
     m, res = cached_run(scenario(SMALL))
-    last = res.networks[res.networks["step"] == res.networks["step"].max()]
-    last = last[last["status"] == "active"]
-    assert last["size"].sum() > 20
-    assert last["isolated_members"].sum() <= 0.1 * last["size"].sum()
+    # over every snapshot: a 2,000-person town holds only one or two networks at a time
+    active = res.networks[res.networks["status"] == "active"]
+    assert active["size"].sum() > 300
+    assert active["isolated_members"].sum() <= 0.1 * active["size"].sum()
     members = m.pop.members()
     f = m.ties.frame(m.step_now)
     f = f[f["layer"] == CO]

@@ -84,12 +84,12 @@ def test_the_bounds_leave_room_for_every_shipped_scenario():
 def _one_initial_network() -> str:
     from sim.scenario.schema import Scenario
 
-    others = ", ".join(f"{name}: 0" for name in Scenario().networks.initial if name != "phishing")
-    return f"networks: {{initial: {{phishing: 1, {others}}}}}\n"
+    others = ", ".join(f"{name}: 0" for name in Scenario().networks.initial_per_10k if name != "phishing")
+    return f"networks: {{initial_per_10k: {{phishing: 167, {others}}}}}\n"  # one network at 60 persons
 
 
 # 60 persons have founders for one network, not the default ten
-SMALL_RUN = "name: small\nsteps: 3\npopulation: {size: 60, neighbourhood_size: 30}\n" + _one_initial_network()
+SMALL_RUN = "name: small\nsteps: 3\nburn_in_years: 0\npopulation: {size: 60, neighbourhood_size: 30}\n" + _one_initial_network()
 
 
 def run_three_steps(path: Path):
@@ -189,11 +189,11 @@ def test_arrests_of_a_network_that_does_not_exist_warn_once_while_running(tmp_pa
 
 
 def test_more_initial_networks_than_founders_warn_in_one_line(tmp_path):
-    path = write(tmp_path, SMALL_RUN.replace("phishing: 1", "phishing: 100"))
+    path = write(tmp_path, SMALL_RUN.replace("phishing: 167", "phishing: 10000"))
     result = invoke("run", path, "--out", tmp_path / "out", "--quiet")
     assert result.exit_code == 0, result.output
     (line,) = warning_lines(result)
-    assert line.startswith("warning: networks.initial asks for ") and "lower networks.initial or raise population.size" in line
+    assert line.startswith("warning: networks.initial_per_10k asks for ") and "lower networks.initial_per_10k" in line
     assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
 
 

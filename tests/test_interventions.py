@@ -24,10 +24,14 @@ from sim.vocabulary import ROLE, SPECIALISM
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 START = 53  # step of year 1.0 with weekly steps (year 0 acts in step 1)
+# from set-up (no burn-in), with the default networks per 10,000 persons as whole networks at 2,000 persons
+FROM_SET_UP = ["burn_in_years=0", "networks.initial_per_10k.phishing=20", "networks.initial_per_10k.banking_malware=10",
+               "networks.initial_per_10k.ransomware_affiliate=5", "networks.initial_per_10k.carding=10",
+               "networks.initial_per_10k.ddos_for_hire=5"]
 
 
 def scenario(interventions: list[dict], steps: int = 104, size: int = 2000, seed: int = 3) -> Scenario:
-    base = load_scenario(BASELINE, [f"population.size={size}", f"steps={steps}", f"seed={seed}"])
+    base = load_scenario(BASELINE, [f"population.size={size}", f"steps={steps}", f"seed={seed}", *FROM_SET_UP])
     return Scenario.model_validate({**base.model_dump(by_alias=True), "interventions": interventions})
 
 
@@ -233,6 +237,7 @@ def test_diversion_shortens_sentences_of_young_first_offenders():
     ({"type": "bank_hardening", "loss_factor": 0.7, "mule_detection_factor": 1.5}, {"losses": 0.7, "mule_detection": 1.5}),
     ({"type": "public_private_partnership", "mule_detection_factor": 2.0, "network_detection_factor": 1.3},
      {"mule_detection": 2.0, "mule_network_detection": 1.3}),
+    ({"type": "police_capacity", "capacity_factor": 3.0}, {"police_capacity": 3.0}),
 ])
 def test_sustained_effects_hold_while_in_force_and_lapse_after(entry, effects):
     model = RecruitModel(scenario([{**entry, "from": 1.0, "until": 1.5}]))
@@ -298,7 +303,7 @@ def test_arrests_can_take_the_core_of_one_network_only():
 def test_deterrence_also_holds_back_volunteers_and_founders():
     """Full deterrence stops self-selection approaches and foundings, not only accepting offers."""
     busy = ["population.size=2000", "steps=30", "seed=3", "recruitment.rules.self_selection.approach_rate=50.0",
-            "networks.founding_rate_novice=2.0"]
+            "networks.founding_rate_novice=2.0", *FROM_SET_UP]
 
     def last_steps(deterred: bool) -> pd.DataFrame:
         model = RecruitModel(load_scenario(BASELINE, busy))

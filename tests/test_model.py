@@ -199,7 +199,7 @@ def test_event_log_replays_to_the_final_membership(busy):
             if net in founded or person in member_of or person in prison:
                 problems.append(where)
             founded.add(net)
-            member_of[person] = (net, "core", "founder", "offline")
+            member_of[person] = (net, "core", "founder", medium)  # online: founded among forum users
         elif kind == "recruit_attempt":
             if net not in founded or net in dissolved:
                 problems.append(where + ": attempt by an inactive network")
@@ -414,14 +414,16 @@ def test_release_and_founding_events(results):
 
 def test_channel_medium_and_role_are_given_for_the_documented_events(results):
     """docs/outputs.md: channel and medium for attempts and for events that end a membership
-    (the member's join channel and medium); role for attempts, promotions, foundings and
-    membership ends; otherwise empty."""
+    (the member's join channel and medium); medium also for foundings (online: the core formed
+    among forum users); role for attempts, promotions, foundings and membership ends; otherwise
+    empty."""
     ev = results.events
     ends = ev["kind"].isin(LEAVE_KINDS) & (ev["person_id"] >= 0)
     with_channel = (ev["kind"] == "recruit_attempt") | ends
+    with_medium = with_channel | (ev["kind"] == "network_founded")
     with_role = with_channel | ev["kind"].isin(["promoted", "network_founded"])
-    assert (ev.loc[with_channel, "channel"] != "").all() and (ev.loc[with_channel, "medium"] != "").all()
-    assert (ev.loc[~with_channel, "channel"] == "").all() and (ev.loc[~with_channel, "medium"] == "").all()
+    assert (ev.loc[with_channel, "channel"] != "").all() and (ev.loc[with_medium, "medium"] != "").all()
+    assert (ev.loc[~with_channel, "channel"] == "").all() and (ev.loc[~with_medium, "medium"] == "").all()
     assert (ev.loc[with_role, "role"] != "").all() and (ev.loc[~with_role, "role"] == "").all()
     assert (ev.loc[ev["kind"] == "network_founded", "role"] == "core").all()
     assert (ev.loc[ev["kind"] == "promoted", "role"] == "core").all()
@@ -476,7 +478,7 @@ def test_streams_are_common_random_numbers_across_scenarios():
 
 # =========================================================================== family ties of newcomers
 # no initial networks: 60 persons (or children only) have no founders for the default ones
-NO_NETWORKS = {"initial": {name: 0 for name in scenario(SMALL).networks.initial}}
+NO_NETWORKS = {"initial_per_10k": {name: 0 for name in scenario(SMALL).networks.initial_per_10k}}
 TURNOVER = {"steps": 6, "population": {"size": 60, "neighbourhood_size": 30, "migration_rate": 20.0}, "networks": NO_NETWORKS}
 
 
@@ -587,19 +589,22 @@ def test_capability_on_hand_made_counts(business):
 
 
 def test_origin_types_on_hand_made_counters():
-    params = OriginParams(online_growth_min_share=0.1)
-    cases = [  # core_offline, core_online, growth_offline, growth_online -> origin
-        (0, 0, 0, 0, OFFLINE),                        # a lone founder
-        (1, 0, 5, 0, OFFLINE),
-        (1, 0, 9, 1, OFFLINE_CORE_ONLINE_GROWTH),     # exactly the 10 % threshold
-        (1, 0, 10, 1, OFFLINE),                       # just below it
-        (2, 1, 0, 4, OFFLINE_CORE_ONLINE_GROWTH),
-        (1, 1, 0, 3, OFFLINE_CORE_ONLINE_GROWTH),     # a tie in the core is not an online core
-        (0, 1, 0, 0, ONLINE),
-        (1, 2, 1, 3, ONLINE),
-        (0, 2, 2, 2, ONLINE),                         # a tie in growth is not offline growth
-        (0, 1, 3, 1, ONLINE_CORE_OFFLINE_GROWTH),
+    """The predominant medium of core formation (the founding counts once) and of growth."""
+    params = OriginParams()  # online_growth_min_share 0.5: the majority of growth recruits
+    cases = [  # core_offline, core_online, growth_offline, growth_online, founded_online -> origin
+        (0, 0, 0, 0, False, OFFLINE),                       # a lone founder
+        (1, 0, 5, 0, False, OFFLINE),
+        (1, 0, 5, 4, False, OFFLINE),                       # mostly offline growth
+        (1, 0, 5, 5, False, OFFLINE),                       # a tie in growth keeps the core's medium
+        (1, 0, 4, 5, False, OFFLINE_CORE_ONLINE_GROWTH),    # mostly online growth
+        (0, 1, 0, 3, False, OFFLINE_CORE_ONLINE_GROWTH),    # one online core recruit ties with the offline founding
+        (0, 2, 0, 3, False, ONLINE),                        # two online core recruits outweigh it
+        (0, 0, 0, 0, True, ONLINE),                         # founded among forum users, not grown
+        (0, 1, 2, 2, True, ONLINE),                         # a tie in growth is not offline growth
+        (0, 1, 3, 1, True, ONLINE_CORE_OFFLINE_GROWTH),
+        (2, 1, 3, 1, True, OFFLINE),                        # later offline core members outweigh the online founding
     ]
-    got = classify(*(np.array([c[i] for c in cases]) for i in range(4)), params)
-    assert [ORIGINS[g] for g in got] == [ORIGINS[c[4]] for c in cases]
+    columns = [np.array([c[i] for c in cases]) for i in range(5)]
+    got = classify(*columns[:4], params, founded_online=columns[4])
+    assert [ORIGINS[g] for g in got] == [ORIGINS[c[5]] for c in cases]
     assert ORIGINS[OFFLINE_CORE_ONLINE_GROWTH] == "offline_core_online_growth" and ORIGINS[ONLINE] == "online"

@@ -38,9 +38,9 @@ BASE: dict = {
     "steps": 20,
     "population": {"size": 600, "neighbourhood_size": 300, "migration_rate": 0.0, "household_size_mean": 1.0, "max_age": 100.0},
     "ties": {"friends_mean": 0.0, "neighbours_mean": 0.0, "school_work_mean": 0.0, "online_contacts_mean": 0.0},
-    "networks": {"initial": NO_INITIAL_NETWORKS},
+    "networks": {"initial_per_10k": NO_INITIAL_NETWORKS},
 }
-NO_POLICE = {"detection_base": 0.0, "detection_per_member": 0.0, "detection_per_offence": 0.0, "mule_detection": 0.0}
+NO_POLICE = {"detection_base": 0.0, "detection_per_member": 0.0, "detection_per_report": 0.0, "mule_detection": 0.0}
 
 
 # =========================================================================== set-up helpers
@@ -393,7 +393,7 @@ def test_forum_infiltration_scenario_makes_a_share_of_forum_recruits_informants_
     only_a = [f"places.online_spaces.{space}=null" for space in ("open_forum_b", "gated_forum", "market", "chat_channels")]
     busy = ["recruitment.rules.forums.search_rate=500.0", "recruitment.rules.forums.accept_base=1.0",
             "recruitment.rules.forums.trust_open=1.0", "population.financial_need.a=8.0", "population.financial_need.b=2.0",
-            "networks.initial.phishing=20", "networks.growth_slack=2.0"]
+            "networks.initial_per_10k.phishing=20", "networks.growth_slack=2.0"]
     m = bundled("forum_infiltration", *only_a, *busy)
     assert [s.name for s in m.online.spaces] == ["open_forum_a", "social_media"]
     for _ in range(72):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sim.cli import cli
 
-SMALL = "name: small\nsteps: 2\npopulation: {size: 60, neighbourhood_size: 30}\nnetworks: {initial: {phishing: 0, carding: 0, ddos_for_hire: 0, banking_malware: 0, ransomware_affiliate: 0}}\n"
+SMALL = "name: small\nsteps: 2\npopulation: {size: 60, neighbourhood_size: 30}\nnetworks: {initial_per_10k: {phishing: 0, carding: 0, ddos_for_hire: 0, banking_malware: 0, ransomware_affiliate: 0}}\n"
 
 
 def invoke(*args):
@@ -208,7 +208,7 @@ def _run(tmp_path: Path, name: str, settings: str) -> Path:
 def empty_and_busy_runs(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("runs")
     empty = _run(tmp_path, "empty", SMALL.split("\n", 1)[1].replace("steps: 2", "steps: 1"))  # no networks, no events
-    busy = _run(tmp_path, "busy", "steps: 8\npopulation: {size: 400, neighbourhood_size: 200}\nnetworks: {initial: {phishing: 3}}\n")
+    busy = _run(tmp_path, "busy", "steps: 8\npopulation: {size: 400, neighbourhood_size: 200}\nnetworks: {initial_per_10k: {phishing: 75}}\n")
     return empty, busy
 
 
@@ -238,13 +238,13 @@ def test_warnings_in_compare_worker_processes_are_one_line_each(tmp_path):
     import sys
 
     base = tmp_path / "crowded.yaml"
-    base.write_text("name: crowded\nsteps: 2\npopulation:\n  size: 60\n  neighbourhood_size: 30\nnetworks:\n  initial:\n    phishing: 500\n")
+    base.write_text("name: crowded\nsteps: 2\npopulation:\n  size: 60\n  neighbourhood_size: 30\nnetworks:\n  initial_per_10k:\n    phishing: 10000\n")
     twin = tmp_path / "twin.yaml"
     twin.write_text(f"extends: {base}\nname: twin\n")
     run = subprocess.run([sys.executable, "-m", "sim", "compare", str(base), str(twin), "--reps", "1", "--workers", "2",
                           "--out", str(tmp_path / "cmp")], capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
-    worded = [line for line in run.stderr.replace("\r", "\n").splitlines() if "networks.initial asks" in line]
+    worded = [line for line in run.stderr.replace("\r", "\n").splitlines() if "networks.initial_per_10k asks" in line]
     assert len(worded) == 1, run.stderr  # the same warning from two runs is shown once
     assert worded[0].startswith("warning: "), worded
     assert "warnings.warn" not in run.stderr and "Warning:" not in run.stderr, run.stderr

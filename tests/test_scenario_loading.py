@@ -189,7 +189,8 @@ def test_wrong_type_says_what_was_expected_and_what_was_given(tmp_path, yaml_tex
         ("population: {size: 1}", "population.size: must be >= 10, got 1 (allowed: 10 to 10000000)"),
         ("population: {male_share: 2}", "population.male_share: must be <= 1, got 2 (allowed: 0 to 1)"),
         ("population: {it_skill: {a: 0}}", "population.it_skill.a: must be >= 0.1, got 0"),
-        ("networks: {initial: {phishing: -1}}", "networks.initial.phishing: must be >= 0, got -1 (allowed: 0 to 100000)"),
+        ("networks: {initial_per_10k: {phishing: -1}}", "networks.initial_per_10k.phishing: must be >= 0, got -1 (allowed: 0 to 10000)"),
+        ("networks: {initial: {phishing: 1}}", "networks: 'initial' was renamed 'initial_per_10k' and now counts networks per 10,000 persons (the counts scale with population.size): write networks.initial_per_10k"),
     ],
 )
 def test_out_of_range_says_the_bound_and_the_value(tmp_path, yaml_text, expected):
@@ -309,13 +310,13 @@ def test_a_key_given_twice_is_an_error_naming_the_line(tmp_path):
 
 
 def test_named_entries_merge_into_the_defaults_and_null_removes_one(tmp_path):
-    path = write(tmp_path, "places:\n  venues:\n    school: {visit_rate: 10}\n    hangout: null\nnetworks:\n  initial: {phishing: 9}\n")
+    path = write(tmp_path, "places:\n  venues:\n    school: {visit_rate: 10}\n    hangout: null\nnetworks:\n  initial_per_10k: {phishing: 9}\n")
     scenario = load_scenario(path)
     default = Scenario()
     assert scenario.places.venues["school"].visit_rate == 10
     assert scenario.places.venues["school"].per_neighbourhood == default.places.venues["school"].per_neighbourhood
     assert "hangout" not in scenario.places.venues and "nightlife" in scenario.places.venues
-    assert scenario.networks.initial == {**default.networks.initial, "phishing": 9}
+    assert scenario.networks.initial_per_10k == {**default.networks.initial_per_10k, "phishing": 9}
 
 
 @pytest.mark.parametrize("yaml_text", ["seed: true\n", "steps: '10'\n", "population: {migration_rate: .inf}\n"])
@@ -344,7 +345,7 @@ places:
   venues: {hangout: null}
 networks:
   business_models: {carding: null}
-  initial: {carding: null}
+  initial_per_10k: {carding: null}
 population:
   specialism_shares: {hosting: null}
 """
@@ -354,7 +355,7 @@ def test_removed_entries_stay_removed_through_the_dump(tmp_path):
     scenario = load_scenario(write(tmp_path, REMOVING))
     back = round_trip(scenario)
     assert "gated_forum" not in back.places.online_spaces and "hangout" not in back.places.venues
-    assert "carding" not in back.networks.business_models and "carding" not in back.networks.initial
+    assert "carding" not in back.networks.business_models and "carding" not in back.networks.initial_per_10k
     assert "hosting" not in back.population.specialism_shares
     assert back == scenario
 
@@ -404,7 +405,7 @@ def user_scenarios(draw) -> dict:
         "step": draw(st.sampled_from(["day", "week", "month"])),
         "population": {"size": draw(st.integers(10, 10_000_000)), "specialism_shares": draw(st.dictionaries(st.sampled_from(["coder", "hacker", "hosting", "cash_out"]), st.none() | SHARE))},
         "places": {"venues": venues, "online_spaces": spaces},
-        "networks": {"business_models": {**models, **new_models}, "initial": initial},
+        "networks": {"business_models": {**models, **new_models}, "initial_per_10k": initial},
     }
 
 

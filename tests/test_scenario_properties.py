@@ -73,8 +73,8 @@ def scenarios(draw) -> dict:
         data = deep_merge(data, {"places": {"venues": dict.fromkeys(DEFAULTS.places.venues)}})
     if draw(st.booleans()):
         data = deep_merge(data, {"places": {"online_spaces": dict.fromkeys(DEFAULTS.places.online_spaces)}})
-    initial = draw(st.dictionaries(st.sampled_from(list(DEFAULTS.networks.business_models)), st.sampled_from([0, 1, 30, 100_000])))
-    data = deep_merge(data, {"networks": {"initial": initial}})
+    initial = draw(st.dictionaries(st.sampled_from(list(DEFAULTS.networks.business_models)), st.sampled_from([0, 1, 30, 10_000])))
+    data = deep_merge(data, {"networks": {"initial_per_10k": initial}})
     data["interventions"] = draw(st.lists(interventions(), max_size=3))
     return data
 

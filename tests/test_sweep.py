@@ -124,7 +124,7 @@ def test_the_report_is_one_self_contained_page_with_indices_and_figures(bundled)
 TWO = """scenarios: [baseline]
 parameters:
   - {name: accept, path: recruitment.rules.forums.accept_base, range: [0.2, 0.8]}
-  - {name: phishing, path: networks.initial.phishing, values: [1, 2, 3]}
+  - {name: phishing, path: networks.initial_per_10k.phishing, values: [1, 2, 3]}
 design: DESIGN
 samples: SAMPLES
 outcomes: [involved.last_year_mean]
@@ -178,8 +178,8 @@ outcomes: [involved.last_year_mean]
     (TWO.replace("DESIGN", "lhs").replace("SAMPLES", "4") + "colour: red\n", ["unknown key 'colour'"]),
     (TWO.replace("DESIGN", "lhs").replace("SAMPLES", "4").replace("involved.last_year_mean", "involved.last_yr"),
      ["outcomes: unknown end point 'involved.last_yr'"]),
-    (TWO.replace("DESIGN", "lhs").replace("SAMPLES", "4").replace("networks.initial.phishing", "steps"), ["steps cannot be varied"]),
-    (TWO.replace("DESIGN", "lhs").replace("SAMPLES", "4").replace("networks.initial.phishing", "\"interventions[nothing].effect\""),
+    (TWO.replace("DESIGN", "lhs").replace("SAMPLES", "4").replace("networks.initial_per_10k.phishing", "steps"), ["steps cannot be varied"]),
+    (TWO.replace("DESIGN", "lhs").replace("SAMPLES", "4").replace("networks.initial_per_10k.phishing", "\"interventions[nothing].effect\""),
      ["parameter 'phishing' changes no scenario", "no entry labelled 'nothing'"]),
 ])
 def test_a_bad_experiment_is_one_error_line_before_anything_is_written(tmp_path, body, fragments):

@@ -24,7 +24,7 @@ class BusinessModels:
         self.loss_median = np.array([m.loss_median for m in models])
         self.loss_sigma = np.array([m.loss_sigma for m in models])
         self.loss_max = np.array([m.loss_max for m in models])
-        self.initial = {name: params.initial.get(name, 0) for name in self.names}
+        self.initial_per_10k = {name: params.initial_per_10k.get(name, 0.0) for name in self.names}
         self.code = {name: i for i, name in enumerate(self.names)}
 
     def capability(self, bm: np.ndarray, counts: np.ndarray) -> np.ndarray:

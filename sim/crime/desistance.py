@@ -1,8 +1,10 @@
 """Desistance: members leave crime at a rate that rises with age and is higher for those living
 with a partner (Weulen Kranenbarg et al. 2018) and just after release from prison; a job is a
 parameter whose default has no effect (the same study: employment is not protective for
-cyber-offending). Desisters'
-propensity drops, so they are less likely to be drawn back in."""
+cyber-offending). Members of networks whose core formed online (founding.py) leave more
+often: partners who met online trust each other less (assumption; Leukfeldt et al. 2017 CLSC
+describe such networks as few and small). Desisters' propensity drops, so they are less likely
+to be drawn back in."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ def desist(m: RecruitModel, draws: StepRandom) -> None:
     rate = rate * np.where(pop.status[members] == WORKER, p.employment_multiplier, 1.0)
     recently_released = (m.step_now - pop.released_step[members]) < m.clock.steps_per_year
     rate = rate * np.where(recently_released, p.after_arrest_multiplier, 1.0)
+    rate = rate * np.where(m.networks.founded_online[pop.network[members]], p.online_born_multiplier, 1.0)
     make_desist(m, members[draws.uniform(members, "desist") < m.clock.prob(rate)])
 
 

@@ -1,7 +1,11 @@
-"""Detection and arrest. A network's detection hazard grows with its size and its recent
-offending (its footprint); detection leads to arrests of members, core members most. Money
-mules are also caught one by one when banks flag their accounts. Arrested persons leave
-their network, spend a sentence away and come back with a record."""
+"""Detection and arrest. A network's detection hazard grows with its size and with the victims
+who reported it over the last year (the police learn of online fraud through reports, and few
+victims report); detection leads to arrests of members, core members most, but only as far as
+police capacity allows: detected networks compete for a limited number of investigations per
+year per 10,000 persons (`investigations_per_10k`; more capacity is an intervention,
+sim/interventions/police_capacity.py). Money mules are also caught one by one when banks flag
+their accounts. Arrested persons leave their network, spend a sentence away and come back with
+a record."""
 
 from __future__ import annotations
 
@@ -18,9 +22,22 @@ if TYPE_CHECKING:
 
 def detection_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
     p, t = m.config.enforcement, m.networks
-    hazard = p.detection_base + p.detection_per_member * t.size(ids) + p.detection_per_offence * t.recent_offences[ids] + t.detection_boost[ids]
+    """Each network's hazard (per year) of coming to police attention, before capacity rations it."""
+    hazard = p.detection_base + p.detection_per_member * t.size(ids) + p.detection_per_report * t.recent_reports[ids] + t.detection_boost[ids]
     has_mules = t.role_counts[ids, ROLE["money_mule"]] > 0
     return hazard * m.effects.factor("network_detection") * np.where(has_mules, m.effects.factor("mule_network_detection"), 1.0)
+
+
+def investigation_capacity(m: RecruitModel) -> float:
+    """Network investigations the police can open per year (scaled to the population)."""
+    p = m.config.enforcement
+    return p.investigations_per_10k * m.pop.size / 10_000.0 * m.effects.factor("police_capacity")
+
+
+def investigated_share(capacity: float, leads: float) -> float:
+    """Chance that a detected network is investigated: all of them while the expected leads per
+    year fit the capacity, else capacity / leads (the leads share the investigations)."""
+    return 1.0 if leads <= capacity else capacity / leads
 
 
 def arrest(m: RecruitModel, slots: np.ndarray, draws: StepRandom, label: str = "sentence") -> None:
@@ -51,7 +68,9 @@ def take_in_informants(m: RecruitModel, informants: list[tuple[int, float]]) -> 
 def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
     p, pop = m.config.enforcement, m.pop
     ids = m.networks.active_ids()
-    detected = ids[draws.uniform(m.networks.draw_keys(ids), "detect") < m.clock.prob(detection_hazard(m, ids))]
+    hazard = detection_hazard(m, ids)
+    hazard = hazard * investigated_share(investigation_capacity(m), float(hazard.sum()))
+    detected = ids[draws.uniform(m.networks.draw_keys(ids), "detect") < m.clock.prob(hazard)]
     for nid in detected:
         members = np.flatnonzero(pop.network == nid)
         share = np.where(pop.role[members] == ROLE["core"], p.core_arrest_share, p.arrest_share)

@@ -1,8 +1,15 @@
-"""New networks: seeded at the start, and founded during the run by motivated persons,
-above all experienced former members (Leukfeldt et al. 2019: long-career offenders).
+"""New networks: seeded at the start (`networks.initial_per_10k`, per 10,000 persons), and
+founded during the run by motivated persons, above all experienced former members (Leukfeldt
+et al. 2019: long-career offenders), at rates scaled by what the market pays
+(sim/crime/saturation.py): re-founding after arrests exists, but a crowded market holds it back.
 
-A network starts as its founder (a core member) and recruits everyone else through the
-recruitment rules, so its origin type emerges from how it actually grows.
+Most networks start as their founder (a core member) and recruit everyone else through the
+recruitment rules, so their origin type emerges from how they actually grow. A founder who is
+on a forum or market this step may instead form the core there (`online_founding_share`): they
+recruit `online_cofounders` core members among the forum users present, their own forum and chat
+contacts first (Leukfeldt et al. 2017, CLSC: a few networks originate on forums, with only a few
+core members). Such a network is marked `founded_online`; its members trust each other less, so
+they desist more often (desistance.py) and the network dissolves more easily (lifecycle.py).
 """
 
 from __future__ import annotations
@@ -12,8 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.crime.saturation import market_yield
 from sim.errors import ScenarioWarning
-from sim.vocabulary import ROLE
+from sim.places.online_spaces import FORUM_KINDS
+from sim.sampling import smallest
+from sim.vocabulary import CHANNEL, MEDIUM, OUTCOME, ROLE
 
 if TYPE_CHECKING:
     from sim.model import RecruitModel
@@ -27,25 +37,33 @@ def eligible_founders(m: RecruitModel, market: RecruitmentMarket) -> np.ndarray:
     return market.available & (pop.propensity >= p.founder_min_propensity) & old_enough
 
 
-def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_model: int) -> int:
-    """Create a network around its founder; returns the network id."""
+def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_model: int, online: bool = False) -> int:
+    """Create a network around its founder (`online`: its core forms among forum users); returns the network id."""
     nid = m.networks.add(business_model, market.step, founder)
-    m.membership.join(market.step, founder, nid, ROLE["core"], "founder", "offline")
+    m.networks.founded_online[nid] = online
+    m.membership.join(market.step, founder, nid, ROLE["core"], "founder", "online" if online else "offline")
     market.taken(founder)
-    m.recorder.events.add(market.step, "network_founded", founder, network=nid, role=ROLE["core"])
+    m.recorder.events.add(market.step, "network_founded", founder, network=nid, role=ROLE["core"],
+                          medium=MEDIUM["online" if online else "offline"])
     m.recorder.tally["networks_founded"] += 1
     m.add_network_agent(nid)
     return nid
 
 
+def initial_counts(per_10k: dict[str, float], size: int) -> dict[str, int]:
+    """Networks to seed per business model: per-10,000 counts scaled to the population, rounded."""
+    return {name: int(round(rate * size / 10_000.0)) for name, rate in per_10k.items()}
+
+
 def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.random.Generator) -> None:
     """The networks that exist when the run starts, founders drawn by propensity (set-up: a sequential stream)."""
     seeded = 0
-    for name, count in m.business.initial.items():
+    counts = initial_counts(m.business.initial_per_10k, m.pop.size)
+    for name, count in counts.items():
         for _ in range(count):
             candidates = np.flatnonzero(eligible_founders(m, market))
             if len(candidates) == 0:
-                _warn_too_few_founders(m.business.initial, seeded)
+                _warn_too_few_founders(counts, seeded)
                 return
             weight = m.pop.propensity[candidates]
             found(m, market, int(rng.choice(candidates, p=weight / weight.sum())), m.business.code[name])
@@ -53,27 +71,55 @@ def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.ra
 
 
 def _warn_too_few_founders(initial: dict[str, int], seeded: int) -> None:
-    """Say that networks.initial asked for more networks than the population has founders for
+    """Say that networks.initial_per_10k asked for more networks than the population has founders for
     (a network's founder must be of founding age and propensity, and in no network yet)."""
     asked = sum(initial.values())
     warnings.warn(ScenarioWarning(
-        f"networks.initial asks for {asked} networks but only {seeded} persons could found one (of founding age and "
-        f"propensity, see networks.founder_*); {seeded} were seeded, in the order of networks.initial, and the rest "
-        "skipped: lower networks.initial or raise population.size"), stacklevel=2)
+        f"networks.initial_per_10k asks for {asked} networks but only {seeded} persons could found one (of founding age and "
+        f"propensity, see networks.founder_*); {seeded} were seeded, in the order of networks.initial_per_10k, and the rest "
+        "skipped: lower networks.initial_per_10k"), stacklevel=2)
 
 
 def found_new_networks(m: RecruitModel, market: RecruitmentMarket, draws: StepRandom) -> None:
-    """Founding is a one-off hazard (the founder is then in a network): 1 - exp(-rate dt) per step."""
+    """Founding is a one-off hazard (the founder is then in a network): 1 - exp(-rate dt) per step,
+    the rate scaled by the market's yield."""
     p, pop = m.config.networks, m.pop
     candidates = np.flatnonzero(eligible_founders(m, market))
     experienced = pop.experience[candidates] >= p.min_experience_years
-    rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)
+    rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice) * market_yield(m)
     # deterrence (a warning) also holds back would-be founders
     chance = m.clock.prob(rate) * (1.0 - pop.deterrence[candidates])
     founders = candidates[draws.uniform(candidates, "found") < chance]
-    prevalence = np.array([m.business.initial[n] for n in m.business.names], dtype=float)
+    prevalence = np.array([m.business.initial_per_10k[n] for n in m.business.names], dtype=float)
     prevalence = prevalence / prevalence.sum() if prevalence.sum() > 0 else np.full(len(prevalence), 1 / len(prevalence))
     kinds = np.minimum(np.searchsorted(np.cumsum(prevalence), draws.uniform(founders, "business_model"), side="right"),
                        len(prevalence) - 1)
-    for founder, kind in zip(founders, kinds):
-        found(m, market, int(founder), int(kind))
+    on_forum = m.online.active_mask(FORUM_KINDS)
+    online = on_forum[founders] & (draws.uniform(founders, "online") < p.online_founding_share)
+    for founder, kind, is_online in zip(founders, kinds, online):
+        if not market.available[founder]:
+            continue  # became an online co-founder of another network this step
+        nid = found(m, market, int(founder), int(kind), bool(is_online))
+        if is_online:
+            recruit_online_core(m, market, nid, int(founder), on_forum, draws)
+
+
+def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, founder: int, on_forum: np.ndarray,
+                        draws: StepRandom) -> None:
+    """An online founder takes `online_cofounders` motivated forum users present this step into the
+    core: their forum and chat contacts first, otherwise anyone there (random, keyed by founder)."""
+    p, pop = m.config.networks, m.pop
+    pool = np.flatnonzero(market.available & on_forum & (pop.propensity >= p.founder_min_propensity)
+                          & (pop.age >= p.founder_min_age))
+    if len(pool) == 0 or p.online_cofounders == 0:
+        return
+    contacts = m.ties.incident(np.array([founder]), market.step, ("forum", "chat")).alter
+    priority = draws.uniform(pool, "cofounder", with_units=np.full(len(pool), founder)) - np.isin(pool, contacts)
+    cofounders = pool[smallest(priority, p.online_cofounders)]
+    for slot in cofounders:
+        m.membership.join(market.step, int(slot), nid, ROLE["core"], "forums", "online")
+        market.taken(int(slot))
+    # logged and tallied as accepted forum recruitments, so that the outputs add up
+    m.recorder.events.add(market.step, "recruit_attempt", cofounders, network=nid, channel=CHANNEL["forums"],
+                          medium=MEDIUM["online"], role=ROLE["core"], accepted=True, outcome=OUTCOME["accepted"])
+    m.recorder.tally["attempts_forums"] += len(cofounders)

@@ -1,4 +1,6 @@
-"""Networks regroup after losing their core, and dissolve when their capability collapses."""
+"""Networks regroup after losing their core, and dissolve when their capability collapses, when
+the market no longer pays (a hazard `market_exit_rate x (1 - yield)`, sim/crime/saturation.py), or,
+for networks whose core formed online, at an extra hazard of their own (less mutual trust)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.crime.saturation import market_yield
 from sim.vocabulary import ROLE
 
 if TYPE_CHECKING:
@@ -25,15 +28,24 @@ def regroup(m: RecruitModel, draws: StepRandom) -> None:
         m.membership.promote(m.step_now, int(members[np.argmax(seniority)]))
 
 
-def dissolve(m: RecruitModel) -> None:
-    """Dissolve networks that are empty or have had too little capability for too long."""
+def exit_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:
+    """Per-year hazard that a network gives up: the market pays too little, or (online-born) its
+    members do not trust each other enough to carry on."""
+    p = m.config.networks
+    return p.market_exit_rate * (1.0 - market_yield(m)) + p.online_born_dissolution_rate * m.networks.founded_online[ids]
+
+
+def dissolve(m: RecruitModel, draws: StepRandom) -> None:
+    """Dissolve networks that are empty, have had too little capability for too long, or give up
+    (`exit_hazard`, keyed by network)."""
     t, p = m.networks, m.config.networks
     ids = t.active_ids()
     low = m.business.capability(t.business_model[ids], t.role_counts[ids]) < p.dissolve_capability
     since = t.low_capability_since[ids]
     t.low_capability_since[ids] = np.where(low, np.where(since < 0, m.step_now, since), -1)
     too_long = low & (m.step_now - t.low_capability_since[ids] >= m.clock.steps(p.dissolve_after_years))
-    for nid in ids[too_long | (t.size(ids) == 0)]:
+    gives_up = draws.uniform(t.draw_keys(ids), "give_up") < m.clock.prob(exit_hazard(m, ids))
+    for nid in ids[too_long | gives_up | (t.size(ids) == 0)]:
         members = np.flatnonzero(m.pop.network == nid)
         if len(members):
             m.membership.leave(m.step_now, members, "network_dissolved")

@@ -23,6 +23,8 @@ _SPEC = {
     "offences_total": (np.int64, 0),
     "losses_total": (float, 0.0),
     "recent_offences": (float, 0.0),  # offences over roughly the last year (exponential window)
+    "recent_reports": (float, 0.0),  # victims who reported to the police, over roughly the last year
+    "founded_online": (bool, False),  # its core formed among forum users (sim/crime/founding.py)
     "low_capability_since": (np.int32, -1),
     "detection_boost": (float, 0.0),  # extra detection hazard per year (e.g. recruited an informant)
     "draw_key": (np.int64, -1),  # founding step and founder's slot: see `draw_keys`

@@ -146,11 +146,11 @@ class TwinRun(mesa.Model):
 
     @property
     def step_now(self) -> int:
-        return self.treated.step_now
+        return self.treated.output_step
 
     @property
     def year(self) -> float:
-        return self.treated.step_now * self.treated.clock.dt
+        return self.treated.output_step * self.treated.clock.dt
 
     @property
     def horizon_years(self) -> float:
@@ -158,14 +158,14 @@ class TwinRun(mesa.Model):
 
     def step(self) -> None:
         with self._lock:
-            if self.treated.step_now >= self.config.steps:
+            if self.treated.output_step >= self.config.steps:
                 self.running = False
                 return
             started = time.perf_counter()
             for model in self.models.values():
                 model.step()
             self.last_step_seconds = time.perf_counter() - started
-            self.running = self.treated.step_now < self.config.steps
+            self.running = self.treated.output_step < self.config.steps
             self._last_step_thread, self._last_step_at = threading.get_ident(), time.monotonic()
 
     def stepping_elsewhere(self, within_s: float) -> bool:

@@ -11,6 +11,7 @@ from sim.interventions import (  # noqa: F401
     diversion_programme,
     forum_infiltration,
     forum_takedown,
+    police_capacity,
     public_private_partnership,
 )
 from sim.interventions.registry import INTERVENTIONS, register

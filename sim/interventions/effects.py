@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from sim.population import Population
     from sim.timing import Clock
 
-EFFECTS = ("losses", "mule_detection", "network_detection", "mule_network_detection")
+EFFECTS = ("losses", "mule_detection", "network_detection", "mule_network_detection", "police_capacity")
 PERSON_COLUMNS = ("mule_awareness", "deterrence")
 NEGLIGIBLE = 1e-12  # a wave weaker than this is dropped: it changes no decision a double can tell
 

@@ -26,8 +26,13 @@ class EventLog:
     def __init__(self, pop: Population):
         self.pop = pop
         self.chunks: dict[str, list[np.ndarray]] = {c: [] for c in self._COLUMNS}
+        self.recording = True  # False during the burn-in: events are not kept
+        self.offset = 0  # model steps before the outputs' step 1 (the burn-in)
 
     def add(self, step: int, kind: str, persons=None, network=-1, channel=-1, medium=-1, role=-1, accepted=True, outcome=-1) -> None:
+        if not self.recording:
+            return
+        step = step - self.offset
         persons = np.atleast_1d(np.asarray(persons if persons is not None else -1, dtype=np.int64))
         k = len(persons)
         if k == 0:
@@ -83,6 +88,25 @@ class Recorder:
         self.rows: list[dict] = []
         self.snapshots: list[pd.DataFrame] = []
         self.graphs: list = []  # MemberGraph per snapshot (sim/outputs/graphs.py), when asked for
+
+    @property
+    def recording(self) -> bool:
+        """False during the burn-in (sim/model.py): nothing is kept."""
+        return self.events.recording
+
+    @recording.setter
+    def recording(self, on: bool) -> None:
+        self.events.recording = on
+
+    def start(self, offset: int) -> None:
+        """Start recording after a burn-in of `offset` model steps (events count steps from its end)."""
+        self.events.offset = offset
+        self.recording = True
+        self.tally = Counter()
+
+    def discard_step(self) -> None:
+        """A burn-in step ends: its counts are dropped."""
+        self.tally = Counter()
 
     def end_step(self, row: dict) -> None:
         row.update(self.tally)

@@ -13,7 +13,7 @@ from sim.vocabulary import CHANNELS, LAYERS, NO_NETWORK, ORIGINS, ROLES
 if TYPE_CHECKING:
     from sim.model import RecruitModel
 
-TALLIED = ("offences", "victims", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
+TALLIED = ("offences", "victims", "victims_reported", "losses", "arrests", "desistances", "networks_founded", "networks_dissolved", "networks_detected",
            "informants_recruited", "arrests_intervention", "persons_reached", "persons_warned", "persons_diverted",
            "lost_contact")
 
@@ -49,8 +49,8 @@ def timeseries_row(m: RecruitModel) -> dict:
     ids = t.active_ids()
     counts = t.role_counts[ids].sum(axis=0) if len(ids) else np.zeros(len(ROLES), dtype=np.int64)
     row = {
-        "step": m.step_now,
-        "year": m.step_now * m.clock.dt,
+        "step": m.output_step,
+        "year": m.output_step * m.clock.dt,
         "population": pop.size,
         "in_prison": int((pop.prison_until >= 0).sum()),
         "involved": int(counts.sum()),

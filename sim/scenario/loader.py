@@ -4,7 +4,7 @@ Order of precedence, lowest first: the schema defaults, the root of the `extends
 file itself, then the `--set` overrides in the order given. Between files, mappings merge key by
 key and lists and single values replace. The schema's defaults merge the same way: a section
 (`population`) fills the keys it leaves out from its defaults, and a mapping of named entries
-(`places.venues`, `networks.initial`, ...) changes the default entries it names, adds new ones,
+(`places.venues`, `networks.initial_per_10k`, ...) changes the default entries it names, adds new ones,
 and removes those set to null (see `sim.scenario.params.merge_named_entries`).
 Two keys are handled by the loader, not merged:
 

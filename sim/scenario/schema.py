@@ -210,7 +210,7 @@ class BusinessModelParams(Section):
     roles: RoleNeeds = Field(default_factory=RoleNeeds, description="role mix needed for full capability")
     enabler_specialisms: list[SpecialismName] = Field(default_factory=lambda: ["coder", "hacker"], description="specialisms that fit the technical-enabler role")
     offence_rate: float = rate(20.0, "offences (campaigns, attacks) at full capability")
-    victims_per_offence: float = Field(3.0, gt=0, le=10_000, description="mean victims per offence (Poisson, at least one)")
+    victims_per_offence: float = Field(3.0, gt=0, le=10_000, description="mean victims per offence in an uncrowded market (Poisson; the market's yield scales it, see networks.market_half_saturation)")
     loss_median: float = Field(1500.0, gt=0, description="median loss per victim [euro] (NSCR/WODC: hundreds to 200,000+)")
     loss_sigma: float = Field(1.3, ge=0, le=5, description="log-scale spread of losses (lognormal: heavy-tailed)")
     loss_max: float = Field(250_000.0, gt=0, description="largest loss per victim [euro]")
@@ -228,15 +228,20 @@ def _default_business_models():
 
 class NetworkParams(Section):
     business_models: dict[str, BusinessModelParams] = Field(default_factory=_default_business_models, description="business models and their role mixes")
-    initial: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
-        default_factory=lambda: {"phishing": 4, "banking_malware": 2, "ransomware_affiliate": 1, "carding": 2, "ddos_for_hire": 1},
-        description="networks seeded at the start, per business model (each starts as its founder and recruits the rest)",
+    initial_per_10k: dict[str, Annotated[float, Field(ge=0, le=10_000)]] = Field(
+        default_factory=lambda: {"phishing": 4.0, "banking_malware": 2.0, "ransomware_affiliate": 1.0, "carding": 2.0, "ddos_for_hire": 1.0},
+        description="networks seeded at the start per 10,000 persons, per business model (rounded to whole networks; each starts as its founder and recruits the rest); their shares are also the business models' shares among new networks",
     )
     founder_min_propensity: float = prob(0.4, "least propensity of a person who founds a network")
     founder_min_age: float = Field(16.0, ge=0, le=100, description="youngest founder [years]")
     founder_max_age: float = Field(55.0, ge=0, le=120, description="oldest founder [years] (assumption)")
-    founding_rate_experienced: float = rate(0.2, "foundings by a former member with experience (per person)")
-    founding_rate_novice: float = rate(0.004, "foundings by a motivated person without experience (per person)")
+    founding_rate_experienced: float = rate(0.1, "foundings by a former member with experience (per person), before the market's yield (`market_half_saturation`) scales it (assumption)")
+    founding_rate_novice: float = rate(0.008, "foundings by a motivated person without experience (per person), before the market's yield scales it")
+    online_founding_share: float = prob(0.5, "chance that a founder who is on a forum or market this step forms the network's core with online contacts there (an online-born network; Leukfeldt et al. 2017 CLSC: a few networks originate on forums) (assumption)")
+    online_cofounders: int = Field(1, ge=0, le=100, description="core members an online founder recruits among forum users at founding: online-born networks have few core members (Leukfeldt et al. 2017 CLSC) (assumption)")
+    online_born_dissolution_rate: float = rate(0.4, "extra dissolution hazard of an online-born network: partners who met online trust each other less (assumption)")
+    market_half_saturation: float = Field(150.0, gt=0, le=1e9, description="offences per year per 10,000 persons at which a network's yield (victims per offence) halves: victims and cash-out opportunities are finite; founding rates scale with the same yield (assumption)")
+    market_exit_rate: float = rate(0.5, "dissolution hazard of a network in a market paying nothing; it scales with 1 - yield (assumption)")
     min_experience_years: float = Field(0.5, ge=0, description="membership time that makes a person experienced [years]")
     growth_slack: float = Field(0.5, ge=0, le=10, description="networks keep recruiting until each role holds (1 + slack) x its need")
     growth_rate_multiplier: float = prob(0.3, "recruitment intensity of a network whose needs are met but which has slack left")
@@ -248,11 +253,19 @@ class NetworkParams(Section):
     dissolve_after_years: float = Field(0.5, ge=0, description="time a network survives with too little capability [years]")
 
     _merge_models = _merging("business_models", _default_business_models)
-    _merge_initial = _merging("initial", lambda: NetworkParams.model_fields["initial"].default_factory())
+    _merge_initial = _merging("initial_per_10k", lambda: NetworkParams.model_fields["initial_per_10k"].default_factory())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_initial(cls, data):
+        if isinstance(data, dict) and "initial" in data:
+            raise ValueError("'initial' was renamed 'initial_per_10k' and now counts networks per 10,000 persons "
+                             "(the counts scale with population.size): write networks.initial_per_10k")
+        return data
 
     @model_validator(mode="after")
     def _known_models(self) -> NetworkParams:
-        unknown = sorted(set(self.initial) - set(self.business_models))
+        unknown = sorted(set(self.initial_per_10k) - set(self.business_models))
         if unknown:
             raise ValueError(f"initial names unknown business model(s) {unknown}; defined: {sorted(self.business_models)}")
         return self
@@ -294,7 +307,9 @@ class RecruitmentParams(Section):
 class EnforcementParams(Section):
     detection_base: float = rate(0.05, "detection of a network, before size and activity")
     detection_per_member: float = rate(0.01, "added detection per member")
-    detection_per_offence: float = rate(0.002, "added detection per offence in the last year")
+    detection_per_report: float = rate(0.01, "added detection per victim who reported in the last year: the police learn of networks through reports, not offences (assumption)")
+    report_share: float = prob(0.15, "share of victims who report to the police: online fraud is reported far less than other crime (CSEW: about 15% of fraud incidents reach the police or Action Fraud; van de Weijer et al. 2019)")
+    investigations_per_10k: float = Field(1.0, ge=0, le=1e6, description="network investigations the police can open per year per 10,000 persons: detected networks compete for them, each being investigated with chance capacity / expected leads when leads exceed capacity (assumption)")
     arrest_share: float = prob(0.6, "share of members arrested when a network is detected")
     core_arrest_share: float = prob(0.8, "share of core members arrested when a network is detected")
     mule_detection: float = rate(0.25, "banks flag and police arrest an individual money mule")
@@ -307,11 +322,12 @@ class DesistanceParams(Section):
     partner_multiplier: float = Field(1.5, ge=0, description="desistance multiplier for members living with a partner")
     employment_multiplier: float = Field(1.0, ge=0, description="desistance multiplier for members with a job: 1, because unlike for traditional crime employment is not protective for cyber-offending (Weulen Kranenbarg et al. 2018)")
     after_arrest_multiplier: float = Field(3.0, ge=0, description="desistance multiplier in the year after release")
+    online_born_multiplier: float = Field(2.0, ge=0, le=100, description="desistance multiplier for members of online-born networks: less mutual trust, more exits (assumption)")
     propensity_factor: float = prob(0.5, "a desister's criminal propensity is multiplied by this: desistance is a change, not a pause (assumption)")
 
 
 class OriginParams(Section):
-    online_growth_min_share: float = prob(0.1, "share of non-core recruits from online channels at which a network counts as having grown online")
+    online_growth_min_share: float = prob(0.5, "a network with an offline core counts as grown online when more than this share of its non-core recruits came through online channels, one with an online core as grown offline when more than 1 - this share came offline (0.5: the predominant channel; Leukfeldt, Kleemans & Stol 2017)")
 
 
 class OutputParams(Section):
@@ -331,6 +347,7 @@ class Scenario(Section):
     seed: int = Field(1, ge=0, description="seed of every random draw (numpy SeedSequence)")
     steps: int = Field(520, ge=1, le=1_000_000, description="number of steps to run")
     step: StepName = Field("week", description="length of one step: day, week or month")
+    burn_in_years: float = Field(10.0, ge=0, le=1000, description="time the model runs before the outputs' step 1, so that ties and networks have settled into their stationary state; outputs (timeseries, networks, events) and intervention times (`at: 2` = two years after the burn-in) start after it [years] (assumption: see docs/ODD.md, Initialization)")
     population: PopulationParams = Field(default_factory=PopulationParams)
     ties: TieParams = Field(default_factory=TieParams)
     places: PlacesParams = Field(default_factory=PlacesParams)
