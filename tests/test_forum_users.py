@@ -15,7 +15,7 @@ from sim.places.online_spaces import FORUM_KINDS
 from sim.vocabulary import ROLE
 from tests.helpers import SMALL, cached_run, run, rules_off, scenario
 
-TWO_YEARS = {"steps": 104, "population": {"size": 2000, "neighbourhoods": 4}}
+TWO_YEARS = {"steps": 104, "population": {"size": 2000, "neighbourhood_size": 500}}
 
 
 def test_forum_users_are_a_churning_minority_and_only_they_visit_forums_and_markets():
@@ -67,7 +67,7 @@ def test_leavers_stop_using_forums_and_newcomers_start_as_non_users():
 
 
 def test_takedown_drop_outs_stop_using_forums():
-    sc = scenario(SMALL, steps=60, population={"size": 2000, "neighbourhoods": 4},
+    sc = scenario(SMALL, steps=60, population={"size": 2000, "neighbourhood_size": 500},
                   interventions=[{"type": "forum_takedown", "target": "open_forum_a", "at": 1.0, "displacement_share": 0.0}])
     _, results = run(sc)
     ts = results.timeseries.set_index("step")
