@@ -158,7 +158,7 @@ def test_unknown_recruitment_rule_suggests_a_registered_rule(tmp_path):
 def test_unknown_key_of_a_mapping_with_fixed_keys_suggests_one(tmp_path):
     path = write(tmp_path, "ties:\n  half_life_years: {famly: 1}\n")
     assert error_of(path) == (
-        f"{path}: ties.half_life_years.famly: unknown key 'famly' (did you mean 'family'? allowed: family, school_work, friend, neighbourhood, forum, chat)"
+        f"{path}: ties.half_life_years.famly: unknown key 'famly' (did you mean 'family'? allowed: family, school_work, friend, neighbourhood, forum, chat, co_offending)"
     )
 
 
