@@ -17,6 +17,9 @@ from sim.scenario.params import deep_merge
 from sim.scenario.schema import Scenario
 
 BASE: dict = {"name": "property", "steps": 3, "population": {"size": 60, "neighbourhood_size": 30}}
+# No burn-in or a short one (a few steps at any step length): the default ten years would make each
+# example hundreds of steps; a burn-in of a few weeks still exercises the steps before recording.
+BURN_IN_YEARS = st.sampled_from([0.0, 0.05])
 DEFAULTS = Scenario()
 # Sections whose numeric keys are pushed to their bounds; population.size stays at 60 (the property's size).
 SECTIONS = ("population", "ties", "places", "networks", "recruitment", "enforcement", "desistance", "outputs")
@@ -64,7 +67,7 @@ def nest(path: tuple[str, ...], value: Any) -> dict:
 
 @st.composite
 def scenarios(draw) -> dict:
-    data = dict(BASE)
+    data = dict(BASE, burn_in_years=draw(BURN_IN_YEARS))
     for path, values in draw(st.lists(st.sampled_from(NUMERIC_KEYS), max_size=6, unique_by=lambda key: key[0])):
         data = deep_merge(data, nest(path, draw(st.sampled_from(values))))
     for attribute in draw(st.lists(st.sampled_from(["it_skill", "propensity", "financial_need", "online_activity"]), max_size=2)):
