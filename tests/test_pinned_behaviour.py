@@ -36,6 +36,7 @@ BASE: dict = {
     "name": "pinned",
     "seed": 7,
     "steps": 20,
+    "burn_in_years": 0,  # tests start from the set-up state they build
     "population": {"size": 600, "neighbourhood_size": 300, "migration_rate": 0.0, "household_size_mean": 1.0, "max_age": 100.0},
     "ties": {"friends_mean": 0.0, "neighbours_mean": 0.0, "school_work_mean": 0.0, "online_contacts_mean": 0.0},
     "networks": {"initial_per_10k": NO_INITIAL_NETWORKS},
@@ -98,7 +99,7 @@ def run_regroup(m: RecruitModel) -> None:
 
 
 def run_dissolve(m: RecruitModel) -> None:
-    lifecycle.dissolve(m)
+    lifecycle.dissolve(m, _rng(m, "dissolve"))
 
 
 def run_rule(m: RecruitModel, name: str) -> None:
@@ -161,9 +162,10 @@ def test_a_successor_takes_back_its_share_of_the_movers():
 # =========================================================================== origin counters
 def test_core_recruits_count_as_core_not_as_growth():
     """Mutation caught: core recruits count as growth in the origin counters. An offline founder
-    who takes one core member from a forum leads an online-core network."""
+    who takes two core members from a forum leads an online-core network (the core's online
+    recruits outnumber its offline founding)."""
     m = small_model()
-    nid = network(m, "phishing", founder=0, members=[(1, "core")], channel="forums", medium="online")
+    nid = network(m, "phishing", founder=0, members=[(1, "core"), (6, "core")], channel="forums", medium="online")
     agent = m.network_agents[nid]
     assert agent.origin == "online"
     # then a non-core member recruited offline: an online core that grew offline
@@ -206,7 +208,8 @@ def test_desistance_depends_on_age_and_partner(factor):
 @pytest.mark.parametrize(("core_share", "member_share"), [(1.0, 0.0), (0.0, 1.0)])
 def test_detection_arrests_core_and_other_members_at_their_own_shares(core_share, member_share):
     """Mutation caught: the core and member arrest shares are swapped."""
-    m = small_model(enforcement={"detection_base": CERTAIN, "core_arrest_share": core_share, "arrest_share": member_share})
+    m = small_model(enforcement={"detection_base": CERTAIN, "investigations_per_10k": CERTAIN, "core_arrest_share": core_share,
+                                 "arrest_share": member_share})  # capacity enough to investigate every lead
     nid = network(m, "phishing", founder=0, members=[(1, "core"), (2, "technical_enabler"), (3, "recruiter"),
                                                      (4, "money_mule"), (5, "money_mule")])
     core, others = np.array([0, 1]), np.array([2, 3, 4, 5])
@@ -368,7 +371,7 @@ def test_central_arrests_scenario_arrests_the_most_central_share_in_its_wave():
     """scenarios/central_arrests.yaml: nothing until year 3; then one wave arrests round(0.3 x
     members), and nobody it spares in a network it hits is more central (betweenness among fellow
     members) than anyone it arrests there. Other arrests are switched off so the wave's arrests can be told apart."""
-    m = bundled("central_arrests", "population.size=2000", *(f"enforcement.{key}=0.0" for key in NO_POLICE))
+    m = bundled("central_arrests", "population.size=6000", "burn_in_years=0", *(f"enforcement.{key}=0.0" for key in NO_POLICE))
     for _ in range(36):
         m.step()
     assert m.recorder.tally["arrests_intervention"] == 0 and m.results().timeseries["arrests"].sum() == 0
@@ -405,7 +408,7 @@ def test_forum_infiltration_scenario_makes_a_share_of_forum_recruits_informants_
     only_a += [f"recruitment.rules.forums.role_spaces.{role}=[open_forum]" for role in ("core", "technical_enabler", "recruiter", "money_mule")]
     busy = ["recruitment.rules.forums.search_rate=500.0", "recruitment.rules.forums.accept_base=1.0",
             "recruitment.rules.forums.trust_open=1.0", "population.financial_need.a=8.0", "population.financial_need.b=2.0",
-            "networks.initial_per_10k.phishing=200", "networks.growth_slack=2.0", f"places.forum_use.join_rate={CERTAIN}",
+            "networks.initial_per_10k.phishing=200", "networks.growth_slack=2.0", "burn_in_years=0", f"places.forum_use.join_rate={CERTAIN}",
             "places.forum_use.quit_rate=0.0"]
     m = bundled("forum_infiltration", *only_a, *busy)
     assert [s.name for s in m.online.spaces] == ["open_forum_a"]
