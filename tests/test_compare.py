@@ -1,7 +1,7 @@
 """`recruitsim compare`: common random numbers, worker and cluster independence, resuming from
 shards, refusing to mix experiments, the statistics on a hand-made example, and the report.
 
-Runs are small (1,000 persons, 52 weekly steps, 2 replications) and shared through module-scoped
+Runs are small (1,000 persons, 52 weekly steps without a burn-in, 2 replications) and shared through module-scoped
 fixtures: the whole file simulates about twenty runs.
 """
 
@@ -32,7 +32,8 @@ from sim.outputs.writer import read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = ("population.size=1000", "steps=52")
+# no burn-in and five phishing networks at the start: a town of 1,000 at the steady state has about one network
+SMALL = ("population.size=1000", "steps=52", "burn_in_years=0", "networks.initial_per_10k.phishing=50")
 REPS = 2
 VARIANTS = {
     # the baseline under another name: must give the very same runs

@@ -266,7 +266,7 @@ def test_mesa_step_button_steps_both_twins():
     box, rc = solara.render(ModelController(model, play_interval=solara.reactive(100), render_interval=solara.reactive(1),
                                             use_threads=solara.reactive(False)), handle_error=False)
     buttons(rc)["Step"].click()
-    assert t.treated.step_now == 1 and t.untreated.step_now == 1
+    assert t.treated.output_step == 1 and t.untreated.output_step == 1
     rc.close()
 
 

@@ -17,7 +17,8 @@ def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("export") / "run"
     result = CliRunner().invoke(cli, ["run", "baseline", "--out", str(out), "--export-networks", "--quiet",
                                       "--set", "population.size=1500", "--set", "population.neighbourhood_size=500",
-                                      "--set", "steps=26", "--set", "outputs.snapshot_every=13"])
+                                      "--set", "steps=26", "--set", "outputs.snapshot_every=13", "--set", "burn_in_years=0",
+                                      "--set", "networks.initial_per_10k.phishing=60"])  # several networks in a small town
     assert result.exit_code == 0, result.output
     return out
 

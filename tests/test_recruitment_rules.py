@@ -179,7 +179,7 @@ class FixedDraws:
 
 @pytest.fixture
 def model() -> RecruitModel:
-    return RecruitModel(scenario(SMALL, population={"size": 1000}))
+    return RecruitModel(scenario(SMALL))  # 2,000 persons: at least one network of each business model
 
 
 @pytest.fixture

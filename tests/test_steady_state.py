@@ -121,8 +121,10 @@ def test_a_crowded_market_yields_fewer_victims_per_offence_and_fewer_foundings()
 
 # ----------------------------------------------------------------------------- online-born networks
 def test_online_founders_form_their_core_among_forum_users():
+    # many forum users (every person with online activity and IT skill), so that founders meet some
     sc = scenario(TINY, steps=104, seed=4, networks={"online_founding_share": 1.0, "founding_rate_novice": 1.0,
-                                                       "online_cofounders": 1})
+                                                       "online_cofounders": 1},
+                  places={"forum_use": {"join_rate": 1e6, "quit_rate": 0.0}})
     model = RecruitModel(sc)
     born_online = []
     for _ in range(sc.steps):

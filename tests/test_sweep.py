@@ -139,7 +139,7 @@ def test_each_design_has_its_documented_number_of_points_within_the_ranges(tmp_p
     assert spec.values["accept"].between(0.2, 0.8).all() and set(spec.values["phishing"]) <= {1, 2, 3}
     dumps = [e.dump for e in spec.runs.scenarios]
     assert [d["recruitment"]["rules"]["forums"]["accept_base"] for d in dumps] == list(spec.values["accept"])
-    assert [d["networks"]["initial"]["phishing"] for d in dumps] == list(spec.values["phishing"])
+    assert [d["networks"]["initial_per_10k"]["phishing"] for d in dumps] == list(spec.values["phishing"])
     if design == "grid":
         assert sorted(set(spec.values["accept"])) == [0.2, 0.4, 0.6000000000000001, 0.8] or np.allclose(sorted(set(spec.values["accept"])), [0.2, 0.4, 0.6, 0.8])
 
