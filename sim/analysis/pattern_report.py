@@ -32,6 +32,11 @@ class PatternJob:
 
 def run_pattern_report(job: PatternJob, say: Callable[[str], None] = lambda text: None) -> pd.DataFrame:
     """Run everything `job` asks for (resuming runs already in its directory) and write the report; the table."""
+    if job.sensitivity and job.sensitivity_seeds > job.seeds:
+        from sim.experiment.errors import ExperimentError
+
+        raise ExperimentError(f"--sensitivity-seeds ({job.sensitivity_seeds}) must not exceed --seeds ({job.seeds}): the nominal "
+                              "verdicts it is compared with come from the first replications of the main run")
     options = RunOptions(workers=job.workers, quiet=job.quiet, allow_code_change=job.allow_code_change,
                          overrides=tuple(job.overrides), command=job.command)
     runs = job.out_dir / "runs"
