@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sim.analysis.intervention_patterns import core_arrest_measures, removal_measures, takedown_measures
+from sim.analysis.intervention_patterns import core_arrest_measures, removal_measures, start_year, takedown_measures, with_marks
 from sim.analysis.pattern_catalogue import BASELINE, Pattern
 from sim.analysis.pattern_runs import sensitive_to
 from sim.analysis.pattern_table import COLUMNS, pattern_row
@@ -153,3 +153,10 @@ def test_a_pattern_is_sensitive_to_the_changes_that_flip_its_verdict():
     rows = pd.DataFrame({"pattern": ["a", "a", "b", "b"], "parameter": ["x.rate", "x.rate", "x.rate", "x.rate"],
                          "factor": [0.5, 1.5, 0.5, 1.5], "flips": [False, True, False, False]})
     assert sensitive_to(rows) == {"a": "x.rate x1.5", "b": "none"}
+
+
+def test_recorded_intervention_marks_override_the_scenario_timing():
+    dump = {"interventions": [{"type": "arrests", "from_": 3.0, "every": 1.0}]}
+    timed = with_marks(dump, [{"label": "a", "type": "arrests", "start_year": 5.0, "until_year": None, "every_years": 2.0}])
+    assert start_year(timed["interventions"][0]) == 5.0 and timed["interventions"][0]["every_years"] == 2.0
+    assert with_marks(dump, []) == dump  # no marks recorded: the dump's own timing

@@ -1,8 +1,9 @@
 """Measures of the intervention patterns, each from a pair of runs of the same replication
 (baseline and intervention scenario, as `recruitsim compare` pairs them: same seed, same draws).
 
-Times come from the intervention's own settings in the scenario dump (`at`, `from`, `every`), in
-years, so they mean the same at any step length.
+Times are in years, so they mean the same at any step length: the intervention marks the run
+recorded (`start_year`, `every_years`, on the timeseries' own year axis, as the plots draw them),
+else the intervention's settings in the scenario dump (`at`, `from`, `every`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,18 @@ def intervention_of(dump: dict, kind: str) -> dict | None:
 
 def start_year(spec: dict) -> float:
     """When an intervention starts, in years: `at` for one-off ones, `from` (dumped as `from_`) for repeated ones."""
-    for key in ("at", "from_", "from"):
+    for key in ("start_year", "at", "from_", "from"):
         if spec.get(key) is not None:
             return float(spec[key])
     return 0.0
+
+
+def with_marks(dump: dict, marks: list[dict]) -> dict:
+    """`dump` with each intervention's recorded timing (`start_year`, `every_years`) added, matched in order."""
+    if len(marks) != len(dump.get("interventions", [])):
+        return dump
+    timed = [{**i, **{k: m[k] for k in ("start_year", "every_years") if k in m}} for i, m in zip(dump["interventions"], marks)]
+    return {**dump, "interventions": timed}
 
 
 def _window(ts: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
@@ -68,7 +77,7 @@ def core_arrest_measures(base: RunResults, arrested: RunResults, dump: dict) -> 
     spec = intervention_of(dump, "arrests")
     if spec is None:
         return {}
-    start, every = start_year(spec), float(spec.get("every") or 0)
+    start, every = start_year(spec), float(spec.get("every_years") or spec.get("every") or 0)
     end = float(base.timeseries["year"].max())
 
     def promotions(r: RunResults) -> int:

@@ -9,13 +9,14 @@ Layout of the output directory:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.intervention_patterns import core_arrest_measures, removal_measures, takedown_measures
+from sim.analysis.intervention_patterns import core_arrest_measures, removal_measures, takedown_measures, with_marks
 from sim.analysis.pattern_catalogue import BASELINE, INTERVENTIONS
 from sim.analysis.pattern_table import columns_of, pattern_table
 from sim.analysis.patterns import pattern_report
@@ -65,6 +66,15 @@ def shard(spec: ExperimentSpec, out_dir: Path, name: str, rep: int):
     return read_run(shard_path(out_dir, entry.slug, rep))
 
 
+def recorded_marks(spec: ExperimentSpec, out_dir: Path, name: str) -> list[dict]:
+    """The intervention timings replication 0 of scenario `name` recorded in its shard's manifest."""
+    from sim.outputs.manifest import MANIFEST
+
+    entry = next(e for e in spec.scenarios if e.name == name)
+    manifest = json.loads((shard_path(out_dir, entry.slug, 0) / MANIFEST).read_text(encoding="utf-8"))
+    return manifest.get("experiment", {}).get("intervention_marks", [])
+
+
 def baseline_reports(spec: ExperimentSpec, out_dir: Path) -> tuple[list[dict], set[str]]:
     """One `pattern_report` per replication of the first scenario, and the columns its outputs have."""
     reports, columns = [], set()
@@ -77,7 +87,7 @@ def baseline_reports(spec: ExperimentSpec, out_dir: Path) -> tuple[list[dict], s
 
 def intervention_reports(spec: ExperimentSpec, out_dir: Path) -> dict[str, list[dict]]:
     """Per replication, the paired measures of each intervention pattern group."""
-    dumps = {e.name: e.dump for e in spec.scenarios}
+    dumps = {e.name: with_marks(e.dump, recorded_marks(spec, out_dir, e.name)) for e in spec.scenarios}
     groups: dict[str, list[dict]] = {"forum_takedown": [], "core_arrests": [], "central_vs_random": []}
     for rep in range(spec.reps):
         base = shard(spec, out_dir, spec.baseline.name, rep)
