@@ -61,7 +61,7 @@ def header(job: PatternJob, spec) -> list[str]:
     from sim.outputs.manifest import describe_code
 
     base = spec.baseline
-    lines = [f"- Scenario: `{base.name}` ({job.scenario}), {base.population} persons, {spec.steps} steps of one {spec.step}, seed {spec.seed}",
+    lines = [f"- Scenario: `{base.name}` ({_shown(job.scenario)}), {base.population} persons, {spec.steps} steps of one {spec.step}, seed {spec.seed}",
              f"- Seeds (replications): {job.seeds}" + (f"; intervention scenarios: {job.intervention_seeds}" if job.interventions else
                                                        "; intervention patterns not run (--no-interventions)"),
              f"- Code: {describe_code(spec.code)}; written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"]
@@ -73,3 +73,13 @@ def header(job: PatternJob, spec) -> list[str]:
     if job.command:
         lines.append(f"- Command: `{job.command}`")
     return lines
+
+
+def _shown(path: Path) -> str:
+    """A scenario's path as the reader should see it: relative to here, or a bundled scenario's file name
+    (no machine-specific absolute paths in docs/patterns.md)."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
