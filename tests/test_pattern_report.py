@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sim.analysis.intervention_patterns import core_arrest_measures, removal_measures, start_year, takedown_measures, with_marks
+from sim.analysis.intervention_patterns import (
+    core_arrest_measures,
+    removal_measures,
+    start_year,
+    takedown_measures,
+    with_marks,
+)
 from sim.analysis.pattern_catalogue import BASELINE, Pattern
 from sim.analysis.pattern_runs import sensitive_to
 from sim.analysis.pattern_table import COLUMNS, pattern_row

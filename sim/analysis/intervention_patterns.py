@@ -102,8 +102,8 @@ def _wave_recovery(base: pd.DataFrame, arrested: pd.DataFrame, wave: float, next
         b, a = pick(base), pick(arrested)
         return float(b["involved"]) - float(a["involved"]) if b is not None and a is not None else NAN
 
-    first_after = lambda ts: ts[ts["year"] > wave].iloc[0] if (ts["year"] > wave).any() else None  # noqa: E731
-    last_before = lambda ts: ts[ts["year"] < next_wave].iloc[-1] if (ts["year"] < next_wave).any() else None  # noqa: E731
+    first_after = lambda ts: ts[ts["year"] > wave].iloc[0] if (ts["year"] > wave).any() else None
+    last_before = lambda ts: ts[ts["year"] < next_wave].iloc[-1] if (ts["year"] < next_wave).any() else None
     after, before = gap(first_after), gap(last_before)
     return 1 - before / after if after > 0 else NAN
 

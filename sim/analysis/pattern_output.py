@@ -42,7 +42,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame, header: list[str]) -> str:
     shown = display_table(table)
-    cells = lambda row: "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"  # noqa: E731
+    cells = lambda row: "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
     lines = [cells(shown.columns), cells(["---"] * len(shown.columns)), *(cells(r) for r in shown.itertuples(index=False))]
     return "\n".join(["# Pattern report", "", *header, "", INTRO, "", *lines, ""])
 

@@ -11,7 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.pattern_output import write_report
-from sim.analysis.pattern_runs import RunOptions, baseline_table, interventions_table, sensitive_to, sensitivity_table
+from sim.analysis.pattern_runs import (
+    RunOptions,
+    baseline_table,
+    interventions_table,
+    sensitive_to,
+    sensitivity_table,
+)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.intervention_patterns import core_arrest_measures, removal_measures, takedown_measures, with_marks
+from sim.analysis.intervention_patterns import (
+    core_arrest_measures,
+    removal_measures,
+    takedown_measures,
+    with_marks,
+)
 from sim.analysis.pattern_catalogue import BASELINE, INTERVENTIONS
 from sim.analysis.pattern_table import columns_of, pattern_table
 from sim.analysis.patterns import pattern_report
@@ -135,10 +140,10 @@ def sensitivity_table(scenario: Path | str, reps: int, out_dir: Path, options: R
             reports, _ = baseline_reports(spec, where)
             table = pattern_table(BASELINE, {"baseline": reports}, columns, seed).set_index("pattern")
             for pattern, holds in table["holds"].items():
-                rows.append(dict(pattern=pattern, parameter=key, factor=factor, value=value, holds=holds,
-                                 share_holding=table.loc[pattern, "share_holding"], nominal=nominal[pattern],
-                                 flips=_verdict(holds) is not None and _verdict(nominal[pattern]) is not None
-                                 and _verdict(holds) != _verdict(nominal[pattern])))
+                rows.append({"pattern": pattern, "parameter": key, "factor": factor, "value": value, "holds": holds,
+                                 "share_holding": table.loc[pattern, "share_holding"], "nominal": nominal[pattern],
+                                 "flips": _verdict(holds) is not None and _verdict(nominal[pattern]) is not None
+                                 and _verdict(holds) != _verdict(nominal[pattern])})
     return pd.DataFrame(rows)
 
 

@@ -20,8 +20,8 @@ def pattern_row(pattern: Pattern, reports: Sequence[dict], columns: set[str], se
     """One row of the table: `reports` are one per seed (or per pair of paired runs); `columns`
     are the output columns the runs have. Seeds where the measure is undefined (e.g. no network of
     origin online) count as not holding."""
-    row = dict(pattern=pattern.key, statement=pattern.statement, source=pattern.source, measure=pattern.measure,
-               threshold=pattern.threshold_text, seeds=len(reports), ci_low=np.nan, ci_high=np.nan)
+    row = {"pattern": pattern.key, "statement": pattern.statement, "source": pattern.source, "measure": pattern.measure,
+               "threshold": pattern.threshold_text, "seeds": len(reports), "ci_low": np.nan, "ci_high": np.nan}
     missing = [c for c in pattern.needs if c not in columns]
     values = np.array([pattern.value(r) for r in reports], dtype=float)
     if missing or not len(values):
@@ -33,11 +33,11 @@ def pattern_row(pattern: Pattern, reports: Sequence[dict], columns: set[str], se
     holding = int(sum(pattern.holds(v) for v in values if not np.isnan(v)))
     measured = values[~np.isnan(values)]
     share = holding / len(values)
-    row |= dict(median=_stat(np.median, measured), min=_stat(np.min, measured), max=_stat(np.max, measured),
-                seeds_holding=holding, share_holding=share)
+    row |= {"median": _stat(np.median, measured), "min": _stat(np.min, measured), "max": _stat(np.max, measured),
+                "seeds_holding": holding, "share_holding": share}
     if pattern.interval and len(measured) >= 2:
         ci = difference_interval(measured[:, None], np.zeros((len(measured), 1)), seed, "patterns", pattern.key)
-        row |= dict(ci_low=float(ci.low[0]), ci_high=float(ci.high[0]))
+        row |= {"ci_low": float(ci.low[0]), "ci_high": float(ci.high[0])}
         verdict = pattern.holds(row["ci_high"]) if pattern.compare == "<" else pattern.holds(row["ci_low"])
     else:
         verdict = share >= HOLDS_SHARE
