@@ -10,7 +10,7 @@ FIND_PYTHON := for p in python3.13 python3.12 python3 python; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	command -v $$p; break; fi; done
 
-.PHONY: venv demo test benchmark docs dashboard notebook notebooks clean
+.PHONY: venv demo test benchmark docs patterns dashboard notebook notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	@PYTHON=$$($(FIND_PYTHON)); \
@@ -47,6 +47,14 @@ notebooks: venv
 
 docs: venv
 	$(VENV)/bin/recruitsim schema --markdown > docs/scenarios.md
+
+# the pattern report of the baseline (10 seeds, with the intervention patterns) into docs/;
+# the runs stay in runs/patterns-docs, so a rerun after an interruption resumes
+PATTERN_WORKERS ?= 2
+patterns: venv
+	$(VENV)/bin/recruitsim patterns baseline --seeds 10 --workers $(PATTERN_WORKERS) --out runs/patterns-docs
+	cp runs/patterns-docs/patterns.md docs/patterns.md.tmp && mv docs/patterns.md.tmp docs/patterns.md
+	cp runs/patterns-docs/patterns.html docs/patterns.html.tmp && mv docs/patterns.html.tmp docs/patterns.html
 
 clean:
 	rm -rf $(VENV) outputs runs .pytest_cache

@@ -306,6 +306,56 @@ def sweep_command(experiment: Path, workers: int | None, scheduler: str | None, 
 
 
 @cli.command()
+@click.argument("scenario", required=False, default="baseline", type=click.Path(path_type=Path))
+@click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True, help="replications of the scenario")
+@click.option("--workers", type=click.IntRange(min=1), help="local worker processes; 1 runs in this process  [default: number of CPUs]")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="output directory; rerunning the same command there resumes  [default: runs/patterns-<timestamp>]")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every scenario run, e.g. --set population.size=2000 (repeatable)")
+@click.option("--no-interventions", is_flag=True, help="only the baseline patterns (no takedown, arrest or removal runs)")
+@click.option("--intervention-seeds", type=click.IntRange(min=1), metavar="N", help="replications of each intervention scenario  [default: --seeds]")
+@click.option("--sensitivity", is_flag=True, help="also run each key parameter at x0.5 and x1.5 (one at a time) and say which changes flip a baseline pattern")
+@click.option("--sensitivity-seeds", type=click.IntRange(min=1), default=3, show_default=True, metavar="N", help="replications of each sensitivity run")
+@click.option("--quiet", is_flag=True, help="no progress")
+@click.option("--allow-code-change", is_flag=True, help="resume runs made by other code (recorded as mixed), as in `compare`")
+def patterns(scenario: Path, seeds: int, workers: int | None, out_dir: Path | None, overrides: tuple[str, ...], no_interventions: bool,
+             intervention_seeds: int | None, sensitivity: bool, sensitivity_seeds: int, quiet: bool, allow_code_change: bool) -> None:
+    """Check the empirical patterns (docs/evidence.md section 6) over seeds of SCENARIO (default: baseline).
+
+    Writes patterns.csv, patterns.md and patterns.html (and the runs, under runs/) and prints the
+    output directory. See docs/experiments.md.
+    """
+    import os
+    import shlex
+
+    from sim.analysis.pattern_report import PatternJob, run_pattern_report
+    from sim.outputs.paths import timestamped_dir
+
+    out_dir = out_dir or timestamped_dir("patterns")
+    args = ["recruitsim", "patterns", str(scenario), "--seeds", str(seeds), "--workers", str(workers or os.cpu_count() or 1), "--out", str(out_dir)]
+    args += ["--no-interventions"] if no_interventions else (["--intervention-seeds", str(intervention_seeds)] if intervention_seeds else [])
+    args += ["--sensitivity", "--sensitivity-seeds", str(sensitivity_seeds)] if sensitivity else []
+    args += [part for o in overrides for part in ("--set", o)] + (["--allow-code-change"] if allow_code_change else [])
+    command = shlex.join(args)
+    job = PatternJob(scenario=find_scenario(scenario), seeds=seeds, out_dir=out_dir, workers=workers or os.cpu_count() or 1,
+                     overrides=overrides, interventions=not no_interventions, intervention_seeds=intervention_seeds or seeds,
+                     sensitivity=sensitivity, sensitivity_seeds=sensitivity_seeds, quiet=quiet, allow_code_change=allow_code_change,
+                     command=command)
+    say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
+    try:
+        run_pattern_report(job, say)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        what = failure_while_running(exc, out_dir)
+        if what is None:
+            raise  # a bug (or a RecruitsimError, which the group prints as one line)
+        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
+        raise SystemExit(1) from None
+    click.echo(str(out_dir))
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a key in every file, as `run --set` does (repeatable)")
 def validate(files: tuple[Path, ...], overrides: tuple[str, ...]) -> None:

@@ -1,1 +1,1 @@
-"""Analyses of run outputs (pattern checks against the calibration targets)."""
+"""Analyses of run outputs: the empirical patterns and the pattern report (`recruitsim patterns`)."""

@@ -1,16 +1,20 @@
-"""The calibration targets of docs/evidence.md section 6, computed from a run's outputs.
+"""The measures behind the calibration patterns of docs/evidence.md section 6, from one run's outputs.
 
 These are patterns, not point values: the evidence comes from few, police-selected cases.
-`pattern_report` returns the measured quantities; `pattern_checks` says which patterns hold.
+`pattern_report` returns the measured quantities of one run (NaN where the outputs lack what a
+measure needs, e.g. a column a later model version adds); sim/analysis/pattern_catalogue.py says
+what each pattern requires of them, and sim/analysis/pattern_table.py judges them over seeds.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.outputs.results import RunResults
 
 ONLINE_ROLES = ("technical_enabler", "money_mule")
+NAN = float("nan")
 
 
 def final_networks(results: RunResults, min_recruits: int = 1) -> pd.DataFrame:
@@ -25,14 +29,26 @@ def final_networks(results: RunResults, min_recruits: int = 1) -> pd.DataFrame:
     return nets[nets["recruits"] >= min_recruits]
 
 
+def last_year(ts: pd.DataFrame) -> pd.DataFrame:
+    return ts[ts["year"] > ts["year"].max() - 1]
+
+
+def forum_activity_columns(ts: pd.DataFrame) -> list[str]:
+    """The weekly-active-user columns of the forums and markets (not chat or social media)."""
+    return [c for c in ts.columns if c.startswith("active_users_") and ("forum" in c or "market" in c)]
+
+
+def _share(part: pd.Series) -> float:
+    return float(part.mean()) if len(part) else NAN
+
+
 def pattern_report(results: RunResults) -> dict[str, float]:
     ev = results.events
     joins = ev[(ev["kind"] == "recruit_attempt") & ev["accepted"]]
     nets = final_networks(results)
     origin_share = nets["origin"].value_counts(normalize=True)
     online_joins, offline_joins = joins[joins["medium"] == "online"], joins[joins["medium"] == "offline"]
-    ts = results.timeseries
-    last_year = ts[ts["year"] > ts["year"].max() - 1]
+    enablers = joins[joins["role"] == "technical_enabler"]
     by_origin = nets.groupby("origin")[["size", "neighbourhoods"]].mean()
     return {
         "networks_classified": float(len(nets)),
@@ -41,36 +57,68 @@ def pattern_report(results: RunResults) -> dict[str, float]:
         "share_using_online": float(1 - origin_share.get("offline", 0)),
         "recruits_total": float(len(joins)),
         "share_recruits_online": float(len(online_joins) / max(len(joins), 1)),
-        "online_recruits_enabler_or_mule": float(online_joins["role"].isin(ONLINE_ROLES).mean()) if len(online_joins) else float("nan"),
-        "offline_recruits_enabler_or_mule": float(offline_joins["role"].isin(ONLINE_ROLES).mean()) if len(offline_joins) else float("nan"),
-        "offline_recruits_core": float((offline_joins["role"] == "core").mean()) if len(offline_joins) else float("nan"),
-        "online_recruits_core": float((online_joins["role"] == "core").mean()) if len(online_joins) else float("nan"),
-        "mean_size_offline": float(by_origin["size"].get("offline", float("nan"))),
-        "mean_size_online": float(by_origin["size"].get("online", float("nan"))),
-        "mean_neighbourhoods_offline": float(by_origin["neighbourhoods"].get("offline", float("nan"))),
-        "mean_neighbourhoods_online": float(by_origin["neighbourhoods"].get("online", float("nan"))),
-        "involved_last_year": float(last_year["involved"].mean()),
-        "networks_active_last_year": float(last_year["networks_active"].mean()),
-        "forum_users_last_year": float(last_year["forum_users"].mean()),
-        # the serious actors: forum users who are members of a network (Pastrana et al. 2018)
-        "forum_users_in_networks_last_year": float(last_year["forum_users_in_networks"].mean()),
+        "online_recruits_enabler_or_mule": _share(online_joins["role"].isin(ONLINE_ROLES)),
+        "offline_recruits_enabler_or_mule": _share(offline_joins["role"].isin(ONLINE_ROLES)),
+        "offline_recruits_core": _share(offline_joins["role"] == "core"),
+        "online_recruits_core": _share(online_joins["role"] == "core"),
+        "enablers_recruited_online": _share(enablers["medium"] == "online"),
+        "mean_size_offline": float(by_origin["size"].get("offline", NAN)),
+        "mean_size_online": float(by_origin["size"].get("online", NAN)),
+        "mean_neighbourhoods_offline": float(by_origin["neighbourhoods"].get("offline", NAN)),
+        "mean_neighbourhoods_online": float(by_origin["neighbourhoods"].get("online", NAN)),
+        **membership_trend(results.timeseries),
+        **forum_user_measures(results.timeseries),
+        **isolation_measures(results.networks),
+        **refusal_measures(ev),
     }
 
 
-def pattern_checks(report: dict[str, float]) -> dict[str, bool]:
-    """Which docs/evidence.md section 6 patterns the baseline reproduces, in a report (or a mean of reports).
+def membership_trend(ts: pd.DataFrame) -> dict[str, float]:
+    """Mean persons involved in the last year, and its relative change per year since the run's middle year
+    (near 0 in a stationary state)."""
+    end, years = last_year(ts), float(ts["year"].max())
+    middle = ts[(ts["year"] > years / 2 - 1) & (ts["year"] <= years / 2)]
+    late, early = float(end["involved"].mean()), float(middle["involved"].mean())
+    elapsed = years / 2
+    change = (late / early - 1) / elapsed if early > 0 and elapsed > 0 else NAN
+    return {"involved_last_year": late, "involved_change_per_year": change,
+            "networks_active_last_year": float(end["networks_active"].mean())}
 
-    Not checked here because the model does not reproduce them yet (see docs/ODD.md): online-origin
-    networks being *smaller* than offline ones (they are larger: an offline network that grows
-    usually takes at least one online recruit and leaves the `offline` class), and the takedown
-    and arrest responses, which need the interventions of a later version.
-    """
-    r = report
-    return {
-        "serious actors are a small minority of forum users": r["forum_users_in_networks_last_year"] < 0.1 * r["forum_users_last_year"],
-        "majority of networks have an offline core": r["share_offline_core"] > 0.5,
-        "most networks use online channels for something": r["share_using_online"] > 0.5,
-        "online recruits are more often enablers/mules than offline recruits": r["online_recruits_enabler_or_mule"] > r["offline_recruits_enabler_or_mule"],
-        "offline recruits are more often core than online recruits": r["offline_recruits_core"] > r["online_recruits_core"],
-        "online-origin networks are fewer than offline-core ones": r["share_online_origin"] < r["share_offline_core"],
-    }
+
+def forum_user_measures(ts: pd.DataFrame) -> dict[str, float]:
+    """Forum users who are network members, and joins and quits per year per forum user, over the
+    last year; NaN without the columns (the timeseries holds counts, not persons, so year-to-year
+    retention of the same people cannot be computed here: a quit rate per user stands in for it)."""
+    end = last_year(ts)
+    users = float(end["forum_users"].mean()) if "forum_users" in ts else NAN
+
+    def yearly_rate(column: str) -> float:  # `end` spans one year: its sum is a count per year
+        if column not in ts or not users > 0:
+            return NAN
+        return float(end[column].sum()) / users
+
+    in_networks = float(end["forum_users_in_networks"].mean()) / users if "forum_users_in_networks" in ts and users > 0 else NAN
+    return {"forum_users_last_year": users, "forum_serious_share": in_networks,
+            "forum_joins_per_user_year": yearly_rate("forum_user_joins"), "forum_quits_per_user_year": yearly_rate("forum_user_quits")}
+
+
+def isolation_measures(snapshots: pd.DataFrame) -> dict[str, float]:
+    """Share of members with no tie to a fellow member, at the last snapshot (NaN without `isolated_members`)."""
+    if "isolated_members" not in snapshots or snapshots.empty:
+        return {"share_members_isolated": NAN}
+    last = snapshots[snapshots["step"] == snapshots["step"].max()]
+    size = float(last["size"].sum())
+    return {"share_members_isolated": float(last["isolated_members"].sum()) / size if size > 0 else NAN}
+
+
+def refusal_measures(events: pd.DataFrame) -> dict[str, float]:
+    """Of the recruit attempts that did not end in a join, the share the candidate refused
+    (NaN without the events' `outcome`)."""
+    if "outcome" not in events:
+        return {"failed_attempts_refused": NAN}
+    failed = events[(events["kind"] == "recruit_attempt") & ~events["accepted"].astype(bool)]
+    return {"failed_attempts_refused": _share(failed["outcome"] == "refused")}
+
+
+def is_missing(value: float) -> bool:
+    return value is None or bool(np.isnan(value))
