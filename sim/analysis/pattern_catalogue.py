@@ -55,7 +55,7 @@ BASELINE = (
     Pattern("offline_core", "The majority of networks have an offline core", LKS2017,
             "share of networks of origin offline or offline_core_online_growth", _key("share_offline_core"), ">", 0.5),
     Pattern("online_use", "Most networks use online channels for something", LKS2017,
-            "share of networks not of origin offline", _key("share_using_online"), ">", 0.5),
+            "share of networks that recruited anyone online or formed their core online", _key("share_using_online"), ">", 0.5),
     Pattern("online_recruits_enablers", "Online recruits are disproportionately technical enablers and money mules", LKS2017,
             "share enabler/mule among online recruits minus among offline recruits",
             _difference("online_recruits_enabler_or_mule", "offline_recruits_enabler_or_mule"), ">", 0),

@@ -14,6 +14,7 @@ import pandas as pd
 from sim.outputs.results import RunResults
 
 ONLINE_ROLES = ("technical_enabler", "money_mule")
+ONLINE_CORE_ORIGINS = ("online", "online_core_offline_growth")
 NAN = float("nan")
 
 
@@ -54,7 +55,9 @@ def pattern_report(results: RunResults) -> dict[str, float]:
         "networks_classified": float(len(nets)),
         "share_offline_core": float(origin_share.get("offline", 0) + origin_share.get("offline_core_online_growth", 0)),
         "share_online_origin": float(origin_share.get("online", 0)),
-        "share_using_online": float(1 - origin_share.get("offline", 0)),
+        # P2: a network uses online channels if it recruited anyone online or formed its core online (its
+        # origin says only which medium *predominated*, so 1 - share `offline` would undercount)
+        "share_using_online": _share(nets["network_id"].isin(online_joins["network_id"]) | nets["origin"].isin(ONLINE_CORE_ORIGINS)),
         "recruits_total": float(len(joins)),
         "share_recruits_online": float(len(online_joins) / max(len(joins), 1)),
         "online_recruits_enabler_or_mule": _share(online_joins["role"].isin(ONLINE_ROLES)),
