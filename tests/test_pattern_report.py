@@ -18,7 +18,7 @@ from sim.analysis.intervention_patterns import (
 from sim.analysis.pattern_catalogue import BASELINE, Pattern
 from sim.analysis.pattern_runs import sensitive_to
 from sim.analysis.pattern_table import COLUMNS, pattern_row
-from sim.analysis.patterns import forum_user_measures, isolation_measures
+from sim.analysis.patterns import forum_user_measures, isolation_measures, membership_trend
 from sim.cli import cli
 from sim.outputs.results import RunResults
 
@@ -85,6 +85,25 @@ def test_a_paired_pattern_is_judged_on_the_interval_of_the_mean_difference():
     assert clear["holds"] == "yes" and clear["ci_high"] < 0
     noisy = pattern_row(below, [{"d": d} for d in (-5, 4, -6, 5, -3, 7, -4, 5)], columns=set())
     assert noisy["holds"] == "no" and noisy["ci_low"] < 0 < noisy["ci_high"]
+
+
+def test_a_within_pattern_needs_the_whole_interval_inside_the_band():
+    """Stationarity: each seed's trend wanders, the mean over seeds must be near 0 (both CI ends within ±0.05)."""
+    flat = Pattern("t", "t", "s", "m", lambda r: r["t"], "within", 0.05, interval=True)
+    wandering = pattern_row(flat, [{"t": t} for t in (-0.09, 0.06, -0.04, 0.08, -0.05, 0.03, -0.07, 0.07)], columns=set())
+    assert wandering["holds"] == "yes" and -0.05 < wandering["ci_low"] < wandering["ci_high"] < 0.05
+    assert wandering["seeds_holding"] == 2  # seed by seed most are outside the band
+    falling = pattern_row(flat, [{"t": t - 0.045} for t in (-0.03, 0.03, -0.02, 0.02, 0.0, 0.03, -0.03, 0.0)], columns=set())
+    assert falling["holds"] == "no" and falling["ci_low"] < -0.05 < falling["ci_high"] < 0.05  # the band's edge is inside the CI
+    assert flat.threshold_text == "within ±0.05"
+
+
+def test_the_membership_trend_is_the_least_squares_slope_relative_to_the_mean():
+    years = WEEKS
+    rising = membership_trend(_timeseries(years, involved=100 + 10 * years, networks_active=np.ones(len(years))))
+    assert rising["involved_trend_per_year"] == pytest.approx(10 / (100 + 10 * years.mean()))
+    flat = membership_trend(_timeseries(years, involved=np.full(len(years), 40.0), networks_active=np.ones(len(years))))
+    assert flat["involved_trend_per_year"] == pytest.approx(0.0, abs=1e-12)
 
 
 def _timeseries(years: np.ndarray, **columns) -> pd.DataFrame:

@@ -38,7 +38,9 @@ def pattern_row(pattern: Pattern, reports: Sequence[dict], columns: set[str], se
     if pattern.interval and len(measured) >= 2:
         ci = difference_interval(measured[:, None], np.zeros((len(measured), 1)), seed, "patterns", pattern.key)
         row |= {"ci_low": float(ci.low[0]), "ci_high": float(ci.high[0])}
-        verdict = pattern.holds(row["ci_high"]) if pattern.compare == "<" else pattern.holds(row["ci_low"])
+        # the whole interval beyond the threshold (inside the band for "within")
+        ends = {"<": [row["ci_high"]], ">": [row["ci_low"]], "within": [row["ci_low"], row["ci_high"]]}[pattern.compare]
+        verdict = all(pattern.holds(end) for end in ends)
     else:
         verdict = share >= HOLDS_SHARE
     return {**row, "holds": "yes" if verdict else "no"}
