@@ -1,9 +1,11 @@
 """The baseline reproduces the calibration patterns of docs/evidence.md section 6 (sim/analysis/pattern_catalogue.py).
 
 The patterns are about proportions of a few dozen networks, so one run is noisy: the test pools
-the reports of three replications (seeds 1-3) of the full baseline. Across seeds 1-8 every
-checked pattern held in every single run (margins noted in docs/ODD.md), so pooling three makes a
-false failure very unlikely while a mechanism change that breaks a pattern still fails.
+the reports of two replications (seeds 1 and 2) of the full baseline (ten years after the
+ten-year burn-in). In the pattern report over ten seeds (docs/ODD.md section 8.8) every checked
+pattern held in every single seed, the closest at 0.83 against 0.5 (P2) and a difference of
+0.065 against 0 (P3), so pooling two makes a false failure very unlikely while a mechanism change
+that breaks a pattern still fails.
 The full table over ten seeds, with the patterns the model does not reproduce yet, is
 `recruitsim patterns` (docs/patterns.md).
 """
@@ -28,7 +30,7 @@ CHECKED = ("offline_core", "online_use", "online_recruits_enablers", "offline_re
 @pytest.fixture(scope="module")
 def pooled_report() -> dict[str, float]:
     reports = []
-    for seed in (1, 2, 3):
+    for seed in (1, 2):
         scenario = load_scenario(SCENARIOS / "baseline.yaml", [f"seed={seed}"])
         model = RecruitModel(scenario)
         for _ in range(scenario.steps):

@@ -5,6 +5,7 @@ The end-to-end test in a browser is tests/test_dashboard_browser.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
@@ -26,7 +27,12 @@ SMALL = 1000  # persons: the smallest population the dashboard offers; keeps the
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+NO_BURN_IN = Path(__file__).parent / "data" / "dashboard_baseline.yaml"  # the baseline, from its set-up state
+
+
 def twin(**kwargs) -> TwinRun:
+    if "scenario_name" not in kwargs:
+        kwargs.setdefault("scenario_file", NO_BURN_IN)
     return TwinRun(**{"population": SMALL, **kwargs})
 
 
