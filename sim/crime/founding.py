@@ -51,8 +51,15 @@ def found(m: RecruitModel, market: RecruitmentMarket, founder: int, business_mod
 
 
 def initial_counts(per_10k: dict[str, float], size: int) -> dict[str, int]:
-    """Networks to seed per business model: per-10,000 counts scaled to the population, rounded."""
-    return {name: int(round(rate * size / 10_000.0)) for name, rate in per_10k.items()}
+    """Networks to seed per business model: per-10,000 counts scaled to the population, rounded so
+    that the total is the rounded total (largest remainders). Rounding each business model on its
+    own would seed a town of 2,000 with one network instead of two (4, 2, 1, 2 and 1 per 10,000 are
+    0.8, 0.4, 0.2, 0.4 and 0.2 there), so per-capita outputs would depend on the population size."""
+    exact = np.array([rate * size / 10_000.0 for rate in per_10k.values()], dtype=float)
+    counts = np.floor(exact).astype(np.int64)
+    missing = int(np.floor(exact.sum() + 0.5)) - int(counts.sum())
+    counts[np.argsort(-(exact - counts), kind="stable")[:missing]] += 1
+    return dict(zip(per_10k, (int(c) for c in counts)))
 
 
 def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.random.Generator) -> None:

@@ -230,7 +230,7 @@ class NetworkParams(Section):
     business_models: dict[str, BusinessModelParams] = Field(default_factory=_default_business_models, description="business models and their role mixes")
     initial_per_10k: dict[str, Annotated[float, Field(ge=0, le=10_000)]] = Field(
         default_factory=lambda: {"phishing": 4.0, "banking_malware": 2.0, "ransomware_affiliate": 1.0, "carding": 2.0, "ddos_for_hire": 1.0},
-        description="networks seeded at the start per 10,000 persons, per business model (rounded to whole networks; each starts as its founder and recruits the rest); their shares are also the business models' shares among new networks",
+        description="networks seeded at the start per 10,000 persons, per business model (the total is rounded to whole networks and shared out by largest remainders, so a small town gets its share; each starts as its founder and recruits the rest); their shares are also the business models' shares among new networks",
     )
     founder_min_propensity: float = prob(0.4, "least propensity of a person who founds a network")
     founder_min_age: float = Field(16.0, ge=0, le=100, description="youngest founder [years]")
