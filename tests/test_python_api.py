@@ -19,7 +19,7 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-TINY = {"population": {"size": 1000, "neighbourhood_size": 500}, "steps": 6}  # 1,000: enough founders for the initial networks
+TINY = {"population": {"size": 1000, "neighbourhood_size": 500}, "steps": 6, "burn_in_years": 0}  # 1,000: enough founders for the initial networks
 
 
 def test_run_model_stops_at_the_scenarios_end_with_the_same_results_as_stepping():

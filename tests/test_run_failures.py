@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sim.cli import cli
 
-SMALL = "name: small\nsteps: 2\npopulation: {size: 60, neighbourhood_size: 30}\nnetworks: {initial_per_10k: {phishing: 0, carding: 0, ddos_for_hire: 0, banking_malware: 0, ransomware_affiliate: 0}}\n"
+SMALL = "name: small\nsteps: 2\nburn_in_years: 0\npopulation: {size: 60, neighbourhood_size: 30}\nnetworks: {initial_per_10k: {phishing: 0, carding: 0, ddos_for_hire: 0, banking_malware: 0, ransomware_affiliate: 0}}\n"
 
 
 def invoke(*args):

@@ -23,7 +23,7 @@ from sim.outputs.summary import run_summary
 from sim.runner import simulate
 from sim.vocabulary import ORIGINS, ROLES
 
-TINY = {"population": {"size": 500, "neighbourhood_size": 250}, "steps": 30, "step": "week"}
+TINY = {"population": {"size": 500, "neighbourhood_size": 250}, "steps": 30, "step": "week", "burn_in_years": 0}
 ARRESTS = {"type": "arrests", "targeting": "core", "from": 0.2, "every": 0.2, "share": 0.5, "label": "core arrests"}
 
 

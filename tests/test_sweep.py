@@ -27,7 +27,7 @@ from sim.experiment.sweep.sensitivity import COLUMNS, indices
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "experiments" / "intervention_effect_sizes.yaml"
-TINY = ("population.size=300", "step=month", "steps=40")
+TINY = ("population.size=300", "step=month", "steps=40", "burn_in_years=0")  # plumbing, not the steady state
 TINY_ARGS = [part for o in TINY for part in ("--set", o)]
 
 
