@@ -93,8 +93,11 @@ def _running(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_stopping_the_command_stops_the_server(sig):
+    # default dispositions for the command: under `nohup` (SIGHUP ignored, inherited through exec) the
+    # stand-in server would ignore the forwarded SIGHUP, as a real server started with nohup should
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+                              env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGTERM, signal.SIGHUP)])
     server = None
     try:
         server = int(parent.stdout.readline())

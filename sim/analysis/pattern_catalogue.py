@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 HOLDS_SHARE = 0.8  # a pattern holds overall when it holds in at least this share of seeds (8 of 10)
 
-LKS2017 = "Leukfeldt, Kleemans & Stol 2017 (DOMAIN.md §6)"
+LKS2017 = "Leukfeldt, Kleemans & Stol 2017 (evidence.md §6)"
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,10 @@ BASELINE = (
             "mean peak neighbourhoods of online-origin minus offline-origin networks",
             _difference("mean_neighbourhoods_online", "mean_neighbourhoods_offline"), ">", 0),
     Pattern("serious_actors_rare", "Serious actors are a small minority of forum users",
-            "Pastrana et al. 2018; Hughes & Hutchings 2023 (DOMAIN.md §6)",
+            "Pastrana et al. 2018; Hughes & Hutchings 2023 (evidence.md §6)",
             "forum users who are network members / forum users (last-year means)", _key("forum_serious_share"), "<", 0.1,
             "(assumption: 'small' = under 10%)", needs=("forum_users", "forum_users_in_networks")),
-    Pattern("forum_churn", "Forum membership churns", "Pastrana et al. 2018 (DOMAIN.md §6)",
+    Pattern("forum_churn", "Forum membership churns", "Pastrana et al. 2018 (evidence.md §6)",
             "forum users quitting in the last year per forum user (a stand-in for 1 - year-to-year retention, "
             "which needs person-level data the outputs do not hold)", _key("forum_quits_per_user_year"), ">", 0.2,
             "(assumption: retention below 80%)", needs=("forum_users", "forum_user_quits")),
@@ -96,19 +96,19 @@ BASELINE = (
 )
 
 INTERVENTIONS = (
-    Pattern("takedown_drop", "After a forum takedown, forum activity drops", "DOMAIN.md §6; Décary-Hétu & Giommoni 2017",
+    Pattern("takedown_drop", "After a forum takedown, forum activity drops", "evidence.md §6; Décary-Hétu & Giommoni 2017",
             "forum+market weekly users, first 2 months after the takedown, vs the paired baseline (relative change)",
             _key("takedown_forum_activity_change"), "<", 0, group="forum_takedown"),
-    Pattern("takedown_displacement", "Users are displaced to the remaining forums", "DOMAIN.md §6; Décary-Hétu & Giommoni 2017",
+    Pattern("takedown_displacement", "Users are displaced to the remaining forums", "evidence.md §6; Décary-Hétu & Giommoni 2017",
             "weekly users of the remaining forums and markets, first half-year, vs the paired baseline (relative change)",
             _key("takedown_remaining_spaces_change"), ">", 0, group="forum_takedown"),
-    Pattern("takedown_recovery", "Forum activity partly recovers", "DOMAIN.md §6",
+    Pattern("takedown_recovery", "Forum activity partly recovers", "evidence.md §6",
             "share of the early drop recovered in the run's last year (1 = fully)", _key("takedown_recovered_share"), ">", 0,
             group="forum_takedown"),
-    Pattern("arrests_regroup", "After core arrests, surviving members regroup (promotions to core)", "DOMAIN.md §6",
+    Pattern("arrests_regroup", "After core arrests, surviving members regroup (promotions to core)", "evidence.md §6",
             "promotions to core after the first wave vs the paired baseline (relative change)",
             _key("core_arrests_promotions_change"), ">", 0, group="core_arrests"),
-    Pattern("arrests_recovery", "Membership recovers over time after core arrests", "DOMAIN.md §6",
+    Pattern("arrests_recovery", "Membership recovers over time after core arrests", "evidence.md §6",
             "share of each wave's membership loss (vs baseline) recovered before the next wave, mean over waves",
             _key("core_arrests_recovered_share"), ">", 0, group="core_arrests"),
     Pattern("central_beats_random_members", "Removing the most central members disrupts more than random removal (membership)",
