@@ -105,3 +105,18 @@ def test_no_reference_to_the_evidence_outside_the_repository():
     """The evidence the docs cite is docs/evidence.md, not a file of the machine that wrote them."""
     cited = [p for p in doc_files() + sorted(ROOT.glob("scenarios/*.yaml")) if "DOMAIN" in p.read_text(encoding="utf-8")]
     assert not cited
+
+
+CONFLICT_MARKER = re.compile(r"^(<{7}|>{7})( |$)", re.M)
+TEXT_SUFFIXES = {".md", ".py", ".yaml", ".yml", ".toml", ".cfg", ".txt", ".ipynb", ".html"}
+
+
+def test_no_file_holds_an_unresolved_merge_conflict():
+    """A merge once left `<<<<<<< HEAD` ... `>>>>>>> branch` in the README: both sides shown, nothing failing."""
+    found = []
+    for path in sorted(ROOT.rglob("*")):
+        parts = path.relative_to(ROOT).parts
+        if path.suffix in TEXT_SUFFIXES and path.is_file() and not SKIPPED_DIRS.intersection(parts) and "site-packages" not in parts:
+            if CONFLICT_MARKER.search(path.read_text(errors="replace")):
+                found.append(str(path.relative_to(ROOT)))
+    assert not found, f"unresolved merge conflicts in {found}"
