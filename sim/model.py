@@ -22,6 +22,7 @@ by step and by person slot or network id, so paired runs share draws person by p
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,28 @@ class RecruitModel(mesa.Model):
         intervention = self.intervention_schedule.add(INTERVENTIONS[params.type](self, params), "intervention")
         self.interventions.append(intervention)
         return intervention
+
+    def branch(self, config: Scenario) -> RecruitModel:
+        """A copy of this model, at the end of its burn-in and without interventions, that runs
+        `config` from here on.
+
+        `config` may differ from this model's scenario only in its `interventions:`. The copy
+        runs exactly as `RecruitModel(config)` would (interventions hold no state until they
+        act, and every draw is keyed by step and slot), without a second burn-in: the dashboard
+        burns in its twins once. Raises ValueError if the outputs have started, this model has
+        interventions, or `config` differs in anything else.
+        """
+        if self.output_step != 0:
+            raise ValueError(f"a model branches at the end of its burn-in, not at output step {self.output_step}")
+        if self.interventions:
+            raise ValueError("a model branches only while it has no interventions")
+        if config.model_copy(update={"interventions": []}) != self.config:
+            raise ValueError("a branch may differ from its model only in its interventions")
+        twin = copy.deepcopy(self)
+        twin.config = config
+        twin.interventions = [twin.intervention_schedule.add(INTERVENTIONS[spec.type](twin, spec), f"interventions[{i}]")
+                              for i, spec in enumerate(config.interventions)]
+        return twin
 
     # ------------------------------------------------------------------ agents
     # The simulation reads only the numpy columns: one Mesa agent per person would cost ~4 s and

@@ -12,16 +12,18 @@ import numpy as np
 import pytest
 
 pytest.importorskip("solara", reason="the dashboard extra is not installed (pip install -e '.[dashboard]')")
-pytest.importorskip("mesa.visualization", reason="the dashboard extra is not installed (pip install -e '.[dashboard]')")
 
 import ipyvuetify as v  # noqa: E402  (after the skip: part of the dashboard extra)
 import ipywidgets as widgets  # noqa: E402
 import solara  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.dashboard import app, components  # noqa: E402
+from sim.dashboard import app, buttons, figures, panels, player  # noqa: E402
 from sim.dashboard.layout import StableLayout, cell_centre  # noqa: E402
-from sim.dashboard.side_by_side import DEFAULT_SCENARIO, TwinRun, bundled_scenarios, parse_seed  # noqa: E402
+from sim.dashboard.side_by_side import DEFAULT_SCENARIO, Settings, TwinRun, bundled_scenarios, parse_seed  # noqa: E402
+from sim.dashboard.stories import STORIES  # noqa: E402
+from sim.model import RecruitModel  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
 
 SMALL = 1000  # persons: the smallest population the dashboard offers; keeps these tests fast
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -31,9 +33,12 @@ NO_BURN_IN = Path(__file__).parent / "data" / "dashboard_baseline.yaml"  # the b
 
 
 def twin(**kwargs) -> TwinRun:
-    if "scenario_name" not in kwargs:
-        kwargs.setdefault("scenario_file", NO_BURN_IN)
-    return TwinRun(**{"population": SMALL, **kwargs})
+    kwargs.setdefault("scenario", NO_BURN_IN)
+    return TwinRun(Settings(**{"population": SMALL, **kwargs}))
+
+
+def press(t: TwinRun, label: str, space: str = "open_forum_a") -> str:
+    return panels.intervene(t, buttons.BUTTON_BY_LABEL[label], space)
 
 
 def rows_equal(a: list[dict], b: list[dict]) -> bool:
@@ -91,19 +96,49 @@ def test_twins_are_identical_until_an_intervention_acts():
     for _ in range(10):
         t.step()
     assert rows_equal(t.treated.recorder.rows, t.untreated.recorder.rows)
-    t.intervene(components.ARREST_LARGEST)
+    t.intervene(buttons.ARREST_LARGEST)
     assert rows_equal(t.treated.recorder.rows, t.untreated.recorder.rows)  # nothing happens before the next step
     t.step()
     assert t.treated.recorder.rows[-1]["arrests_intervention"] > 0
     assert "arrests_intervention" not in t.untreated.recorder.rows[-1]
 
 
+def test_the_twins_share_one_burn_in_and_run_as_built_alone(tmp_path):
+    """The treated run is branched off the burned-in untreated one (one burn-in, not two): it
+    runs exactly as the scenario's own model, and the twin as the scenario without interventions."""
+    scenario = tmp_path / "takedown_soon.yaml"
+    scenario.write_text(f"extends: {DEFAULT_SCENARIO.parent / 'forum_takedown.yaml'}\nburn_in_years: 1\n"
+                        "interventions: [{type: forum_takedown, target: open_forum_a, at: 0.05}]\n")
+    t = twin(scenario=scenario)
+    assert t.treated.clock.burn_in_steps == 52
+    alone = RecruitModel(t.config)
+    plain = RecruitModel(t.config.model_copy(update={"interventions": []}))
+    for _ in range(8):
+        t.step()
+        alone.step()
+        plain.step()
+    assert rows_equal(t.treated.recorder.rows, alone.recorder.rows)
+    assert rows_equal(t.untreated.recorder.rows, plain.recorder.rows)
+    assert not rows_equal(t.treated.recorder.rows, t.untreated.recorder.rows)  # the takedown acted
+    again = twin(scenario=scenario)
+    assert again.untreated.pop is not t.untreated.pop and again.treated.pop is not t.treated.pop  # each run its own copy
+
+
+def test_step_zero_shows_the_burned_in_town():
+    t = twin(scenario=DEFAULT_SCENARIO, population=3000)
+    first = t.timeseries()
+    assert list(first["step"]) == [0]
+    assert first["involved"].iloc[0] == len(t.network_view().slots) > 0  # the counts and the network view agree
+    assert first["recruits_offline"].iloc[0] == 0 and first["losses"].iloc[0] == 0  # nothing counted yet
+    assert panels.difference_rows(t)[0][1:] == (str(len(t.network_view().slots)),) * 2 + ("0",)
+
+
 def test_takedown_button_closes_the_space_on_the_next_step():
     t = twin()
     t.step()
     space = t.treated.online.by_name("gated_forum")
-    message = components.intervene(t, components.takedown_spec("gated_forum"))
-    assert "acts at year" in message
+    message = press(t, "Take down", "gated_forum")
+    assert "acts at year" in message and "next step" in message  # and says when its effect shows
     assert space.is_open  # acts from the next step
     t.step()
     assert not space.is_open
@@ -113,27 +148,28 @@ def test_takedown_button_closes_the_space_on_the_next_step():
     assert [m["label"] for m in t.marks()] == ["takedown gated_forum"]
 
 
-def test_every_live_intervention_is_accepted_by_the_model():
+def test_every_button_is_accepted_by_the_model():
     t = twin()
     t.step()
-    for spec in (components.takedown_spec("open_forum_a"), components.infiltration_spec("open_forum_b"),
-                 components.ARREST_LARGEST, components.ARREST_CORE, components.AWARENESS):
-        assert components.intervene(t, spec).endswith("(from the next step)")
+    for button in buttons.BUTTONS:
+        message = press(t, button.label, "open_forum_b")
+        assert not message.startswith("not done"), message
+        assert button.hint in message
     t.step()
     assert t.treated.online.by_name("open_forum_b").infiltration == pytest.approx(0.1)
     assert t.treated.recorder.rows[-1]["persons_reached"] > 0
-    assert len(t.live) == 5
+    assert len(t.live) == len(buttons.BUTTONS)
 
 
 def test_a_bad_intervention_is_reported_not_raised():
     t = twin()
-    message = components.intervene(t, components.takedown_spec("no_such_forum"))
+    message = press(t, "Take down", "no_such_forum")
     assert message.startswith("not done:") and "no_such_forum" in message
     assert t.live == []
 
 
 def test_scenario_interventions_run_only_in_the_treated_twin():
-    t = twin(scenario_name="forum_takedown")
+    t = twin(scenario=DEFAULT_SCENARIO.parent / "forum_takedown.yaml")
     assert t.treated.interventions and not t.untreated.interventions
     assert t.marks() == []  # the takedown is in year 3: not yet
 
@@ -142,51 +178,136 @@ def test_side_by_side_off_runs_one_model():
     t = twin(side_by_side=False)
     t.step()
     assert list(t.models) == ["treated"]
-    assert components.headline(t)[0][2] == ""
+    assert panels.difference_rows(t)[0][2] == ""
 
 
-def test_inputs_reach_the_scenario():
-    t = twin(seed="11", forum_search_rate=3.0, offline_attempt_rate=20.0)
+def test_settings_reach_the_scenario():
+    t = twin(seed=11, forum_search_rate=3.0, offline_attempt_rate=20.0)
     assert t.config.seed == 11 and t.config.population.size == SMALL
     assert t.config.recruitment.rules.forums.search_rate == 3.0
     assert t.config.recruitment.rules.offline_ties.attempt_rate == 20.0
-    bad = twin(seed="abc")
-    assert bad.config.seed == 7 and "abc" in bad.notes[0]
-    assert parse_seed(" 42 ") == 42 and parse_seed("-1") is None
+    assert parse_seed(" 42 ") == 42 and parse_seed("-1") is None and parse_seed("abc") is None
 
 
 def test_the_run_stops_at_the_scenario_end(tmp_path):
     short = tmp_path / "short.yaml"
-    short.write_text(f"extends: {DEFAULT_SCENARIO}\nsteps: 3\n")
-    t = twin(scenario_file=short)
-    for _ in range(5):
-        t.step()
+    short.write_text(f"extends: {NO_BURN_IN}\nsteps: 3\n")
+    t = twin(scenario=short)
+    assert t.advance(5) == 3
     assert t.step_now == 3 and not t.running
+
+
+# --------------------------------------------------------------------------- take-home
+@pytest.fixture(scope="module")
+def session() -> TwinRun:
+    """A session: play, take down a forum and arrest a network, play on."""
+    t = twin()
+    t.advance(12)
+    press(t, "Take down", "open_forum_a")
+    press(t, "Arrest network")
+    t.advance(10)
+    return t
+
+
+def test_the_session_file_reproduces_the_run_with_interventions(session, tmp_path):
+    path = tmp_path / "session.yaml"
+    path.write_text(session.session_yaml())
+    scenario = load_scenario(path)  # validates
+    assert [(i.type, i.start_year) for i in scenario.interventions] == [("forum_takedown", pytest.approx(12 / 52)),
+                                                                         ("arrests", pytest.approx(12 / 52))]
+    rerun = RecruitModel(scenario)
+    for _ in range(session.step_now):
+        rerun.step()
+    assert rows_equal(rerun.recorder.rows, session.treated.recorder.rows)
+
+
+def test_the_series_file_has_both_runs_from_step_zero(session):
+    import io
+
+    import pandas as pd
+
+    table = pd.read_csv(io.StringIO(session.series_csv()))
+    assert set(table["run"]) == {"with_interventions", "without_interventions"}
+    treated = table[table["run"] == "with_interventions"].set_index("step")
+    untreated = table[table["run"] == "without_interventions"].set_index("step")
+    assert list(treated.index) == list(range(session.step_now + 1))
+    assert (treated.loc[13:, "active_users_open_forum_a"] == 0).all()  # the takedown acted at step 13
+    assert (untreated.loc[13:, "active_users_open_forum_a"] > 0).all()
+
+
+# --------------------------------------------------------------------------- playing
+def test_the_play_clock_keeps_the_pace_whatever_the_frame_rate():
+    clock = player.PlayClock(steps_per_s=6.0, started=0.0)
+    made = 0
+    for now in np.arange(0.4, 10.01, 0.4):  # a frame every 0.4 s: ~2.4 steps each
+        steps = clock.due(now, step_cost_s=0.02)
+        clock.made_steps(steps)
+        made += steps
+    assert made == 60
+    assert clock.wait_s(10.0) == pytest.approx(1 / 6)
+
+
+def test_the_play_clock_forgets_what_it_cannot_catch_up():
+    clock = player.PlayClock(steps_per_s=6.0, started=0.0)
+    assert clock.due(30.0, step_cost_s=0.5) == 2  # 180 steps owed, 1 s of steps allowed: 2, and the debt is dropped
+    clock.made_steps(2)
+    assert clock.due(30.5, step_cost_s=0.5) == 1
+    fastest = player.PlayClock(steps_per_s=float("inf"), started=0.0)
+    assert fastest.due(0.0, step_cost_s=0.1) == 10 and fastest.wait_s(0.0) == 0
+
+
+def test_the_default_pace_is_at_least_five_steps_a_second():
+    assert player.steps_per_second(player.DEFAULT_PACE) >= 5
+
+
+def test_the_play_loop_plays_jumps_and_stops_at_the_end(tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text(f"extends: {NO_BURN_IN}\nsteps: 30\n")
+    t = twin(scenario=short)
+    playing, pace, jump_to, frame = solara.reactive(False), solara.reactive("fastest"), solara.reactive(0.2), solara.reactive(0)
+    app.play_loop(t, playing, pace, jump_to, frame, lambda: True)
+    assert t.step_now == round(0.2 * 52) and jump_to.value is None and frame.value >= 1
+    playing.set(True)
+    app.play_loop(t, playing, pace, jump_to, frame, lambda: True)
+    assert t.step_now == 30 and not t.running and playing.value is False
+
+
+def test_every_story_plays_on_the_bundled_baseline():
+    t = twin(scenario=DEFAULT_SCENARIO, population=SMALL)
+    spaces = t.recruiting_spaces(open_only=False)
+    for story in STORIES:
+        assert story.missing_spaces(spaces) == []
+        for step in story.steps:
+            t.intervene(step)  # raises on an invalid entry
+    assert len(t.live) == sum(len(s.steps) for s in STORIES)
 
 
 # --------------------------------------------------------------------------- figures
 @pytest.fixture(scope="module")
 def played() -> TwinRun:
     t = twin()
-    for _ in range(30):
-        t.step()
-    t.intervene(components.takedown_spec("open_forum_a"))
-    t.intervene(components.ARREST_LARGEST)
-    for _ in range(10):
-        t.step()
+    t.advance(30)
+    t.intervene(buttons.takedown_spec("open_forum_a"))
+    t.intervene(buttons.ARREST_LARGEST)
+    t.advance(10)
     return t
 
 
-@pytest.mark.parametrize("name", [*components.PLOTS, *components.NETWORK_VIEWS])
-def test_every_figure_draws(played, name):
-    fig = components.plot_figure(played, name)
+@pytest.mark.parametrize("name", [*figures.PLOTS, *figures.NETWORK_VIEWS])
+def test_every_figure_draws_with_text_readable_from_the_back(played, name):
+    fig = figures.plot_figure(played, name)
     assert isinstance(fig, Figure) and fig.axes
-    assert components.png(fig).startswith(PNG)
+    assert figures.png(fig).startswith(PNG)
+    assert fig.get_figwidth() * fig.dpi == figures.PLOT_PX[0]  # the width it is shown at on a 1366x768 screen
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text")) if t.get_text().strip()]
+    assert texts
+    smallest = min(t.get_fontsize() for t in texts) * fig.dpi / 72
+    assert smallest >= figures.MIN_TEXT_PX, [t.get_text() for t in texts if t.get_fontsize() * fig.dpi / 72 < figures.MIN_TEXT_PX]
 
 
 def test_plots_overlay_the_twins_and_mark_interventions(played):
     frames = {r: played.timeseries(r) for r in played.models}
-    fig = components.figure_timeseries("members", frames, played.marks(), played.horizon_years)
+    fig = figures.figure_timeseries("members", frames, played.marks(), played.horizon_years)
     ax = fig.axes[0]
     styles = {line.get_linestyle() for line in ax.lines if len(line.get_xdata()) > 2}
     assert {"-", "--"} <= styles  # with interventions solid, the twin dashed
@@ -195,21 +316,34 @@ def test_plots_overlay_the_twins_and_mark_interventions(played):
     assert "takedown open_forum_a + arrest largest network" in {t.get_text().strip() for t in ax.texts}
 
 
+def test_plots_show_rates_per_year_and_never_an_empty_axis():
+    t = twin()
+    fig = figures.plot_figure(t, "recruits")
+    assert fig.axes[0].get_ylim() == (0.0, 1.0)  # step 0: nothing recruited yet, an axis of 0-1 (not 0-0.05)
+    t.advance(20)
+    fig = figures.plot_figure(t, "recruits")
+    line = next(line for line in fig.axes[0].lines if line.get_linestyle() == "-")
+    frame = t.timeseries()
+    window = round(52 / 4)
+    expected = frame["recruits_offline"].rolling(window, min_periods=1).mean() * 52
+    np.testing.assert_allclose(line.get_ydata(), expected)
+
+
 def test_plots_kept_on_the_twin_update_in_place():
     t = twin()
     t.step()
-    fig = components.plot_figure(t, "losses")
-    t.intervene(components.ARREST_LARGEST)
+    fig = figures.plot_figure(t, "losses")
+    t.intervene(buttons.ARREST_LARGEST)
     for _ in range(3):
         t.step()
-        assert components.plot_figure(t, "losses") is fig  # the same figure, new data
+        assert figures.plot_figure(t, "losses") is fig  # the same figure, new data
     ax = fig.axes[0]
     counts = (len(ax.lines), len(ax.texts), len(ax.collections))
-    components.plot_figure(t, "losses")
+    figures.plot_figure(t, "losses")
     assert (len(ax.lines), len(ax.texts), len(ax.collections)) == counts  # marks and shading replaced, not added
     solid = next(line for line in ax.lines if line.get_linestyle() == "-" and len(line.get_xdata()) > 1)
     np.testing.assert_allclose(solid.get_ydata(), t.timeseries()["losses"].cumsum() / 1000.0)
-    fresh = components.figure_timeseries("losses", {r: t.timeseries(r) for r in t.models}, t.marks(), t.horizon_years)
+    fresh = figures.figure_timeseries("losses", {r: t.timeseries(r) for r in t.models}, t.marks(), t.horizon_years)
     assert fresh.axes[0].get_ylim() == ax.get_ylim() and fresh.axes[0].get_xlim() == ax.get_xlim()
 
 
@@ -223,72 +357,61 @@ def test_network_view_shows_members_and_their_ties(played):
 
 def test_figures_of_a_fresh_model_draw():
     t = twin()
-    for name in [*components.PLOTS, *components.NETWORK_VIEWS]:
-        assert components.png(components.plot_figure(t, name)).startswith(PNG)
+    for name in [*figures.PLOTS, *figures.NETWORK_VIEWS]:
+        assert figures.png(figures.plot_figure(t, name)).startswith(PNG)
 
 
 # --------------------------------------------------------------------------- Solara components
-def buttons(rc) -> dict[str, v.Btn]:
+def buttons_of(rc) -> dict[str, v.Btn]:
     return {b.children[0]: b for b in (w.widget for w in rc.find(v.Btn)) if b.children and isinstance(b.children[0], str)}
 
 
-def test_intervention_panel_button_acts_on_the_model():
+def test_intervention_bar_buttons_act_on_the_model():
     t = twin()
     t.step()
-    box, rc = solara.render(components.InterventionPanel(t), handle_error=False)
-    found = buttons(rc)
-    assert {"Take down", "Infiltrate", "Arrest largest network", "Arrest core of largest network", "Money-mule awareness campaign"} <= set(found)
-    found["Arrest largest network"].click()
+    messages = []
+    box, rc = solara.render(panels.InterventionBar(t, 0, on_message=messages.append), handle_error=False)
+    found = buttons_of(rc)
+    assert {b.label for b in buttons.BUTTONS} <= set(found)
+    found["Arrest network"].click()
     assert [live.label for live in t.live] == ["arrest largest network"]
-    assert rc.find(v.Alert).widget is not None  # the message saying when it acts
+    assert messages and "acts at year" in messages[0]
     rc.close()
 
 
-def test_status_and_plot_components_render():
+def test_difference_and_plot_panels_render():
     t = twin()
     t.step()
-    box, rc = solara.render(components.StatusPanel(t), handle_error=False)
-    assert "with interventions" in components.status_html(t)
+    box, rc = solara.render(panels.DifferencePanel(t, 0, "a message", "fast"), handle_error=False)
+    assert "with" in panels.difference_html(t) and "twin" in panels.difference_html(t)
     rc.close()
-    box, rc = solara.render(components.Plot(t, "members"), handle_error=False)
+    box, rc = solara.render(panels.Plot(t, "members", 0), handle_error=False)
     image = rc.find(widgets.Image).widget
     assert bytes(image.value).startswith(PNG)
     rc.close()
 
 
-def test_the_page_builds():
+def test_the_page_builds_and_its_step_button_steps_both_twins():
     box, rc = solara.render(app.Page(), handle_error=False)
-    found = buttons(rc)
-    assert {"Take down", "Arrest largest network"} <= set(found)
+    found = buttons_of(rc)
+    assert {"Play", "Step", "Jump", "Restart", "Take down", "Arrest network", "Play story"} <= set(found)
     assert "PNG" in str([w.widget.format for w in rc.find(widgets.Image)]).upper()
+    found["Step"].click()
+    from solara.widgets.widgets import HTML
+
+    html = str([w.widget.unsafe_innerHTML for w in rc.find(HTML)])
+    assert "<b class='recruitsim-year'>0.02</b>" in html
     rc.close()
 
 
-def test_mesa_step_button_steps_both_twins():
-    from mesa.visualization.solara_viz import ModelController
-
-    t = twin()
-    model = solara.reactive(t)
-    box, rc = solara.render(ModelController(model, play_interval=solara.reactive(100), render_interval=solara.reactive(1),
-                                            use_threads=solara.reactive(False)), handle_error=False)
-    buttons(rc)["Step"].click()
-    assert t.treated.output_step == 1 and t.untreated.output_step == 1
-    rc.close()
-
-
-def test_reset_builds_the_model_from_the_sidebar_inputs():
-    """SolaraViz's Reset calls TwinRun(**inputs): every input must be a keyword it accepts."""
-    from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
-
+def test_the_settings_panel_applies_what_it_shows():
+    applied = []
     choices = bundled_scenarios()
-    params = app.model_params(DEFAULT_SCENARIO, choices)
-    model = app.initial_model({**params, "population": {**params["population"], "value": SMALL}})
-    _check_model_params(model, params)
-    values = {k: (p["value"] if isinstance(p, dict) and "type" in p else p) for k, p in params.items()}
-    kwargs = _build_model_init_kwargs(model, {**values, "population": SMALL, "scenario_name": "core_arrests"},
-                                      add_scenario_when_empty=True, require_model_accepts_scenario=True)
-    rebuilt = type(model)(**kwargs)
-    assert rebuilt.config.name == "core_arrests" and rebuilt.config.population.size == SMALL
+    box, rc = solara.render(panels.SettingsPanel(Settings(population=SMALL), choices, on_apply=applied.append), handle_error=False)
+    buttons_of(rc)["Apply"].click()
+    assert applied and applied[0].population == SMALL and applied[0].scenario == choices["baseline"]
+    assert rc.find(v.Html, children=["1,000 persons"]).widget is not None  # the slider's value, in words
+    rc.close()
 
 
 # --------------------------------------------------------------------------- the command
@@ -343,16 +466,14 @@ def test_scenario_choices_include_a_file_from_elsewhere(tmp_path):
     assert bundled_scenarios(mine)["my_town"] == mine
     assert bundled_scenarios(twin_of_baseline)[str(twin_of_baseline)] == twin_of_baseline  # the bundled one keeps its name
     assert bundled_scenarios(DEFAULT_SCENARIO) == bundled_scenarios()
-    params = app.model_params(mine, bundled_scenarios(mine))
-    assert params["scenario_name"]["value"] == "my_town" and params["seed"]["value"] == "3"
+    assert app.start_settings(mine).seed == 3
 
 
 def test_app_opens_on_the_scenario_in_the_environment(monkeypatch):
     from sim.dashboard.command import SCENARIO_ENV
 
     monkeypatch.setenv(SCENARIO_ENV, str(DEFAULT_SCENARIO.parent / "core_arrests.yaml"))
-    params = app.model_params(app.start_scenario(), bundled_scenarios(app.start_scenario()))
-    assert params["scenario_name"]["value"] == "core_arrests"
+    assert app.start_scenario().name == "core_arrests.yaml"
     monkeypatch.delenv(SCENARIO_ENV)
     assert app.start_scenario() == DEFAULT_SCENARIO
 
@@ -393,13 +514,22 @@ def test_a_render_in_another_thread_while_playing_shows_the_last_picture():
 
     t = twin()
     t.step()
-    first = components.figure_png(t, "members")
+    first = figures.figure_png(t, "members")
     player = threading.Thread(target=t.step)  # the play loop, in its own thread
     player.start()
     player.join()
-    assert components.figure_png(t, "members") is first  # stale by a step, but no redraw here
-    t.intervene(components.ARREST_LARGEST)
-    marked = components.figure_png(t, "members")
+    assert figures.figure_png(t, "members") is first  # stale by a step, but no redraw here
+    t.intervene(buttons.ARREST_LARGEST)
+    marked = figures.figure_png(t, "members")
     assert marked is not first  # a new mark is drawn at once
     t.step()  # this thread steps: it draws
-    assert components.figure_png(t, "members") is not marked
+    assert figures.figure_png(t, "members") is not marked
+
+
+def test_jump_to_year_refuses_what_it_cannot_do():
+    t = twin()
+    t.advance(26)
+    assert panels.jump_problem("", t) == "" and panels.jump_problem("2", t) == ""
+    assert panels.jump_problem("soon", t) == "a number of years"
+    assert panels.jump_problem("0.4", t) == "after 0.50"  # the past
+    assert panels.jump_problem("11", t) == "at most 10"

@@ -20,7 +20,8 @@ import click
 
 APP = Path(__file__).with_name("app.py")
 SCENARIO_ENV = "RECRUITSIM_DASHBOARD_SCENARIO"  # read by sim/dashboard/app.py
-NEEDED = ("solara", "mesa.visualization", "matplotlib")
+WARM_UP_ENV = "RECRUITSIM_DASHBOARD_WARM_UP"  # "1": app.py burns in the opening town when the server starts
+NEEDED = ("solara", "matplotlib")
 
 
 def missing_dashboard_packages() -> list[str]:
@@ -34,9 +35,7 @@ def missing_dashboard_packages() -> list[str]:
             missing.append(name)
     if "solara" not in missing:
         try:
-            import solara  # noqa: F401
-
-            import mesa.visualization  # noqa: F401  (imports altair)
+            import solara  # noqa: F401  (its own dependencies: ipyvuetify, starlette, ...)
         except ImportError as exc:
             missing.append(exc.name or str(exc))
     return missing
@@ -56,6 +55,7 @@ QUIET_ENV = {
     # is a day (10 open/close cycles grew the server by 157 MB). A tab that reconnects within
     # this time (a laptop lid closed for a moment) keeps its run.
     "SOLARA_KERNEL_CULL_TIMEOUT": "3m",
+    "SOLARA_THEME_SHOW_BANNER": "False",  # "This website runs on Solara" would sit on the plots in class
 }
 
 
@@ -69,6 +69,7 @@ def server_env(scenario: Path | None, base: dict | None = None) -> dict:
     """The environment of the server process: the scenario to open on, and Solara kept quiet."""
     env = dict(os.environ if base is None else base)
     env.update(QUIET_ENV)
+    env[WARM_UP_ENV] = "1"
     # Solara warns on every new browser that a loopback address other than "localhost" gets a
     # lax session cookie: true, and harmless here; keep the trainer's terminal readable.
     env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none:UserWarning"]))

@@ -1,7 +1,7 @@
 """Twin runs for the dashboard: the same scenario and seed, once with interventions, once without.
 
-`TwinRun` is the Mesa model the SolaraViz page drives (play, step, reset re-create it from the
-sidebar's parameters). It holds two `RecruitModel`s built from the same scenario and seed:
+`TwinRun` is what the page (app.py) drives: it is made from the trainer's `Settings` and holds
+two `RecruitModel`s with the same scenario and seed, burned in once (`burned_in`, `RecruitModel.branch`):
 
 - `treated` runs the scenario's own interventions plus every intervention a trainer adds live;
 - `untreated` (the twin, optional) runs the same scenario with its `interventions:` removed.
@@ -9,28 +9,32 @@ sidebar's parameters). It holds two `RecruitModel`s built from the same scenario
 Every stochastic process draws from its own named stream (sim/rng.py), so the two runs are
 identical, step for step, until the first intervention acts; from then on the gap between them
 is the intervention's effect, not noise (common random numbers). The view never lives inside
-the model: this module only wraps RecruitModel, and sim/dashboard/components.py draws it.
+the model: this module only wraps RecruitModel, and sim/dashboard/figures.py draws it.
+
+It also writes the session down (`session_yaml`: a scenario that reproduces the run with
+interventions; `series_csv`: both runs' timeseries).
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import mesa
 import numpy as np
 import pandas as pd
 
 from sim.dashboard.command import SCENARIO_ENV  # noqa: F401  (app.py imports it from here)
 from sim.dashboard.layout import StableLayout
-from sim.errors import ScenarioError
 from sim.model import RecruitModel
 from sim.outputs.recorder import timeseries_frame
-from sim.outputs.timeseries import timeseries_columns
+from sim.outputs.timeseries import timeseries_columns, timeseries_row
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.scenario import load_scenario
+from sim.scenario.schema import InterventionSpec, Scenario
 from sim.scenario.bundled import BUNDLED_DIR
 from sim.scenario.bundled import bundled_scenarios as packaged_scenarios
 
@@ -40,8 +44,9 @@ DEFAULT_SCENARIO = BUNDLED_DIR / "baseline.yaml"
 POPULATION_KEY = "population.size"
 FORUM_RATE_KEY = "recruitment.rules.forums.search_rate"
 OFFLINE_RATE_KEY = "recruitment.rules.offline_ties.attempt_rate"
-POPULATION_RANGE = (1_000, 10_000)
-DEFAULT_POPULATION = 3_000  # a twin step then takes a few tens of milliseconds
+POPULATION_RANGE = (1_000, 20_000)
+DEFAULT_POPULATION = 10_000  # the scale the scenarios are calibrated at; a step of both twins takes ~40 ms
+RUN_NAMES = {"treated": "with_interventions", "untreated": "without_interventions"}  # the CSV's `run` column
 NEW_RECRUIT_STEPS = 4  # members who joined within this many steps are highlighted as new
 
 
@@ -72,67 +77,85 @@ def parse_seed(text) -> int | None:
     return seed if seed >= 0 else None
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What a trainer chooses before a run (the settings panel), applied by Reset."""
+
+    scenario: Path = DEFAULT_SCENARIO
+    seed: int | None = None  # None: the scenario's own
+    population: int = DEFAULT_POPULATION
+    forum_search_rate: float | None = None  # None: the scenario's own
+    offline_attempt_rate: float | None = None
+    side_by_side: bool = True
+
+    def overrides(self) -> list[str]:
+        out = [f"{POPULATION_KEY}={int(self.population)}"]
+        if self.forum_search_rate is not None:
+            out.append(f"{FORUM_RATE_KEY}={float(self.forum_search_rate)}")
+        if self.offline_attempt_rate is not None:
+            out.append(f"{OFFLINE_RATE_KEY}={float(self.offline_attempt_rate)}")
+        if self.seed is not None:
+            out.append(f"seed={int(self.seed)}")
+        return out
+
+
 @dataclass
 class LiveIntervention:
     """An intervention a trainer added while the model ran."""
 
     label: str
-    spec: dict
+    spec: InterventionSpec  # validated, with its time (`at`): what the session's scenario file lists
     year: float  # the moment it acts: the start of the next step [years]
 
 
-class TwinRun(mesa.Model):
+# Burned-in towns, by scenario (without interventions): the burn-in is most of the cost of a
+# Reset, a new browser tab or a story, and it is the same every time. Each user gets a copy.
+_BURNED_IN: dict[str, RecruitModel] = {}
+_BURNED_IN_LOCK = threading.Lock()
+BURNED_IN_KEPT = 4
+
+
+def burned_in(config: Scenario) -> RecruitModel:
+    """A fresh copy of `config`'s town (interventions removed) at the end of its burn-in."""
+    plain = config.model_copy(update={"interventions": []})
+    key = json.dumps(plain.resolved(), sort_keys=True)
+    with _BURNED_IN_LOCK:  # one burn-in at a time: two tabs opening at once wait for the same one
+        model = _BURNED_IN.get(key)
+        if model is None:
+            model = _BURNED_IN[key] = RecruitModel(plain)
+            while len(_BURNED_IN) > BURNED_IN_KEPT:
+                _BURNED_IN.pop(next(iter(_BURNED_IN)))
+        return copy.deepcopy(model)
+
+
+class TwinRun:
     """Two RecruitModels with the same scenario and seed; interventions act on `treated` only.
 
-    Keyword arguments are the dashboard's sidebar inputs (SolaraViz re-creates the model from
-    them on Reset). `scenario_file` overrides the `scenario_name` choice (used by tests).
-    No argument may be called `scenario`: Mesa's Reset passes its own Scenario object under that name.
+    Both start from one burn-in (`RecruitModel.branch`): `treated` runs exactly as
+    `RecruitModel(config)` would, `untreated` as the same scenario without interventions.
     """
 
-    def __init__(
-        self,
-        scenario_name: str = "baseline",
-        seed: str | int = "",
-        population: int = DEFAULT_POPULATION,
-        forum_search_rate: float | None = None,
-        offline_attempt_rate: float | None = None,
-        side_by_side: bool = True,
-        scenario_file: str | Path | None = None,
-        choices: dict[str, Path] | None = None,
-    ):
-        choices = choices if choices is not None else bundled_scenarios()
-        path = Path(scenario_file) if scenario_file is not None else choices.get(scenario_name, None)
-        if path is None:
-            raise ScenarioError(f"unknown scenario {scenario_name!r} (allowed: {', '.join(choices)})")
+    def __init__(self, settings: Settings | None = None, **kwargs):
+        settings = settings if settings is not None else Settings(**kwargs)
+        self.settings = settings
+        self.config = config = load_scenario(settings.scenario, settings.overrides())
+        self.scenario_path = Path(settings.scenario)
         self.notes: list[str] = []
-        overrides = [f"{POPULATION_KEY}={int(population)}"]
-        if forum_search_rate is not None:
-            overrides.append(f"{FORUM_RATE_KEY}={float(forum_search_rate)}")
-        if offline_attempt_rate is not None:
-            overrides.append(f"{OFFLINE_RATE_KEY}={float(offline_attempt_rate)}")
-        if str(seed).strip():
-            parsed = parse_seed(seed)
-            if parsed is None:
-                self.notes.append(f"seed {str(seed).strip()!r} is not a whole number >= 0: using the scenario's seed")
-            else:
-                overrides.append(f"seed={parsed}")
-        config = load_scenario(path, overrides)
-        super().__init__(rng=config.seed)
-        self.config = config
-        self.scenario_path = path
-        self.treated = RecruitModel(config)
-        self.untreated = RecruitModel(config.model_copy(update={"interventions": []})) if side_by_side else None
         self.live: list[LiveIntervention] = []
         self.layouts = {"treated": StableLayout(), "untreated": StableLayout()}
         self.last_step_seconds = 0.0
         self.render_seconds: dict[str, float] = {}  # figure name -> seconds to draw it last time
-        self.drawn: dict = {}  # figure name -> its last picture (sim/dashboard/components.py)
+        self.drawn: dict = {}  # figure name -> its last picture (sim/dashboard/figures.py)
         self.figures: dict = {}  # figure name -> the figure kept and updated in place (same)
         self.draw_lock = threading.Lock()  # one figure drawn at a time
         self._last_step_thread: int | None = None
         self._last_step_at = -1e9
         self._lock = threading.RLock()  # the play loop steps in a thread; buttons act from another
         self._frames: dict[str, tuple[int, pd.DataFrame]] = {}
+        untreated = burned_in(config)
+        self.treated = untreated.branch(config)
+        self.untreated = untreated if settings.side_by_side else None
+        self._start_rows = {run: start_row(model) for run, model in self.models.items()}
         self.running = True
 
     # ------------------------------------------------------------------ running
@@ -149,24 +172,40 @@ class TwinRun(mesa.Model):
         return self.treated.output_step
 
     @property
+    def dt(self) -> float:
+        """Years per step."""
+        return self.treated.clock.dt
+
+    @property
     def year(self) -> float:
-        return self.treated.output_step * self.treated.clock.dt
+        return self.treated.output_step * self.dt
 
     @property
     def horizon_years(self) -> float:
-        return self.config.steps * self.treated.clock.dt
+        return self.config.steps * self.dt
 
     def step(self) -> None:
+        self.advance(1)
+
+    def advance(self, steps: int) -> int:
+        """Step both runs up to `steps` times (fewer at the scenario's end); the steps made."""
+        made = 0
         with self._lock:
-            if self.treated.output_step >= self.config.steps:
-                self.running = False
-                return
             started = time.perf_counter()
-            for model in self.models.values():
-                model.step()
-            self.last_step_seconds = time.perf_counter() - started
+            while made < steps and self.treated.output_step < self.config.steps:
+                for model in self.models.values():
+                    model.step()
+                made += 1
+            if made:
+                self.last_step_seconds = (time.perf_counter() - started) / made
+                self._last_step_thread, self._last_step_at = threading.get_ident(), time.monotonic()
             self.running = self.treated.output_step < self.config.steps
-            self._last_step_thread, self._last_step_at = threading.get_ident(), time.monotonic()
+        return made
+
+    def steps_to_year(self, year: float) -> int:
+        """Steps from now to `year` (0 if it has passed; at most to the scenario's end)."""
+        target = min(self.config.steps, int(round(year / self.dt)))
+        return max(0, target - self.step_now)
 
     def stepping_elsewhere(self, within_s: float) -> bool:
         """Whether another thread stepped the model within the last `within_s` seconds (it is playing)."""
@@ -180,7 +219,7 @@ class TwinRun(mesa.Model):
         """
         with self._lock:
             intervention = self.treated.add_intervention(spec)
-            live = LiveIntervention(intervention.label, dict(spec), intervention.params.start_year)
+            live = LiveIntervention(intervention.label, intervention.params, intervention.params.start_year)
             self.live.append(live)
             return live
 
@@ -204,12 +243,35 @@ class TwinRun(mesa.Model):
             out.extend({"label": mark["label"], "year": float(y), "first": i == 0} for i, y in enumerate(years))
         return out
 
+    # ------------------------------------------------------------------ take-home
+    def session_scenario(self) -> Scenario:
+        """The scenario this session ran: the settings, the scenario's interventions and every
+        one pressed, at the year it acted. `recruitsim run` on it reproduces the run with
+        interventions (tests/test_dashboard.py)."""
+        interventions = [*self.config.interventions, *(live.spec for live in self.live)]
+        return self.config.model_copy(update={"name": f"{self.config.name}_session", "interventions": interventions})
+
+    def session_yaml(self) -> str:
+        """`session_scenario()` as a scenario file, with a header saying where it comes from."""
+        from sim.scenario.export import scenario_yaml
+
+        header = (f"A recruitsim dashboard session on {self.scenario_path.name}, to year {self.year:.2f}; "
+                  f"with {len(self.live)} intervention(s) pressed.\n"
+                  "Re-run it with: recruitsim run THIS_FILE (the run with interventions, step for step).")
+        return scenario_yaml(self.session_scenario(), header)
+
+    def series_csv(self) -> str:
+        """Both runs' timeseries so far as CSV: one row per run and step (docs/outputs.md columns)."""
+        frames = [self.timeseries(run).assign(run=RUN_NAMES[run]) for run in self.models]
+        table = pd.concat(frames, ignore_index=True)
+        return table[["run", *[c for c in table.columns if c != "run"]]].to_csv(index=False)
+
     # ------------------------------------------------------------------ data for the views
     def timeseries(self, which: str = "treated") -> pd.DataFrame:
         """The run's timeseries so far (docs/outputs.md columns), cached per step."""
         model = self.models[which]
         with self._lock:
-            rows = list(model.recorder.rows)
+            rows = [self._start_rows[which], *model.recorder.rows]
         cached = self._frames.get(which)
         if cached is not None and cached[0] == len(rows):
             return cached[1]
@@ -217,11 +279,25 @@ class TwinRun(mesa.Model):
         self._frames[which] = (len(rows), frame)
         return frame
 
+    def now(self, which: str = "treated") -> dict:
+        """The run's latest timeseries row (at step 0: the state at the end of the burn-in)."""
+        model = self.models[which]
+        with self._lock:
+            return model.recorder.rows[-1] if model.recorder.rows else self._start_rows[which]
+
     def network_view(self, which: str = "treated") -> NetworkView:
         """Members of the criminal networks with stable positions, and the ties among them."""
         model = self.models[which]
         with self._lock:
             return network_view(model, self.layouts[which])
+
+
+def start_row(model: RecruitModel) -> dict:
+    """The timeseries row of step 0: the state at the end of the burn-in, with nothing counted
+    yet (recruits, losses, joins: zero), so that plots and counts start from the burned-in town."""
+    state = timeseries_row(model)
+    state.update(forum_user_joins=0, forum_user_quits=0)
+    return {column: state.get(column, 0) for column in timeseries_columns(model)}
 
 
 @dataclass
