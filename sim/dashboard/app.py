@@ -82,9 +82,10 @@ def play_loop(twin: TwinRun, playing: solara.Reactive[bool], pace: solara.Reacti
         target = jump_to.value
         if target is not None:
             due = twin.steps_to_year(target)
-            if due == 0:
+            if due == 0:  # there: play on if playing (the jump was made while playing), else stop
                 jump_to.set(None)
-                break
+                clock = PlayClock(steps_per_second(pace.value, twin.treated.clock.steps_per_year), time.monotonic())
+                continue
             twin.advance(min(due, max(1, int(JUMP_CHUNK_S / max(twin.last_step_seconds, 1e-3)))))
         elif playing.value:
             wait = clock.wait_s(time.monotonic())
@@ -109,7 +110,8 @@ def Page():
     twin = solara.use_reactive(solara.use_memo(lambda: TwinRun(settings.value), []))  # one run per browser tab
     playing = solara.use_reactive(False)
     pace = solara.use_reactive(DEFAULT_PACE)
-    jump_to = solara.use_reactive(None)
+    jump_to = solara.use_reactive(None)  # a year to go to as fast as possible, None once there
+    jumps = solara.use_reactive(0)  # a new jump starts the loop; reaching the year must not restart it
     frame = solara.use_reactive(0)
     message = solara.use_reactive("")
     show_settings = solara.use_reactive(False)
@@ -120,7 +122,11 @@ def Page():
         mine = loop_id[0]
         play_loop(twin.value, playing, pace, jump_to, frame, lambda: loop_id[0] == mine)
 
-    solara.lab.use_task(run_loop, dependencies=[playing.value, jump_to.value, pace.value, twin.value], prefer_threaded=True)
+    solara.lab.use_task(run_loop, dependencies=[playing.value, jumps.value, pace.value, twin.value], prefer_threaded=True)
+
+    def jump(year: float) -> None:
+        jump_to.set(year)
+        jumps.set(jumps.value + 1)
 
     def new_run(new_settings: Settings, interventions: list[dict] = (), play: bool = False) -> None:
         playing.set(False)
@@ -146,7 +152,7 @@ def Page():
     solara.Title("recruitsim dashboard")
     solara.Style(CSS)
     with solara.Column(classes=["recruitsim-page"], gap="2px"):
-        panels.RunBar(run, frame.value, playing, pace, jump_to, on_step=step_once, on_restart=lambda: new_run(settings.value), show_settings=show_settings)
+        panels.RunBar(run, frame.value, playing, pace, on_jump=jump, on_step=step_once, on_restart=lambda: new_run(settings.value), show_settings=show_settings)
         panels.InterventionBar(run, frame.value, on_message=message.set)
         if show_settings.value:
             panels.SettingsPanel(settings.value, choices, on_apply=apply_settings)

@@ -39,7 +39,7 @@ def intervene(twin: TwinRun, button: Button, space: str) -> str:
 
 
 @solara.component
-def RunBar(twin: TwinRun, frame: int, playing: solara.Reactive[bool], pace: solara.Reactive[str], jump_to: solara.Reactive[float | None],
+def RunBar(twin: TwinRun, frame: int, playing: solara.Reactive[bool], pace: solara.Reactive[str], on_jump: Callable[[float], None],
            on_step: Callable[[], None], on_restart: Callable[[], None], show_settings: solara.Reactive[bool]):
     """Play, step, jump, pace; where the run is and how fast it goes."""
     year_text, set_year_text = solara.use_state("")
@@ -47,7 +47,8 @@ def RunBar(twin: TwinRun, frame: int, playing: solara.Reactive[bool], pace: sola
 
     def jump():
         if not problem and year_text.strip():
-            jump_to.set(float(year_text))
+            on_jump(float(year_text))
+            set_year_text("")
 
     with solara.Row(classes=["recruitsim-bar", "recruitsim-runbar"], gap="8px", style={"align-items": "center", "flex-wrap": "nowrap"}):
         solara.Button("Pause" if playing.value else "Play", color="primary", on_click=lambda: playing.set(not playing.value),
