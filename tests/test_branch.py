@@ -9,7 +9,8 @@ from sim.model import RecruitModel
 from sim.scenario import load_scenario
 from sim.scenario.bundled import BUNDLED_DIR
 
-SMALL = ["population.size=1500", "burn_in_years=0.5", "steps=200", "networks.initial_per_10k.phishing=40"]
+# interventions of the bundled scenarios act in year 3 (step 156)
+SMALL = ["population.size=1000", "burn_in_years=0.5", "steps=165", "networks.initial_per_10k.phishing=60"]
 
 
 @pytest.mark.parametrize("name", ["forum_takedown", "combined_package"])

@@ -124,8 +124,11 @@ def test_the_twins_share_one_burn_in_and_run_as_built_alone(tmp_path):
     assert again.untreated.pop is not t.untreated.pop and again.treated.pop is not t.treated.pop  # each run its own copy
 
 
-def test_step_zero_shows_the_burned_in_town():
-    t = twin(scenario=DEFAULT_SCENARIO, population=3000)
+def test_step_zero_shows_the_burned_in_town(tmp_path):
+    scenario = tmp_path / "one_year_burn_in.yaml"
+    scenario.write_text(f"extends: {DEFAULT_SCENARIO}\nburn_in_years: 1\n")
+    t = twin(scenario=scenario, population=3000)
+    assert t.treated.clock.burn_in_steps == 52
     first = t.timeseries()
     assert list(first["step"]) == [0]
     assert first["involved"].iloc[0] == len(t.network_view().slots) > 0  # the counts and the network view agree
@@ -168,8 +171,10 @@ def test_a_bad_intervention_is_reported_not_raised():
     assert t.live == []
 
 
-def test_scenario_interventions_run_only_in_the_treated_twin():
-    t = twin(scenario=DEFAULT_SCENARIO.parent / "forum_takedown.yaml")
+def test_scenario_interventions_run_only_in_the_treated_twin(tmp_path):
+    scenario = tmp_path / "takedown.yaml"
+    scenario.write_text(f"extends: {DEFAULT_SCENARIO.parent / 'forum_takedown.yaml'}\nburn_in_years: 0\n")
+    t = twin(scenario=scenario)
     assert t.treated.interventions and not t.untreated.interventions
     assert t.marks() == []  # the takedown is in year 3: not yet
 
@@ -273,7 +278,7 @@ def test_the_play_loop_plays_jumps_and_stops_at_the_end(tmp_path):
 
 
 def test_every_story_plays_on_the_bundled_baseline():
-    t = twin(scenario=DEFAULT_SCENARIO, population=SMALL)
+    t = twin()  # the baseline's online spaces
     spaces = t.recruiting_spaces(open_only=False)
     for story in STORIES:
         assert story.missing_spaces(spaces) == []
@@ -391,7 +396,10 @@ def test_difference_and_plot_panels_render():
     rc.close()
 
 
-def test_the_page_builds_and_its_step_button_steps_both_twins():
+def test_the_page_builds_and_its_step_button_steps_both_twins(monkeypatch):
+    from sim.dashboard.command import SCENARIO_ENV
+
+    monkeypatch.setenv(SCENARIO_ENV, str(NO_BURN_IN))  # the controls, not the burn-in (tests/test_branch.py)
     box, rc = solara.render(app.Page(), handle_error=False)
     found = buttons_of(rc)
     assert {"Play", "Step", "Jump", "Restart", "Take down", "Arrest network", "Play story"} <= set(found)
