@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers import results_in_processes
 from sim.analysis.pattern_catalogue import BASELINE
 from sim.analysis.patterns import pattern_report
-from sim.model import RecruitModel
 from sim.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -29,14 +29,8 @@ CHECKED = ("offline_core", "online_use", "online_recruits_enablers", "offline_re
 
 @pytest.fixture(scope="module")
 def pooled_report() -> dict[str, float]:
-    reports = []
-    for seed in (1, 2):
-        scenario = load_scenario(SCENARIOS / "baseline.yaml", [f"seed={seed}"])
-        model = RecruitModel(scenario)
-        for _ in range(scenario.steps):
-            model.step()
-        reports.append(pattern_report(model.results()))
-    return pd.DataFrame(reports).mean().to_dict()
+    runs = results_in_processes([load_scenario(SCENARIOS / "baseline.yaml", [f"seed={seed}"]) for seed in (1, 2)])
+    return pd.DataFrame([pattern_report(results) for results in runs]).mean().to_dict()
 
 
 def test_the_baseline_reproduces_every_checked_pattern(pooled_report):

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import results_in_processes
 from sim.crime.founding import initial_counts
-from sim.runner import simulate
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -32,9 +32,7 @@ SEEDS = (1, 2, 3, 4, 5, 6)
 MEASURES = ("involved_per_10k", "networks_per_10k", "offences_per_10k_year")
 
 
-def per_capita(size: int, seed: int) -> dict[str, float]:
-    scenario = load_scenario(BASELINE, [f"population.size={size}", f"seed={seed}", "burn_in_years=0", "steps=104"])
-    ts = simulate(scenario).results.timeseries
+def per_capita(ts) -> dict[str, float]:
     per_10k = 10_000 / ts["population"].to_numpy()
     years = float(ts["year"].max())
     return {
@@ -46,7 +44,10 @@ def per_capita(size: int, seed: int) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def measured() -> dict[int, dict[str, np.ndarray]]:
-    runs = {size: [per_capita(size, seed) for seed in SEEDS] for size in SIZES}
+    scenarios = [load_scenario(BASELINE, [f"population.size={size}", f"seed={seed}", "burn_in_years=0", "steps=104"])
+                 for size in SIZES for seed in SEEDS]
+    timeseries = iter(results.timeseries for results in results_in_processes(scenarios))
+    runs = {size: [per_capita(next(timeseries)) for _ in SEEDS] for size in SIZES}
     return {size: {m: np.array([r[m] for r in rows]) for m in MEASURES} for size, rows in runs.items()}
 
 

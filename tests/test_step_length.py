@@ -15,9 +15,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import SMALL, scenario
+from helpers import SMALL, results_in_processes, scenario
 
-from sim.model import RecruitModel
 from sim.vocabulary import STEPS_PER_YEAR
 
 SEEDS = tuple(range(6))
@@ -30,12 +29,10 @@ METRICS = ("attempts", "attempts_offline_ties", "attempts_offline_venues", "atte
 def yearly_totals(step: str) -> pd.DataFrame:
     """One row per seed: the totals of one simulated year."""
     rows = []
-    for seed in SEEDS:
-        steps = int(STEPS_PER_YEAR[step])
-        model = RecruitModel(scenario(SMALL, seed=seed, step=step, steps=steps, population={"size": SIZE}))
-        for _ in range(steps):
-            model.step()
-        ts = model.results().timeseries
+    steps = int(STEPS_PER_YEAR[step])
+    runs = results_in_processes([scenario(SMALL, seed=seed, step=step, steps=steps, population={"size": SIZE}) for seed in SEEDS])
+    for results in runs:
+        ts = results.timeseries
         attempts = ts[[c for c in ts.columns if c.startswith("attempts_")]].sum()
         rows.append({**attempts.to_dict(), "attempts": attempts.sum(),
                      "recruits": ts["recruits_offline"].sum() + ts["recruits_online"].sum(),
