@@ -541,3 +541,31 @@ def test_jump_to_year_refuses_what_it_cannot_do():
     assert panels.jump_problem("soon", t) == "a number of years"
     assert panels.jump_problem("0.4", t) == "after 0.50"  # the past
     assert panels.jump_problem("11", t) == "at most 10"
+
+
+def test_a_failing_step_stops_the_play_with_one_line_on_the_page(monkeypatch, caplog):
+    import logging
+    import time
+
+    from solara.widgets.widgets import HTML
+
+    from sim.dashboard.command import SCENARIO_ENV
+
+    monkeypatch.setenv(SCENARIO_ENV, str(NO_BURN_IN))
+
+    def broken(self, steps):
+        raise RuntimeError("boom")
+
+    box, rc = solara.render(app.Page(), handle_error=False)
+    monkeypatch.setattr(TwinRun, "advance", broken)
+    with caplog.at_level(logging.ERROR, logger="sim.dashboard.app"):
+        buttons_of(rc)["Play"].click()
+        deadline = time.monotonic() + 10
+        shown = ""
+        while time.monotonic() < deadline and "the run stopped" not in shown:
+            time.sleep(0.05)
+            shown = " ".join(w.widget.unsafe_innerHTML for w in rc.find(HTML))
+    assert "not done: the run stopped at year 0.00 (RuntimeError: boom); Restart to begin again" in shown
+    assert "Play" in buttons_of(rc)  # not playing any more
+    assert "the play loop stopped" in caplog.text  # the traceback goes to the server's log
+    rc.close()

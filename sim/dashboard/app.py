@@ -20,6 +20,7 @@ play loop (`play_loop`), which keeps a pace in model time and draws as often as 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -120,7 +121,14 @@ def Page():
     def run_loop():
         loop_id[0] += 1
         mine = loop_id[0]
-        play_loop(twin.value, playing, pace, jump_to, frame, lambda: loop_id[0] == mine)
+        try:
+            play_loop(twin.value, playing, pace, jump_to, frame, lambda: loop_id[0] == mine)
+        except Exception as exc:  # a bug: say it in one line on the page (the server log has the traceback)
+            logging.getLogger(__name__).exception("the play loop stopped")
+            playing.set(False)
+            jump_to.set(None)
+            message.set(f"not done: the run stopped at year {twin.value.year:.2f} ({type(exc).__name__}: {exc}); "
+                        "Restart to begin again")
 
     solara.lab.use_task(run_loop, dependencies=[playing.value, jumps.value, pace.value, twin.value], prefer_threaded=True)
 
