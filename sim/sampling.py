@@ -57,3 +57,63 @@ def occurrence_number(values: np.ndarray, u: np.ndarray) -> np.ndarray:
     nth = np.empty(len(values), dtype=np.int64)
     nth[order] = np.arange(len(v)) - group_start
     return nth
+
+
+class KeyedCircle:
+    """Samples of k elements from a fixed set, each in O(k): the elements sit on a circle in the
+    order of their keyed numbers (one uniform per element, `u`), and a sample is the first k
+    eligible elements from a keyed point `t` on, going round.
+
+    Each element is equally likely to be in a sample (the order is random), a sample costs the k
+    elements it takes (not the whole set), and removing an element, or making it ineligible,
+    changes only the samples it was in (the others keep their positions): samples stay paired
+    across runs that differ elsewhere. Samples drawn from the same circle at nearby points
+    overlap: the set of samples drawn from one circle is not that of independent draws, so a
+    circle serves one step (its keys are keyed by step), and samples of one step share it.
+
+    The circle is never sorted as a whole: elements are put in `BUCKET_SIZE`-wide buckets of
+    their numbers (a radix sort of 16-bit bucket codes, O(n)), and a sample sorts only the few
+    buckets it passes.
+    """
+
+    BUCKET_SIZE = 16  # elements per bucket on average
+
+    def __init__(self, u: np.ndarray):
+        self.u = np.asarray(u, dtype=float)
+        n = len(self.u)
+        self.buckets = max(1, min(n // self.BUCKET_SIZE, np.iinfo(np.uint16).max))
+        code = np.minimum((self.u * self.buckets).astype(np.int64), self.buckets - 1).astype(np.uint16)
+        self.by_bucket = np.argsort(code, kind="stable")  # radix sort: 16-bit keys
+        self.bounds = np.searchsorted(code[self.by_bucket], np.arange(self.buckets + 1))
+
+    def __len__(self) -> int:
+        return len(self.u)
+
+    def _bucket(self, b: int) -> np.ndarray:
+        """The elements of bucket b in circle order (by number; equal numbers by index)."""
+        members = self.by_bucket[self.bounds[b]:self.bounds[b + 1]]  # in index order (stable)
+        return members[np.argsort(self.u[members], kind="stable")]
+
+    def sample(self, t: float, k: int, eligible) -> np.ndarray:
+        """Indices (into the set) of the first k eligible elements from the point t in [0, 1) on,
+        in circle order; fewer if fewer are eligible. `eligible(indices)` says which are (asked
+        only about the elements passed on the way)."""
+        if len(self.u) == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        first = min(int(t * self.buckets), self.buckets - 1)
+        found: list[np.ndarray] = []
+        taken = 0
+        for step in range(self.buckets + 1):  # round the circle once; the first bucket twice (its part before t last)
+            b = (first + step) % self.buckets
+            members = self._bucket(b)
+            if step == 0:
+                members = members[self.u[members] >= t]
+            elif step == self.buckets:
+                members = members[self.u[members] < t]
+            if len(members):
+                members = members[eligible(members)][: k - taken]
+                found.append(members)
+                taken += len(members)
+                if taken >= k:
+                    break
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)

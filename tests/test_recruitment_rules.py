@@ -15,7 +15,7 @@ from sim.model import NO_MEETINGS, RecruitModel
 from sim.recruitment.market import RecruitmentMarket
 from sim.recruitment import RULES
 from sim.recruitment.attempts import acceptance_probability, resolve
-from sim.sampling import first_occurrence, one_per_group, smallest
+from sim.sampling import KeyedCircle, first_occurrence, one_per_group, smallest
 from sim.scenario.schema import NetworkParams
 from sim.vocabulary import CHANNELS, MEDIA, NO_NETWORK, ROLE, ROLES
 
@@ -60,6 +60,51 @@ def test_one_per_group_keeps_its_pick_when_another_element_changes():
 def test_smallest_is_the_stable_sort_cut_at_k(k):
     values = np.random.default_rng(k).integers(0, 20, 100).astype(float)  # many ties
     np.testing.assert_array_equal(smallest(values, k), np.argsort(values, kind="stable")[:k])
+
+
+def circle_sample_by_hand(u: np.ndarray, t: float, k: int, eligible: np.ndarray) -> list[int]:
+    order = list(np.argsort(u, kind="stable"))
+    start = int(np.searchsorted(np.sort(u, kind="stable"), t))
+    walk = order[start:] + order[:start]
+    return [i for i in walk if eligible[i]][:k]
+
+
+@pytest.mark.parametrize("k", [1, 5, 20, 300])
+def test_a_keyed_circle_takes_the_first_k_eligible_from_the_point_on(k):
+    rng = np.random.default_rng(k)
+    u = rng.random(200)
+    u[10] = u[11]  # a user in two spaces: the same number twice
+    eligible = rng.random(200) < 0.7
+    circle = KeyedCircle(u)
+    for t in (0.0, 0.5, 0.999, u.max(), 1.0 - 1e-12):
+        got = circle.sample(t, k, lambda idx: eligible[idx])
+        assert list(got) == circle_sample_by_hand(u, t, k, eligible)
+    assert len(circle.sample(0.3, 500, lambda idx: eligible[idx])) == eligible.sum()  # fewer than k eligible: all
+
+
+def test_a_keyed_circle_screens_everyone_equally_and_stays_paired():
+    """Over many steps (a circle each, as the forum search keys one per step) and searches, each
+    element is screened k/n of the time (binomial tolerance, the searches of a step counted as
+    one draw of their total); an element made ineligible changes only the samples it was in."""
+    rng = np.random.default_rng(3)
+    n, k, steps, per_step = 300, 20, 3000, 4
+    everyone = np.ones(n, dtype=bool)
+    counts = np.zeros(n)
+    for _ in range(steps):
+        circle = KeyedCircle(rng.random(n))
+        for t in rng.random(per_step):
+            counts[circle.sample(t, k, lambda idx: everyone[idx])] += 1
+    share = counts / (steps * per_step)
+    p = k / n
+    assert np.all(np.abs(share - p) < 5 * np.sqrt(per_step * p * (1 - p) / (steps * per_step)))
+    circle = KeyedCircle(rng.random(n))
+    gone = 17
+    without = everyone.copy()
+    without[gone] = False
+    for t in rng.random(500):
+        before = set(circle.sample(t, k, lambda idx: everyone[idx]).tolist())
+        after = set(circle.sample(t, k, lambda idx: without[idx]).tolist())
+        assert after == before if gone not in before else len(after ^ before) == 2
 
 
 def test_one_per_group_frequencies_are_proportional_to_weights():

@@ -21,7 +21,7 @@ from sim.crime.roles import fit, motivation, role_draws, sample_roles
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
-from sim.sampling import smallest
+from sim.sampling import KeyedCircle
 from sim.scenario.params import NonNegative, prob, rate
 from sim.vocabulary import NO_NETWORK, ONLINE_LAYERS, ROLE, ROLES, OnlineKind, RoleName
 
@@ -88,7 +88,7 @@ class ForumsRule(RecruitmentRule):
                 if not here:
                     continue  # no space of the kinds searched for the role is open and in use
                 if here not in pools:
-                    pools[here] = self._pool(here)
+                    pools[here] = self._pool(here, draws)
                 self._search(market, draws, int(net), search, role, pools[here], contacts)
 
     def _expected_searches(self, market: RecruitmentMarket, nets: np.ndarray) -> np.ndarray:
@@ -115,13 +115,14 @@ class ForumsRule(RecruitmentRule):
         where its members are (`pool`: users, base trust, space codes) and approaches the best
         fit (trust x fit x motivation)."""
         m, p, pop = self.model, self.params, self.model.pop
-        users, trust, where = pool
-        ok = np.flatnonzero(market.available[users])
-        if len(ok) == 0:
-            return
-        # screen the users with the smallest keyed numbers: a user's chance does not hinge on the others' draws
+        users, trust, where, circle = pool
+        # screen the first available users from a keyed point of the step's circle of the pool: a
+        # search costs the users it screens, and a user's chance does not hinge on the others' draws
         key = m.networks.draw_keys(net)
-        pick = ok[smallest(draws.uniform(users[ok], f"screen:{search}", with_units=key), p.candidates_per_search)]
+        start = draws.uniform([key], f"screen:{search}")[0]
+        pick = circle.sample(start, p.candidates_per_search, lambda idx: market.available[users[idx]])
+        if len(pick) == 0:
+            return
         pool, where = users[pick], where[pick]
         trust_factor, infiltration = self._as_perceived(key, where)
         trust = trust[pick] * trust_factor
@@ -140,9 +141,10 @@ class ForumsRule(RecruitmentRule):
         if accepted[0] and draws.uniform([key], f"informant:{search}")[0] < infiltration[best]:
             market.informants.append((net, p.informant_detection))
 
-    def _pool(self, codes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pool(self, codes: tuple[int, ...], draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, KeyedCircle]:
         """Active users of the spaces `codes` (in that order), their trust before any
-        infiltration, and the code of the space each was met in."""
+        infiltration, the code of the space each was met in, and the step's circle of them (keyed
+        by user: a user active in two of the spaces sits there twice, side by side)."""
         p, online = self.params, self.model.online
         pool, trust, where = [], [], []
         for c in codes:
@@ -151,7 +153,8 @@ class ForumsRule(RecruitmentRule):
             base = p.trust_gated if space.kind == "gated_forum" else p.trust_open
             trust.append(np.full(len(users), base))
             where.append(np.full(len(users), c))
-        return np.concatenate(pool), np.concatenate(trust), np.concatenate(where)
+        users = np.concatenate(pool)
+        return users, np.concatenate(trust), np.concatenate(where), KeyedCircle(draws.uniform(users, "circle"))
 
     def _as_perceived(self, network_key: int, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For contacts met in the spaces `where`: the trust factor the network applies (its
