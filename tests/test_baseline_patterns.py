@@ -3,8 +3,8 @@
 The patterns are about proportions of a few dozen networks, so one run is noisy: the test pools
 the reports of two replications (seeds 1 and 2) of the full baseline (ten years after the
 ten-year burn-in). In the pattern report over ten seeds (docs/ODD.md section 8.8) every checked
-pattern held in every single seed, the closest at 0.83 against 0.5 (P2) and a difference of
-0.065 against 0 (P3), so pooling two makes a false failure very unlikely while a mechanism change
+pattern held in every single seed, the closest at 0.80 against 0.5 (P2) and a difference of
+0.068 against 0 (P3), so pooling two makes a false failure very unlikely while a mechanism change
 that breaks a pattern still fails.
 The full table over ten seeds, with the patterns the model does not reproduce yet, is
 `recruitsim patterns` (docs/patterns.md).

@@ -145,8 +145,6 @@ def DifferencePanel(twin: TwinRun, frame: int, message: str, measured: str):
         if twin.live:
             solara.HTML(unsafe_innerHTML="Pressed: " + escape("; ".join(f"{live.label} (year {live.year:.2f})" for live in twin.live)),
                         classes=["recruitsim-live"])
-        for note in twin.notes:
-            solara.HTML(unsafe_innerHTML=escape(note), classes=["recruitsim-error"])
         solara.HTML(unsafe_innerHTML=escape(measured), classes=["recruitsim-speed"])
 
 

@@ -79,7 +79,7 @@ def parse_seed(text) -> int | None:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a trainer chooses before a run (the settings panel), applied by Reset."""
+    """What a trainer chooses before a run (the settings panel), applied by Apply; Restart keeps them."""
 
     scenario: Path = DEFAULT_SCENARIO
     seed: int | None = None  # None: the scenario's own
@@ -118,7 +118,7 @@ BURNED_IN_KEPT = 4
 def burned_in(config: Scenario) -> RecruitModel:
     """A fresh copy of `config`'s town (interventions removed) at the end of its burn-in."""
     plain = config.model_copy(update={"interventions": []})
-    key = json.dumps(plain.resolved(), sort_keys=True)
+    key = json.dumps(plain.resolved())  # not sort_keys: the order of named entries is part of a scenario
     with _BURNED_IN_LOCK:  # one burn-in at a time: two tabs opening at once wait for the same one
         model = _BURNED_IN.get(key)
         if model is None:
@@ -135,12 +135,10 @@ class TwinRun:
     `RecruitModel(config)` would, `untreated` as the same scenario without interventions.
     """
 
-    def __init__(self, settings: Settings | None = None, **kwargs):
-        settings = settings if settings is not None else Settings(**kwargs)
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.config = config = load_scenario(settings.scenario, settings.overrides())
         self.scenario_path = Path(settings.scenario)
-        self.notes: list[str] = []
         self.live: list[LiveIntervention] = []
         self.layouts = {"treated": StableLayout(), "untreated": StableLayout()}
         self.last_step_seconds = 0.0
