@@ -13,12 +13,7 @@ import numpy as np
 def unique(values) -> np.ndarray:
     """`np.unique(values)` for a 1-d array: its distinct values, sorted."""
     s = np.sort(np.asarray(values).ravel())
-    if len(s) < 2:
-        return s
-    keep = np.empty(len(s), dtype=bool)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
+    return s[_run_starts(s)]
 
 
 def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -31,13 +26,24 @@ def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         packed = np.sort(values.astype(np.int64) * n + np.arange(n))
         s, order = np.divmod(packed, n)
     else:
-        order = np.argsort(values, kind="stable")  # stable: the first of equal values comes first
+        # an unstable sort, then the smallest index of each run of equal values: 2.5x faster than
+        # a stable argsort on 3 million tie keys of a million persons (which are too large to pack)
+        order = np.argsort(values)
         s = values[order]
+        keep = _run_starts(s)
+        starts = np.flatnonzero(keep)
+        return s[starts], np.minimum.reduceat(order, starts) if len(starts) else order[:0]
+    keep = _run_starts(s)
+    return s[keep], order[keep]
+
+
+def _run_starts(s: np.ndarray) -> np.ndarray:
+    """For a sorted array: where each run of equal values starts."""
     keep = np.empty(len(s), dtype=bool)
     if len(s):
         keep[0] = True
         np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep], order[keep]
+    return keep
 
 
 def union(a, b) -> np.ndarray:
