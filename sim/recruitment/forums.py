@@ -112,8 +112,8 @@ class ForumsRule(RecruitmentRule):
 
     def _search(self, market, draws, net, search, role, pool, contacts) -> None:
         """One network screens a sample of the active users of the spaces searched for the role
-        where its members are (`pool`: users, base trust, space codes) and approaches the best
-        fit (trust x fit x motivation)."""
+        where its members are (`pool`: users, base trust, space codes and the step's circle of
+        them) and approaches the best fit (trust x fit x motivation)."""
         m, p, pop = self.model, self.params, self.model.pop
         users, trust, where, circle = pool
         # screen the first available users from a keyed point of the step's circle of the pool: a
