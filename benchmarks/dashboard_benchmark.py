@@ -66,7 +66,7 @@ def measure(population: int, seconds: float, pace: str) -> None:
     play_loop(twin, playing, pace_value, jump_to, frame, lambda: time.monotonic() < deadline)
     elapsed = time.monotonic() - started
     steps = twin.step_now - before
-    target = steps_per_second(pace)
+    target = steps_per_second(pace, twin.treated.clock.steps_per_year)
     print(f"{population:>7,} persons | burn-in (first tab) {first:5.1f} s | later tabs (a copy: side_by_side.burned_in) {again:5.2f} s | "
           f"step of both twins {1000 * statistics.median(step_s):5.1f} ms | frame (all {len(FIGURES)} figures) "
           f"{1000 * statistics.median(frame.draw_s):5.0f} ms | played {steps / elapsed:5.1f} steps/s "

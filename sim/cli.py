@@ -179,18 +179,9 @@ def compare(scenarios: tuple[str, ...], reps: int, workers: int | None, schedule
     for entry in spec.scenarios:  # as `run` warns of each scenario
         for note in intervention_warnings(entry.scenario()):
             click.echo(f"warning: {entry.source}: {note}", err=True)
-    try:
+    with resumable(out_dir, command):
         options = dict(workers=workers, scheduler=scheduler, quiet=quiet, command=command, allow_code_change=allow_code_change)
         result = run_experiment(spec, out_dir, **options) if adaptive is None else run_adaptive(spec, adaptive, out_dir, **options)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
-        raise SystemExit(130) from None
-    except Exception as exc:
-        what = failure_while_running(exc, out_dir)
-        if what is None:
-            raise  # a bug: keep its traceback
-        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
-        raise SystemExit(1) from None
     if result.precision is not None:
         click.echo(describe_precision(result.precision), err=True)
     click.echo(str(result.out_dir))
@@ -207,6 +198,25 @@ def describe_precision(record: dict) -> str:
 _WRITE_FAILURES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
                    errno.EROFS: "it is on a read-only file system", errno.EACCES: "permission denied",
                    errno.EPERM: "permission denied"}
+
+
+@contextmanager
+def resumable(out_dir: Path, command: str):
+    """Around the runs of `compare`, `sweep` and `patterns`: Ctrl-C, or a failure outside the code
+    (a worker killed, the cluster gone, the disk full), ends with one line saying that finished
+    runs are kept in `out_dir` and the command that resumes; a bug (or a RecruitsimError, which
+    the group prints as one line) propagates."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        what = failure_while_running(exc, out_dir)
+        if what is None:
+            raise  # a bug: keep its traceback
+        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
+        raise SystemExit(1) from None
 
 
 def failure_while_running(exc: BaseException, out_dir: Path) -> str | None:
@@ -290,18 +300,9 @@ def sweep_command(experiment: Path, workers: int | None, scheduler: str | None, 
     if not quiet:
         click.echo(f"sweep {spec.name}: {spec.samples} points x {len(spec.bases)} scenario(s) x {spec.runs.reps} replication(s) "
                    f"= {spec.total_runs} runs, all validated", err=True)
-    try:
+    with resumable(out_dir, command):
         result = run_sweep(spec, out_dir, workers=workers, scheduler=scheduler, quiet=quiet, command=command,
                            allow_code_change=allow_code_change)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
-        raise SystemExit(130) from None
-    except Exception as exc:
-        what = failure_while_running(exc, out_dir)
-        if what is None:
-            raise  # a bug: keep its traceback
-        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
-        raise SystemExit(1) from None
     click.echo(str(result.out_dir))
 
 
@@ -341,17 +342,8 @@ def patterns(scenario: Path, seeds: int, workers: int | None, out_dir: Path | No
                      sensitivity=sensitivity, sensitivity_seeds=sensitivity_seeds, quiet=quiet, allow_code_change=allow_code_change,
                      command=command)
     say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=True))
-    try:
+    with resumable(out_dir, command):
         run_pattern_report(job, say)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: finished runs are kept in {out_dir}; to resume, run: {command}", err=True)
-        raise SystemExit(130) from None
-    except Exception as exc:
-        what = failure_while_running(exc, out_dir)
-        if what is None:
-            raise  # a bug (or a RecruitsimError, which the group prints as one line)
-        click.echo(f"error: {what}; finished runs are kept in {out_dir}; to resume, rerun the same command: {command}", err=True)
-        raise SystemExit(1) from None
     click.echo(str(out_dir))
 
 

@@ -133,7 +133,10 @@ def test_step_zero_shows_the_burned_in_town(tmp_path):
     assert list(first["step"]) == [0]
     assert first["involved"].iloc[0] == len(t.network_view().slots) > 0  # the counts and the network view agree
     assert first["recruits_offline"].iloc[0] == 0 and first["losses"].iloc[0] == 0  # nothing counted yet
-    assert panels.difference_rows(t)[0][1:] == (str(len(t.network_view().slots)),) * 2 + ("0",)
+    rows = {row[0]: row[1:] for row in panels.difference_rows(t)}
+    assert rows["network members"] == (str(len(t.network_view().slots)),) * 2 + ("0",)
+    forum_users = sum(first[f"active_users_{s.name}"].iloc[0] for s in t.treated.online.spaces if s.kind in ("open_forum", "gated_forum", "market"))
+    assert rows["forum users active"][0] == f"{forum_users:.0f}"  # forums and markets; chat and social media are not forums
 
 
 def test_takedown_button_closes_the_space_on_the_next_step():
@@ -262,7 +265,7 @@ def test_the_play_clock_forgets_what_it_cannot_catch_up():
 
 
 def test_the_default_pace_is_at_least_five_steps_a_second():
-    assert player.steps_per_second(player.DEFAULT_PACE) >= 5
+    assert player.steps_per_second(player.DEFAULT_PACE, steps_per_year=52) >= 5  # weekly steps
 
 
 def test_the_play_loop_plays_jumps_and_stops_at_the_end(tmp_path):

@@ -17,7 +17,6 @@ from sim.crime.saturation import market_yield, offences_per_10k
 from sim.model import RecruitModel
 from sim.places.online_spaces import FORUM_KINDS
 from sim.scenario.schema import Scenario
-from sim.vocabulary import CHANNEL, ROLE
 
 TINY = {**SMALL, "population": {"size": 1000, "neighbourhood_size": 500}}
 

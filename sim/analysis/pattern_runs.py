@@ -118,12 +118,10 @@ def interventions_table(scenario: Path | str, reps: int, out_dir: Path, options:
 
 
 def nominal_value(scenario: Path | str, key: str, overrides: Sequence[str]) -> float:
+    from sim.experiment.sweep.keypath import get_path, parse_path
     from sim.scenario import load_scenario
 
-    value = load_scenario(scenario, tuple(overrides)).resolved()
-    for part in key.split("."):
-        value = value[part]
-    return float(value)
+    return float(get_path(load_scenario(scenario, tuple(overrides)).resolved(), parse_path(key)))
 
 
 def sensitivity_table(scenario: Path | str, reps: int, out_dir: Path, options: RunOptions, nominal_reports: list[dict],

@@ -77,18 +77,13 @@ def pattern_report(results: RunResults) -> dict[str, float]:
 
 
 def membership_trend(ts: pd.DataFrame) -> dict[str, float]:
-    """Mean persons involved in the last year; its relative change per year since the run's middle
-    year; and the least-squares trend of persons involved over the whole run, per year, relative to
-    its mean (near 0 in a stationary state; the trend uses every step, so it is less noisy than the
-    change between two years)."""
-    end, years = last_year(ts), float(ts["year"].max())
-    middle = ts[(ts["year"] > years / 2 - 1) & (ts["year"] <= years / 2)]
-    late, early = float(end["involved"].mean()), float(middle["involved"].mean())
-    elapsed = years / 2
-    change = (late / early - 1) / elapsed if early > 0 and elapsed > 0 else NAN
+    """Mean persons involved in the last year, and the least-squares trend of persons involved over
+    the whole run, per year, relative to its mean (near 0 in a stationary state; the trend uses
+    every step, so it is less noisy than the change between two years)."""
+    end = last_year(ts)
     level = float(ts["involved"].mean())
     trend = float(np.polyfit(ts["year"], ts["involved"], 1)[0]) / level if level > 0 and len(ts) > 2 else NAN
-    return {"involved_last_year": late, "involved_change_per_year": change, "involved_trend_per_year": trend,
+    return {"involved_last_year": float(end["involved"].mean()), "involved_trend_per_year": trend,
             "networks_active_last_year": float(end["networks_active"].mean())}
 
 
@@ -126,6 +121,3 @@ def refusal_measures(events: pd.DataFrame) -> dict[str, float]:
     failed = events[(events["kind"] == "recruit_attempt") & ~events["accepted"].astype(bool)]
     return {"failed_attempts_refused": _share(failed["outcome"] == "refused")}
 
-
-def is_missing(value: float) -> bool:
-    return value is None or bool(np.isnan(value))

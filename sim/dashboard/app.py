@@ -78,14 +78,17 @@ def play_loop(twin: TwinRun, playing: solara.Reactive[bool], pace: solara.Reacti
     """Advance `twin` while playing (at the pace) or jumping (as fast as it goes), one frame at a
     time; each frame's `frame.set` redraws the page. Stops when neither, at the run's end, or
     when the page starts another loop (`is_current()` false)."""
-    clock = PlayClock(steps_per_second(pace.value, twin.treated.clock.steps_per_year), time.monotonic())
+    def new_clock() -> PlayClock:
+        return PlayClock(steps_per_second(pace.value, twin.treated.clock.steps_per_year), time.monotonic())
+
+    clock = new_clock()
     while is_current() and twin.running:
         target = jump_to.value
         if target is not None:
             due = twin.steps_to_year(target)
             if due == 0:  # there: play on if playing (the jump was made while playing), else stop
                 jump_to.set(None)
-                clock = PlayClock(steps_per_second(pace.value, twin.treated.clock.steps_per_year), time.monotonic())
+                clock = new_clock()
                 continue
             twin.advance(min(due, max(1, int(JUMP_CHUNK_S / max(twin.last_step_seconds, 1e-3)))))
         elif playing.value:

@@ -18,6 +18,8 @@ from sim.dashboard.player import PACES
 from sim.dashboard.side_by_side import POPULATION_RANGE, Settings, TwinRun, choice_name, parse_seed
 from sim.dashboard.stories import STORIES, STORY_BY_TITLE
 from sim.errors import ScenarioError
+from sim.places.online_spaces import FORUM_KINDS
+from sim.scenario.export import intervention_entry
 
 RATE_MAX = 48.0  # slider ends for the recruitment intensities (scenario default: 12 per year)
 
@@ -98,12 +100,12 @@ def InterventionBar(twin: TwinRun, frame: int, on_message: Callable[[str], None]
 def difference_rows(twin: TwinRun) -> list[tuple[str, str, str, str]]:
     """Rows (measure, with, without, difference) comparing the runs now."""
     per_year = twin.treated.clock.steps_per_year
+    forums = [s.name for s in twin.treated.online.spaces if s.kind in FORUM_KINDS]  # forums and markets, not chat
     measures = [
         ("network members", lambda run: twin.now(run)["involved"], "{:.0f}"),
         ("active networks", lambda run: twin.now(run)["networks_active"], "{:.0f}"),
         ("recruits in the last year", lambda run: _last_year(twin, run, ("recruits_offline", "recruits_online"), per_year), "{:.0f}"),
-        ("forum users active", lambda run: sum(twin.now(run)[f"active_users_{s}"] for s in twin.recruiting_spaces(open_only=False)
-                                                if s != "chat_channels"), "{:.0f}"),
+        ("forum users active", lambda run: sum(twin.now(run)[f"active_users_{s}"] for s in forums), "{:.0f}"),
         ("losses since year 0 (k€)", lambda run: twin.timeseries(run)["losses"].sum() / 1000.0, "{:.1f}"),
     ]
     rows = []
@@ -163,8 +165,7 @@ def StoryPanel(twin: TwinRun, frame: int, on_story: Callable[[list[dict]], None]
             solara.Button("Play story", color="primary", outlined=True, disabled=story is None,
                           on_click=lambda: on_story([dict(step) for step in story.steps]))
             solara.Button("Replay my buttons", outlined=True, disabled=not twin.live,
-                          on_click=lambda: on_story([live.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-                                                     for live in twin.live]))
+                          on_click=lambda: on_story([intervention_entry(live.spec) for live in twin.live]))
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
             name = twin.config.name
             with solara.FileDownload(twin.session_yaml, filename=f"{name}_session.yaml", mime_type="text/yaml"):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-STEPS_PER_YEAR = 52  # the bundled scenarios' weekly step; paces are shown in years
 # Label -> years of model time per second of wall time. "normal" plays a ten-year run in a minute
 # and a half; the browser test requires at least 3 steps a second on the CI machine.
 PACES = {
@@ -61,5 +60,6 @@ class PlayClock:
         return max(0.0, next_due - now)
 
 
-def steps_per_second(pace_label: str, steps_per_year: float = STEPS_PER_YEAR) -> float:
+def steps_per_second(pace_label: str, steps_per_year: float) -> float:
+    """The pace in steps per second of wall time, for the scenario's step length."""
     return PACES[pace_label] * steps_per_year

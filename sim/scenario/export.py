@@ -32,14 +32,19 @@ def difference(value: Any, default: Any) -> Any:
     return _MISSING if value == default else value
 
 
+def intervention_entry(spec) -> dict:
+    """An `interventions:` entry as a person writes it: `from`, not the field name `from_`; no empty keys."""
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
 def scenario_yaml(scenario: Scenario, header: str = "") -> str:
     """`scenario` as a YAML file holding only what differs from the defaults (and its name),
     checked to load back to `scenario` exactly. `header` lines are written as comments on top."""
     changes = difference(scenario.resolved(), Scenario().resolved())
     changes = {} if changes is _MISSING else changes
     changes = {"name": scenario.name, **{key: value for key, value in changes.items() if key != "name"}}
-    if scenario.interventions:  # as a person writes them: `from`, not the field name `from_`; no empty keys
-        changes["interventions"] = [spec.model_dump(mode="json", by_alias=True, exclude_none=True) for spec in scenario.interventions]
+    if scenario.interventions:
+        changes["interventions"] = [intervention_entry(spec) for spec in scenario.interventions]
     comments = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     text = comments + yaml.safe_dump(changes, sort_keys=False, allow_unicode=True, width=100)
     _check_round_trip(text, scenario)
