@@ -15,7 +15,6 @@ from sim.crime import enforcement, lifecycle
 from sim.crime.founding import initial_counts
 from sim.crime.saturation import market_yield, offences_per_10k
 from sim.model import RecruitModel
-from sim.places.online_spaces import FORUM_KINDS
 from sim.scenario.schema import Scenario
 
 TINY = {**SMALL, "population": {"size": 1000, "neighbourhood_size": 500}}
@@ -120,8 +119,9 @@ def test_a_crowded_market_yields_fewer_victims_per_offence_and_fewer_foundings()
 
 # ----------------------------------------------------------------------------- online-born networks
 def test_online_founders_form_their_core_among_forum_users():
-    # many forum users (every person with online activity and IT skill), so that founders meet some
-    sc = scenario(TINY, steps=104, seed=4, networks={"online_founding_share": 1.0, "founding_rate_novice": 1.0,
+    # many forum users (every person with online activity and IT skill), and a forum route much
+    # faster than the offline one: forum users found online, others offline
+    sc = scenario(TINY, steps=104, seed=4, networks={"founding_rate_forum": 50.0, "founding_rate_novice": 0.5,
                                                        "online_cofounders": 1},
                   places={"forum_use": {"join_rate": 1e6, "quit_rate": 0.0}})
     model = RecruitModel(sc)
@@ -129,14 +129,11 @@ def test_online_founders_form_their_core_among_forum_users():
     for _ in range(sc.steps):
         before = model.networks.n
         model.step()
-        on_forum = model.online.active_mask(FORUM_KINDS)  # who visited a forum or market this step
         for nid in range(before, model.networks.n):
             founder = int(model.networks.draw_keys([nid])[0] % (1 << 24))
             if model.networks.founded_online[nid]:
-                assert on_forum[founder]
+                assert model.pop.forum_user[founder]  # quit rate 0: still a user after the step
                 born_online.append(nid)
-            else:
-                assert not on_forum[founder]  # share 1: every founder on a forum founds online
     assert len(born_online) >= 3
     events = model.results().events
     founded = events[(events["kind"] == "network_founded") & events["network_id"].isin(born_online)]
@@ -144,8 +141,32 @@ def test_online_founders_form_their_core_among_forum_users():
     t = model.networks
     assert (t.core_online[born_online] >= 1).mean() > 0.8  # a co-founder, met on the forum
 
-    none, _ = run(scenario(TINY, steps=104, seed=4, networks={"online_founding_share": 0.0, "founding_rate_novice": 0.2}))
+    none, _ = run(scenario(TINY, steps=104, seed=4, networks={"founding_rate_forum": 0.0, "founding_rate_novice": 0.2}))
     assert not none.networks.founded_online[: none.networks.n].any()
+
+
+def test_a_founding_takes_the_forum_route_in_proportion_to_its_rate():
+    """Forum users whose forum rate equals their offline rate: half of their foundings are online
+    (binomial tolerance); non-users never found online."""
+    sc = scenario(TINY, steps=26, seed=5, population={"size": 2000}, networks={"founding_rate_forum": 3.0, "founding_rate_novice": 3.0,
+                                                       "founding_rate_experienced": 3.0, "market_half_saturation": 1e6,
+                                                       "founder_min_propensity": 0.0},
+                  places={"forum_use": {"join_rate": 1e6, "quit_rate": 0.0}})
+    model = RecruitModel(sc)
+    online = offline = 0
+    for _ in range(sc.steps):
+        before = model.networks.n
+        model.step()
+        for nid in range(before, model.networks.n):
+            founder = int(model.networks.draw_keys([nid])[0] % (1 << 24))
+            if model.pop.forum_user[founder]:
+                online += bool(model.networks.founded_online[nid])
+                offline += not model.networks.founded_online[nid]
+            else:
+                assert not model.networks.founded_online[nid]
+    n = online + offline
+    assert n >= 200, n
+    assert abs(online / n - 0.5) < 4 * np.sqrt(0.25 / n), (online, n)
 
 
 def test_online_born_networks_have_the_lower_trust_hazards():

@@ -109,7 +109,11 @@ def _wave_recovery(base: pd.DataFrame, arrested: pd.DataFrame, wave: float, next
 
 
 def removal_measures(central: RunResults, random: RunResults, dump: dict) -> dict[str, float]:
-    """Paired differences central - random: mean persons involved in the last year, and offences since the first wave."""
+    """Paired differences central - random from the first wave on: mean persons involved, and offences.
+
+    Both over the same window, the years in which the waves act ("disrupts fastest": Bright et al.
+    2017). The last year alone (`central_minus_random_involved_last_year`, not a pattern) shows
+    the long run, after networks have recovered from the last wave."""
     spec = intervention_of(dump, "arrests")
     start = start_year(spec) if spec else 0.0
 
@@ -117,7 +121,11 @@ def removal_measures(central: RunResults, random: RunResults, dump: dict) -> dic
         return float(r.timeseries.loc[r.timeseries["year"] >= start, "offences"].sum())
 
     def involved(r: RunResults) -> float:
+        return float(r.timeseries.loc[r.timeseries["year"] >= start, "involved"].mean())
+
+    def involved_last_year(r: RunResults) -> float:
         return float(last_year(r.timeseries)["involved"].mean())
 
     return {"central_minus_random_involved": involved(central) - involved(random),
+            "central_minus_random_involved_last_year": involved_last_year(central) - involved_last_year(random),
             "central_minus_random_offences": offences(central) - offences(random)}

@@ -19,12 +19,18 @@ NAN = float("nan")
 
 
 def final_networks(results: RunResults, min_recruits: int = 1) -> pd.DataFrame:
-    """The last snapshot row (with peak size and spread) of every network that recruited at least `min_recruits` people."""
-    snaps = results.networks.sort_values("step")
+    """The last snapshot row (with peak size and spread) of every network that recruited at least `min_recruits` people.
+
+    `spread` is the members' home neighbourhoods per member when the network was at its largest
+    (1: no two members live in the same neighbourhood): geographic spread as dispersion, not as a
+    count of neighbourhoods, which grows with size and would make "smaller" networks "less spread"."""
+    snaps = results.networks.sort_values("step", kind="stable")
     nets = snaps.groupby("network_id").tail(1).set_index("network_id")
     # size and spread at the network's largest, not at its end (a dissolved network has size 0)
     peak = snaps.groupby("network_id")[["size", "neighbourhoods"]].max()
-    nets = nets.assign(size=peak["size"], neighbourhoods=peak["neighbourhoods"]).reset_index()
+    at_largest = snaps.loc[snaps.groupby("network_id")["size"].idxmax()].set_index("network_id")
+    spread = at_largest["neighbourhoods"] / at_largest["size"].where(at_largest["size"] > 0)
+    nets = nets.assign(size=peak["size"], neighbourhoods=peak["neighbourhoods"], spread=spread).reset_index()
     recruits = results.events.query("kind == 'recruit_attempt' and accepted").groupby("network_id").size()
     nets = nets.assign(recruits=nets["network_id"].map(recruits).fillna(0).astype(int))
     return nets[nets["recruits"] >= min_recruits]
@@ -50,7 +56,7 @@ def pattern_report(results: RunResults) -> dict[str, float]:
     origin_share = nets["origin"].value_counts(normalize=True)
     online_joins, offline_joins = joins[joins["medium"] == "online"], joins[joins["medium"] == "offline"]
     enablers = joins[joins["role"] == "technical_enabler"]
-    by_origin = nets.groupby("origin")[["size", "neighbourhoods"]].mean()
+    by_origin = nets.groupby("origin")[["size", "neighbourhoods", "spread"]].mean()
     return {
         "networks_classified": float(len(nets)),
         "share_offline_core": float(origin_share.get("offline", 0) + origin_share.get("offline_core_online_growth", 0)),
@@ -69,6 +75,8 @@ def pattern_report(results: RunResults) -> dict[str, float]:
         "mean_size_online": float(by_origin["size"].get("online", NAN)),
         "mean_neighbourhoods_offline": float(by_origin["neighbourhoods"].get("offline", NAN)),
         "mean_neighbourhoods_online": float(by_origin["neighbourhoods"].get("online", NAN)),
+        "mean_spread_offline": float(by_origin["spread"].get("offline", NAN)),
+        "mean_spread_online": float(by_origin["spread"].get("online", NAN)),
         **membership_trend(results.timeseries),
         **forum_user_measures(results.timeseries),
         **isolation_measures(results.networks),

@@ -15,10 +15,11 @@ by offending together, rewired after arrests.
 - When a member is arrested, each fellow member who worked with them ties up, with chance
   `networks.rewire_prob`, with another who did (`rewire`): networks rewire around a removed
   node (Duijn, Kashirin & Sloot 2014).
-- Ties are what a network works through: a member left with no tie to any fellow member (their
-  handler arrested, their ties faded) drifts away at `networks.lost_contact_rate` (`lose_contact`).
-  This is what makes the removal of brokers disrupt more than the removal of anyone (Bright et
-  al. 2017) (assumption on the rate).
+- Ties are what a network works through: a member whom no core member can reach through ties
+  among fellow members (their handler arrested, the broker to their cell arrested, their ties
+  faded) drifts away at `networks.lost_contact_rate` (`lose_contact`). This is what makes the
+  removal of brokers disrupt more than the removal of anyone (Bright et al. 2017) (assumption
+  on the rate).
 
 Every draw is keyed (sim/rng.py): crews by (network, member, offence number), rewiring by the
 pair, recruiters by (recruit, member).
@@ -29,6 +30,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from sim.sampling import one_per_group
 from sim.vocabulary import LAYER, NO_NETWORK, ROLE
@@ -162,18 +165,37 @@ def rewire(ties: TieStore, pop: Population, draws: StepRandom, leavers: np.ndarr
 
 
 def lose_contact(m: RecruitModel, draws: StepRandom) -> None:
-    """Members of a network with no tie (any layer) to a fellow member leave it at
-    `networks.lost_contact_rate`: no one in it can reach them to work with them (a mule whose
-    handler was arrested). A network's only member is alone, not cut off: it stays."""
-    pop = m.pop
-    members = pop.members()
-    ties = m.ties.incident(members, m.step_now)
-    tied = np.unique(ties.ego[pop.network[ties.alter] == pop.network[ties.ego]])
-    size = m.networks.size(pop.network[members])
-    cut_off = members[~np.isin(members, tied) & (size > 1)]
-    gone = cut_off[draws.uniform(cut_off, "lost_contact") < m.clock.prob(m.config.networks.lost_contact_rate)]
+    """Members whom no core member of their network can reach leave it at
+    `networks.lost_contact_rate` (`cut_off`): a mule whose handler was arrested, a cell left on
+    the far side of an arrested broker."""
+    cut = cut_off(m, m.pop.members())
+    gone = cut[draws.uniform(cut, "lost_contact") < m.clock.prob(m.config.networks.lost_contact_rate)]
     m.membership.leave(m.step_now, gone, "lost_contact")
     m.recorder.tally["lost_contact"] += len(gone)
+
+
+def cut_off(m: RecruitModel, members: np.ndarray) -> np.ndarray:
+    """The members of `members` (all current members) who cannot work with their network: those
+    with no live tie (any layer) to a fellow member, and, in a network that has a core, those
+    with no path of ties among fellow members to a core member. Offences are coordinated by the
+    core (`_crew`), so a part of the network that lost its only link to the core (the broker
+    between them was arrested and nobody rewired) is cut off as a whole: this is why removing
+    brokers disrupts more than removing anyone (Bright et al. 2017). A network's only member is
+    alone, not cut off; a network without a core (waiting to regroup) loses only its isolated members."""
+    pop, t = m.pop, m.networks
+    inc = m.ties.incident(members, m.step_now)
+    fellow = pop.network[inc.alter] == pop.network[inc.ego]
+    ego, alter = inc.ego[fellow], inc.alter[fellow]
+    index = np.full(pop.size, -1, np.int64)
+    index[members] = np.arange(len(members))
+    graph = coo_matrix((np.ones(len(ego)), (index[ego], index[alter])), shape=(len(members), len(members)))
+    _, component = connected_components(graph, directed=False)
+    has_core = np.zeros(len(members), bool)
+    has_core[component[pop.role[members] == ROLE["core"]]] = True
+    net = pop.network[members]
+    isolated = ~np.isin(members, ego) & (t.size(net) > 1)
+    unreachable = (t.role_counts[net, ROLE["core"]] > 0) & ~has_core[component]
+    return members[isolated | unreachable]
 
 
 def best_connected(ties: TieStore, members: np.ndarray, seniority: np.ndarray, step: int) -> int:

@@ -4,9 +4,10 @@ et al. 2019: long-career offenders), at rates scaled by what the market pays
 (sim/crime/saturation.py): re-founding after arrests exists, but a crowded market holds it back.
 
 Most networks start as their founder (a core member) and recruit everyone else through the
-recruitment rules, so their origin type emerges from how they actually grow. A founder who is
-on a forum or market this step may instead form the core there (`online_founding_share`): they
-recruit `online_cofounders` core members among the forum users present, their own forum and chat
+recruitment rules, so their origin type emerges from how they actually grow. Forum users have a
+second route (`founding_rate_forum`): a forum is where motivated users meet partners (an online
+offender convergence setting: Leukfeldt, Kleemans & Stol 2017 ABS), so they may form a core
+there, recruiting `online_cofounders` core members among forum users, their own forum and chat
 contacts first (Leukfeldt et al. 2017, CLSC: a few networks originate on forums, with only a few
 core members). Such a network is marked `founded_online`; its members trust each other less, so
 they desist more often (desistance.py) and the network dissolves more easily (lifecycle.py).
@@ -19,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.crime.co_offending import tie_recruits
 from sim.crime.saturation import market_yield
 from sim.errors import ScenarioWarning
-from sim.places.online_spaces import FORUM_KINDS
 from sim.sampling import smallest
 from sim.vocabulary import CHANNEL, MEDIUM, OUTCOME, ROLE
 
@@ -89,34 +90,39 @@ def _warn_too_few_founders(initial: dict[str, int], seeded: int) -> None:
 
 def found_new_networks(m: RecruitModel, market: RecruitmentMarket, draws: StepRandom) -> None:
     """Founding is a one-off hazard (the founder is then in a network): 1 - exp(-rate dt) per step,
-    the rate scaled by the market's yield."""
+    the rate scaled by the market's yield. A forum user's rate adds the forum route; which of the
+    two competing routes a founding took is drawn in proportion to their rates."""
     p, pop = m.config.networks, m.pop
     candidates = np.flatnonzero(eligible_founders(m, market))
     experienced = pop.experience[candidates] >= p.min_experience_years
-    rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice) * market_yield(m)
+    offline_rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)
+    # the forum route recruits its co-founders through the forums channel: off with that rule
+    forum_route = p.founding_rate_forum if m.config.recruitment.rules.forums.enabled else 0.0
+    forum_rate = forum_route * pop.forum_user[candidates]
+    rate = (offline_rate + forum_rate) * market_yield(m)
     # deterrence (a warning) also holds back would-be founders
     chance = m.clock.prob(rate) * (1.0 - pop.deterrence[candidates])
-    founders = candidates[draws.uniform(candidates, "found") < chance]
+    found_now = draws.uniform(candidates, "found") < chance
+    founders = candidates[found_now]
+    online = draws.uniform(founders, "online") * (offline_rate + forum_rate)[found_now] < forum_rate[found_now]
     prevalence = np.array([m.business.initial_per_10k[n] for n in m.business.names], dtype=float)
     prevalence = prevalence / prevalence.sum() if prevalence.sum() > 0 else np.full(len(prevalence), 1 / len(prevalence))
     kinds = np.minimum(np.searchsorted(np.cumsum(prevalence), draws.uniform(founders, "business_model"), side="right"),
                        len(prevalence) - 1)
-    on_forum = m.online.active_mask(FORUM_KINDS)
-    online = on_forum[founders] & (draws.uniform(founders, "online") < p.online_founding_share)
     for founder, kind, is_online in zip(founders, kinds, online):
         if not market.available[founder]:
             continue  # became an online co-founder of another network this step
         nid = found(m, market, int(founder), int(kind), bool(is_online))
         if is_online:
-            recruit_online_core(m, market, nid, int(founder), on_forum, draws)
+            recruit_online_core(m, market, nid, int(founder), draws)
 
 
-def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, founder: int, on_forum: np.ndarray,
-                        draws: StepRandom) -> None:
-    """An online founder takes `online_cofounders` motivated forum users present this step into the
-    core: their forum and chat contacts first, otherwise anyone there (random, keyed by founder)."""
+def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, founder: int, draws: StepRandom) -> None:
+    """An online founder takes `online_cofounders` motivated forum users into the core: their
+    forum and chat contacts first, otherwise any (random, keyed by founder). Founder and
+    co-founders become co-offenders, as a recruiter and recruit do."""
     p, pop = m.config.networks, m.pop
-    pool = np.flatnonzero(market.available & on_forum & (pop.propensity >= p.founder_min_propensity)
+    pool = np.flatnonzero(market.available & pop.forum_user & (pop.propensity >= p.founder_min_propensity)
                           & (pop.age >= p.founder_min_age))
     if len(pool) == 0 or p.online_cofounders == 0:
         return
@@ -126,6 +132,7 @@ def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, fo
     for slot in cofounders:
         m.membership.join(market.step, int(slot), nid, ROLE["core"], "forums", "online")
         market.taken(int(slot))
+    tie_recruits(m.ties, market.step, np.full(len(cofounders), founder), cofounders)  # they formed the core together
     # logged and tallied as accepted forum recruitments, so that the outputs add up
     m.recorder.events.add(market.step, "recruit_attempt", cofounders, network=nid, channel=CHANNEL["forums"],
                           medium=MEDIUM["online"], role=ROLE["core"], accepted=True, outcome=OUTCOME["accepted"])

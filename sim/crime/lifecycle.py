@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.crime.co_offending import best_connected
 from sim.crime.saturation import market_yield
 from sim.vocabulary import ROLE
 
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
 
 
 def regroup(m: RecruitModel, draws: StepRandom) -> None:
-    """A network without core members promotes its most experienced member, at `regroup_rate`."""
+    """A network without core members promotes, at `regroup_rate`, the member with the strongest
+    co-offending ties to the others (the most senior among equals): the one the rest worked with,
+    so that the members still reachable from the new core are as many as possible (co_offending.cut_off)."""
     t, pop = m.networks, m.pop
     ids = t.active_ids()
     headless = ids[(t.role_counts[ids, ROLE["core"]] == 0) & (t.size(ids) > 0)]
@@ -25,7 +28,7 @@ def regroup(m: RecruitModel, draws: StepRandom) -> None:
     for nid in headless:
         members = np.flatnonzero(pop.network == nid)
         seniority = pop.experience[members] + (m.step_now - pop.joined_step[members]) * m.clock.dt
-        m.membership.promote(m.step_now, int(members[np.argmax(seniority)]))
+        m.membership.promote(m.step_now, int(members[best_connected(m.ties, members, seniority, m.step_now)]))
 
 
 def exit_hazard(m: RecruitModel, ids: np.ndarray) -> np.ndarray:

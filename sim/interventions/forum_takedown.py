@@ -1,7 +1,6 @@
 """Forum takedown: an online space goes offline. Part of its users move to the remaining spaces
-(preferring larger ones, after a while), the rest drop out (of a forum or market: they stop
-being forum users altogether, so the scene shrinks and recovers only as newcomers join); a
-successor may open later. Ties made there survive as contacts. Evidence: large immediate drops, then displacement and recovery
+(preferring larger ones, after a while), taking their visits with them; the others' visits to it
+are lost (they go on using the other spaces as before); a successor may open later. Ties made there survive as contacts. Evidence: large immediate drops, then displacement and recovery
 (Décary-Hétu & Giommoni 2017; ElBahrawy et al. 2020; Collier et al. 2019).
 
 Each takedown (each act, with `every`) makes its own `Displacement`; its movers' arrivals and its
@@ -25,7 +24,7 @@ from sim.scenario.params import prob
 class ForumTakedownParams(InterventionParams):
     type: Literal["forum_takedown"] = Field(description="take an online space down")
     target: str = Field(description="name of the online space taken down (a key of places.online_spaces)")
-    displacement_share: float = prob(0.6, "share of the space's users who move to other spaces, taking their visits with them (the rest drop out) (assumption; displacement: Décary-Hétu & Giommoni 2017)")
+    displacement_share: float = prob(0.6, "share of the space's users who move to other spaces, taking their visits with them (the others' visits to it are lost) (assumption; displacement: Décary-Hétu & Giommoni 2017)")
     size_preference: float = Field(1.0, ge=0, le=10, description="movers pick a space with probability proportional to its active users to this power (0 = uniformly)")
     move_time_years: float = Field(0.1, ge=0, le=10, description="mean time a mover takes to settle in another space (exponential) [years]")
     successor_after_years: float | None = Field(None, gt=0, le=MAX_YEARS, description="a successor space opens in its place after this long; none = never [years]")
@@ -50,8 +49,6 @@ class ForumTakedown(Intervention):
             rate = np.where(online.members[space.code], rate, 0.0)
         online.close(space)
         movers = self._movers(space, rate)
-        if space.kind in FORUM_KINDS:  # the users who do not move drop out of the forum scene
-            online.stop_forum_use(np.setdiff1d(np.flatnonzero(rate > 0), movers.slots))
         displacement = Displacement(self, space, movers)
         self.displacements.append(displacement)
         for step in np.unique(displacement.due):

@@ -141,7 +141,7 @@ class OnlineSpaces:
         self._quits_pending = 0
 
     def stop_forum_use(self, slots: np.ndarray) -> None:
-        """The persons stop using forums and markets (quit, left the town, or dropped out after a takedown)."""
+        """The persons stop using forums and markets (they quit, or left the town)."""
         slots = np.asarray(slots, dtype=np.int64)
         self._quits_pending += int(np.count_nonzero(self.pop.forum_user[slots]))
         self.pop.forum_user[slots] = False

@@ -237,7 +237,7 @@ class NetworkParams(Section):
     founder_max_age: float = Field(55.0, ge=0, le=120, description="oldest founder [years] (assumption)")
     founding_rate_experienced: float = rate(0.1, "foundings by a former member with experience (per person), before the market's yield (`market_half_saturation`) scales it (assumption)")
     founding_rate_novice: float = rate(0.008, "foundings by a motivated person without experience (per person), before the market's yield scales it")
-    online_founding_share: float = prob(0.5, "chance that a founder who is on a forum or market this step forms the network's core with online contacts there (an online-born network; Leukfeldt et al. 2017 CLSC: a few networks originate on forums) (assumption)")
+    founding_rate_forum: float = rate(0.03, "extra foundings by a motivated forum user, whose core forms among forum users (an online-born network): forums are where offenders meet partners (Leukfeldt, Kleemans & Stol 2017 ABS); a few networks originate on forums (Leukfeldt et al. 2017 CLSC); before the market's yield scales it (assumption on the size)")
     online_cofounders: int = Field(1, ge=0, le=100, description="core members an online founder recruits among forum users at founding: online-born networks have few core members (Leukfeldt et al. 2017 CLSC) (assumption)")
     online_born_dissolution_rate: float = rate(0.4, "extra dissolution hazard of an online-born network: partners who met online trust each other less (assumption)")
     market_half_saturation: float = Field(150.0, gt=0, le=1e9, description="offences per year per 10,000 persons at which a network's yield (victims per offence) halves: victims and cash-out opportunities are finite; founding rates scale with the same yield (assumption)")
