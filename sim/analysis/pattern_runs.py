@@ -41,6 +41,8 @@ SENSITIVITY_PARAMETERS = (
     "enforcement.detection_base",
     "networks.founding_rate_experienced",
     "networks.founding_rate_novice",
+    "networks.founding_rate_forum",
+    "networks.lost_contact_rate",
     "desistance.base_rate",
 )
 SENSITIVITY_FACTORS = (0.5, 1.5)
