@@ -118,6 +118,15 @@ def test_a_crowded_market_yields_fewer_victims_per_offence_and_fewer_foundings()
 
 
 # ----------------------------------------------------------------------------- online-born networks
+def foundings(model: RecruitModel, steps: int):
+    """Step the model; after each step, (network id, founder slot) of the networks founded in it."""
+    for _ in range(steps):
+        before = model.networks.n
+        model.step()
+        for nid in range(before, model.networks.n):
+            yield nid, int(model.networks.draw_keys([nid])[0] % (1 << 24))  # a network's key holds its founder's slot
+
+
 def test_online_founders_form_their_core_among_forum_users():
     # many forum users (every person with online activity and IT skill), and a forum route much
     # faster than the offline one: forum users found online, others offline
@@ -126,14 +135,10 @@ def test_online_founders_form_their_core_among_forum_users():
                   places={"forum_use": {"join_rate": 1e6, "quit_rate": 0.0}})
     model = RecruitModel(sc)
     born_online = []
-    for _ in range(sc.steps):
-        before = model.networks.n
-        model.step()
-        for nid in range(before, model.networks.n):
-            founder = int(model.networks.draw_keys([nid])[0] % (1 << 24))
-            if model.networks.founded_online[nid]:
-                assert model.pop.forum_user[founder]  # quit rate 0: still a user after the step
-                born_online.append(nid)
+    for nid, founder in foundings(model, sc.steps):
+        if model.networks.founded_online[nid]:
+            assert model.pop.forum_user[founder]  # quit rate 0: still a user after the step
+            born_online.append(nid)
     assert len(born_online) >= 3
     events = model.results().events
     founded = events[(events["kind"] == "network_founded") & events["network_id"].isin(born_online)]
@@ -154,16 +159,12 @@ def test_a_founding_takes_the_forum_route_in_proportion_to_its_rate():
                   places={"forum_use": {"join_rate": 1e6, "quit_rate": 0.0}})
     model = RecruitModel(sc)
     online = offline = 0
-    for _ in range(sc.steps):
-        before = model.networks.n
-        model.step()
-        for nid in range(before, model.networks.n):
-            founder = int(model.networks.draw_keys([nid])[0] % (1 << 24))
-            if model.pop.forum_user[founder]:
-                online += bool(model.networks.founded_online[nid])
-                offline += not model.networks.founded_online[nid]
-            else:
-                assert not model.networks.founded_online[nid]
+    for nid, founder in foundings(model, sc.steps):
+        if model.pop.forum_user[founder]:
+            online += bool(model.networks.founded_online[nid])
+            offline += not model.networks.founded_online[nid]
+        else:
+            assert not model.networks.founded_online[nid]
     n = online + offline
     assert n >= 200, n
     assert abs(online / n - 0.5) < 4 * np.sqrt(0.25 / n), (online, n)
