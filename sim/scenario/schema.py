@@ -248,7 +248,7 @@ class NetworkParams(Section):
     regroup_rate: float = rate(6.0, "promotion of a surviving member to core when a network has lost its core")
     offence_crew: int = Field(2, ge=0, le=50, description="members who commit an offence with the core member who coordinates it; each works with the coordinator and their co-offending tie is made or strengthened (co-offending groups are mostly of two or three: Reiss 1988; Carrington 2002) (assumption on the exact size)")
     rewire_prob: float = prob(0.5, "chance that a member who worked with (had a co-offending tie to) an arrested member ties up with another who did: networks rewire around a removed node (Duijn, Kashirin & Sloot 2014) (assumption on the size)")
-    lost_contact_rate: float = rate(4.0, "departures of a member with no tie (any layer) to a fellow member of their network: no one can reach them to work with them, e.g. a money mule whose only contact was arrested (assumption)")
+    lost_contact_rate: float = rate(4.0, "departures of a member whom no core member of their network can reach through ties (any layer) among fellow members: a money mule whose only contact was arrested, a cell behind an arrested broker (assumption)")
     dissolve_capability: float = prob(0.15, "networks below this capability for `dissolve_after_years` dissolve")
     dissolve_after_years: float = Field(0.5, ge=0, description="time a network survives with too little capability [years]")
 
