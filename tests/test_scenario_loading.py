@@ -191,6 +191,7 @@ def test_wrong_type_says_what_was_expected_and_what_was_given(tmp_path, yaml_tex
         ("population: {it_skill: {a: 0}}", "population.it_skill.a: must be >= 0.1, got 0"),
         ("networks: {initial_per_10k: {phishing: -1}}", "networks.initial_per_10k.phishing: must be >= 0, got -1 (allowed: 0 to 10000)"),
         ("networks: {initial: {phishing: 1}}", "networks: 'initial' was renamed 'initial_per_10k' and now counts networks per 10,000 persons (the counts scale with population.size): write networks.initial_per_10k"),
+        ("networks: {online_founding_share: 0.5}", "networks: 'online_founding_share' was replaced by 'founding_rate_forum', a founding rate of forum users whose networks are born online (per person per year, default 0.03; docs/ODD.md 7.11): write networks.founding_rate_forum"),
     ],
 )
 def test_out_of_range_says_the_bound_and_the_value(tmp_path, yaml_text, expected):

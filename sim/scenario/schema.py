@@ -261,6 +261,10 @@ class NetworkParams(Section):
         if isinstance(data, dict) and "initial" in data:
             raise ValueError("'initial' was renamed 'initial_per_10k' and now counts networks per 10,000 persons "
                              "(the counts scale with population.size): write networks.initial_per_10k")
+        if isinstance(data, dict) and "online_founding_share" in data:
+            raise ValueError("'online_founding_share' was replaced by 'founding_rate_forum', a founding rate of forum users "
+                             "whose networks are born online (per person per year, default 0.03; docs/ODD.md 7.11): "
+                             "write networks.founding_rate_forum")
         return data
 
     @model_validator(mode="after")
