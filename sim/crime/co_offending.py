@@ -174,6 +174,14 @@ def lose_contact(m: RecruitModel, draws: StepRandom) -> None:
     m.recorder.tally["lost_contact"] += len(gone)
 
 
+def fellow_ties(ties: TieStore, pop: Population, members: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ego, alter) of the live ties (any layer) of `members` to fellow members of their own
+    network: the graph a network works through (lost contact, snapshots, central arrests)."""
+    inc = ties.incident(members, step)
+    fellow = pop.network[inc.alter] == pop.network[inc.ego]
+    return inc.ego[fellow], inc.alter[fellow]
+
+
 def cut_off(m: RecruitModel, members: np.ndarray) -> np.ndarray:
     """The members of `members` (all current members) who cannot work with their network: those
     with no live tie (any layer) to a fellow member, and, in a network that has a core, those
@@ -183,9 +191,7 @@ def cut_off(m: RecruitModel, members: np.ndarray) -> np.ndarray:
     brokers disrupts more than removing anyone (Bright et al. 2017). A network's only member is
     alone, not cut off; a network without a core (waiting to regroup) loses only its isolated members."""
     pop, t = m.pop, m.networks
-    inc = m.ties.incident(members, m.step_now)
-    fellow = pop.network[inc.alter] == pop.network[inc.ego]
-    ego, alter = inc.ego[fellow], inc.alter[fellow]
+    ego, alter = fellow_ties(m.ties, pop, members, m.step_now)
     index = np.full(pop.size, -1, np.int64)
     index[members] = np.arange(len(members))
     graph = coo_matrix((np.ones(len(ego)), (index[ego], index[alter])), shape=(len(members), len(members)))

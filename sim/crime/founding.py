@@ -95,16 +95,15 @@ def found_new_networks(m: RecruitModel, market: RecruitmentMarket, draws: StepRa
     p, pop = m.config.networks, m.pop
     candidates = np.flatnonzero(eligible_founders(m, market))
     experienced = pop.experience[candidates] >= p.min_experience_years
-    offline_rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice)
     # the forum route recruits its co-founders through the forums channel: off with that rule
     forum_route = p.founding_rate_forum if m.config.recruitment.rules.forums.enabled else 0.0
     forum_rate = forum_route * pop.forum_user[candidates]
-    rate = (offline_rate + forum_rate) * market_yield(m)
+    rate = np.where(experienced, p.founding_rate_experienced, p.founding_rate_novice) + forum_rate
     # deterrence (a warning) also holds back would-be founders
-    chance = m.clock.prob(rate) * (1.0 - pop.deterrence[candidates])
+    chance = m.clock.prob(rate * market_yield(m)) * (1.0 - pop.deterrence[candidates])
     found_now = draws.uniform(candidates, "found") < chance
     founders = candidates[found_now]
-    online = draws.uniform(founders, "online") * (offline_rate + forum_rate)[found_now] < forum_rate[found_now]
+    online = draws.uniform(founders, "online") * rate[found_now] < forum_rate[found_now]
     prevalence = np.array([m.business.initial_per_10k[n] for n in m.business.names], dtype=float)
     prevalence = prevalence / prevalence.sum() if prevalence.sum() > 0 else np.full(len(prevalence), 1 / len(prevalence))
     kinds = np.minimum(np.searchsorted(np.cumsum(prevalence), draws.uniform(founders, "business_model"), side="right"),

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from sim.crime import enforcement
+from sim.crime.co_offending import fellow_ties
 from sim.errors import ScenarioWarning
 from sim.interventions.base import Intervention, InterventionParams
 from sim.interventions.registry import register
@@ -143,9 +144,7 @@ class Arrests(Intervention):
         """Centrality of each member among the members of its own network (ties of every layer,
         co_offending included), plus a tiny keyed tie-break."""
         pop = self.model.pop
-        ties = self.model.ties.incident(members, self.model.step_now)
-        same = pop.network[ties.alter] == pop.network[ties.ego]
-        ego, alter = ties.ego[same], ties.alter[same]
+        ego, alter = fellow_ties(self.model.ties, pop, members, self.model.step_now)
         if self.params.targeting == "central_degree":
             degree = np.zeros(pop.size)
             np.add.at(degree, ego, 1.0)

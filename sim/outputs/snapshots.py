@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.crime.co_offending import fellow_ties
 from sim.crime.origin import origins_of
 from sim.vocabulary import CHANNELS, ORIGINS, ROLES
 
@@ -47,7 +48,6 @@ def network_snapshot(m: RecruitModel, since: int) -> pd.DataFrame:
 def isolated_members(m: RecruitModel, members: np.ndarray, n: int) -> np.ndarray:
     """Per network id: members with no tie (of any layer) to a fellow member of their network."""
     pop = m.pop
-    ties = m.ties.incident(members, m.step_now)
-    tied = np.unique(ties.ego[pop.network[ties.alter] == pop.network[ties.ego]])
-    alone = members[~np.isin(members, tied)]
+    ego, _ = fellow_ties(m.ties, pop, members, m.step_now)
+    alone = members[~np.isin(members, ego)]
     return np.bincount(pop.network[alone], minlength=n).astype(np.int64)
