@@ -28,8 +28,12 @@ demo: venv
 	$(VENV)/bin/recruitsim run $(SCENARIO) --out $(DEMO_OUT)
 	@echo "outputs in $(DEMO_OUT)/ (figure: $(DEMO_OUT)/composition.png)"
 
+# the suite over every core (pytest-xdist), then the browser test alone: it times play, so it
+# must not share the machine with other tests (exit status 5 = it skipped at import, saying why)
+TEST_WORKERS ?= auto
 test: venv
-	$(PY) -m pytest -W error -q
+	$(PY) -m pytest -W error -q -n $(TEST_WORKERS) --dist worksteal -m "not browser"
+	$(PY) -m pytest -W error -q tests/test_dashboard_browser.py || [ $$? -eq 5 ]
 
 benchmark: venv
 	$(PY) benchmarks/run_benchmark.py

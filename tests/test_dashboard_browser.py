@@ -30,6 +30,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LOCAL_SCHEMES = {"blob", "data", "about"}  # made by the page itself, not fetched
 
+# timed (steps per 10 s of play): `make test` runs it alone, after the parallel run of the rest
+pytestmark = pytest.mark.browser
+
 if not CHROMIUM.exists():
     pytest.skip(f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
 pytest.importorskip("solara", reason="browser test needs the dashboard extra (pip install -e '.[dashboard]')")
