@@ -16,7 +16,7 @@ from sim.analysis.intervention_patterns import (
     with_marks,
 )
 from sim.analysis.pattern_catalogue import BASELINE, Pattern
-from sim.analysis.pattern_runs import sensitive_to
+from sim.analysis.pattern_runs import sensitive_to, sensitivity_verdicts
 from sim.analysis.pattern_table import COLUMNS, pattern_row
 from sim.analysis.patterns import forum_user_measures, isolation_measures, membership_trend
 from sim.cli import cli
@@ -96,6 +96,26 @@ def test_a_within_pattern_needs_the_whole_interval_inside_the_band():
     falling = pattern_row(flat, [{"t": t - 0.045} for t in (-0.03, 0.03, -0.02, 0.02, 0.0, 0.03, -0.03, 0.0)], columns=set())
     assert falling["holds"] == "no" and falling["ci_low"] < -0.05 < falling["ci_high"] < 0.05  # the band's edge is inside the CI
     assert flat.threshold_text == "within ±0.05"
+
+
+def test_a_within_pattern_is_two_one_sided_tests_so_its_interval_is_the_90_percent_one():
+    """Equivalence (Schuirmann 1987): each bound tested one-sided at 5%, so the 90% interval must lie
+    in the band. These trends' 95% interval reaches -0.052, outside; their 90% interval does not."""
+    flat = Pattern("t", "t", "s", "m", lambda r: r["t"], "within", 0.05, interval=True)
+    trends = (-0.09, 0.04, -0.06, 0.05, -0.08, 0.03, -0.07, 0.06, -0.05, -0.03)
+    row = pattern_row(flat, [{"t": t} for t in trends], columns=set())
+    assert row["ci_level"] == 0.90 and -0.05 < row["ci_low"] < -0.045 and row["holds"] == "yes"
+    below = Pattern("d", "d", "s", "m", lambda r: r["d"], "<", 0, interval=True)
+    assert pattern_row(below, [{"d": t} for t in trends], columns=set())["ci_level"] == 0.95  # directional: 95%, as issue 8 asks
+
+
+def test_sensitivity_runs_judge_an_interval_pattern_on_its_mean():
+    """Three seeds cannot narrow an interval: the sensitivity verdict of an interval pattern is its
+    mean's, other patterns keep their share-of-seeds verdict."""
+    table = pd.DataFrame({"pattern": ["stationary", "stationary", "offline_core"], "holds": ["no", "no", "no"],
+                          "mean": [0.03, 0.07, 0.9]})
+    verdicts = [sensitivity_verdicts(table.iloc[[i]])[key] for i, key in enumerate(table["pattern"])]
+    assert verdicts == ["yes", "no", "no"]
 
 
 def test_the_membership_trend_is_the_least_squares_slope_relative_to_the_mean():

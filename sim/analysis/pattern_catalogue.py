@@ -30,7 +30,7 @@ class Pattern:
     threshold_note: str = ""  # e.g. "(assumption)"
     needs: tuple[str, ...] = ()  # output columns the measure needs
     group: str = "baseline"  # baseline, forum_takedown, core_arrests, central_vs_random
-    interval: bool = False  # judged overall on the paired mean's 95% CI instead of the share of seeds
+    interval: bool = False  # judged overall on the mean's CI instead of the share of seeds (pattern_table.interval_level)
 
     def holds(self, value: float) -> bool:
         return bool(_COMPARE[self.compare](value, self.threshold))

@@ -12,8 +12,9 @@ import pandas as pd
 from sim.outputs.writer import write_atomic
 
 INTRO = ("Each empirical pattern, the measure it is judged on, its value over seeds (median and range), the threshold, "
-         "in how many seeds it holds, and whether it holds overall (in at least 80% of seeds; for the paired "
-         "central-vs-random differences: the 95% bootstrap CI of the mean difference lies beyond the threshold). "
+         "in how many seeds it holds, and whether it holds overall: in at least 80% of seeds, or, for the patterns "
+         "judged on their mean, when its bootstrap CI lies beyond the threshold (the paired central-vs-random "
+         "differences: 95% CI) or inside the band (stationarity: 90% CI, the two one-sided tests of an equivalence). "
          "Intervention patterns compare each replication with the baseline run of the same replication.")
 
 
@@ -32,7 +33,8 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "Threshold": table["threshold"],
         "Median [min, max]": [f"{_number(m)} [{_number(lo)}, {_number(hi)}]" for m, lo, hi in zip(table["median"], table["min"], table["max"])],
         "Seeds holding": [f"{h}/{n}" for h, n in zip(table["seeds_holding"], table["seeds"])],
-        "95% CI": ["" if np.isnan(lo) else f"[{_number(lo)}, {_number(hi)}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "CI of the mean": ["" if np.isnan(lo) else f"{level:.0%}: [{_number(lo)}, {_number(hi)}]"
+                           for level, lo, hi in zip(table["ci_level"], table["ci_low"], table["ci_high"])],
         "Holds": table["holds"],
     })
     if "sensitive_to" in table:

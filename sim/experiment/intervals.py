@@ -54,10 +54,10 @@ def level_interval(values: np.ndarray, seed: int, *keys: str) -> Interval:
     return _bootstrap((values,), _mean, _all_alike(values), seed, keys, paired=False)
 
 
-def difference_interval(values: np.ndarray, base: np.ndarray, seed: int, *keys: str) -> Interval:
+def difference_interval(values: np.ndarray, base: np.ndarray, seed: int, *keys: str, confidence: float = CONFIDENCE) -> Interval:
     """Mean paired difference (values - base, row by row) of each column and its BCa interval."""
     d = np.asarray(values, dtype=float) - np.asarray(base, dtype=float)
-    return _bootstrap((d,), _mean, _all_alike(d), seed, keys, paired=False)
+    return _bootstrap((d,), _mean, _all_alike(d), seed, keys, paired=False, confidence=confidence)
 
 
 def ratio_interval(values: np.ndarray, base: np.ndarray, seed: int, *keys: str) -> Interval:
@@ -105,7 +105,7 @@ def sign_flip_p_values(differences: np.ndarray, seed: int, *keys: str) -> np.nda
 
 # --------------------------------------------------------------------------- the bootstrap
 def _bootstrap(data: tuple[np.ndarray, ...], statistic, constant: np.ndarray, seed: int, keys: tuple[str, ...], *,
-               paired: bool) -> Interval:
+               paired: bool, confidence: float = CONFIDENCE) -> Interval:
     """BCa intervals column by column. `constant` columns have the same statistic in every
     resample (a scenario that equals the baseline, an end point that is always 0): their interval
     is that single value. With one replication the interval is NaN."""
@@ -119,7 +119,7 @@ def _bootstrap(data: tuple[np.ndarray, ...], statistic, constant: np.ndarray, se
     if varied.any():
         with _quiet():
             result = stats.bootstrap(tuple(part[:, varied] for part in data), statistic, paired=paired, vectorized=True, axis=0,
-                                     confidence_level=CONFIDENCE, n_resamples=RESAMPLES, method="BCa",
+                                     confidence_level=confidence, n_resamples=RESAMPLES, method="BCa",
                                      rng=generator(seed, *keys), batch=_batch(data[0]))
         low[varied], high[varied] = result.confidence_interval
     return Interval(estimate, low, high)
