@@ -16,7 +16,7 @@ from sim.analysis.intervention_patterns import (
     with_marks,
 )
 from sim.analysis.pattern_catalogue import BASELINE, Pattern
-from sim.analysis.pattern_runs import sensitive_to, sensitivity_verdicts
+from sim.analysis.pattern_runs import sensitive_to
 from sim.analysis.pattern_table import COLUMNS, pattern_row
 from sim.analysis.patterns import forum_user_measures, isolation_measures, membership_trend
 from sim.cli import cli
@@ -110,12 +110,14 @@ def test_a_within_pattern_is_two_one_sided_tests_so_its_interval_is_the_90_perce
 
 
 def test_sensitivity_runs_judge_an_interval_pattern_on_its_mean():
-    """Three seeds cannot narrow an interval: the sensitivity verdict of an interval pattern is its
-    mean's, other patterns keep their share-of-seeds verdict."""
-    table = pd.DataFrame({"pattern": ["stationary", "stationary", "offline_core"], "holds": ["no", "no", "no"],
-                          "mean": [0.03, 0.07, 0.9]})
-    verdicts = [sensitivity_verdicts(table.iloc[[i]])[key] for i, key in enumerate(table["pattern"])]
-    assert verdicts == ["yes", "no", "no"]
+    """Three seeds cannot narrow an interval: `by_mean` (the sensitivity runs) judges an interval
+    pattern on its mean; a share-of-seeds pattern keeps its rule."""
+    flat = Pattern("t", "t", "s", "m", lambda r: r["t"], "within", 0.05, interval=True)
+    wide = [{"t": t} for t in (-0.10, 0.02, 0.14)]  # mean 0.02: inside the band; its interval is not
+    assert pattern_row(flat, wide, columns=set())["holds"] == "no"
+    assert pattern_row(flat, wide, columns=set(), by_mean=True)["holds"] == "yes"
+    assert pattern_row(flat, [{"t": t} for t in (0.04, 0.08, 0.09)], columns=set(), by_mean=True)["holds"] == "no"
+    assert pattern_row(MORE_THAN_HALF, [{"v": 0.9}, {"v": 0.9}, {"v": 0.1}], columns=set(), by_mean=True)["holds"] == "no"  # 2 of 3 < 80%
 
 
 def test_the_membership_trend_is_the_least_squares_slope_relative_to_the_mean():

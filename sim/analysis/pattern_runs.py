@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis.intervention_patterns import (
@@ -135,7 +134,7 @@ def sensitivity_table(scenario: Path | str, reps: int, out_dir: Path, options: R
     A pattern judged on its mean's interval is judged here on the mean alone: a few seeds cannot
     narrow an interval enough to say anything (three seeds of the membership trend give an interval
     about ±15%/year wide against a band of ±5%), so its interval verdict would flip at random."""
-    nominal = sensitivity_verdicts(pattern_table(BASELINE, {"baseline": nominal_reports[:reps]}, columns, seed))
+    nominal = pattern_table(BASELINE, {"baseline": nominal_reports[:reps]}, columns, seed, by_mean=True).set_index("pattern")["holds"]
     rows = []
     for key in parameters:
         for factor in SENSITIVITY_FACTORS:
@@ -143,24 +142,13 @@ def sensitivity_table(scenario: Path | str, reps: int, out_dir: Path, options: R
             where = out_dir / f"{key}-x{factor:g}"
             spec = run_all([scenario], reps, where, options, extra=(f"{key}={value:g}",))
             reports, _ = baseline_reports(spec, where)
-            table = pattern_table(BASELINE, {"baseline": reports}, columns, seed).set_index("pattern")
-            for pattern, holds in sensitivity_verdicts(table.reset_index()).items():
+            table = pattern_table(BASELINE, {"baseline": reports}, columns, seed, by_mean=True).set_index("pattern")
+            for pattern, holds in table["holds"].items():
                 rows.append({"pattern": pattern, "parameter": key, "factor": factor, "value": value, "holds": holds,
                                  "share_holding": table.loc[pattern, "share_holding"], "nominal": nominal[pattern],
                                  "flips": _verdict(holds) is not None and _verdict(nominal[pattern]) is not None
                                  and _verdict(holds) != _verdict(nominal[pattern])})
     return pd.DataFrame(rows)
-
-
-def sensitivity_verdicts(table: pd.DataFrame) -> pd.Series:
-    """Per pattern, "yes"/"no" (or why not measured); interval patterns by their mean (see sensitivity_table)."""
-    by_key = {p.key: p for p in BASELINE}
-    def verdict(row) -> str:
-        pattern = by_key.get(row["pattern"])
-        if pattern is None or not pattern.interval or _verdict(row["holds"]) is None or np.isnan(row["mean"]):
-            return row["holds"]
-        return "yes" if pattern.holds(row["mean"]) else "no"
-    return pd.Series({row["pattern"]: verdict(row) for _, row in table.iterrows()}, name="holds")
 
 
 def _verdict(holds: str) -> bool | None:

@@ -27,10 +27,11 @@ def interval_level(pattern: Pattern) -> float:
     return 0.90 if pattern.compare == "within" else 0.95
 
 
-def pattern_row(pattern: Pattern, reports: Sequence[dict], columns: set[str], seed: int = 0) -> dict:
+def pattern_row(pattern: Pattern, reports: Sequence[dict], columns: set[str], seed: int = 0, by_mean: bool = False) -> dict:
     """One row of the table: `reports` are one per seed (or per pair of paired runs); `columns`
     are the output columns the runs have. Seeds where the measure is undefined (e.g. no network of
-    origin online) count as not holding."""
+    origin online) count as not holding. With `by_mean`, an interval pattern is judged on its mean
+    alone (the sensitivity runs: a few seeds cannot narrow an interval enough to say anything)."""
     row = {"pattern": pattern.key, "statement": pattern.statement, "source": pattern.source, "measure": pattern.measure,
            "threshold": pattern.threshold_text, "seeds": len(reports), "ci_level": np.nan, "ci_low": np.nan, "ci_high": np.nan}
     missing = [c for c in pattern.needs if c not in columns]
@@ -46,7 +47,9 @@ def pattern_row(pattern: Pattern, reports: Sequence[dict], columns: set[str], se
     share = holding / len(values)
     row |= {"median": _stat(np.median, measured), "mean": _stat(np.mean, measured), "min": _stat(np.min, measured),
             "max": _stat(np.max, measured), "seeds_holding": holding, "share_holding": share}
-    if pattern.interval and len(measured) >= 2:
+    if pattern.interval and by_mean:
+        verdict = pattern.holds(row["mean"])
+    elif pattern.interval and len(measured) >= 2:
         level = interval_level(pattern)
         ci = difference_interval(measured[:, None], np.zeros((len(measured), 1)), seed, "patterns", pattern.key, confidence=level)
         row |= {"ci_level": level, "ci_low": float(ci.low[0]), "ci_high": float(ci.high[0])}
@@ -62,9 +65,10 @@ def _stat(f, values: np.ndarray) -> float:
     return float(f(values)) if len(values) else np.nan
 
 
-def pattern_table(patterns: Sequence[Pattern], reports: dict[str, Sequence[dict]], columns: set[str], seed: int = 0) -> pd.DataFrame:
+def pattern_table(patterns: Sequence[Pattern], reports: dict[str, Sequence[dict]], columns: set[str], seed: int = 0,
+                  by_mean: bool = False) -> pd.DataFrame:
     """The table of `patterns`; `reports` maps a pattern group (Pattern.group) to its per-seed reports."""
-    rows = [pattern_row(p, reports[p.group], columns, seed) for p in patterns if p.group in reports]
+    rows = [pattern_row(p, reports[p.group], columns, seed, by_mean) for p in patterns if p.group in reports]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -226,6 +226,16 @@ def _default_business_models():
     }
 
 
+# keys of `networks` that older scenarios may still set: each gets one line naming its replacement
+RETIRED_NETWORK_KEYS = {
+    "initial": "'initial' was renamed 'initial_per_10k' and now counts networks per 10,000 persons "
+               "(the counts scale with population.size): write networks.initial_per_10k",
+    "online_founding_share": "'online_founding_share' was replaced by 'founding_rate_forum', a founding rate of forum users "
+                             "whose networks are born online (per person per year, default 0.03; docs/ODD.md 7.11): "
+                             "write networks.founding_rate_forum",
+}
+
+
 class NetworkParams(Section):
     business_models: dict[str, BusinessModelParams] = Field(default_factory=_default_business_models, description="business models and their role mixes")
     initial_per_10k: dict[str, Annotated[float, Field(ge=0, le=10_000)]] = Field(
@@ -257,14 +267,10 @@ class NetworkParams(Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _renamed_initial(cls, data):
-        if isinstance(data, dict) and "initial" in data:
-            raise ValueError("'initial' was renamed 'initial_per_10k' and now counts networks per 10,000 persons "
-                             "(the counts scale with population.size): write networks.initial_per_10k")
-        if isinstance(data, dict) and "online_founding_share" in data:
-            raise ValueError("'online_founding_share' was replaced by 'founding_rate_forum', a founding rate of forum users "
-                             "whose networks are born online (per person per year, default 0.03; docs/ODD.md 7.11): "
-                             "write networks.founding_rate_forum")
+    def _retired_keys(cls, data):
+        for key, message in RETIRED_NETWORK_KEYS.items():
+            if isinstance(data, dict) and key in data:
+                raise ValueError(message)
         return data
 
     @model_validator(mode="after")
