@@ -35,6 +35,8 @@ import zlib
 
 import numpy as np
 
+from sim import compiled
+
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: consecutive units are far apart in the hash
 _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
@@ -72,6 +74,50 @@ def _label(draw: int | str) -> int:
     return stream_key(draw) if isinstance(draw, str) else int(draw)
 
 
+def _hashed_uniform_numpy(units: np.ndarray, base: np.uint64, with_units=None) -> np.ndarray:
+    """The keyed uniforms of `ProcessRandom.uniform` (the numpy twin of the kernels below)."""
+    x = np.array(units, dtype=np.int64).view(np.uint64)  # a copy, mixed in place below
+    x *= _UGOLDEN
+    x += base
+    _mix_array(x)
+    if with_units is not None:
+        other = np.asarray(with_units, dtype=np.int64).astype(np.uint64)
+        x += other * _UGOLDEN
+        _mix_array(x)
+    x >>= _S11
+    u = x.astype(np.float64)
+    u *= _TO_UNIT
+    return u
+
+
+@compiled.kernel
+def _mix_one(x):
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(_M1)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(_M2)
+    return x ^ (x >> np.uint64(31))
+
+
+@compiled.kernel
+def _hashed_uniform(units, base):
+    out = np.empty(len(units))
+    for i in range(len(units)):
+        x = _mix_one(np.uint64(units[i]) * np.uint64(GOLDEN) + base)
+        out[i] = np.float64(x >> np.uint64(11)) * _TO_UNIT
+    return out
+
+
+@compiled.kernel
+def _hashed_uniform_pairs(units, base, other):
+    out = np.empty(len(units))
+    for i in range(len(units)):
+        x = _mix_one(np.uint64(units[i]) * np.uint64(GOLDEN) + base)
+        x = _mix_one(x + np.uint64(other[i]) * np.uint64(GOLDEN))
+        out[i] = np.float64(x >> np.uint64(11)) * _TO_UNIT
+    return out
+
+
 class ProcessRandom:
     """The random numbers of one process during the run, keyed by step, draw label and unit."""
 
@@ -97,18 +143,14 @@ class ProcessRandom:
         `with_units` (same length, or a scalar) keys each number by a pair of units, e.g.
         (candidate, network): two networks approaching one person draw different numbers.
         """
-        x = np.array(units, dtype=np.int64).view(np.uint64)  # a copy, mixed in place below
-        x *= _UGOLDEN
-        x += self._base(step, draw)
-        _mix_array(x)
-        if with_units is not None:
-            other = np.asarray(with_units, dtype=np.int64).astype(np.uint64)
-            x += other * _UGOLDEN
-            _mix_array(x)
-        x >>= _S11
-        u = x.astype(np.float64)
-        u *= _TO_UNIT
-        return u
+        units = np.asarray(units, dtype=np.int64)
+        base = self._base(step, draw)
+        if compiled.enabled() and units.ndim == 1:
+            if with_units is None:
+                return _hashed_uniform(units, base)
+            other = np.asarray(with_units, dtype=np.int64)
+            return _hashed_uniform_pairs(units, base, np.broadcast_to(other, units.shape) if other.ndim else np.full(units.shape, other))
+        return _hashed_uniform_numpy(units, base, with_units)
 
     def bernoulli(self, step: int, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
         """True with probability p (scalar or one per unit)."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim import sorted_sets
+from sim import compiled, sorted_sets
 from sim.vocabulary import LAYER, LAYERS
 
 if TYPE_CHECKING:
@@ -106,6 +106,39 @@ class _KeyFilter:
         return ((self._bits[h >> np.uint64(3)] >> (h & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
+def _strength_now_numpy(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors):
+    """`TieStore._strength_now` on the columns of a run (the numpy twin of the kernel below);
+    `factors[c, age]` is 2^(-rate x age) for decay class c: a layer's half-life, or (last) the
+    acquaintance half-life."""
+    layer = key[rows] % n_layers
+    social = made_place[rows] == NO_PLACE
+    eroding = social & (log2_decay[layer] > 0)
+    floor = np.where(social & ~eroding, initial_strength[layer], np.float32(0.0))
+    stored = strength[rows]
+    now = floor + (stored - floor) * factors[np.where(eroding, layer, n_layers), step - last_step[rows]]
+    return np.where(stored > 0, now, 0.0)  # 0 marks a dead tie (a departed person's)
+
+
+@compiled.kernel
+def _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors):
+    # the numpy twin's arithmetic, value by value: float32 floor and difference, float64 decay
+    out = np.zeros(len(rows))
+    for i in range(len(rows)):
+        r = rows[i]
+        stored = strength[r]
+        if stored > 0:
+            layer = key[r] % n_layers
+            floor = np.float32(0.0)
+            decay_class = n_layers
+            if made_place[r] == NO_PLACE:
+                if log2_decay[layer] > 0:
+                    decay_class = layer
+                else:
+                    floor = initial_strength[layer]
+            out[i] = np.float64(floor) + np.float64(np.float32(stored - floor)) * factors[decay_class, step - last_step[r]]
+    return out
+
+
 @dataclass
 class Incident:
     """Ties of a set of persons: one entry per (ego, alter, layer), ego in the set."""
@@ -134,6 +167,7 @@ class TieStore:
         self.fresh = _Run.empty()
         self._filter: _KeyFilter | None = None  # of main and fresh keys; rebuilt after a merge, on use
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
+        self._factors = np.zeros((self.n_layers + 1, 0))  # decay factors by class and age, grown on use
 
     # ------------------------------------------------------------------ keys
     def _key(self, ego, alter, layer) -> np.ndarray:
@@ -152,14 +186,21 @@ class TieStore:
         tie with a layer half-life erodes to 0 with it; one without (the default) keeps its initial
         strength, and only what meetings added fades back, with the acquaintance half-life.
         """
-        layer = run.key[rows] % self.n_layers
-        social = run.made_place[rows] == NO_PLACE
-        eroding = social & (self.log2_decay[layer] > 0)
-        floor = np.where(social & ~eroding, self.initial_strength[layer], 0.0)
-        rate = np.where(eroding, self.log2_decay[layer], self.log2_decay_acquaintance)
-        stored = run.strength[rows]
-        now = floor + (stored - floor) * np.exp2(-rate * (step - run.last_step[rows]))
-        return np.where(stored > 0, now, 0.0)  # 0 marks a dead tie (a departed person's)
+        columns = (run.key, run.strength, run.last_step, run.made_place, np.asarray(rows, dtype=np.int64))
+        decay = (self.n_layers, self.log2_decay, self.initial_strength, self._decay_factors(step))
+        if compiled.enabled():
+            return _strength_now_kernel(*columns, step, *decay)
+        return _strength_now_numpy(*columns, step, *decay)
+
+    def _decay_factors(self, step: int) -> np.ndarray:
+        """2^(-rate x age) for each decay class (the layers, then chance acquaintances) and every
+        age 0..step, computed once by numpy: the kernel and its twin read the same values (numba's
+        exp2 is the C library's, which differs from numpy's in the last bit of some values)."""
+        if self._factors.shape[1] <= step:
+            rates = np.append(self.log2_decay, self.log2_decay_acquaintance)
+            ages = np.arange(2 * step + 64, dtype=np.int32)
+            self._factors = np.exp2(-rates[:, None] * ages[None, :])
+        return self._factors
 
     def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""

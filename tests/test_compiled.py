@@ -1,0 +1,56 @@
+"""Each compiled kernel gives exactly what its numpy twin gives (sim/compiled.py), on random
+inputs and on the edge cases the model produces (empty arrays, negative keys, dead ties)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sim import compiled, rng, ties
+
+pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 10_000])
+def test_keyed_uniforms_are_the_numpy_twins(n):
+    draws = np.random.default_rng(n)
+    units = draws.integers(-2**40, 2**62, n)
+    partners = draws.integers(-5, 2**40, n)
+    process = rng.ProcessRandom("test", 987654321)
+    cases = [((units, "label"), {}), ((units, 7), {"with_units": partners}), ((units, "x"), {"with_units": 12345})]
+    for args, kwargs in cases:
+        fast = process.uniform(3, *args, **kwargs)
+        with compiled.numpy_twins():
+            slow = process.uniform(3, *args, **kwargs)
+        assert fast.dtype == slow.dtype == np.float64
+        assert np.array_equal(fast, slow)
+
+
+def test_strength_now_is_its_numpy_twin():
+    draws = np.random.default_rng(5)
+    n, n_layers, step = 50_000, 6, 600
+    key = np.sort(draws.integers(0, 10**12, n))
+    strength = draws.random(n).astype(np.float32)
+    strength[draws.random(n) < 0.1] = 0.0  # dead ties
+    last_step = draws.integers(0, step + 1, n).astype(np.int32)
+    made_place = draws.integers(ties.NO_PLACE, 5, n).astype(np.int16)
+    log2_decay = np.array([0.0, 0.01, 0.0, 0.003, 0.0, 0.05])
+    initial = np.array([0.9, 0.5, 0.3, 0.2, 0.4, 0.1], dtype=np.float32)
+    factors = np.exp2(-np.append(log2_decay, 0.2)[:, None] * np.arange(step + 1)[None, :])
+    for rows in (draws.integers(0, n, 20_000), np.arange(n), np.zeros(0, np.int64)):
+        args = (key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial, factors)
+        fast, slow = ties._strength_now_kernel(*args), ties._strength_now_numpy(*args)
+        assert fast.dtype == slow.dtype == np.float64
+        assert np.array_equal(fast, slow)
+        assert (fast[strength[rows] == 0] == 0).all() and (fast[strength[rows] > 0] > 0).all()
+
+
+def test_the_environment_switches_kernels_off():
+    code = "from sim import compiled; print(compiled.enabled())"
+    env = {**os.environ, "RECRUITSIM_KERNELS": "numpy"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
