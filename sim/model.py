@@ -363,10 +363,7 @@ class RecruitModel(mesa.Model):
 
     def _network_snapshot(self):
         """The networks now, with steps counted as the outputs count them (from the burn-in's end)."""
-        frame = network_snapshot(self, since=self._last_snapshot_step)
-        for column in ("step", "founded_step"):
-            frame[column] -= self.clock.burn_in_steps  # founded during the burn-in: zero or negative
-        return frame
+        return network_snapshot(self, since=self._last_snapshot_step, origin_step=self.clock.burn_in_steps)
 
     def _member_graph(self):
         return dataclasses.replace(member_graph(self), step=self.output_step)

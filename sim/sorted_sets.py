@@ -3,11 +3,46 @@
 numpy >= 2.3 computes a plain `np.unique` with a hash table, which on int64 arrays of 10^5-10^6
 elements is 10-25x slower than sorting them (numpy issue #31969), and `np.union1d`,
 `np.setdiff1d` and `np.isin` call it. These give the same arrays, sorted and deduplicated.
+`first_occurrences`, where the order of the distinct values does not matter, needs no sort at all.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from sim import compiled
+
+
+def first_occurrences(values: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct value, in increasing order (so
+    `values[first_occurrences(values)]` is the distinct values in the order they first appear).
+
+    Compiled: one pass with a hash table, ~10x faster than `unique_first` on 10^5-10^6 tie keys
+    (it sorts them); the numpy twin sorts, and gives the same indices."""
+    values = np.asarray(values, dtype=np.int64)
+    if compiled.enabled():
+        return _first_occurrences_kernel(values)
+    return np.sort(unique_first(values)[1])
+
+
+@compiled.kernel
+def _first_occurrences_kernel(values):
+    n = len(values)
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    table = np.full(size, -1, np.int64)  # open addressing: the index of a value's first occurrence
+    first = np.zeros(n, np.bool_)
+    for i in range(n):
+        value = values[i]
+        # Fibonacci hashing: the top bits of value x 2^64/phi spread the keys over the table
+        slot = np.int64((np.uint64(value) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & (size - 1)
+        while table[slot] >= 0 and values[table[slot]] != value:
+            slot = (slot + 1) & (size - 1)
+        if table[slot] < 0:
+            table[slot] = i
+            first[i] = True
+    return np.flatnonzero(first)
 
 
 def unique(values) -> np.ndarray:

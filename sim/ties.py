@@ -96,6 +96,9 @@ class _KeyFilter:
         """Add keys given in increasing order."""
         if len(keys) == 0:
             return
+        if compiled.enabled():
+            _filter_add(self._bits, keys, self._shift)
+            return
         h = keys.view(np.uint64) >> self._shift
         byte = h >> np.uint64(3)
         first = np.flatnonzero(np.concatenate([[True], byte[1:] != byte[:-1]]))
@@ -120,23 +123,70 @@ def _strength_now_numpy(key, strength, last_step, made_place, rows, step, n_laye
 
 
 @compiled.kernel
+def _decayed(r, step, key, strength, last_step, made_place, n_layers, log2_decay, initial_strength, factors):
+    """The strength now of live row r: the numpy twin's arithmetic, value by value (float32 floor
+    and difference, float64 decay factor)."""
+    layer = key[r] % n_layers
+    floor = np.float32(0.0)
+    decay_class = n_layers
+    if made_place[r] == NO_PLACE:
+        if log2_decay[layer] > 0:
+            decay_class = layer
+        else:
+            floor = initial_strength[layer]
+    return np.float64(floor) + np.float64(np.float32(strength[r] - floor)) * factors[decay_class, step - last_step[r]]
+
+
+@compiled.kernel
 def _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors):
-    # the numpy twin's arithmetic, value by value: float32 floor and difference, float64 decay
     out = np.zeros(len(rows))
     for i in range(len(rows)):
-        r = rows[i]
-        stored = strength[r]
-        if stored > 0:
-            layer = key[r] % n_layers
-            floor = np.float32(0.0)
-            decay_class = n_layers
-            if made_place[r] == NO_PLACE:
-                if log2_decay[layer] > 0:
-                    decay_class = layer
-                else:
-                    floor = initial_strength[layer]
-            out[i] = np.float64(floor) + np.float64(np.float32(stored - floor)) * factors[decay_class, step - last_step[r]]
+        if strength[rows[i]] > 0:
+            out[i] = _decayed(rows[i], step, key, strength, last_step, made_place, n_layers, log2_decay, initial_strength, factors)
     return out
+
+
+@compiled.kernel
+def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_keys, step, gain, n_layers, log2_decay, initial_strength, factors):
+    alive = np.zeros(len(rows), dtype=np.bool_)
+    for i in range(len(rows)):
+        r = rows[i]
+        if strength[r] > 0:
+            alive[i] = True
+            now = _decayed(r, step, key, strength, last_step, made_place, n_layers, log2_decay, initial_strength, factors)
+            new = now + gain * (1.0 - now)
+            reverse = np.searchsorted(key, reverse_keys[i])
+            strength[r] = new
+            strength[reverse] = new
+            last_step[r] = step
+            last_step[reverse] = step
+    return alive
+
+
+@compiled.kernel
+def _filter_add(bits, keys, shift):
+    for i in range(len(keys)):
+        h = np.uint64(keys[i]) >> shift
+        bits[h >> np.uint64(3)] |= np.uint8(1) << np.uint8(h & np.uint64(7))
+
+
+@compiled.kernel
+def _locate_kernel(keys, bits, shift, main_key, fresh_key):
+    where = np.full(len(keys), -1, dtype=np.int8)
+    row = np.zeros(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        k = keys[i]
+        h = np.uint64(k) >> shift
+        if (bits[h >> np.uint64(3)] >> np.uint8(h & np.uint64(7))) & np.uint8(1) == 0:
+            continue  # the filter rules the key out
+        p = np.searchsorted(main_key, k)
+        if p < len(main_key) and main_key[p] == k:
+            where[i], row[i] = 0, p
+            continue
+        p = np.searchsorted(fresh_key, k)
+        if p < len(fresh_key) and fresh_key[p] == k:
+            where[i], row[i] = 1, p
+    return where, row
 
 
 @dataclass
@@ -204,6 +254,9 @@ class TieStore:
 
     def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""
+        if compiled.enabled():
+            f = self._key_filter()
+            return _locate_kernel(np.asarray(keys, dtype=np.int64), f._bits, f._shift, self.main.key, self.fresh.key)
         where = np.full(len(keys), -1, dtype=np.int8)
         row = np.zeros(len(keys), dtype=np.int64)
         maybe = np.flatnonzero(self._key_filter().may_hold(keys))  # binary searches only for these
@@ -245,7 +298,9 @@ class TieStore:
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
         keep = a != b
         lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-        keys, first = sorted_sets.unique_first(self._key(lo, hi, layer[keep]))
+        keys = self._key(lo, hi, layer[keep])
+        first = sorted_sets.first_occurrences(keys)  # each pair meets once per call, where it first met
+        keys = keys[first]
         if len(keys) == 0:
             return
         lo, hi, lay, plc = lo[first], hi[first], layer[keep][first], place[keep][first]
@@ -267,6 +322,9 @@ class TieStore:
 
     def _strengthen(self, run: _Run, rows: np.ndarray, reverse_keys: np.ndarray, step: int) -> np.ndarray:
         """Strengthen live ties at `rows` (and their reverse rows); returns which were alive."""
+        if compiled.enabled():
+            return _strengthen_kernel(run.key, run.strength, run.last_step, run.made_place, np.asarray(rows, np.int64), reverse_keys, step,
+                                      self.params.meeting_gain, self.n_layers, self.log2_decay, self.initial_strength, self._decay_factors(step))
         now = self._strength_now(run, rows, step)
         alive = run.strength[rows] > 0
         rows, now, reverse_keys = rows[alive], now[alive], reverse_keys[alive]

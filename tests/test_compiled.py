@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim import compiled, rng, ties
+from sim import compiled, rng, sorted_sets, ties
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
 
@@ -28,6 +28,17 @@ def test_keyed_uniforms_are_the_numpy_twins(n):
             slow = process.uniform(3, *args, **kwargs)
         assert fast.dtype == slow.dtype == np.float64
         assert np.array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 1000, 200_000])
+def test_first_occurrences_are_the_numpy_twins(n):
+    draws = np.random.default_rng(n)
+    values = draws.integers(-1000, n // 2 + 2, n)  # many repeats, negative values too
+    fast = sorted_sets.first_occurrences(values)
+    with compiled.numpy_twins():
+        slow = sorted_sets.first_occurrences(values)
+    assert np.array_equal(fast, slow)
+    assert np.array_equal(np.sort(values[fast]), np.unique(values))
 
 
 def test_strength_now_is_its_numpy_twin():
@@ -54,3 +65,33 @@ def test_the_environment_switches_kernels_off():
     env = {**os.environ, "RECRUITSIM_KERNELS": "numpy"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _tie_history(n_slots: int = 300, steps: int = 60) -> tuple:
+    """A store driven through random meetings, set-up ties, departures and prunes; its ties at
+    the end and what the queries on the way returned."""
+    from test_ties import store
+
+    ties, draws, seen = store(n_slots), np.random.default_rng(11), []
+    for step in range(1, steps + 1):
+        a, b = draws.integers(0, n_slots, (2, 400))
+        layer = draws.integers(0, 7, 400)
+        ties.meet(a, b, layer, step, place=3, new_tie_draws=lambda lo, hi: np.random.default_rng(step).random(len(lo)))
+        ties.connect(*draws.integers(0, n_slots, (2, 30)), 0, step)
+        if step % 7 == 0:
+            ties.remove_persons(draws.integers(0, n_slots, 5))
+        if step % 13 == 0:
+            seen.append(ties.prune(step))
+        slots = draws.integers(0, n_slots, 20)
+        seen.append(ties.incident(slots, step).strength)
+        seen.append(ties.strength_between(slots, slots[::-1], 2, step))
+    return ties.frame(steps), seen
+
+
+def test_tie_store_operations_are_the_numpy_twins():
+    fast_frame, fast_seen = _tie_history()
+    with compiled.numpy_twins():
+        slow_frame, slow_seen = _tie_history()
+    assert len(fast_frame) > 1000  # the history made ties (and the twins compare something)
+    assert fast_frame.equals(slow_frame)
+    assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))

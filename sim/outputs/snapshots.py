@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from sim.model import RecruitModel
 
 
-def network_snapshot(m: RecruitModel, since: int) -> pd.DataFrame:
-    """Rows for networks active now or dissolved since the previous snapshot (`since`)."""
+def network_snapshot(m: RecruitModel, since: int, origin_step: int = 0) -> pd.DataFrame:
+    """Rows for networks active now or dissolved since the previous snapshot (`since`), with
+    steps counted from `origin_step` (the outputs count from the burn-in's end)."""
     t, pop = m.networks, m.pop
     n = t.n
     ids = np.flatnonzero(t.active[:n] | (t.dissolved_step[:n] > since))
@@ -27,7 +28,7 @@ def network_snapshot(m: RecruitModel, since: int) -> pd.DataFrame:
     neighbourhoods = np.bincount(pairs // (pop.params.neighbourhoods + 1), minlength=n)
     bm = t.business_model[ids]
     frame = {
-        "step": np.full(len(ids), m.step_now, dtype=np.int64),
+        "step": np.full(len(ids), m.step_now - origin_step, dtype=np.int64),
         "network_id": ids.astype(np.int64),
         "business_model": np.array(m.business.names, dtype=object)[bm],
         "status": np.where(t.active[ids], "active", "dissolved").astype(object),
@@ -38,7 +39,7 @@ def network_snapshot(m: RecruitModel, since: int) -> pd.DataFrame:
         "capability": m.business.capability(bm, t.role_counts[ids]),
         "neighbourhoods": neighbourhoods[ids].astype(np.int64),
         "isolated_members": isolated_members(m, members, n)[ids],
-        "founded_step": t.founded_step[ids].astype(np.int64),
+        "founded_step": t.founded_step[ids].astype(np.int64) - origin_step,  # during the burn-in: zero or negative
         "offences_total": t.offences_total[ids].astype(np.int64),
         "losses_total": t.losses_total[ids].astype(float),
     }

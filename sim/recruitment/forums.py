@@ -65,9 +65,8 @@ class ForumsRule(RecruitmentRule):
         role_pref = np.array([p.role_weights.get(r, 0.0) for r in ROLES])
         weights = market.role_weights * role_pref
         # networks with a member online now and a role they would fill here
-        active_members = sorted_sets.unique(np.concatenate([online.active[c] for c in codes]))
-        active_members = active_members[pop.network[active_members] != NO_NETWORK]
-        nets = sorted_sets.unique(pop.network[active_members])
+        active = np.concatenate([online.active[c] for c in codes])
+        nets = sorted_sets.unique(pop.network[active[pop.network[active] != NO_NETWORK]])
         nets = nets[weights[nets].sum(axis=1) > 0]
         searches = draws.poisson(m.networks.draw_keys(nets), self._expected_searches(market, nets), "searches")
         nets, searches = nets[searches > 0], searches[searches > 0]
