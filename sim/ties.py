@@ -164,6 +164,26 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_keys,
 
 
 @compiled.kernel
+def _live_rows_kernel(key, strength, egos, span, n_layers, wanted):
+    # egos sorted: a person's rows are the keys in [ego x span, (ego + 1) x span); count, then fill
+    starts = np.searchsorted(key, egos * span)
+    ends = np.searchsorted(key, (egos + 1) * span)
+    count = 0
+    for i in range(len(egos)):
+        for r in range(starts[i], ends[i]):
+            if strength[r] > 0 and wanted[key[r] % n_layers]:
+                count += 1
+    rows = np.empty(count, dtype=np.int64)
+    count = 0
+    for i in range(len(egos)):
+        for r in range(starts[i], ends[i]):
+            if strength[r] > 0 and wanted[key[r] % n_layers]:
+                rows[count] = r
+                count += 1
+    return rows
+
+
+@compiled.kernel
 def _filter_add(bits, keys, shift):
     for i in range(len(keys)):
         h = np.uint64(keys[i]) >> shift
@@ -420,14 +440,26 @@ class TieStore:
         """The live ties of the given persons (optionally only in some layers)."""
         parts = []
         for run in (self.main, self.fresh):
-            rows = self._rows_of(run, np.asarray(slots, np.int64))
-            rows = rows[run.strength[rows] > 0]
+            rows = self._live_rows(run, slots, layers)
             ego, alter, layer = self._split(run.key[rows])
-            if layers is not None:
-                wanted = np.isin(layer, [LAYER[x] for x in layers])
-                rows, ego, alter, layer = rows[wanted], ego[wanted], alter[wanted], layer[wanted]
             parts.append((ego, alter, layer, self._strength_now(run, rows, step)))
         return Incident(*(np.concatenate(column) for column in zip(*parts)))
+
+    def alters(self, slots, layers: tuple[str, ...] | None = None) -> np.ndarray:
+        """The other ends of the live ties of the given persons: `incident(...).alter` without
+        working out strengths."""
+        return np.concatenate([self._split(run.key[self._live_rows(run, slots, layers)])[1] for run in (self.main, self.fresh)])
+
+    def _live_rows(self, run: _Run, slots, layers: tuple[str, ...] | None) -> np.ndarray:
+        """Rows of the live ties of the persons `slots` in `layers` (all if None), by ego and key."""
+        wanted = np.zeros(self.n_layers, dtype=bool)
+        wanted[[LAYER[x] for x in layers] if layers is not None else slice(None)] = True
+        egos = sorted_sets.unique(np.asarray(slots, np.int64))
+        if compiled.enabled():
+            return _live_rows_kernel(run.key, run.strength, egos, self.n_slots * self.n_layers, self.n_layers, wanted)
+        rows = self._rows_of(run, egos)
+        rows = rows[run.strength[rows] > 0]
+        return rows[wanted[run.key[rows] % self.n_layers]]
 
     def strength_between(self, a, b, layer, step: int) -> np.ndarray:
         """Current strength of the tie (a, b, layer) for each pair; 0 where there is none."""

@@ -84,6 +84,8 @@ def _tie_history(n_slots: int = 300, steps: int = 60) -> tuple:
             seen.append(ties.prune(step))
         slots = draws.integers(0, n_slots, 20)
         seen.append(ties.incident(slots, step).strength)
+        seen.extend(vars(ties.incident(slots, step, ("family", "forum", "co_offending"))).values())
+        seen.append(ties.alters(slots, ("school_work", "chat")))
         seen.append(ties.strength_between(slots, slots[::-1], 2, step))
     return ties.frame(steps), seen
 

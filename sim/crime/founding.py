@@ -125,7 +125,7 @@ def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, fo
                           & (pop.age >= p.founder_min_age))
     if len(pool) == 0 or p.online_cofounders == 0:
         return
-    contacts = m.ties.incident(np.array([founder]), market.step, ("forum", "chat")).alter
+    contacts = m.ties.alters(np.array([founder]), ("forum", "chat"))
     priority = draws.uniform(pool, "cofounder", with_units=np.full(len(pool), founder)) - np.isin(pool, contacts)
     cofounders = pool[smallest(priority, p.online_cofounders)]
     for slot in cofounders:

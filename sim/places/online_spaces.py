@@ -108,7 +108,7 @@ class OnlineSpaces:
         to a forum user: interest in IT is picked up from people one knows."""
         peers = np.zeros(self.pop.size, dtype=bool)
         if self.ties is not None:
-            peers[self.ties.incident(np.flatnonzero(self.pop.forum_user), step, OFFLINE_LAYERS).alter] = True
+            peers[self.ties.alters(np.flatnonzero(self.pop.forum_user), OFFLINE_LAYERS)] = True
         return peers
 
     def _init_forum_users(self) -> None:
