@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sim import compiled, rng, sorted_sets, ties
+from sim.places.copresence import order_by_place
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
 
@@ -39,6 +40,17 @@ def test_first_occurrences_are_the_numpy_twins(n):
         slow = sorted_sets.first_occurrences(values)
     assert np.array_equal(fast, slow)
     assert np.array_equal(np.sort(values[fast]), np.unique(values))
+
+
+@pytest.mark.parametrize("n", [1, 2, 500, 100_000])
+def test_visitors_ordered_by_place_are_the_numpy_twins(n):
+    draws = np.random.default_rng(n)
+    u = np.round(draws.random(n), 3)  # equal numbers too: they must keep the visitors' order
+    places = draws.integers(0, max(n // 20, 1), n)
+    fast = order_by_place(u, places)
+    with compiled.numpy_twins():
+        slow = order_by_place(u, places)
+    assert np.array_equal(fast, slow)
 
 
 def test_strength_now_is_its_numpy_twin():

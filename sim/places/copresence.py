@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import compiled
+
 
 def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For a sorted group array: each element's group start index and group size."""
@@ -42,13 +44,12 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
     if len(people) < 2 or contacts.max() <= 0:
         return empty
     n = len(people)
-    order = random_order(uniform_of(people, "order"))
     if places is None:
+        order = random_order(uniform_of(people, "order"))
         places = np.zeros(n, dtype=np.int64)
         start, size = np.zeros(n, dtype=np.int64), np.full(n, n)
     else:
-        # random order within each place: a stable sort by place of the people in random order
-        order = order[np.argsort(_narrow(places[order]), kind="stable")]
+        order = order_by_place(uniform_of(people, "order"), places)
         places = places[order]
         start, size = group_bounds(places)
     people, contacts = people[order], contacts[order]
@@ -65,6 +66,36 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
         b.append(people[partner[take]])
         where.append(places[take])
     return np.concatenate(a), np.concatenate(b), np.concatenate(where)
+
+
+def order_by_place(u: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Indices that sort visitors by place, and within a place by their uniform `u` (a random
+    order; equal numbers keep the visitors' order)."""
+    if compiled.enabled() and len(places) and places.min() >= 0:
+        return _order_by_place_kernel(np.ascontiguousarray(u, dtype=np.float64), np.ascontiguousarray(places, dtype=np.int64))
+    # a stable sort by place of the visitors in random order
+    order = random_order(u)
+    return order[np.argsort(_narrow(places[order]), kind="stable")]
+
+
+@compiled.kernel
+def _order_by_place_kernel(u, places):
+    # a counting sort by place, then each place's visitors sorted by u (stable: ties keep their order)
+    starts = np.zeros(places.max() + 2, dtype=np.int64)
+    for p in places:
+        starts[p + 1] += 1
+    starts = np.cumsum(starts)
+    fill = starts[:-1].copy()
+    order = np.empty(len(places), dtype=np.int64)
+    for i in range(len(places)):
+        order[fill[places[i]]] = i
+        fill[places[i]] += 1
+    for p in range(len(starts) - 1):
+        lo, hi = starts[p], starts[p + 1]
+        if hi - lo > 1:
+            group = order[lo:hi].copy()
+            order[lo:hi] = group[np.argsort(u[group], kind="mergesort")]
+    return order
 
 
 def random_order(u: np.ndarray) -> np.ndarray:
