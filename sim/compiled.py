@@ -48,3 +48,4 @@ def kernel(function: Callable) -> Callable:
     if numba is None:  # pragma: no cover
         return function
     return numba.njit(cache=True, nogil=True)(function)
+

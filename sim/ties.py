@@ -123,38 +123,35 @@ def _strength_now_numpy(key, strength, last_step, made_place, rows, step, n_laye
 
 
 @compiled.kernel
-def _decayed(r, step, key, strength, last_step, made_place, n_layers, log2_decay, initial_strength, factors):
-    """The strength now of live row r: the numpy twin's arithmetic, value by value (float32 floor
-    and difference, float64 decay factor)."""
-    layer = key[r] % n_layers
-    floor = np.float32(0.0)
-    decay_class = n_layers
-    if made_place[r] == NO_PLACE:
-        if log2_decay[layer] > 0:
-            decay_class = layer
-        else:
-            floor = initial_strength[layer]
-    return np.float64(floor) + np.float64(np.float32(strength[r] - floor)) * factors[decay_class, step - last_step[r]]
-
-
-@compiled.kernel
 def _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors):
+    # the numpy twin's arithmetic, value by value: float32 floor and difference, float64 decay factor
+    # (written out here, not in a helper called per row: that costs 4x, measured)
     out = np.zeros(len(rows))
     for i in range(len(rows)):
-        if strength[rows[i]] > 0:
-            out[i] = _decayed(rows[i], step, key, strength, last_step, made_place, n_layers, log2_decay, initial_strength, factors)
+        r = rows[i]
+        stored = strength[r]
+        if stored > 0:
+            layer = key[r] % n_layers
+            floor = np.float32(0.0)
+            decay_class = n_layers
+            if made_place[r] == NO_PLACE:
+                if log2_decay[layer] > 0:
+                    decay_class = layer
+                else:
+                    floor = initial_strength[layer]
+            out[i] = np.float64(floor) + np.float64(np.float32(stored - floor)) * factors[decay_class, step - last_step[r]]
     return out
 
 
 @compiled.kernel
 def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_keys, step, gain, n_layers, log2_decay, initial_strength, factors):
+    now = _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors)
     alive = np.zeros(len(rows), dtype=np.bool_)
     for i in range(len(rows)):
         r = rows[i]
         if strength[r] > 0:
             alive[i] = True
-            now = _decayed(r, step, key, strength, last_step, made_place, n_layers, log2_decay, initial_strength, factors)
-            new = now + gain * (1.0 - now)
+            new = now[i] + gain * (1.0 - now[i])
             reverse = np.searchsorted(key, reverse_keys[i])
             strength[r] = new
             strength[reverse] = new
