@@ -161,6 +161,26 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_keys,
 
 
 @compiled.kernel
+def _locate_sorted_kernel(keys, main_key, fresh_key):
+    where = np.full(len(keys), -1, dtype=np.int8)
+    row = np.zeros(len(keys), dtype=np.int64)
+    for code, run_key in enumerate((main_key, fresh_key)):
+        lo, end = 0, len(run_key)  # run_key[:lo] < every key still to come
+        for i in range(len(keys)):
+            if where[i] >= 0:
+                continue
+            # gallop from lo to a bound, then search between: O(log gap) reads near the last hit
+            bound = 1
+            while lo + bound - 1 < end and run_key[lo + bound - 1] < keys[i]:
+                lo += bound
+                bound *= 2
+            lo += np.searchsorted(run_key[lo:min(lo + bound - 1, end)], keys[i])
+            if lo < end and run_key[lo] == keys[i]:
+                where[i], row[i] = code, lo
+    return where, row
+
+
+@compiled.kernel
 def _live_rows_kernel(key, strength, egos, span, n_layers, wanted):
     # egos sorted: a person's rows are the keys in [ego x span, (ego + 1) x span); count, then fill
     starts = np.searchsorted(key, egos * span)
@@ -269,8 +289,12 @@ class TieStore:
             self._factors = np.exp2(-rates[:, None] * ages[None, :])
         return self._factors
 
-    def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _locate(self, keys: np.ndarray, keys_sorted: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""
+        if compiled.enabled() and keys_sorted:
+            # one sweep through each run, in key order: memory is read in order, not probed at random
+            # (at 100k persons the filter's random probes were a sixth of a step)
+            return _locate_sorted_kernel(np.asarray(keys, dtype=np.int64), self.main.key, self.fresh.key)
         if compiled.enabled():
             f = self._key_filter()
             return _locate_kernel(np.asarray(keys, dtype=np.int64), f._bits, f._shift, self.main.key, self.fresh.key)
@@ -315,13 +339,11 @@ class TieStore:
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
         keep = a != b
         lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-        keys = self._key(lo, hi, layer[keep])
-        first = sorted_sets.first_occurrences(keys)  # each pair meets once per call, where it first met
-        keys = keys[first]
+        keys, first = sorted_sets.unique_first(self._key(lo, hi, layer[keep]))  # each pair meets once per call, where it first met
         if len(keys) == 0:
             return
         lo, hi, lay, plc = lo[first], hi[first], layer[keep][first], place[keep][first]
-        where, row = self._locate(keys)
+        where, row = self._locate(keys, keys_sorted=True)
         alive = np.zeros(len(keys), dtype=bool)
         for code, run in enumerate((self.main, self.fresh)):
             mine = where == code

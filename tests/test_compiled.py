@@ -31,15 +31,16 @@ def test_keyed_uniforms_are_the_numpy_twins(n):
         assert np.array_equal(fast, slow)
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 1000, 200_000])
-def test_first_occurrences_are_the_numpy_twins(n):
-    draws = np.random.default_rng(n)
-    values = draws.integers(-1000, n // 2 + 2, n)  # many repeats, negative values too
-    fast = sorted_sets.first_occurrences(values)
+@pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**62])
+@pytest.mark.parametrize("n", [1, 2, 1000, 200_000])
+def test_unique_first_is_its_numpy_twin(n, top):
+    values = np.random.default_rng(n).integers(0, top, n)
+    values[::3] = values[0]  # many repeats: the first of each must be found
+    fast = sorted_sets.unique_first(values)
     with compiled.numpy_twins():
-        slow = sorted_sets.first_occurrences(values)
-    assert np.array_equal(fast, slow)
-    assert np.array_equal(np.sort(values[fast]), np.unique(values))
+        slow = sorted_sets.unique_first(values)
+    assert all(np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
+    assert np.array_equal(fast[0], np.unique(values)) and np.array_equal(fast[1], np.unique(values, return_index=True)[1])
 
 
 @pytest.mark.parametrize("n", [1, 2, 500, 100_000])
@@ -109,3 +110,23 @@ def test_tie_store_operations_are_the_numpy_twins():
     assert len(fast_frame) > 1000  # the history made ties (and the twins compare something)
     assert fast_frame.equals(slow_frame)
     assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
+
+
+def test_locating_sorted_keys_is_the_numpy_twin():
+    from test_ties import store
+
+    ties, draws = store(200), np.random.default_rng(3)
+    for step in range(1, 30):  # ties in both runs: merged into main at each prune, new ones in fresh
+        ties.connect(*draws.integers(0, 200, (2, 300)), draws.integers(0, 7, 300), step)
+        if step % 10 == 0:
+            ties.prune(step)
+    held = np.concatenate([ties.main.key, ties.fresh.key])
+    assert len(ties.main) and len(ties.fresh)
+    # every key held (the first and last of each run too), keys between them, and beyond both ends
+    keys = sorted_sets.unique(np.concatenate([held, held + 1, held - 1, draws.integers(0, held.max() + 10, 500)]))
+    keys = keys[keys >= 0]
+    fast = ties._locate(keys, keys_sorted=True)
+    with compiled.numpy_twins():
+        slow = ties._locate(keys, keys_sorted=True)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert (fast[0] >= 0).sum() == len(held)

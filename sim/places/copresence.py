@@ -58,13 +58,17 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
     whole, frac = np.floor(contacts), contacts - np.floor(contacts)
     extra = uniform_of(people, "extra") < frac if np.any(frac > 0) else np.zeros(n, dtype=bool)
     sizes_but_one = np.maximum(size, 2) - 1
-    for k in range(int(np.ceil(contacts.max()))):
-        take = (size > 1) & ((k < whole) | ((k == whole) & extra))
-        offset = 1 + int_below(uniform_of(people, f"partner:{k}"), sizes_but_one)
-        partner = start + (pos + offset) % size
+    partners = np.where(size > 1, whole + extra, 0).astype(np.int64)
+    for k in range(int(partners.max())):
+        # the visitors who seek a (k+1)-th partner; numbers are drawn for them only (keyed by
+        # visitor, so they are the numbers they would draw among everyone)
+        take = np.flatnonzero(partners > k)
+        offset = 1 + int_below(uniform_of(people[take], f"partner:{k}"), sizes_but_one[take])
         a.append(people[take])
-        b.append(people[partner[take]])
+        b.append(people[start[take] + (pos[take] + offset) % size[take]])
         where.append(places[take])
+    if not a:
+        return empty
     return np.concatenate(a), np.concatenate(b), np.concatenate(where)
 
 
