@@ -174,7 +174,13 @@ def _locate_sorted_kernel(keys, main_key, fresh_key):
             while lo + bound - 1 < end and run_key[lo + bound - 1] < keys[i]:
                 lo += bound
                 bound *= 2
-            lo += np.searchsorted(run_key[lo:min(lo + bound - 1, end)], keys[i])
+            hi = min(lo + bound - 1, end)  # run_key[hi] >= the key, or hi = end
+            while lo < hi:  # binary search in [lo, hi)
+                mid = (lo + hi) >> 1
+                if run_key[mid] < keys[i]:
+                    lo = mid + 1
+                else:
+                    hi = mid
             if lo < end and run_key[lo] == keys[i]:
                 where[i], row[i] = code, lo
     return where, row
