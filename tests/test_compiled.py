@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim import compiled, rng, sorted_sets, ties
-from sim.places.copresence import order_by_place
+from sim.places.copresence import _partners, _partners_kernel, order_by_place
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
 
@@ -52,6 +52,16 @@ def test_visitors_ordered_by_place_are_the_numpy_twins(n):
     with compiled.numpy_twins():
         slow = order_by_place(u, places)
     assert np.array_equal(fast, slow)
+
+
+def test_meeting_partners_are_the_numpy_twins():
+    draws = np.random.default_rng(2)
+    size = np.repeat([1, 2, 3, 50, 400], [1, 2, 3, 50, 400])  # places of one visitor meet nobody, but stay valid
+    start = np.repeat(np.cumsum([0, 1, 2, 3, 50])[[0, 1, 2, 3, 4]], [1, 2, 3, 50, 400])
+    seeker = draws.integers(0, len(size), 5000)
+    u = draws.random(5000)
+    u[:3] = [0.0, 0.5, 1.0 - 2**-53]  # the ends of [0, 1)
+    assert np.array_equal(_partners_kernel(seeker, u, start, size), _partners(seeker, u, start, size))
 
 
 def test_strength_now_is_its_numpy_twin():

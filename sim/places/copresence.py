@@ -53,23 +53,39 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
         places = places[order]
         start, size = group_bounds(places)
     people, contacts = people[order], contacts[order]
-    pos = np.arange(n) - start
-    a, b, where = [], [], []
     whole, frac = np.floor(contacts), contacts - np.floor(contacts)
     extra = uniform_of(people, "extra") < frac if np.any(frac > 0) else np.zeros(n, dtype=bool)
-    sizes_but_one = np.maximum(size, 2) - 1
     partners = np.where(size > 1, whole + extra, 0).astype(np.int64)
-    for k in range(int(partners.max())):
-        # the visitors who seek a (k+1)-th partner; numbers are drawn for them only (keyed by
-        # visitor, so they are the numbers they would draw among everyone)
-        take = np.flatnonzero(partners > k)
-        offset = 1 + int_below(uniform_of(people[take], f"partner:{k}"), sizes_but_one[take])
-        a.append(people[take])
-        b.append(people[start[take] + (pos[take] + offset) % size[take]])
-        where.append(places[take])
-    if not a:
+    # the visitors who seek a (k+1)-th partner, for each k; numbers are drawn for them only (keyed
+    # by visitor, so they are the numbers they would draw among everyone)
+    seekers = [np.flatnonzero(partners > k) for k in range(int(partners.max()))]
+    if not seekers:
         return empty
-    return np.concatenate(a), np.concatenate(b), np.concatenate(where)
+    seeker = np.concatenate(seekers)
+    u = np.concatenate([uniform_of(people[take], f"partner:{k}") for k, take in enumerate(seekers)])
+    if compiled.enabled():
+        partner = _partners_kernel(seeker, u, start, size)
+    else:
+        partner = _partners(seeker, u, start, size)
+    return people[seeker], people[partner], places[seeker]
+
+
+def _partners(seeker: np.ndarray, u: np.ndarray, start: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Each seeker meets the co-visitor a random, non-zero number of positions further along in
+    their place, cyclically (`u` its uniform); the numpy twin of the kernel below."""
+    offset = 1 + int_below(u, np.maximum(size[seeker], 2) - 1)
+    return start[seeker] + (seeker - start[seeker] + offset) % size[seeker]
+
+
+@compiled.kernel
+def _partners_kernel(seeker, u, start, size):
+    partner = np.empty(len(seeker), dtype=np.int64)
+    for i in range(len(seeker)):
+        j = seeker[i]
+        others = max(size[j], 2) - 1
+        offset = 1 + min(np.int64(u[i] * others), others - 1)
+        partner[i] = start[j] + (j - start[j] + offset) % size[j]
+    return partner
 
 
 def order_by_place(u: np.ndarray, places: np.ndarray) -> np.ndarray:
