@@ -100,11 +100,16 @@ def _mix_one(x):
 
 
 @compiled.kernel
+def _keyed_uniform(unit, base):
+    """The uniform of one unit under the key `base`, for kernels (as `_hashed_uniform` computes it)."""
+    return np.float64(_mix_one(np.uint64(unit) * np.uint64(GOLDEN) + base) >> np.uint64(11)) * _TO_UNIT
+
+
+@compiled.kernel
 def _hashed_uniform(units, base):
     out = np.empty(len(units))
     for i in range(len(units)):
-        x = _mix_one(np.uint64(units[i]) * np.uint64(GOLDEN) + base)
-        out[i] = np.float64(x >> np.uint64(11)) * _TO_UNIT
+        out[i] = _keyed_uniform(units[i], base)
     return out
 
 
@@ -206,6 +211,26 @@ class StepRandom:
 
     def generator(self, *key: int | str) -> np.random.Generator:
         return self.process.generator(self.step, *key)
+
+    def labelled(self, prefix: str) -> LabelledDraws:
+        """This step's uniforms under labels `prefix:label` (e.g. one place type's meetings)."""
+        return LabelledDraws(self, prefix)
+
+
+class LabelledDraws:
+    """A step's keyed uniforms under a label prefix: `draws(units, label)` is
+    `uniform(units, "prefix:label")`. `key(label)` is that label's key, for kernels that draw
+    under many labels in one pass (`_keyed_uniform` gives the same numbers)."""
+
+    def __init__(self, draws: StepRandom, prefix: str):
+        self.draws = draws
+        self.prefix = prefix
+
+    def __call__(self, units, label: str) -> np.ndarray:
+        return self.draws.uniform(units, f"{self.prefix}:{label}")
+
+    def key(self, label: str) -> np.uint64:
+        return self.draws.process._base(self.draws.step, f"{self.prefix}:{label}")
 
 
 def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:

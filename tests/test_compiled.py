@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim import compiled, rng, sorted_sets, ties
-from sim.places.copresence import _partners, _partners_kernel, order_by_place
+from sim.places.copresence import meetings, order_by_place
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
 
@@ -54,14 +54,18 @@ def test_visitors_ordered_by_place_are_the_numpy_twins(n):
     assert np.array_equal(fast, slow)
 
 
-def test_meeting_partners_are_the_numpy_twins():
+@pytest.mark.parametrize("one_place", [False, True])
+def test_meetings_are_the_numpy_twins(one_place):
     draws = np.random.default_rng(2)
-    size = np.repeat([1, 2, 3, 50, 400], [1, 2, 3, 50, 400])  # places of one visitor meet nobody, but stay valid
-    start = np.repeat(np.cumsum([0, 1, 2, 3, 50])[[0, 1, 2, 3, 4]], [1, 2, 3, 50, 400])
-    seeker = draws.integers(0, len(size), 5000)
-    u = draws.random(5000)
-    u[:3] = [0.0, 0.5, 1.0 - 2**-53]  # the ends of [0, 1)
-    assert np.array_equal(_partners_kernel(seeker, u, start, size), _partners(seeker, u, start, size))
+    people = np.sort(draws.choice(100_000, 5000, replace=False))
+    places = None if one_place else draws.integers(0, 300, 5000)  # places of one visitor too: they meet nobody
+    contacts = draws.random(5000) * 6  # 0 to 6 partners, fractions drawn
+    uniforms = rng.ProcessRandom("test", 1).at(4).labelled("place")
+    fast = meetings(people, places, contacts, uniforms)
+    with compiled.numpy_twins():
+        slow = meetings(people, places, contacts, uniforms)
+    assert len(fast[0]) > 10_000
+    assert all(np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
 
 
 def test_strength_now_is_its_numpy_twin():

@@ -12,6 +12,7 @@ import pytest
 from helpers import assert_ties_well_formed as assert_well_formed
 
 from sim.places.copresence import group_bounds, meetings
+from sim.rng import LabelledDraws, ProcessRandom
 from sim.scenario.schema import Scenario, TieParams
 from sim.ties import NO_PLACE, TieStore
 from sim.timing import Clock
@@ -38,9 +39,9 @@ def draws_of(rng: np.random.Generator):
     return lambda lo, hi: rng.random(len(lo))
 
 
-def visitor_draws(rng: np.random.Generator):
-    """`uniform_of` for `meetings` from a plain Generator."""
-    return lambda units, label: rng.random(len(units))
+def visitor_draws(seed: int) -> LabelledDraws:
+    """Keyed uniforms for `meetings` (labelled by visitor and label, as in a run)."""
+    return ProcessRandom("visits", seed).at(1).labelled("place")
 
 
 def arr(*values) -> np.ndarray:
@@ -424,7 +425,7 @@ def test_group_bounds():
 @pytest.mark.parametrize("contacts", [1.0, 2.0, 2.5, 0.3])
 def test_partners_share_the_place_and_are_never_oneself(contacts):
     people, places = visitors_in_places(3000, 400, seed=1)
-    a, b, where = meetings(people, places, contacts, visitor_draws(np.random.default_rng(2)))
+    a, b, where = meetings(people, places, contacts, visitor_draws(2))
     place_of = dict(zip(people.tolist(), places.tolist()))
     assert len(a) > 0
     assert np.all(a != b)
@@ -438,7 +439,7 @@ def test_each_visitor_starts_contacts_meetings_on_average(contacts, one_place):
     people, places = visitors_in_places(20_000, 2000, seed=3)
     if one_place:
         places = None
-    a, b, _ = meetings(people, places, contacts, visitor_draws(np.random.default_rng(4)))
+    a, b, _ = meetings(people, places, contacts, visitor_draws(4))
     not_alone = np.ones(len(people), bool) if one_place else np.bincount(places)[places] > 1
     n = not_alone.sum()
     whole, frac = int(contacts), contacts - int(contacts)
@@ -455,7 +456,7 @@ def test_each_visitor_takes_part_in_about_twice_contacts_meetings(contacts):
     """contacts_per_visit is the number of co-visitors each visitor seeks out; each is also sought
     out by about as many, so takes part in about 2 x contacts meetings (schema descriptions)."""
     people, places = visitors_in_places(20_000, 200, seed=5)  # ~100 per place: repeated pairs are rare
-    a, b, _ = meetings(people, places, contacts, visitor_draws(np.random.default_rng(6)))
+    a, b, _ = meetings(people, places, contacts, visitor_draws(6))
     pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)]), axis=1)
     partners_per_visitor = 2 * pairs.shape[1] / len(people)  # each distinct pair: a partner for both
     assert partners_per_visitor == pytest.approx(2 * contacts, rel=0.03)
@@ -464,7 +465,7 @@ def test_each_visitor_takes_part_in_about_twice_contacts_meetings(contacts):
 def test_contacts_can_differ_between_visitors():
     people, places = visitors_in_places(20_000, 500, seed=7)
     contacts = np.where(people % 2 == 0, 0.0, 2.5)
-    a, _, _ = meetings(people, places, contacts, visitor_draws(np.random.default_rng(8)))
+    a, _, _ = meetings(people, places, contacts, visitor_draws(8))
     started = dict(zip(*np.unique(a, return_counts=True)))
     evens = [started.get(x, 0) for x in people[people % 2 == 0]]
     odds = np.array([started.get(x, 0) for x in people[(people % 2 == 1) & (np.bincount(places)[places] > 1)]])
@@ -481,7 +482,7 @@ def test_partners_are_uniform_among_co_visitors():
     """In a place of 6, the first visitor's partner is each of the other 5 with chance 1/5."""
     reps = 5000
     people = np.arange(6 * reps)
-    a, b, _ = meetings(people, people // 6, 1.0, visitor_draws(np.random.default_rng(8)))
+    a, b, _ = meetings(people, people // 6, 1.0, visitor_draws(8))
     rank = b[a % 6 == 0] % 6
     counts = np.bincount(rank, minlength=6)
     assert counts[0] == 0
@@ -491,7 +492,7 @@ def test_partners_are_uniform_among_co_visitors():
 
 
 def test_no_meetings_without_company_or_contacts():
-    rng = np.random.default_rng(0)
-    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 1, 2), 2.0, visitor_draws(rng)))
-    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 0, 0), 0.0, visitor_draws(rng)))
-    assert all(len(x) == 0 for x in meetings(arr(1), None, 2.0, visitor_draws(rng)))
+    rng = visitor_draws(0)
+    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 1, 2), 2.0, rng))
+    assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 0, 0), 0.0, rng))
+    assert all(len(x) == 0 for x in meetings(arr(1), None, 2.0, rng))

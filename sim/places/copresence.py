@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
+from sim.rng import LabelledDraws, _keyed_uniform
 
 
 def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,11 +33,11 @@ def int_below(u: np.ndarray, n) -> np.ndarray:
     return np.minimum((u * n).astype(np.int64), np.asarray(n, dtype=np.int64) - 1)
 
 
-def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of: LabelledDraws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a, b, place) of people who meet; `contacts` (a number, or one per visitor) is the
     mean number of partners each visitor seeks out.
 
-    `uniform_of(people, label)` gives one uniform per visitor for each label. `places=None`
+    `uniform_of(people, label)` gives one keyed uniform per visitor for each label. `places=None`
     means everyone is in one place. A fractional part of `contacts` is the chance of one more partner.
     """
     empty = (np.zeros(0, np.int64),) * 3
@@ -58,14 +59,16 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
     partners = np.where(size > 1, whole + extra, 0).astype(np.int64)
     # the visitors who seek a (k+1)-th partner, for each k; numbers are drawn for them only (keyed
     # by visitor, so they are the numbers they would draw among everyone)
-    seekers = [np.flatnonzero(partners > k) for k in range(int(partners.max()))]
-    if not seekers:
+    rounds = int(partners.max(initial=0))
+    if rounds == 0:
         return empty
-    seeker = np.concatenate(seekers)
-    u = np.concatenate([uniform_of(people[take], f"partner:{k}") for k, take in enumerate(seekers)])
     if compiled.enabled():
-        partner = _partners_kernel(seeker, u, start, size)
+        keys = np.array([uniform_of.key(f"partner:{k}") for k in range(rounds)], dtype=np.uint64)
+        seeker, partner = _seek_partners_kernel(people, partners, keys, start, size)
     else:
+        seekers = [np.flatnonzero(partners > k) for k in range(rounds)]
+        seeker = np.concatenate(seekers)
+        u = np.concatenate([uniform_of(people[take], f"partner:{k}") for k, take in enumerate(seekers)])
         partner = _partners(seeker, u, start, size)
     return people[seeker], people[partner], places[seeker]
 
@@ -78,14 +81,19 @@ def _partners(seeker: np.ndarray, u: np.ndarray, start: np.ndarray, size: np.nda
 
 
 @compiled.kernel
-def _partners_kernel(seeker, u, start, size):
+def _seek_partners_kernel(people, partners, keys, start, size):
+    # the numpy twin's seekers (round by round, in visitor order), their keyed uniforms, partners
+    seeker = np.empty(partners.sum(), dtype=np.int64)
     partner = np.empty(len(seeker), dtype=np.int64)
-    for i in range(len(seeker)):
-        j = seeker[i]
-        others = max(size[j], 2) - 1
-        offset = 1 + min(np.int64(u[i] * others), others - 1)
-        partner[i] = start[j] + (j - start[j] + offset) % size[j]
-    return partner
+    n = 0
+    for k in range(len(keys)):
+        for j in range(len(people)):
+            if partners[j] > k:
+                others = max(size[j], 2) - 1
+                offset = 1 + min(np.int64(_keyed_uniform(people[j], keys[k]) * others), others - 1)
+                seeker[n], partner[n] = j, start[j] + (j - start[j] + offset) % size[j]
+                n += 1
+    return seeker, partner
 
 
 def order_by_place(u: np.ndarray, places: np.ndarray) -> np.ndarray:

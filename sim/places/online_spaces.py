@@ -204,7 +204,7 @@ class OnlineSpaces:
             people = candidates[draws.uniform(candidates, f"visit:{s.name}") < self.clock.prob(rate[candidates])]
             self.active[s.code] = people
             contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[people])
-            pa, pb, _ = meetings(people, None, contacts, lambda units, label, name=s.name: draws.uniform(units, f"{name}:{label}"))
+            pa, pb, _ = meetings(people, None, contacts, draws.labelled(s.name))
             a.append(pa)
             b.append(pb)
             where.append(np.full(len(pa), s.code, dtype=np.int16))

@@ -116,8 +116,7 @@ class Venues:
             people, visits = self.visitors(t, free, uniform_of)
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
-            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits,
-                                 lambda units, label, name=t.name: uniform_of(units, f"{name}:{label}"))
+            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits, self.random.at(step).labelled(t.name))
             a.append(pa)
             b.append(pb)
             kind.append(np.full(len(pa), t.code, dtype=np.int16))
