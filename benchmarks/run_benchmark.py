@@ -10,6 +10,10 @@ each other). Goals (issue 14): 10k x 520 steps <= 3 s; 1M x 520 <= 5 min; set-up
     python benchmarks/run_benchmark.py                   # 10k and 100k, 520 steps
     python benchmarks/run_benchmark.py --million         # and 1M (about 15 minutes)
     python benchmarks/run_benchmark.py --sizes 10000 --steps 520 --one   # one size, JSON, this process
+    python benchmarks/run_benchmark.py --kernels both    # each size with the compiled kernels, then their numpy twins
+
+The numba kernels (sim/compiled.py) compile on first use and are cached on disk; run once before
+timing set-up on a fresh checkout, or its first size's set-up includes compiling them.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=520)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--one", action="store_true", help="run the first size in this process and print JSON")
+    parser.add_argument("--kernels", choices=["compiled", "numpy", "both"], default="compiled",
+                        help="the compiled kernels, their numpy twins (RECRUITSIM_KERNELS=numpy), or a row for each")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.sizes[0], args.steps, args.seed)))
@@ -77,17 +83,25 @@ def main() -> None:
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"recruitsim benchmark: baseline scenario, {args.steps} steps, seed {args.seed}, "
           f"python {platform.python_version()}, {platform.machine()}, load {os.getloadavg()[0]:.1f}")
-    print(f"{'persons':>9} {'setup s':>8} {'burn-in s':>10} {'run s':>8} {'us/p-step':>10} {'year 1':>8} {'years 9-10':>11} "
+    print(f"{'persons':>9} {'kernels':>8} {'setup s':>8} {'burn-in s':>10} {'run s':>8} {'us/p-step':>10} {'year 1':>8} {'years 9-10':>11} "
           f"{'peak MiB':>9} {'ties':>10} {'networks':>9} {'members':>8}")
+    modes = ["compiled", "numpy"] if args.kernels == "both" else [args.kernels]
     for size in sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", "--sizes", str(size), "--steps", str(args.steps),
-                              "--seed", str(args.seed)], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['persons']:>9,} {r['setup_s']:>8.2f} {r['burn_in_s']:>10.1f} {r['run_s']:>8.1f} {r['us_per_person_step']:>10.2f} "
-              f"{r['us_early']:>8.2f} {r['us_late']:>11.2f} {r['peak_mib']:>9.0f} {r['ties']:>10,} "
-              f"{r['networks']:>9} {r['members_end']:>8}", flush=True)
+        for mode in modes:
+            r = run_one(size, args, mode)
+            print(f"{r['persons']:>9,} {mode:>8} {r['setup_s']:>8.2f} {r['burn_in_s']:>10.1f} {r['run_s']:>8.1f} {r['us_per_person_step']:>10.2f} "
+                  f"{r['us_early']:>8.2f} {r['us_late']:>11.2f} {r['peak_mib']:>9.0f} {r['ties']:>10,} "
+                  f"{r['networks']:>9} {r['members_end']:>8}", flush=True)
     print("us/p-step: microseconds per person-step over the recorded run; year 1 and years 9-10 over those steps only; "
           "burn-in: the unrecorded steps before step 1 (520 in the baseline)")
+
+
+def run_one(size: int, args: argparse.Namespace, kernels: str) -> dict:
+    """One size in a fresh process (peak memory is then that size's own)."""
+    env = {**os.environ, "RECRUITSIM_KERNELS": "numpy" if kernels == "numpy" else "numba"}
+    out = subprocess.run([sys.executable, __file__, "--one", "--sizes", str(size), "--steps", str(args.steps),
+                          "--seed", str(args.seed)], capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

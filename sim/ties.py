@@ -401,10 +401,10 @@ class TieStore:
         if len(lo) == 0:
             return
         strength = self._initial(layer, chance_encounter)
-        keys = np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)])
-        order = np.argsort(keys)
+        # the keys are distinct (new ties, both directions): sorted with where each came from
+        keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
         twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
-        rows = _Run(keys[order], twice(strength).astype(np.float32), np.full(len(keys), step, np.int32),
+        rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32),
                     np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
         self.fresh = self.fresh.insert(rows)
         if self._filter is not None:
