@@ -207,6 +207,18 @@ def _live_rows_kernel(key, strength, egos, span, n_layers, wanted):
 
 
 @compiled.kernel
+def _mark_alters_kernel(key, strength, egos, n_slots, n_layers, wanted, mask):
+    # `_live_rows_kernel`'s rows, marking each one's alter instead of listing it
+    span = n_slots * n_layers
+    starts = np.searchsorted(key, egos * span)
+    ends = np.searchsorted(key, (egos + 1) * span)
+    for i in range(len(egos)):
+        for r in range(starts[i], ends[i]):
+            if strength[r] > 0 and wanted[key[r] % n_layers]:
+                mask[(key[r] // n_layers) % n_slots] = True
+
+
+@compiled.kernel
 def _filter_add(bits, keys, shift):
     for i in range(len(keys)):
         h = np.uint64(keys[i]) >> shift
@@ -479,10 +491,26 @@ class TieStore:
         working out strengths."""
         return np.concatenate([self._split(run.key[self._live_rows(run, slots, layers)])[1] for run in (self.main, self.fresh)])
 
-    def _live_rows(self, run: _Run, slots, layers: tuple[str, ...] | None) -> np.ndarray:
-        """Rows of the live ties of the persons `slots` in `layers` (all if None), by ego and key."""
+    def tied_to(self, slots, layers: tuple[str, ...] | None = None) -> np.ndarray:
+        """Mask of the persons with a live tie (in `layers`) to one of the given persons."""
+        if not compiled.enabled():
+            mask = np.zeros(self.n_slots, dtype=bool)
+            mask[self.alters(slots, layers)] = True
+            return mask
+        mask = np.zeros(self.n_slots, dtype=np.bool_)
+        egos = sorted_sets.unique(np.asarray(slots, np.int64))
+        for run in (self.main, self.fresh):
+            _mark_alters_kernel(run.key, run.strength, egos, self.n_slots, self.n_layers, self._wanted(layers), mask)
+        return mask
+
+    def _wanted(self, layers: tuple[str, ...] | None) -> np.ndarray:
         wanted = np.zeros(self.n_layers, dtype=bool)
         wanted[[LAYER[x] for x in layers] if layers is not None else slice(None)] = True
+        return wanted
+
+    def _live_rows(self, run: _Run, slots, layers: tuple[str, ...] | None) -> np.ndarray:
+        """Rows of the live ties of the persons `slots` in `layers` (all if None), by ego and key."""
+        wanted = self._wanted(layers)
         egos = sorted_sets.unique(np.asarray(slots, np.int64))
         if compiled.enabled():
             return _live_rows_kernel(run.key, run.strength, egos, self.n_slots * self.n_layers, self.n_layers, wanted)

@@ -113,6 +113,7 @@ def _tie_history(n_slots: int = 300, steps: int = 60) -> tuple:
         seen.append(ties.incident(slots, step).strength)
         seen.extend(vars(ties.incident(slots, step, ("family", "forum", "co_offending"))).values())
         seen.append(ties.alters(slots, ("school_work", "chat")))
+        seen.append(ties.tied_to(slots, ("family", "friend")))
         seen.append(ties.strength_between(slots, slots[::-1], 2, step))
     return ties.frame(steps), seen
 

@@ -106,10 +106,9 @@ class OnlineSpaces:
     def _peers_of_users(self, step: int) -> np.ndarray:
         """Mask of persons with a live offline tie (family, friend, school or work, neighbourhood)
         to a forum user: interest in IT is picked up from people one knows."""
-        peers = np.zeros(self.pop.size, dtype=bool)
-        if self.ties is not None:
-            peers[self.ties.alters(np.flatnonzero(self.pop.forum_user), OFFLINE_LAYERS)] = True
-        return peers
+        if self.ties is None:
+            return np.zeros(self.pop.size, dtype=bool)
+        return self.ties.tied_to(np.flatnonzero(self.pop.forum_user), OFFLINE_LAYERS)
 
     def _init_forum_users(self) -> None:
         """Each person is a user with their stationary chance join / (join + quit). Peers depend
