@@ -219,6 +219,16 @@ def _mark_alters_kernel(key, strength, egos, n_slots, n_layers, wanted, mask):
 
 
 @compiled.kernel
+def _pair_keys_kernel(a, b, layer, n_slots, n_layers):
+    kept = np.flatnonzero(a != b)
+    keys = np.empty(len(kept), dtype=np.int64)
+    for i in range(len(kept)):
+        j = kept[i]
+        keys[i] = (min(a[j], b[j]) * n_slots + max(a[j], b[j])) * n_layers + layer[j]
+    return keys, kept
+
+
+@compiled.kernel
 def _filter_add(bits, keys, shift):
     for i in range(len(keys)):
         h = np.uint64(keys[i]) >> shift
@@ -355,12 +365,12 @@ class TieStore:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
-        keep = a != b
-        lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
-        keys, first = sorted_sets.unique_first(self._key(lo, hi, layer[keep]))  # each pair meets once per call, where it first met
+        keys, kept = self._pair_keys(a, b, layer)
+        keys, first = sorted_sets.unique_first(keys)  # each pair meets once per call, where it first met
         if len(keys) == 0:
             return
-        lo, hi, lay, plc = lo[first], hi[first], layer[keep][first], place[keep][first]
+        met = kept[first]
+        lo, hi, lay, plc = np.minimum(a[met], b[met]), np.maximum(a[met], b[met]), layer[met], place[met]
         where, row = self._locate(keys, keys_sorted=True)
         alive = np.zeros(len(keys), dtype=bool)
         for code, run in enumerate((self.main, self.fresh)):
@@ -376,6 +386,13 @@ class TieStore:
             self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
             brand_new = new & (where < 0)
             self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
+
+    def _pair_keys(self, a: np.ndarray, b: np.ndarray, layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keys (lo, hi, layer) of the pairs of two different persons, and which pairs they are."""
+        if compiled.enabled():
+            return _pair_keys_kernel(a, b, np.ascontiguousarray(layer), self.n_slots, self.n_layers)
+        kept = np.flatnonzero(a != b)
+        return self._key(np.minimum(a[kept], b[kept]), np.maximum(a[kept], b[kept]), layer[kept]), kept
 
     def _strengthen(self, run: _Run, rows: np.ndarray, reverse_keys: np.ndarray, step: int) -> np.ndarray:
         """Strengthen live ties at `rows` (and their reverse rows); returns which were alive."""
