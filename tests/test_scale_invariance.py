@@ -68,3 +68,35 @@ def test_the_initial_networks_are_the_rounded_total_of_the_per_10k_counts(size):
     assert sum(counts.values()) == int(np.floor(sum(per_10k.values()) * size / 10_000 + 0.5))
     for name, rate in per_10k.items():
         assert abs(counts[name] - rate * size / 10_000) < 1
+
+
+def test_volunteers_notice_a_space_s_recruiting_networks_by_their_density_not_the_town_s_total(monkeypatch):
+    """Self-selection online (docs/ODD.md 7.10.5): a volunteer who visits a space v times a year
+    notices a recruiting network there with chance (1 - exp(-v w)) (1 - exp(-V w)), V the
+    recruiting members' visits a year per 10,000 persons. Towns of 2,000 and 8,000 persons with
+    the same share of members and the same visits must give the same chance. Mutation caught: V
+    as the town's total visits (at 2,000 persons 370 fewer volunteers noticed a network than
+    this chance gives, 20 standard deviations)."""
+    from helpers import SMALL, scenario
+
+    from sim.model import NO_MEETINGS, RecruitModel
+
+    seeker_visits, member_visits = 52.0, 0.5  # per year, on the space
+    for size in (2000, 8000):
+        model = RecruitModel(scenario(SMALL, population={"size": size}))
+        market = model._open_market(NO_MEETINGS)
+        rule = next(r for r in model.rules if r.name == "self_selection")
+        members = model.pop.members()  # the founders of the initial networks: the same share of the town at both sizes
+        assert len(members) == size // 200
+        visits = np.full(model.pop.size, seeker_visits)
+        visits[members] = member_visits
+        monkeypatch.setattr(model.online, "yearly_visits_to", lambda space, visits=visits: visits)
+        seekers = market.available.copy()
+        code = model.online.codes_of(("chat",))[0]
+        noticed, nets = rule._noticed_online(market, rule.random.at(market.step), members, seekers, code)
+        w = rule.params.notice_window_weeks / 52.0
+        density = member_visits * len(members) * 10_000 / size  # visits a year per 10,000 persons
+        chance = -np.expm1(-seeker_visits * w) * -np.expm1(-density * w)
+        n = int(seekers.sum())
+        assert abs(len(noticed) - n * chance) <= 4 * np.sqrt(n * chance * (1 - chance)), (size, len(noticed), n * chance)
+        assert set(nets) <= set(model.pop.network[members])

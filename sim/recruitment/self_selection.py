@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.crime.roles import fit
+from sim.crime.saturation import PER
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
@@ -87,9 +88,12 @@ class SelfSelectionRule(RecruitmentRule):
 
         A member's presence stays visible for `notice_window_weeks` (w): a volunteer visiting v
         times a year notices a network there with chance (1 - exp(-v w)) (1 - exp(-V w)), where V
-        is the recruiting members' visits per year; which network, in proportion to its members'
-        visits. Rates, not this step's visitors, decide, so yearly approaches do not depend on
-        the step length (requiring both online in the same step would scale them with dt).
+        is the recruiting members' visits per year per 10,000 persons; which network, in
+        proportion to its members' visits. Rates, not this step's visitors, decide, so yearly
+        approaches do not depend on the step length (requiring both online in the same step would
+        scale them with dt). V is a density, not the town's total: a volunteer sees a bounded
+        part of a space, so what decides is how common recruiting members are there; with the
+        total, the chance saturated sooner in a bigger town (docs/ODD.md 7.10.5).
         """
         pop, w = self.model.pop, self.params.notice_window_weeks / 52.0
         rate = self.model.online.yearly_visits_to(self.model.online.spaces[code])
@@ -99,7 +103,8 @@ class SelfSelectionRule(RecruitmentRule):
         seekers = np.flatnonzero(motivated & (rate > 0))
         if total <= 0 or len(seekers) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        chance = -np.expm1(-rate[seekers] * w) * -np.expm1(-total * w)
+        per_10k = total * (PER / pop.size)  # exactly the total at 10,000 persons, the calibrated baseline
+        chance = -np.expm1(-rate[seekers] * w) * -np.expm1(-per_10k * w)
         seekers = seekers[draws.uniform(seekers, f"noticed:{code}") < chance]
         nets = np.flatnonzero(by_net > 0)
         cum = np.cumsum(by_net[nets]) / total
