@@ -208,14 +208,9 @@ def _live_rows_kernel(key, strength, egos, span, n_layers, wanted):
 
 @compiled.kernel
 def _mark_alters_kernel(key, strength, egos, n_slots, n_layers, wanted, mask):
-    # `_live_rows_kernel`'s rows, marking each one's alter instead of listing it
-    span = n_slots * n_layers
-    starts = np.searchsorted(key, egos * span)
-    ends = np.searchsorted(key, (egos + 1) * span)
-    for i in range(len(egos)):
-        for r in range(starts[i], ends[i]):
-            if strength[r] > 0 and wanted[key[r] % n_layers]:
-                mask[(key[r] // n_layers) % n_slots] = True
+    # the alters of `_live_rows_kernel`'s rows, marked without listing them
+    for r in _live_rows_kernel(key, strength, egos, n_slots * n_layers, n_layers, wanted):
+        mask[(key[r] // n_layers) % n_slots] = True
 
 
 @compiled.kernel
