@@ -100,7 +100,7 @@ def _mix_one(x):
 
 
 @compiled.kernel
-def _keyed_uniform(unit, base):
+def keyed_uniform(unit, base):
     """The uniform of one unit under the key `base`, for kernels (as `_hashed_uniform` computes it)."""
     return np.float64(_mix_one(np.uint64(unit) * np.uint64(GOLDEN) + base) >> np.uint64(11)) * _TO_UNIT
 
@@ -109,7 +109,7 @@ def _keyed_uniform(unit, base):
 def _hashed_uniform(units, base):
     out = np.empty(len(units))
     for i in range(len(units)):
-        out[i] = _keyed_uniform(units[i], base)
+        out[i] = keyed_uniform(units[i], base)
     return out
 
 
@@ -220,7 +220,7 @@ class StepRandom:
 class LabelledDraws:
     """A step's keyed uniforms under a label prefix: `draws(units, label)` is
     `uniform(units, "prefix:label")`. `key(label)` is that label's key, for kernels that draw
-    under many labels in one pass (`_keyed_uniform` gives the same numbers)."""
+    under many labels in one pass (`keyed_uniform` gives the same numbers)."""
 
     def __init__(self, draws: StepRandom, prefix: str):
         self.draws = draws

@@ -47,8 +47,9 @@ RADIX_BITS = 11  # digits of 11 bits: a 2,048-bucket count fits the L1 cache
 
 @compiled.kernel
 def _unique_first_kernel(values):
-    # a stable LSD radix sort of (value, index) pairs: ~10x numpy's comparison sort on 10^5-10^6
-    # tie keys, linear in their number; stable, so the first of equal values is their first occurrence
+    # a stable LSD radix sort of (value, index) pairs: 2-2.5x numpy's comparison sort on 3x10^4 to
+    # 3x10^5 tie keys (measured), linear in their number; stable, so the first of equal values is
+    # their first occurrence
     n = len(values)
     keys, index = values.copy(), np.arange(n)
     keys_out, index_out = np.empty_like(keys), np.empty_like(index)

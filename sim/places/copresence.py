@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import compiled
-from sim.rng import LabelledDraws, _keyed_uniform
+from sim.rng import LabelledDraws, keyed_uniform
 
 
 def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +90,7 @@ def _seek_partners_kernel(people, partners, keys, start, size):
         for j in range(len(people)):
             if partners[j] > k:
                 others = max(size[j], 2) - 1
-                offset = 1 + min(np.int64(_keyed_uniform(people[j], keys[k]) * others), others - 1)
+                offset = 1 + min(np.int64(keyed_uniform(people[j], keys[k]) * others), others - 1)
                 seeker[n], partner[n] = j, start[j] + (j - start[j] + offset) % size[j]
                 n += 1
     return seeker, partner
