@@ -103,7 +103,7 @@ class OnlineSpaces:
                 * np.where(young, f.youth_factor, 1.0) * np.where(peers, f.peer_factor, 1.0)
                 * np.where(pop.network != NO_NETWORK, f.member_factor, 1.0))
 
-    def _peers_of_users(self, step: int) -> np.ndarray:
+    def _peers_of_users(self) -> np.ndarray:
         """Mask of persons with a live offline tie (family, friend, school or work, neighbourhood)
         to a forum user: interest in IT is picked up from people one knows."""
         if self.ties is None:
@@ -118,7 +118,7 @@ class OnlineSpaces:
         users = self.pop.forum_user
         users[:] = False
         for _ in range(20):
-            join = self.join_hazard(self._peers_of_users(0))
+            join = self.join_hazard(self._peers_of_users())
             stationary = np.divide(join, join + quit_rate, out=np.ones_like(join), where=(join + quit_rate) > 0)
             before = int(users.sum())
             users[:] = u < stationary
@@ -132,7 +132,7 @@ class OnlineSpaces:
         current = np.flatnonzero(users)
         others = np.flatnonzero(~users)
         quits = current[draws.uniform(current, "forum_quit") < self.clock.prob(f.quit_rate)]
-        join = self.clock.prob(self.join_hazard(self._peers_of_users(step))[others])
+        join = self.clock.prob(self.join_hazard(self._peers_of_users())[others])
         joins = others[draws.uniform(others, "forum_join") < join]
         self.stop_forum_use(quits)
         users[joins] = True
