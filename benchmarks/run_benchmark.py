@@ -4,7 +4,8 @@ Prints, per size: set-up time (the town and its ties, before any step), the burn
 scenario's `burn_in_years` of unrecorded steps, run when the model is built: 520 weekly steps in
 the baseline), microseconds per person-step in year 1 (steps 1-52) and in years 9-10 (steps
 417-520: cost grows with networks and ties, so late years must be timed too), the whole recorded
-run, and peak memory (resident set size of a fresh process per size, so sizes do not pollute
+run, its ratio to bare numpy doing the same meetings in the same process (`numpy_floor`: a
+figure that does not depend on the machine's speed), and peak memory (resident set size of a fresh process per size, so sizes do not pollute
 each other). Goals (issue 14): 10k x 520 steps <= 3 s; 1M x 520 <= 5 min; set-up at 1M <= 5 s.
 
     python benchmarks/run_benchmark.py                   # 10k and 100k, 520 steps
@@ -33,6 +34,32 @@ EARLY = 52  # year 1
 LATE = 104  # the last two years
 
 
+def numpy_floor(size: int, steps: int = 10, contacts: int = 3, seed: int = 0) -> float:
+    """Microseconds per person-step of bare numpy doing a step's core work: every person visits
+    one of size / 100 places, meets `contacts` co-visitors there, and the pairs are deduplicated
+    by a sort. Timed in the same process as the model, it is the floor the model is compared with:
+    the ratio hardly depends on the machine or on what else runs on it."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    for _ in range(steps):
+        place = rng.integers(0, max(size // 100, 1), size)
+        person = np.argsort(place, kind="stable")  # persons grouped by place
+        grouped = place[person]
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(grouped)) + 1])
+        sizes = np.diff(np.concatenate([starts, [size]]))
+        start, count = np.repeat(starts, sizes), np.repeat(sizes, sizes)
+        position = np.arange(size) - start
+        keys = []
+        for _ in range(contacts):
+            partner = person[start + (position + 1 + (rng.random(size) * np.maximum(count - 1, 1)).astype(np.int64)) % count]
+            keys.append(np.minimum(person, partner) * size + np.maximum(person, partner))
+        keys = np.sort(np.concatenate(keys))
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    return (time.perf_counter() - started) / (steps * size) * 1e6
+
+
 def measure(size: int, steps: int, seed: int) -> dict:
     """One run in this process; returns its figures."""
     from sim.model import RecruitModel
@@ -57,11 +84,13 @@ def measure(size: int, steps: int, seed: int) -> dict:
     early_s = marks[1] - t1
     late_s = t2 - (marks[2] if len(marks) > 2 else t1)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    floor = numpy_floor(size)
     return {
         "persons": size, "steps": steps, "setup_s": setup_s, "burn_in_s": t1 - t0 - setup_s,
         "burn_in_steps": model.clock.burn_in_steps, "run_s": t2 - t1, "results_s": t3 - t2,
         "us_early": early_s / (size * early_steps) * 1e6, "us_late": late_s / (size * late_steps) * 1e6,
-        "us_per_person_step": (t2 - t1) / (size * steps) * 1e6,
+        "us_per_person_step": (t2 - t1) / (size * steps) * 1e6, "floor_us": floor,
+        "over_floor": (t2 - t1) / (size * steps) * 1e6 / floor,
         "peak_mib": peak_kib / 1024, "ties": len(model.ties), "networks": len(model.network_agents),
         "members_end": int(results.timeseries["involved"].iloc[-1]),
     }
@@ -84,16 +113,17 @@ def main() -> None:
     print(f"recruitsim benchmark: baseline scenario, {args.steps} steps, seed {args.seed}, "
           f"python {platform.python_version()}, {platform.machine()}, load {os.getloadavg()[0]:.1f}")
     print(f"{'persons':>9} {'kernels':>8} {'setup s':>8} {'burn-in s':>10} {'run s':>8} {'us/p-step':>10} {'year 1':>8} {'years 9-10':>11} "
-          f"{'peak MiB':>9} {'ties':>10} {'networks':>9} {'members':>8}")
+          f"{'floor':>6} {'x floor':>7} {'peak MiB':>9} {'ties':>10} {'networks':>9} {'members':>8}")
     modes = ["compiled", "numpy"] if args.kernels == "both" else [args.kernels]
     for size in sizes:
         for mode in modes:
             r = run_one(size, args, mode)
             print(f"{r['persons']:>9,} {mode:>8} {r['setup_s']:>8.2f} {r['burn_in_s']:>10.1f} {r['run_s']:>8.1f} {r['us_per_person_step']:>10.2f} "
-                  f"{r['us_early']:>8.2f} {r['us_late']:>11.2f} {r['peak_mib']:>9.0f} {r['ties']:>10,} "
+                  f"{r['us_early']:>8.2f} {r['us_late']:>11.2f} {r['floor_us']:>6.2f} {r['over_floor']:>7.1f} {r['peak_mib']:>9.0f} {r['ties']:>10,} "
                   f"{r['networks']:>9} {r['members_end']:>8}", flush=True)
     print("us/p-step: microseconds per person-step over the recorded run; year 1 and years 9-10 over those steps only; "
-          "burn-in: the unrecorded steps before step 1 (520 in the baseline)")
+          "burn-in: the unrecorded steps before step 1 (520 in the baseline); floor: the same for bare numpy meetings "
+          "(everyone meets 3 co-visitors, pairs deduplicated by a sort) in the same process; x floor: the run over it")
 
 
 def run_one(size: int, args: argparse.Namespace, kernels: str) -> dict:
