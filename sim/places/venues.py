@@ -103,10 +103,12 @@ class Venues:
         eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
         if p.assigned:
             eligible &= self.assigned[t.code] >= 0
-        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity) if p.convergence else np.full(pop.size, p.visit_rate)
         candidates = np.flatnonzero(eligible)
-        people = candidates[uniform_of(candidates, f"visit:{t.name}") < self.clock.prob(rate[candidates])]
-        return people, self.clock.visits_given_any(rate[people])
+        # visit rates of the candidates only (a convergence setting draws the prone more)
+        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity[candidates]) if p.convergence \
+            else np.full(len(candidates), p.visit_rate)
+        visiting = uniform_of(candidates, f"visit:{t.name}") < self.clock.prob(rate)
+        return candidates[visiting], self.clock.visits_given_any(rate[visiting])
 
     def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
