@@ -224,6 +224,38 @@ def _pair_keys_kernel(a, b, layer, n_slots, n_layers):
 
 
 @compiled.kernel
+def _pruned_merge_kernel(main_key, main_strength, main_last, main_made, main_place, main_now,
+                         fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place, fresh_now, min_strength, n_layers):
+    # `prune` of the numpy twin: keep rows at least min_strength now, count the live ones
+    # forgotten by layer (each tie twice in its run), merge the kept rows of both runs by key
+    forgotten = np.zeros(n_layers, dtype=np.int64)
+    kept = 0
+    for key, strength, now in ((main_key, main_strength, main_now), (fresh_key, fresh_strength, fresh_now)):
+        by_layer = np.zeros(n_layers, dtype=np.int64)
+        for r in range(len(key)):
+            if now[r] >= min_strength:
+                kept += 1
+            elif strength[r] > 0:
+                by_layer[key[r] % n_layers] += 1
+        forgotten += by_layer // 2
+    out_key, out_strength = np.empty(kept, main_key.dtype), np.empty(kept, main_strength.dtype)
+    out_last, out_made, out_place = np.empty(kept, main_last.dtype), np.empty(kept, main_made.dtype), np.empty(kept, main_place.dtype)
+    i, j = 0, 0
+    for o in range(kept):
+        while i < len(main_key) and not main_now[i] >= min_strength:
+            i += 1
+        while j < len(fresh_key) and not fresh_now[j] >= min_strength:
+            j += 1
+        if j >= len(fresh_key) or (i < len(main_key) and main_key[i] < fresh_key[j]):
+            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = main_key[i], main_strength[i], main_last[i], main_made[i], main_place[i]
+            i += 1
+        else:
+            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = fresh_key[j], fresh_strength[j], fresh_last[j], fresh_made[j], fresh_place[j]
+            j += 1
+    return out_key, out_strength, out_last, out_made, out_place, forgotten
+
+
+@compiled.kernel
 def _filter_add(bits, keys, shift):
     for i in range(len(keys)):
         h = np.uint64(keys[i]) >> shift
@@ -466,6 +498,14 @@ class TieStore:
     def prune(self, step: int) -> int:
         """Remove dead ties and ties decayed below `min_strength`; merge the runs. Returns ties removed."""
         before = len(self)
+        if compiled.enabled():
+            # one pass: the rows still strong enough of both runs, merged in key order
+            now = [self._strength_now(run, np.arange(len(run)), step) for run in (self.main, self.fresh)]
+            *columns, forgotten = _pruned_merge_kernel(*self.main.columns(), now[0], *self.fresh.columns(), now[1],
+                                                       self.params.min_strength, self.n_layers)
+            self._alive_by_layer -= forgotten
+            self.main, self.fresh, self._filter = _Run(*columns), _Run.empty(), None
+            return before - len(self)
         for name in ("main", "fresh"):
             run = getattr(self, name)
             now = self._strength_now(run, np.arange(len(run)), step)
