@@ -12,6 +12,7 @@ import pytest
 
 from sim import compiled, rng, sorted_sets, ties
 from sim.places.copresence import meetings, order_by_place
+from sim.vocabulary import LAYER
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
 
@@ -115,7 +116,12 @@ def _tie_history(n_slots: int = 300, steps: int = 60) -> tuple:
         seen.append(ties.alters(slots, ("school_work", "chat")))
         seen.append(ties.tied_to(slots, ("family", "friend")))
         seen.append(ties.strength_between(slots, slots[::-1], 2, step))
-    return ties.frame(steps), seen
+    frame = ties.frame(steps)
+    # every live tie looked up by its pair (the unsorted path, through the key filter): its strength
+    layer = np.array([LAYER[name] for name in frame["layer"]], dtype=np.int64)
+    found = ties.strength_between(frame["lo"].to_numpy(), frame["hi"].to_numpy(), layer, steps)
+    assert np.array_equal(found, frame["strength"].to_numpy())
+    return frame, seen + [found]
 
 
 def test_tie_store_operations_are_the_numpy_twins():
