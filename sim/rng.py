@@ -212,6 +212,10 @@ class StepRandom:
     def generator(self, *key: int | str) -> np.random.Generator:
         return self.process.generator(self.step, *key)
 
+    def key(self, draw: int | str) -> np.uint64:
+        """The key of a draw label at this step (what `uniform` hashes each unit with)."""
+        return self.process._base(self.step, draw)
+
     def labelled(self, prefix: str) -> LabelledDraws:
         """This step's uniforms under labels `prefix:label` (e.g. one place type's meetings)."""
         return LabelledDraws(self, prefix)
@@ -230,7 +234,7 @@ class LabelledDraws:
         return self.draws.uniform(units, f"{self.prefix}:{label}")
 
     def key(self, label: str) -> np.uint64:
-        return self.draws.process._base(self.draws.step, f"{self.prefix}:{label}")
+        return self.draws.key(f"{self.prefix}:{label}")
 
 
 def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:

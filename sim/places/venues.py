@@ -113,12 +113,13 @@ class Venues:
     def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
         a, b, kind = [], [], []
+        draws = self.random.at(step)
         uniform_of = self._uniforms(step)
         for t in self.types:
             people, visits = self.visitors(t, free, uniform_of)
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
-            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits, self.random.at(step).labelled(t.name))
+            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name))
             a.append(pa)
             b.append(pb)
             kind.append(np.full(len(pa), t.code, dtype=np.int16))
