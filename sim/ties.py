@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim import compiled, sorted_sets
+from sim.sorted_sets import unique_first_kernel  # for kernels: unique_first of non-negative keys
 from sim.vocabulary import LAYER, LAYERS
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class _Run:
         """
         if len(self) == 0:
             return _Run(*(theirs.astype(mine.dtype) for mine, theirs in zip(self.columns(), rows.columns())))
+        if compiled.enabled():
+            return _Run(*_insert_kernel(*self.columns(), *(theirs.astype(mine.dtype, copy=False) for mine, theirs in zip(self.columns(), rows.columns()))))
         dest = np.searchsorted(self.key, rows.key) + np.arange(len(rows))  # rows are sorted
         old = np.ones(len(self) + len(rows), dtype=bool)
         old[dest] = False
@@ -225,6 +228,59 @@ def _pair_keys_kernel(a, b, layer, n_slots, n_layers):
         j = kept[i]
         keys[i] = (min(a[j], b[j]) * n_slots + max(a[j], b[j])) * n_layers + layer[j]
     return keys, kept
+
+
+@compiled.kernel
+def _meet_kernel(a, b, layer, place, n_slots, n_layers, main_key, main_strength, main_last, main_place,
+                 fresh_key, fresh_strength, fresh_last, fresh_place, step, gain, log2_decay, initial_strength, factors):
+    # `TieStore._met_strangers` of the numpy twin in one call: keys of the pairs, each pair once
+    # (where it first met), found in the runs in key order, live ties strengthened in place; the
+    # pairs without a live tie are returned in key order
+    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, n_layers)
+    empty = np.zeros(0, dtype=np.int64)
+    if len(keys) == 0:
+        return empty, empty, empty, place[:0].copy(), np.zeros(0, dtype=np.int8), empty
+    keys, first = unique_first_kernel(keys)
+    met = kept[first]
+    where, row = _locate_sorted_kernel(keys, main_key, fresh_key)
+    alive = np.zeros(len(keys), dtype=np.bool_)
+    runs = ((main_key, main_strength, main_last, main_place), (fresh_key, fresh_strength, fresh_last, fresh_place))
+    for code, (key, strength, last_step, made_place) in enumerate(runs):
+        mine = np.flatnonzero(where == code)
+        if len(mine) == 0:
+            continue
+        reverse_keys = np.empty(len(mine), dtype=np.int64)
+        for i in range(len(mine)):
+            pair = keys[mine[i]] // n_layers  # lo x n_slots + hi
+            reverse_keys[i] = ((pair % n_slots) * n_slots + pair // n_slots) * n_layers + keys[mine[i]] % n_layers
+        # the reverse rows by one sweep in key order (random binary searches miss the cache at 100k persons)
+        reverse_sorted, order = unique_first_kernel(reverse_keys)
+        reverse_rows = np.empty(len(mine), dtype=np.int64)
+        reverse_rows[order] = _locate_sorted_kernel(reverse_sorted, key, key[:0])[1]
+        alive[mine] = _strengthen_kernel(key, strength, last_step, made_place, row[mine], reverse_rows, step,
+                                         gain, n_layers, log2_decay, initial_strength, factors)
+    strangers = np.flatnonzero(~alive)
+    met = met[strangers]
+    lo, hi = np.minimum(a[met], b[met]), np.maximum(a[met], b[met])
+    return lo, hi, layer[met], place[met], where[strangers], row[strangers]
+
+
+@compiled.kernel
+def _insert_kernel(key, strength, last_step, made_step, made_place,
+                   new_key, new_strength, new_last, new_made, new_place):
+    # `_Run.insert` of the numpy twin: both sorted by key, no key in both; one merging pass
+    n = len(key) + len(new_key)
+    out_key, out_strength = np.empty(n, key.dtype), np.empty(n, strength.dtype)
+    out_last, out_made, out_place = np.empty(n, last_step.dtype), np.empty(n, made_step.dtype), np.empty(n, made_place.dtype)
+    i, j = 0, 0
+    for o in range(n):
+        if j >= len(new_key) or (i < len(key) and key[i] < new_key[j]):
+            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = key[i], strength[i], last_step[i], made_step[i], made_place[i]
+            i += 1
+        else:
+            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = new_key[j], new_strength[j], new_last[j], new_made[j], new_place[j]
+            j += 1
+    return out_key, out_strength, out_last, out_made, out_place
 
 
 @compiled.kernel
@@ -396,10 +452,27 @@ class TieStore:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
+        lo, hi, lay, plc, where, row = self._met_strangers(a, b, layer, place, step)
+        new = np.ones(len(lo), dtype=bool)
+        if chance_encounter:
+            new = new_tie_draws(lo, hi) < self.params.new_tie_chance
+        if new.any():
+            dead_again = new & (where >= 0)  # a dead row of a departed person: its slot's newcomer
+            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
+            brand_new = new & (where < 0)
+            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
+
+    def _met_strangers(self, a, b, layer, place, step: int) -> tuple[np.ndarray, ...]:
+        """Strengthen the live ties of a batch of meetings (each pair once, where it first met);
+        returns the pairs without one, in key order: (lo, hi, layer, place, run, row), run and row
+        of a dead tie's rows (-1 if none)."""
+        if compiled.enabled():
+            m, f = self.main, self.fresh
+            return _meet_kernel(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), self.n_slots, self.n_layers,
+                                m.key, m.strength, m.last_step, m.made_place, f.key, f.strength, f.last_step, f.made_place,
+                                step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step))
         keys, kept = self._pair_keys(a, b, layer)
-        keys, first = sorted_sets.unique_first(keys)  # each pair meets once per call, where it first met
-        if len(keys) == 0:
-            return
+        keys, first = sorted_sets.unique_first(keys)
         met = kept[first]
         lo, hi, lay, plc = np.minimum(a[met], b[met]), np.maximum(a[met], b[met]), layer[met], place[met]
         where, row = self._locate(keys, keys_sorted=True)
@@ -408,32 +481,16 @@ class TieStore:
             mine = where == code
             if mine.any():
                 alive[mine] = self._strengthen(run, row[mine], self._key(hi[mine], lo[mine], lay[mine]), step)
-        new = ~alive
-        if chance_encounter:
-            strangers = np.flatnonzero(new)
-            new[strangers] = new_tie_draws(lo[strangers], hi[strangers]) < self.params.new_tie_chance
-        if new.any():
-            dead_again = new & (where >= 0)  # a dead row of a departed person: its slot's newcomer
-            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
-            brand_new = new & (where < 0)
-            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
+        strangers = ~alive
+        return lo[strangers], hi[strangers], lay[strangers], plc[strangers], where[strangers], row[strangers]
 
     def _pair_keys(self, a: np.ndarray, b: np.ndarray, layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keys (lo, hi, layer) of the pairs of two different persons, and which pairs they are."""
-        if compiled.enabled():
-            return _pair_keys_kernel(a, b, np.ascontiguousarray(layer), self.n_slots, self.n_layers)
         kept = np.flatnonzero(a != b)
         return self._key(np.minimum(a[kept], b[kept]), np.maximum(a[kept], b[kept]), layer[kept]), kept
 
     def _strengthen(self, run: _Run, rows: np.ndarray, reverse_keys: np.ndarray, step: int) -> np.ndarray:
         """Strengthen live ties at `rows` (and their reverse rows); returns which were alive."""
-        if compiled.enabled():
-            # the reverse rows by one sweep in key order (random binary searches missed the cache at 100k persons)
-            reverse_sorted, order = sorted_sets.unique_first(reverse_keys)  # distinct keys: their sorted order
-            reverse_rows = np.empty(len(order), dtype=np.int64)
-            reverse_rows[order] = _locate_sorted_kernel(reverse_sorted, run.key, run.key[:0])[1]
-            return _strengthen_kernel(run.key, run.strength, run.last_step, run.made_place, np.asarray(rows, np.int64), reverse_rows, step,
-                                      self.params.meeting_gain, self.n_layers, self.log2_decay, self.initial_strength, self._decay_factors(step))
         now = self._strength_now(run, rows, step)
         alive = run.strength[rows] > 0
         rows, now, reverse_keys = rows[alive], now[alive], reverse_keys[alive]
