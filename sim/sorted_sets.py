@@ -42,20 +42,26 @@ def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[keep], order[keep]
 
 
-RADIX_BITS = 11  # digits of 11 bits: a 2,048-bucket count fits the L1 cache
+RADIX_BITS = 13  # at most 13-bit digits: an 8,192-bucket count (64 KiB) stays in the L2 cache
 
 
 @compiled.kernel
 def unique_first_kernel(values):
     # a stable LSD radix sort of (value, index) pairs: 2-2.5x numpy's comparison sort on 3x10^4 to
     # 3x10^5 tie keys (measured), linear in their number; stable, so the first of equal values is
-    # their first occurrence
+    # their first occurrence. The fewest passes of at most RADIX_BITS bits, split evenly: the
+    # 37-bit tie keys of 100k persons take 3 passes of 13 bits (4 of 11 bits cost 1.6x as much)
     n = len(values)
     keys, index = values.copy(), np.arange(n)
     keys_out, index_out = np.empty_like(keys), np.empty_like(index)
-    top, mask = values.max(), (1 << RADIX_BITS) - 1
+    top, bits = values.max(), 0
+    while bits < 63 and (top >> bits) > 0:
+        bits += 1
+    passes = (bits + RADIX_BITS - 1) // RADIX_BITS
+    width = (bits + passes - 1) // passes if passes else 1
+    mask = (1 << width) - 1
     shift = 0
-    while shift < 63 and (top >> shift) > 0:
+    for _ in range(passes):
         start = np.zeros(mask + 2, dtype=np.int64)
         for i in range(n):
             start[((keys[i] >> shift) & mask) + 1] += 1
@@ -65,7 +71,7 @@ def unique_first_kernel(values):
             keys_out[start[digit]], index_out[start[digit]] = keys[i], index[i]
             start[digit] += 1
         keys, keys_out, index, index_out = keys_out, keys, index_out, index
-        shift += RADIX_BITS
+        shift += width
     first = np.ones(n, dtype=np.bool_)
     for i in range(1, n):
         first[i] = keys[i] != keys[i - 1]

@@ -12,6 +12,7 @@ import pytest
 
 from sim import compiled, rng, sorted_sets, ties
 from sim.places.copresence import meetings, order_by_place
+from sim.ties import LINEAR_SWEEP_ROWS
 from sim.vocabulary import LAYER
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
@@ -146,8 +147,10 @@ def test_locating_sorted_keys_is_the_numpy_twin():
     # every key held (the first and last of each run too), keys between them, and beyond both ends
     keys = sorted_sets.unique(np.concatenate([held, held + 1, held - 1, draws.integers(0, held.max() + 10, 500)]))
     keys = keys[keys >= 0]
-    fast = ties._locate(keys, keys_sorted=True)
-    with compiled.numpy_twins():
-        slow = ties._locate(keys, keys_sorted=True)
-    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
-    assert (fast[0] >= 0).sum() == len(held)
+    assert len(ties.main) > LINEAR_SWEEP_ROWS * len(keys[::4999])  # a few keys gallop, many sweep
+    for query in (keys, keys[::4999]):
+        fast = ties._locate(query, keys_sorted=True)
+        with compiled.numpy_twins():
+            slow = ties._locate(query, keys_sorted=True)
+        assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert (ties._locate(keys, keys_sorted=True)[0] >= 0).sum() == len(held)
