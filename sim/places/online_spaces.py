@@ -162,13 +162,13 @@ class OnlineSpaces:
             pull = 1.0
         return pop.online_activity[slots] * pull
 
-    def visit_rate(self, space: OnlineSpace) -> np.ndarray:
-        """Each person's visits to the space per year: routine interest plus any displaced visits
-        (forums and markets: forum users only)."""
-        rate = space.params.visit_rate * space.rate_factor * self.interest(space.kind)
+    def visit_rate(self, space: OnlineSpace, slots=slice(None)) -> np.ndarray:
+        """Each person's (or the persons `slots`') visits to the space per year: routine interest
+        plus any displaced visits (forums and markets: forum users only)."""
+        rate = space.params.visit_rate * space.rate_factor * self.interest(space.kind, slots)
         if space.code in self.extra_rate:
-            rate = rate + self.extra_rate[space.code]
-        return rate * self.pop.forum_user if space.kind in FORUM_KINDS else rate
+            rate = rate + self.extra_rate[space.code][slots]
+        return rate * self.pop.forum_user[slots] if space.kind in FORUM_KINDS else rate
 
     def _visit_prob(self, space: OnlineSpace) -> np.ndarray:
         return self.clock.prob(self.visit_rate(space))
@@ -195,14 +195,11 @@ class OnlineSpaces:
         draws = self.random.at(step)
         self.churn(step, draws)
         for s in self.spaces:
-            can_visit = free & self.members[s.code] if s.code in self.members else free
-            if not s.is_open:
-                can_visit = np.zeros_like(free)
-            rate = self.visit_rate(s)
-            candidates = np.flatnonzero(can_visit)
-            people = candidates[draws.uniform(candidates, f"visit:{s.name}") < self.clock.prob(rate[candidates])]
-            self.active[s.code] = people
-            contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[people])
+            candidates = np.flatnonzero(self._can_visit(s, free))
+            rate = self.visit_rate(s, candidates)
+            visiting = draws.uniform(candidates, f"visit:{s.name}") < self.clock.prob(rate)
+            people = self.active[s.code] = candidates[visiting]
+            contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[visiting])
             pa, pb, _ = meetings(people, None, contacts, draws.labelled(s.name))
             a.append(pa)
             b.append(pb)
@@ -212,6 +209,15 @@ class OnlineSpaces:
         if not self.spaces:  # a scenario without online spaces: no contacts (np.concatenate needs one array)
             a, b, where = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
         return OnlineMeetings(np.concatenate(a), np.concatenate(b), np.concatenate(where))
+
+    def _can_visit(self, space: OnlineSpace, free: np.ndarray) -> np.ndarray:
+        """Mask of the persons who may visit the space this step. Non-users never visit forums or
+        markets (their rate is 0): they are left out before the draws, which are keyed by person
+        and so do not change for the others."""
+        if not space.is_open:
+            return np.zeros_like(free)
+        can_visit = free & self.members[space.code] if space.code in self.members else free
+        return can_visit & self.pop.forum_user if space.kind in FORUM_KINDS else can_visit
 
     def _forum_visitors(self) -> np.ndarray:
         return sorted_sets.unique(np.concatenate([self.active[s.code] for s in self.spaces if s.kind in FORUM_KINDS] or [np.zeros(0, np.int64)]))
