@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from sim.timing import Clock
 
 NO_PLACE = -1  # ties made at set-up (household, school, initial friendships)
+N_LAYERS = len(LAYERS)
 FRESH_SHARE = 0.25  # merge early if the fresh run outgrows this share of the main run
+PRUNE_BLOCK = 1 << 20  # rows whose strength a prune works out at once
 
 
 @dataclass
@@ -294,27 +296,27 @@ def _insert_kernel(key, strength, last_step, made_step, made_place,
 
 
 @compiled.kernel
-def _pruned_merge_kernel(main_key, main_strength, main_last, main_made, main_place, main_now,
-                         fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place, fresh_now, min_strength, n_layers):
-    # `prune` of the numpy twin: keep rows at least min_strength now, count the live ones
-    # forgotten by layer (each tie twice in its run), merge the kept rows of both runs by key
-    forgotten = np.zeros(n_layers, dtype=np.int64)
+def _pruned_merge_kernel(main_key, main_strength, main_last, main_made, main_place, main_keep,
+                         fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place, fresh_keep):
+    # `prune` of the numpy twin: keep the rows marked, count the live ones forgotten by layer
+    # (each tie twice in its run), merge the kept rows of both runs by key
+    forgotten = np.zeros(N_LAYERS, dtype=np.int64)
     kept = 0
-    for key, strength, now in ((main_key, main_strength, main_now), (fresh_key, fresh_strength, fresh_now)):
-        by_layer = np.zeros(n_layers, dtype=np.int64)
+    for key, strength, keep in ((main_key, main_strength, main_keep), (fresh_key, fresh_strength, fresh_keep)):
+        by_layer = np.zeros(N_LAYERS, dtype=np.int64)
         for r in range(len(key)):
-            if now[r] >= min_strength:
+            if keep[r]:
                 kept += 1
             elif strength[r] > 0:
-                by_layer[key[r] % n_layers] += 1
+                by_layer[key[r] % N_LAYERS] += 1
         forgotten += by_layer // 2
     out_key, out_strength = np.empty(kept, main_key.dtype), np.empty(kept, main_strength.dtype)
     out_last, out_made, out_place = np.empty(kept, main_last.dtype), np.empty(kept, main_made.dtype), np.empty(kept, main_place.dtype)
     i, j = 0, 0
     for o in range(kept):
-        while i < len(main_key) and not main_now[i] >= min_strength:
+        while i < len(main_key) and not main_keep[i]:
             i += 1
-        while j < len(fresh_key) and not fresh_now[j] >= min_strength:
+        while j < len(fresh_key) and not fresh_keep[j]:
             j += 1
         if j >= len(fresh_key) or (i < len(main_key) and main_key[i] < fresh_key[j]):
             out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = main_key[i], main_strength[i], main_last[i], main_made[i], main_place[i]
@@ -366,7 +368,7 @@ class TieStore:
 
     def __init__(self, n_slots: int, params: TieParams, clock: Clock):
         self.n_slots = n_slots
-        self.n_layers = len(LAYERS)
+        self.n_layers = N_LAYERS
         self.params = params
         self.initial_strength = np.array([params.initial_strength[name] for name in LAYERS], dtype=np.float32)
         # per-step decay exponents (base 2): social ties by layer, chance acquaintances all alike; 0 = no decay
@@ -569,22 +571,29 @@ class TieStore:
     def prune(self, step: int) -> int:
         """Remove dead ties and ties decayed below `min_strength`; merge the runs. Returns ties removed."""
         before = len(self)
+        keep = [self._still_strong(run, step) for run in (self.main, self.fresh)]
         if compiled.enabled():
-            # one pass: the rows still strong enough of both runs, merged in key order
-            now = [self._strength_now(run, np.arange(len(run)), step) for run in (self.main, self.fresh)]
-            *columns, forgotten = _pruned_merge_kernel(*self.main.columns(), now[0], *self.fresh.columns(), now[1],
-                                                       self.params.min_strength, self.n_layers)
+            # one pass: the rows kept of both runs, merged in key order
+            *columns, forgotten = _pruned_merge_kernel(*self.main.columns(), keep[0], *self.fresh.columns(), keep[1])
             self._alive_by_layer -= forgotten
             self.main, self.fresh, self._filter = _Run(*columns), _Run.empty(), None
             return before - len(self)
-        for name in ("main", "fresh"):
+        for name, kept in zip(("main", "fresh"), keep):
             run = getattr(self, name)
-            now = self._strength_now(run, np.arange(len(run)), step)
-            forgotten = (now < self.params.min_strength) & (run.strength > 0)
+            forgotten = ~kept & (run.strength > 0)
             self._alive_by_layer -= np.bincount(run.key[forgotten] % self.n_layers, minlength=self.n_layers) // 2
-            setattr(self, name, run.take(now >= self.params.min_strength))
+            setattr(self, name, run.take(kept))
         self._merge()
         return before - len(self)
+
+    def _still_strong(self, run: _Run, step: int) -> np.ndarray:
+        """Mask of the rows at least `min_strength` now; worked out a block of rows at a time, so
+        that a prune holds one byte per row, not the 16 of their rows and strengths."""
+        keep = np.empty(len(run), dtype=bool)
+        for lo in range(0, len(run), PRUNE_BLOCK):
+            rows = np.arange(lo, min(lo + PRUNE_BLOCK, len(run)))
+            keep[lo:lo + len(rows)] = self._strength_now(run, rows, step) >= self.params.min_strength
+        return keep
 
     # ------------------------------------------------------------------ queries
     @staticmethod

@@ -154,3 +154,11 @@ def test_locating_sorted_keys_is_the_numpy_twin():
             slow = ties._locate(query, keys_sorted=True)
         assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert (ties._locate(keys, keys_sorted=True)[0] >= 0).sum() == len(held)
+
+
+def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(monkeypatch):
+    at_once = _tie_history(steps=40)
+    monkeypatch.setattr(ties, "PRUNE_BLOCK", 7)
+    by_blocks = _tie_history(steps=40)
+    assert at_once[0].equals(by_blocks[0])
+    assert all(np.array_equal(x, y) for x, y in zip(at_once[1], by_blocks[1], strict=True))
