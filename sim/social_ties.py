@@ -30,18 +30,19 @@ def _initiations(slots: np.ndarray, mean_degree: float, share: float, rng: np.ra
 
 
 def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarray, spread: float | None,
-                       rng: np.random.Generator, pool: np.ndarray | None = None) -> np.ndarray:
+                       rng: np.random.Generator, pool: np.ndarray | None = None, by_key: np.ndarray | None = None) -> np.ndarray:
     """A partner for each ego in the ego's group: near in `order_key` rank (Gaussian rank offset
     of sd `spread` x group density), or uniform in the group when `spread` is None.
 
     With `pool`, partners are drawn from the pool (plus the egos) only: sorting a bounded pool
-    keeps the ties of a few newcomers cheap however large the population.
+    keeps the ties of a few newcomers cheap however large the population. `by_key` (without
+    `pool`) is `np.argsort(order_key, kind="stable")`, when the caller has it already.
     """
     if pool is not None:
         pool = sorted_sets.union(pool, egos)
         local = partners_in_groups(np.searchsorted(pool, egos), group[pool], order_key[pool], spread, rng)
         return pool[local]
-    order = np.lexsort((order_key, group))
+    order = _by_group_then_key(group, np.argsort(order_key, kind="stable") if by_key is None else by_key)
     rank = np.empty(len(group), dtype=np.int64)
     rank[order] = np.arange(len(group))
     start, size = group_bounds(group[order])
@@ -57,6 +58,16 @@ def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarra
         step = np.where(step == 0, np.where(rng.random(len(step)) < 0.5, -1, 1), step)
         target = np.clip(pos + step, g_start, g_start + g_size - 1)
     return order[target]
+
+
+def _by_group_then_key(group: np.ndarray, by_key: np.ndarray) -> np.ndarray:
+    """`np.lexsort((order_key, group))` from the stable order by key: a stable sort by group of
+    that order (groups are small integers: numpy sorts 16-bit ones by radix). At a million persons
+    0.14 s against lexsort's 0.22 s, and the order by key (0.12 s of it) is shared by all groupings."""
+    in_order = group[by_key]
+    if len(in_order) and in_order.min() >= 0 and in_order.max() < 2**16:
+        in_order = in_order.astype(np.uint16)
+    return by_key[np.argsort(in_order, kind="stable")]
 
 
 def family_ties(pop: Population, slots: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +110,7 @@ def social_ties(ties: TieStore, pop: Population, venues: Venues, params: TiePara
     pool = None if slots is None else _candidate_pool(pop, rng)
     share = 0.5 if slots is None else 1.0
     slots = np.arange(n) if slots is None else np.asarray(slots, np.int64)
+    by_age = None if pool is not None else np.argsort(pop.age, kind="stable")  # every grouping sorts by age within groups
     new: list[tuple[np.ndarray, np.ndarray, int]] = []
 
     egos = _initiations(slots, params.friends_mean, share, rng)
@@ -108,16 +120,16 @@ def social_ties(ties: TieStore, pop: Population, venues: Venues, params: TiePara
         for sex_flag in (True, False):
             sel = egos[(same_nbh == nbh_flag) & (same_sex == sex_flag)]
             group = (pop.neighbourhood.astype(np.int64) if nbh_flag else np.zeros(n, np.int64)) * 2 + (pop.sex if sex_flag else 0)
-            new.append((sel, partners_in_groups(sel, group, pop.age, params.friend_age_sd, rng, pool), LAYER["friend"]))
+            new.append((sel, partners_in_groups(sel, group, pop.age, params.friend_age_sd, rng, pool, by_age), LAYER["friend"]))
 
     egos = _initiations(slots, params.neighbours_mean, share, rng)
-    new.append((egos, partners_in_groups(egos, pop.neighbourhood.astype(np.int64), pop.age, None, rng, pool), LAYER["neighbourhood"]))
+    new.append((egos, partners_in_groups(egos, pop.neighbourhood.astype(np.int64), pop.age, None, rng, pool, by_age), LAYER["neighbourhood"]))
 
     for assigned in venues.assigned.values():
         members = slots[assigned[slots] >= 0]
         egos = _initiations(members, params.school_work_mean, share, rng)
         group = np.where(assigned >= 0, assigned + 1, 0).astype(np.int64)  # 0 = none: a group of its own
-        new.append((egos, partners_in_groups(egos, group, pop.age, None, rng, pool), LAYER["school_work"]))
+        new.append((egos, partners_in_groups(egos, group, pop.age, None, rng, pool, by_age), LAYER["school_work"]))
 
     egos = _initiations(slots, params.online_contacts_mean, share, rng, weight=pop.online_activity)
     partners = rng.choice(n, size=len(egos), p=pop.online_activity / pop.online_activity.sum())

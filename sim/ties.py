@@ -296,6 +296,49 @@ def _insert_kernel(key, strength, last_step, made_step, made_place,
 
 
 @compiled.kernel
+def _sorted_order(keys):
+    # the order that sorts distinct keys: no sort if they already are (new ties arrive in key order)
+    for i in range(1, len(keys)):
+        if keys[i] <= keys[i - 1]:
+            return unique_first_kernel(keys)[1]
+    return np.arange(len(keys))
+
+
+@compiled.kernel
+def _add_ties_kernel(key, strength, last_step, made_step, made_place, lo, hi, layer, new_strength, new_place, step, n_slots):
+    # `TieStore._add` of the numpy twin: both rows of each new tie (lo, hi) and (hi, lo), merged
+    # into the run in one pass; the new keys are distinct and not in the run
+    n = len(lo)
+    forward, reverse = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    for i in range(n):
+        forward[i] = (lo[i] * n_slots + hi[i]) * N_LAYERS + layer[i]
+        reverse[i] = (hi[i] * n_slots + lo[i]) * N_LAYERS + layer[i]
+    by_forward, by_reverse = _sorted_order(forward), _sorted_order(reverse)
+    total = len(key) + 2 * n
+    out_key, out_strength = np.empty(total, key.dtype), np.empty(total, strength.dtype)
+    out_last, out_made, out_place = np.empty(total, last_step.dtype), np.empty(total, made_step.dtype), np.empty(total, made_place.dtype)
+    i, f, r = 0, 0, 0  # next row of the run, of the forward rows, of the reverse rows
+    for o in range(total):
+        k_run = key[i] if i < len(key) else np.iinfo(np.int64).max
+        k_fwd = forward[by_forward[f]] if f < n else np.iinfo(np.int64).max
+        k_rev = reverse[by_reverse[r]] if r < n else np.iinfo(np.int64).max
+        if k_run < k_fwd and k_run < k_rev:
+            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = key[i], strength[i], last_step[i], made_step[i], made_place[i]
+            i += 1
+            continue
+        if k_fwd < k_rev:
+            t = by_forward[f]
+            out_key[o] = k_fwd
+            f += 1
+        else:
+            t = by_reverse[r]
+            out_key[o] = k_rev
+            r += 1
+        out_strength[o], out_last[o], out_made[o], out_place[o] = new_strength[t], step, step, new_place[t]
+    return out_key, out_strength, out_last, out_made, out_place, forward, reverse
+
+
+@compiled.kernel
 def _pruned_merge_kernel(main_key, main_strength, main_last, main_made, main_place, main_keep,
                          fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place, fresh_keep):
     # `prune` of the numpy twin: keep the rows marked, count the live ones forgotten by layer
@@ -534,6 +577,15 @@ class TieStore:
         if len(lo) == 0:
             return
         strength = self._initial(layer, chance_encounter)
+        if compiled.enabled():
+            *columns, forward, reverse = _add_ties_kernel(*self.fresh.columns(), lo, hi, np.ascontiguousarray(layer, np.int64),
+                                                          strength.astype(np.float32), place.astype(np.int16), step, self.n_slots)
+            self.fresh = _Run(*columns)
+            if self._filter is not None:
+                _filter_add(self._filter._bits, forward, self._filter._shift)
+                _filter_add(self._filter._bits, reverse, self._filter._shift)
+            self._after_adding(layer)
+            return
         # the keys are distinct (new ties, both directions): sorted with where each came from
         keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
         twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
@@ -542,6 +594,9 @@ class TieStore:
         self.fresh = self.fresh.insert(rows)
         if self._filter is not None:
             self._filter.add_sorted(rows.key)
+        self._after_adding(layer)
+
+    def _after_adding(self, layer: np.ndarray) -> None:
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
         if len(self.fresh) > FRESH_SHARE * max(len(self.main), 1) and len(self.fresh) > 10_000:
             self._merge()

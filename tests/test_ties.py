@@ -496,3 +496,16 @@ def test_no_meetings_without_company_or_contacts():
     assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 1, 2), 2.0, rng))
     assert all(len(x) == 0 for x in meetings(arr(1, 2, 3), arr(0, 0, 0), 0.0, rng))
     assert all(len(x) == 0 for x in meetings(arr(1), None, 2.0, rng))
+
+
+@pytest.mark.parametrize("groups", [3, 70_000])
+def test_grouping_by_group_then_key_is_lexsort(groups):
+    """Friends are drawn near in age within a group: the order (group, age, slot) that the
+    shared order by age gives must be lexsort's, ties in age broken by slot, also for groups
+    beyond 16 bits."""
+    from sim.social_ties import _by_group_then_key
+
+    draws = np.random.default_rng(groups)
+    key = draws.integers(0, 50, 200_000).astype(float)  # many equal ages
+    group = draws.integers(0, groups, 200_000)
+    assert np.array_equal(_by_group_then_key(group, np.argsort(key, kind="stable")), np.lexsort((key, group)))

@@ -67,9 +67,13 @@ def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.ra
     """The networks that exist when the run starts, founders drawn by propensity (set-up: a sequential stream)."""
     seeded = 0
     counts = initial_counts(m.business.initial_per_10k, m.pop.size)
+    # eligibility is worked out once: founding only takes persons out (the founder), so the
+    # candidates of each next draw are those still available (a pass over the population per
+    # network cost 2.6 s at a million persons)
+    candidates = np.flatnonzero(eligible_founders(m, market))
     for name, count in counts.items():
         for _ in range(count):
-            candidates = np.flatnonzero(eligible_founders(m, market))
+            candidates = candidates[market.available[candidates]]
             if len(candidates) == 0:
                 _warn_too_few_founders(counts, seeded)
                 return
