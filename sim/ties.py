@@ -39,6 +39,7 @@ NO_PLACE = -1  # ties made at set-up (household, school, initial friendships)
 N_LAYERS = len(LAYERS)
 FRESH_SHARE = 0.25  # merge early if the fresh run outgrows this share of the main run
 PRUNE_BLOCK = 1 << 20  # rows whose strength a prune works out at once
+ROOM_GROWTH = 1.1  # when the main run outgrows its arrays: new ones this much larger
 
 
 @dataclass
@@ -339,35 +340,35 @@ def _add_ties_kernel(key, strength, last_step, made_step, made_place, lo, hi, la
 
 
 @compiled.kernel
-def _pruned_merge_kernel(main_key, main_strength, main_last, main_made, main_place, main_keep,
-                         fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place, fresh_keep):
-    # `prune` of the numpy twin: keep the rows marked, count the live ones forgotten by layer
-    # (each tie twice in its run), merge the kept rows of both runs by key
+def _compact_kernel(key, strength, last_step, made_step, made_place, keep):
+    # the rows marked `keep` moved to the front of their arrays, in order (in place: a row only
+    # moves forward); returns how many, and the live ones dropped by layer (each tie twice)
     forgotten = np.zeros(N_LAYERS, dtype=np.int64)
     kept = 0
-    for key, strength, keep in ((main_key, main_strength, main_keep), (fresh_key, fresh_strength, fresh_keep)):
-        by_layer = np.zeros(N_LAYERS, dtype=np.int64)
-        for r in range(len(key)):
-            if keep[r]:
-                kept += 1
-            elif strength[r] > 0:
-                by_layer[key[r] % N_LAYERS] += 1
-        forgotten += by_layer // 2
-    out_key, out_strength = np.empty(kept, main_key.dtype), np.empty(kept, main_strength.dtype)
-    out_last, out_made, out_place = np.empty(kept, main_last.dtype), np.empty(kept, main_made.dtype), np.empty(kept, main_place.dtype)
-    i, j = 0, 0
-    for o in range(kept):
-        while i < len(main_key) and not main_keep[i]:
-            i += 1
-        while j < len(fresh_key) and not fresh_keep[j]:
-            j += 1
-        if j >= len(fresh_key) or (i < len(main_key) and main_key[i] < fresh_key[j]):
-            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = main_key[i], main_strength[i], main_last[i], main_made[i], main_place[i]
-            i += 1
+    for r in range(len(key)):
+        if keep[r]:
+            key[kept], strength[kept], last_step[kept], made_step[kept], made_place[kept] = key[r], strength[r], last_step[r], made_step[r], made_place[r]
+            kept += 1
+        elif strength[r] > 0:
+            forgotten[key[r] % N_LAYERS] += 1
+    return kept, forgotten // 2
+
+
+@compiled.kernel
+def _merge_in_place_kernel(key, strength, last_step, made_step, made_place, n,
+                           fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place):
+    # the fresh rows merged into the first n rows of the arrays (which have room for both), from
+    # the back: a row is written at or after every row still to be read
+    i, j = n - 1, len(fresh_key) - 1
+    for o in range(n + len(fresh_key) - 1, -1, -1):
+        if j < 0:
+            break  # the rest of the arrays' own rows are in place already
+        if i >= 0 and key[i] > fresh_key[j]:
+            key[o], strength[o], last_step[o], made_step[o], made_place[o] = key[i], strength[i], last_step[i], made_step[i], made_place[i]
+            i -= 1
         else:
-            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = fresh_key[j], fresh_strength[j], fresh_last[j], fresh_made[j], fresh_place[j]
-            j += 1
-    return out_key, out_strength, out_last, out_made, out_place, forgotten
+            key[o], strength[o], last_step[o], made_step[o], made_place[o] = fresh_key[j], fresh_strength[j], fresh_last[j], fresh_made[j], fresh_place[j]
+            j -= 1
 
 
 @compiled.kernel
@@ -422,6 +423,7 @@ class TieStore:
         self.log2_decay_acquaintance = 0.0 if half_life <= 0 else clock.dt / half_life
         self.main = _Run.empty()
         self.fresh = _Run.empty()
+        self._main_room: list[np.ndarray] | None = None  # arrays whose front is the main run (see _prune_in_place)
         self._filter: _KeyFilter | None = None  # of main and fresh keys; rebuilt after a merge, on use
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
         self._factors = np.zeros((self.n_layers + 1, 0))  # decay factors by class and age, grown on use
@@ -603,7 +605,7 @@ class TieStore:
 
     def _merge(self) -> None:
         self.main = self.main.insert(self.fresh) if len(self.main) else self.fresh
-        self.fresh = _Run.empty()
+        self.fresh, self._main_room = _Run.empty(), None
         self._filter = None  # prune may have removed keys: rebuild, sized for the new main run
 
     def add_initial(self, a, b, layer, step: int = 0) -> None:
@@ -628,10 +630,7 @@ class TieStore:
         before = len(self)
         keep = [self._still_strong(run, step) for run in (self.main, self.fresh)]
         if compiled.enabled():
-            # one pass: the rows kept of both runs, merged in key order
-            *columns, forgotten = _pruned_merge_kernel(*self.main.columns(), keep[0], *self.fresh.columns(), keep[1])
-            self._alive_by_layer -= forgotten
-            self.main, self.fresh, self._filter = _Run(*columns), _Run.empty(), None
+            self._prune_in_place(keep)
             return before - len(self)
         for name, kept in zip(("main", "fresh"), keep):
             run = getattr(self, name)
@@ -640,6 +639,28 @@ class TieStore:
             setattr(self, name, run.take(kept))
         self._merge()
         return before - len(self)
+
+    def _prune_in_place(self, keep: list[np.ndarray]) -> None:
+        """`prune` without a second copy of the main run: its kept rows move to the front of its
+        arrays and the fresh run's kept rows are merged in from the back. The arrays keep their
+        length as room (`_main_room`): the ties forgotten at one prune make room for those made
+        until the next, so the main run moves to larger arrays only while the town's ties grow
+        (at 10 million persons a copy of the main run is ~6 GB)."""
+        kept, forgotten = _compact_kernel(*self.fresh.columns(), keep[1])
+        fresh = self.fresh.take(slice(0, kept))
+        self._alive_by_layer -= forgotten
+        room = self._main_room if self._main_room is not None else self.main.columns()
+        kept, forgotten = _compact_kernel(*self.main.columns(), keep[0])  # the main run is the front of its room
+        self._alive_by_layer -= forgotten
+        total = kept + len(fresh)
+        if total > len(room[0]):  # no room: larger arrays, with some to spare
+            grown = [np.empty(int(total * ROOM_GROWTH) + 1, dtype=c.dtype) for c in room]
+            for new, old in zip(grown, room):
+                new[:kept] = old[:kept]
+            room = grown
+        _merge_in_place_kernel(*room, kept, *fresh.columns())
+        self._main_room = room
+        self.main, self.fresh, self._filter = _Run(*(c[:total] for c in room)), _Run.empty(), None
 
     def _still_strong(self, run: _Run, step: int) -> np.ndarray:
         """Mask of the rows at least `min_strength` now; worked out a block of rows at a time, so

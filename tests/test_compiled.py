@@ -96,17 +96,18 @@ def test_the_environment_switches_kernels_off():
     assert out.stdout.strip() == "False"
 
 
-def _tie_history(n_slots: int = 300, steps: int = 60) -> tuple:
+def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False) -> tuple:
     """A store driven through random meetings, set-up ties, departures and prunes; its ties at
-    the end and what the queries on the way returned."""
+    the end and what the queries on the way returned. `shrinking`: meetings become rare after
+    the first 20 steps, so prunes forget more ties than are made (the main run has room)."""
     from test_ties import store
 
-    ties, draws, seen = store(n_slots), np.random.default_rng(11), []
+    ties, draws, seen = store(n_slots, acquaintance_half_life_years=0.1), np.random.default_rng(11), []
     for step in range(1, steps + 1):
-        a, b = draws.integers(0, n_slots, (2, 400))
-        layer = draws.integers(0, 7, 400)
+        a, b = draws.integers(0, n_slots, (2, 40 if shrinking and step > 20 else 400))
+        layer = draws.integers(0, 7, len(a))
         ties.meet(a, b, layer, step, place=3, new_tie_draws=lambda lo, hi: np.random.default_rng(step).random(len(lo)))
-        ties.connect(*draws.integers(0, n_slots, (2, 30)), 0, step)
+        ties.connect(*draws.integers(0, n_slots, (2, 3 if shrinking and step > 20 else 30)), 0, step)
         if step % 7 == 0:
             ties.remove_persons(draws.integers(0, n_slots, 5))
         if step % 13 == 0:
@@ -125,11 +126,17 @@ def _tie_history(n_slots: int = 300, steps: int = 60) -> tuple:
     return frame, seen + [found]
 
 
-def test_tie_store_operations_are_the_numpy_twins():
-    fast_frame, fast_seen = _tie_history()
+@pytest.mark.parametrize("shrinking", [False, True])
+def test_tie_store_operations_are_the_numpy_twins(shrinking, monkeypatch):
+    grew = []  # whether each prune in place moved the main run to larger arrays
+    in_place = ties.TieStore._prune_in_place
+    monkeypatch.setattr(ties.TieStore, "_prune_in_place", lambda store, keep: (
+        grew.append(int(keep[0].sum() + keep[1].sum()) > len((store._main_room or store.main.columns())[0])), in_place(store, keep))[1])
+    fast_frame, fast_seen = _tie_history(shrinking=shrinking)
     with compiled.numpy_twins():
-        slow_frame, slow_seen = _tie_history()
-    assert len(fast_frame) > 1000  # the history made ties (and the twins compare something)
+        slow_frame, slow_seen = _tie_history(shrinking=shrinking)
+    assert len(fast_frame) > (20 if shrinking else 1000)  # the history made ties (and the twins compare something)
+    assert (False in grew) == shrinking and True in grew  # both ways of pruning in place ran
     assert fast_frame.equals(slow_frame)
     assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
 
