@@ -649,7 +649,7 @@ class TieStore:
         kept, forgotten = _compact_kernel(*self.fresh.columns(), keep[1])
         fresh = self.fresh.take(slice(0, kept))
         self._alive_by_layer -= forgotten
-        room = self._main_room if self._main_room is not None else self.main.columns()
+        room = self._room()
         kept, forgotten = _compact_kernel(*self.main.columns(), keep[0])  # the main run is the front of its room
         self._alive_by_layer -= forgotten
         total = kept + len(fresh)
@@ -661,6 +661,14 @@ class TieStore:
         _merge_in_place_kernel(*room, kept, *fresh.columns())
         self._main_room = room
         self.main, self.fresh, self._filter = _Run(*(c[:total] for c in room)), _Run.empty(), None
+
+    def _room(self) -> list[np.ndarray]:
+        """The arrays whose front is the main run: `_main_room` if it still is (a copied or
+        unpickled store, e.g. a branch of a model, has its main run in arrays of its own)."""
+        room = self._main_room
+        if room is not None and all(c.ctypes.data == r.ctypes.data and len(c) <= len(r) for c, r in zip(self.main.columns(), room)):
+            return room
+        return self.main.columns()
 
     def _still_strong(self, run: _Run, step: int) -> np.ndarray:
         """Mask of the rows at least `min_strength` now; worked out a block of rows at a time, so

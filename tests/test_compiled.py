@@ -3,7 +3,9 @@ inputs and on the edge cases the model produces (empty arrays, negative keys, de
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import subprocess
 import sys
 
@@ -96,14 +98,16 @@ def test_the_environment_switches_kernels_off():
     assert out.stdout.strip() == "False"
 
 
-def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False) -> tuple:
+def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, ties=None, first: int = 1) -> tuple:
     """A store driven through random meetings, set-up ties, departures and prunes; its ties at
     the end and what the queries on the way returned. `shrinking`: meetings become rare after
-    the first 20 steps, so prunes forget more ties than are made (the main run has room)."""
+    the first 20 steps, so prunes forget more ties than are made (the main run has room).
+    `ties` and `first`: go on with this store from step `first`."""
     from test_ties import store
 
-    ties, draws, seen = store(n_slots, acquaintance_half_life_years=0.1), np.random.default_rng(11), []
-    for step in range(1, steps + 1):
+    ties = store(n_slots, acquaintance_half_life_years=0.1) if ties is None else ties
+    draws, seen = np.random.default_rng(11 + first), []
+    for step in range(first, steps + 1):
         a, b = draws.integers(0, n_slots, (2, 40 if shrinking and step > 20 else 400))
         layer = draws.integers(0, 7, len(a))
         ties.meet(a, b, layer, step, place=3, new_tie_draws=lambda lo, hi: np.random.default_rng(step).random(len(lo)))
@@ -169,3 +173,19 @@ def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(monkeypatch):
     by_blocks = _tie_history(steps=40)
     assert at_once[0].equals(by_blocks[0])
     assert all(np.array_equal(x, y) for x, y in zip(at_once[1], by_blocks[1], strict=True))
+
+
+@pytest.mark.parametrize("copy_of", [copy.deepcopy, lambda store: pickle.loads(pickle.dumps(store))])
+def test_a_copied_store_goes_on_as_the_original(copy_of):
+    """A branch of a model copies its tie store: the copy's main run is in arrays of its own,
+    not in the room the original prunes into."""
+    from test_ties import store
+
+    ties = store(300, acquaintance_half_life_years=0.1)
+    _tie_history(shrinking=True, steps=30, ties=ties)
+    assert ties._main_room is not None  # it has pruned in place
+    copied = copy_of(ties)
+    original = _tie_history(shrinking=True, steps=70, ties=ties, first=31)
+    again = _tie_history(shrinking=True, steps=70, ties=copied, first=31)
+    assert original[0].equals(again[0])
+    assert all(np.array_equal(x, y) for x, y in zip(original[1], again[1], strict=True))
