@@ -428,6 +428,10 @@ class TieStore:
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
         self._factors = np.zeros((self.n_layers + 1, 0))  # decay factors by class and age, grown on use
 
+    def __getstate__(self) -> dict:
+        # a copy (a model's branch, a pickled model) keeps the main run, not its spare room
+        return {**self.__dict__, "_main_room": None}
+
     # ------------------------------------------------------------------ keys
     def _key(self, ego, alter, layer) -> np.ndarray:
         return (np.asarray(ego, np.int64) * self.n_slots + alter) * self.n_layers + layer
