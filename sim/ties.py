@@ -6,7 +6,9 @@ Design (why it is fast, and stays fast at a million persons):
   up the ties of k persons costs O(k log E), not a pass over all E ties.
 - New ties go into a small sorted `fresh` run; it is merged into the large `main` run only when
   forgotten ties are pruned (every `prune_every` steps). Per step, inserting costs O(fresh),
-  not O(E) (a two-level log-structured merge).
+  not O(E) (a two-level log-structured merge). The merge is in place: the main run's kept rows
+  move to the front of its arrays and the fresh run is merged in from the back, so a prune holds
+  a second copy of the ties only when they outgrow the arrays (which then grow by 10%).
 - Strength decays lazily: a row keeps the strength it had at its last use (`last_step`); its
   current strength is computed from the half-life only when read. Social ties (made at set-up,
   in a household or on arrival; `made_place` = NO_PLACE) use their layer's half-life; ties made
@@ -14,7 +16,8 @@ Design (why it is fast, and stays fast at a million persons):
 - Ties of persons who leave are marked dead (strength 0) at once and removed at the next prune,
   so a departure costs O(degree log E).
 - A step's meetings are deduplicated by a radix sort, so their keys arrive sorted and are found
-  by one galloping sweep through each run: memory is read in order, not probed at random.
+  by one sweep through each run: memory is read in order, not probed at random. One kernel does
+  all of a step's meetings (keys, dedupe, lookup, strengthening).
 - The loops over rows are compiled kernels (sim/compiled.py); each has its numpy twin here,
   which gives the same results bit for bit (tests/test_compiled.py).
 """
