@@ -37,14 +37,15 @@ class OfflineVenuesRule(RecruitmentRule):
         m, p = self.model, self.params
         draws = self.random.at(market.step)
         met = market.meetings
-        # both directions of every meeting: (member, other) pairs
-        member = np.concatenate([met.a, met.b])
-        other = np.concatenate([met.b, met.a])
-        venue_type = np.concatenate([met.venue_type, met.venue_type])
-        convergence = np.concatenate([met.convergence, met.convergence])
+        # both directions of every meeting: (member, other) pairs, a member met by someone available
+        # (found per direction first: members are rare, so the pairs are few)
+        forward = np.flatnonzero((m.pop.network[met.a] != NO_NETWORK) & market.available[met.b])
+        backward = np.flatnonzero((m.pop.network[met.b] != NO_NETWORK) & market.available[met.a])
+        member = np.concatenate([met.a[forward], met.b[backward]])
+        other = np.concatenate([met.b[forward], met.a[backward]])
+        venue_type = np.concatenate([met.venue_type[forward], met.venue_type[backward]])
+        convergence = np.concatenate([met.convergence[forward], met.convergence[backward]])
         net = m.pop.network[member]
-        ok = (net != NO_NETWORK) & market.available[other]
-        member, other, venue_type, convergence, net = member[ok], other[ok], venue_type[ok], convergence[ok], net[ok]
         # one chance per meeting: meetings themselves already scale with the step length
         chance = p.approach_prob * np.where(convergence, p.convergence_multiplier, 1.0) * market.intensity[net]
         go = draws.uniform(member, "approach", with_units=other) < np.minimum(chance, 1.0)
