@@ -261,6 +261,7 @@ class RecruitModel(mesa.Model):
         for i in self._draws("recruitment.order", self.step_now).ranks(names):
             market.read_demand(self.networks, self.business, self.config.networks)
             self.rules[i].step(market)
+        market.tie_recruits(self.ties)
 
     # ------------------------------------------------------------------ interventions
     def add_intervention(self, spec: dict) -> Intervention:

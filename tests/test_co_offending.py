@@ -53,12 +53,15 @@ def test_a_recruit_is_tied_to_the_member_who_recruited_them(model, market):
     c1, c2 = candidates_of(m, 2)
     mule = ROLE["money_mule"]
     resolve(stub_rule(m, "offline_ties"), market, FixedDraws(0.0), [net], [c1], [mule], np.ones(1), "offline", recruiters=[founder])
+    assert co_strength(m, founder, c1)[0] == 0  # made when the step's recruitment ends
+    market.tie_recruits(m.ties)
     assert co_strength(m, founder, c1)[0] == pytest.approx(m.config.ties.initial_strength[CO], rel=1e-6)
     # no recruiter named: the network picks its recruiter-role member before its core
     join(m, c2, net, "recruiter")
     later = candidates_of(m, 8)[2:]
     for i, c in enumerate(later):  # one batch each (recruits of a batch do not recruit each other)
         resolve(stub_rule(m, "offline_ties"), market, AcceptAll(m), [net], [c], [mule], np.ones(1), "offline", attempt=i)
+    market.tie_recruits(m.ties)
     assert (co_strength(m, np.full(6, c2), later) > 0).all() and (co_strength(m, np.full(6, founder), later) == 0).all()
 
 
@@ -69,6 +72,7 @@ def test_without_a_recruiter_role_the_core_recruits(model, market):
     c1, c2 = candidates_of(m, 2)
     join(m, c1, net, "money_mule")
     decide(m, market, "adverts", 0.0, [net], [c2], [ROLE["money_mule"]], np.ones(1), "online")
+    market.tie_recruits(m.ties)
     assert co_strength(m, founder, c2)[0] > 0 and co_strength(m, c1, c2)[0] == 0
 
 

@@ -15,7 +15,8 @@ Poisson counts of approaches a person may be approached twice in one step).
 
 Every recruit is tied to the member who recruited them (layer `co_offending`,
 sim/crime/co_offending.py): the member the rule names in `recruiters` (the approacher, the
-member met, the member a volunteer knows), or else one the network picks.
+member met, the member a volunteer knows), or else one the network picks. The ties of a step's
+recruits are made together when its recruitment ends (no rule reads co-offending ties).
 
 The candidate's answer draws a number keyed by (candidate, network): it does not change when
 other candidates come or go (sim/rng.py).
@@ -85,7 +86,7 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
         market.taken(c)
     made = _made(candidates, position, joined_at)
     accepted &= made
-    _tie_recruits(m, market.step, draws, networks[accepted], candidates[accepted], recruiters[accepted])
+    _tie_recruits(m, market, draws, networks[accepted], candidates[accepted], recruiters[accepted])
     _log(rule, market.step, candidates[made], networks[made], media[made], roles[made], accepted[made], outcome[made])
     return accepted
 
@@ -101,15 +102,16 @@ def _lost(m, candidate: int, network: int, role: int, cap: int) -> str | None:
     return None
 
 
-def _tie_recruits(m, step: int, draws: StepRandom, networks, recruits, recruiters) -> None:
-    """A tie between each recruit and their recruiter (the network picks one where none is given)."""
+def _tie_recruits(m, market: RecruitmentMarket, draws: StepRandom, networks, recruits, recruiters) -> None:
+    """A tie between each recruit and their recruiter (the network picks one where none is given),
+    made when the step's recruitment ends (`RecruitmentMarket.recruited_by`)."""
     if len(recruits) == 0:
         return
     missing = recruiters < 0
     if missing.any():
         recruiters = recruiters.copy()
         recruiters[missing] = co_offending.pick_recruiters(m.pop, draws, networks[missing], recruits[missing], recruits)
-    co_offending.tie_recruits(m.ties, step, recruiters, recruits)
+    market.recruited_by.append((recruiters, recruits))
 
 
 def _made(candidates, position, joined_at: dict[int, int]) -> np.ndarray:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.crime import co_offending
 from sim.crime.business import BusinessModels
 from sim.crime.network_table import NetworkTable
 from sim.places.venues import OfflineMeetings
@@ -29,6 +30,19 @@ class RecruitmentMarket:
     # what recruitment leaves for enforcement: (network id, added detection hazard per year) of
     # each informant a network took in on an infiltrated space
     informants: list[tuple[int, float]] = field(default_factory=list)
+    # (recruiters, recruits) of the step's recruitments: their co-offending ties are made once
+    # recruitment ends, in one merge into the tie store. One per recruitment cost a pass over the
+    # tie store's fresh run each: quadratic in the population (a minute a step at 10 million).
+    # No rule reads co-offending ties, so the ties are the same.
+    recruited_by: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def tie_recruits(self, ties) -> None:
+        """Make the co-offending ties of the recruitments so far (`recruited_by`): the model calls
+        this when the step's recruitment ends."""
+        if self.recruited_by:
+            recruiters, recruits = (np.concatenate(x) for x in zip(*self.recruited_by))
+            co_offending.tie_recruits(ties, self.step, recruiters, recruits)
+            self.recruited_by.clear()
 
     @classmethod
     def open(cls, step: int, pop: Population, min_age: float, meetings: OfflineMeetings,
