@@ -32,7 +32,8 @@ class RecruitmentMarket:
     informants: list[tuple[int, float]] = field(default_factory=list)
     # (recruiters, recruits) of the step's recruitments: their co-offending ties are made once
     # recruitment ends, in one merge into the tie store. One per recruitment cost a pass over the
-    # tie store's fresh run each: quadratic in the population (a minute a step at 10 million).
+    # tie store's fresh run each: quadratic in the population (at 10 million persons, 2 of 3 stack
+    # samples of a step were there).
     # No rule reads co-offending ties, so the ties are the same.
     recruited_by: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
