@@ -117,6 +117,13 @@ class _KeyFilter:
         first = np.flatnonzero(np.concatenate([[True], byte[1:] != byte[:-1]]))
         self._bits[byte[first]] |= np.bitwise_or.reduceat(np.left_shift(1, h & np.uint64(7)).astype(np.uint8), first)
 
+    def add(self, keys: np.ndarray) -> None:
+        """Add keys in any order."""
+        if compiled.enabled():
+            _filter_add(self._bits, keys, self._shift)
+        else:
+            self.add_sorted(np.sort(keys))
+
     def may_hold(self, keys: np.ndarray) -> np.ndarray:
         h = np.asarray(keys, dtype=np.int64).view(np.uint64) >> self._shift
         return ((self._bits[h >> np.uint64(3)] >> (h & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
@@ -468,12 +475,11 @@ class TieStore:
             self._factors = np.exp2(-rates[:, None] * ages[None, :])
         return self._factors
 
-    def _locate(self, keys: np.ndarray, keys_sorted: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there."""
-        if compiled.enabled() and keys_sorted:
-            # one sweep through each run, in key order: memory is read in order, not probed at random
-            # (at 100k persons the filter's random probes were a sixth of a step)
-            return _locate_sorted_kernel(np.asarray(keys, dtype=np.int64), self.main.key, self.fresh.key)
+    def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each key: which run holds it (0 main, 1 fresh, -1 none) and the row there. (A step's
+        meetings, sorted, are found by `_locate_sorted_kernel` in the meetings kernel: one sweep
+        through each run reads memory in order; at 100k persons the filter's random probes were a
+        sixth of a step.)"""
         if compiled.enabled():
             f = self._key_filter()
             return _locate_kernel(np.asarray(keys, dtype=np.int64), f._bits, f._shift, self.main.key, self.fresh.key)
@@ -539,7 +545,7 @@ class TieStore:
         keys, first = sorted_sets.unique_first(keys)
         met = kept[first]
         lo, hi, lay, plc = np.minimum(a[met], b[met]), np.maximum(a[met], b[met]), layer[met], place[met]
-        where, row = self._locate(keys, keys_sorted=True)
+        where, row = self._locate(keys)
         alive = np.zeros(len(keys), dtype=bool)
         for code, run in enumerate((self.main, self.fresh)):
             mine = where == code
@@ -591,8 +597,8 @@ class TieStore:
                                                           strength.astype(np.float32), place.astype(np.int16), step, self.n_slots)
             self.fresh = _Run(*columns)
             if self._filter is not None:
-                _filter_add(self._filter._bits, forward, self._filter._shift)
-                _filter_add(self._filter._bits, reverse, self._filter._shift)
+                self._filter.add(forward)
+                self._filter.add(reverse)
             self._after_adding(layer)
             return
         # the keys are distinct (new ties, both directions): sorted with where each came from
@@ -652,11 +658,12 @@ class TieStore:
         arrays and the fresh run's kept rows are merged in from the back. The arrays keep their
         length as room (`_main_room`): the ties forgotten at one prune make room for those made
         until the next, so the main run moves to larger arrays only while the town's ties grow
-        (at 10 million persons a copy of the main run is ~6 GB)."""
+        (at 10 million persons a copy of the main run is ~6 GB). Whatever else makes a new main
+        run drops the room (`_merge`, and a copy: `__getstate__`)."""
         kept, forgotten = _compact_kernel(*self.fresh.columns(), keep[1])
         fresh = self.fresh.take(slice(0, kept))
         self._alive_by_layer -= forgotten
-        room = self._room()
+        room = self._main_room if self._main_room is not None else self.main.columns()
         kept, forgotten = _compact_kernel(*self.main.columns(), keep[0])  # the main run is the front of its room
         self._alive_by_layer -= forgotten
         total = kept + len(fresh)
@@ -668,14 +675,6 @@ class TieStore:
         _merge_in_place_kernel(*room, kept, *fresh.columns())
         self._main_room = room
         self.main, self.fresh, self._filter = _Run(*(c[:total] for c in room)), _Run.empty(), None
-
-    def _room(self) -> list[np.ndarray]:
-        """The arrays whose front is the main run: `_main_room` if it still is (a copied or
-        unpickled store, e.g. a branch of a model, has its main run in arrays of its own)."""
-        room = self._main_room
-        if room is not None and all(c.ctypes.data == r.ctypes.data and len(c) <= len(r) for c, r in zip(self.main.columns(), room)):
-            return room
-        return self.main.columns()
 
     def _still_strong(self, run: _Run, step: int) -> np.ndarray:
         """Mask of the rows at least `min_strength` now; worked out a block of rows at a time, so

@@ -14,7 +14,7 @@ import pytest
 
 from sim import compiled, rng, sorted_sets, ties
 from sim.places.copresence import meetings, order_by_place
-from sim.ties import LINEAR_SWEEP_ROWS
+from sim.ties import LINEAR_SWEEP_ROWS, _locate_sorted_kernel
 from sim.vocabulary import LAYER
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
@@ -134,8 +134,13 @@ def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, t
 def test_tie_store_operations_are_the_numpy_twins(shrinking, monkeypatch):
     grew = []  # whether each prune in place moved the main run to larger arrays
     in_place = ties.TieStore._prune_in_place
-    monkeypatch.setattr(ties.TieStore, "_prune_in_place", lambda store, keep: (
-        grew.append(int(keep[0].sum() + keep[1].sum()) > len((store._main_room or store.main.columns())[0])), in_place(store, keep))[1])
+
+    def watched(store, keep):
+        room = store._main_room if store._main_room is not None else store.main.columns()
+        grew.append(int(keep[0].sum() + keep[1].sum()) > len(room[0]))
+        in_place(store, keep)
+
+    monkeypatch.setattr(ties.TieStore, "_prune_in_place", watched)
     fast_frame, fast_seen = _tie_history(shrinking=shrinking)
     with compiled.numpy_twins():
         slow_frame, slow_seen = _tie_history(shrinking=shrinking)
@@ -160,11 +165,11 @@ def test_locating_sorted_keys_is_the_numpy_twin():
     keys = keys[keys >= 0]
     assert len(ties.main) > LINEAR_SWEEP_ROWS * len(keys[::4999])  # a few keys gallop, many sweep
     for query in (keys, keys[::4999]):
-        fast = ties._locate(query, keys_sorted=True)
+        fast = _locate_sorted_kernel(query, ties.main.key, ties.fresh.key)
         with compiled.numpy_twins():
-            slow = ties._locate(query, keys_sorted=True)
+            slow = ties._locate(query)
         assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
-    assert (ties._locate(keys, keys_sorted=True)[0] >= 0).sum() == len(held)
+    assert (_locate_sorted_kernel(keys, ties.main.key, ties.fresh.key)[0] >= 0).sum() == len(held)
 
 
 def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(monkeypatch):
