@@ -43,6 +43,9 @@ BUSY: dict = {
     "networks": {
         "initial_per_10k": {"phishing": 20, "carding": 15, "ddos_for_hire": 10, "banking_malware": 10, "ransomware_affiliate": 5},
         "founding_rate_novice": 0.02,
+        # members cut off from their core are few in a run this short: twice the rate makes their
+        # departures (lost_contact) occur often enough to be checked
+        "lost_contact_rate": 8.0,
     },
     "enforcement": {"detection_base": 0.3, "mule_detection": 1.0, "sentence_years_mean": 0.3},
 }

@@ -14,7 +14,9 @@ from sim.crime.roles import fit, motivation, sample_roles
 from sim.model import NO_MEETINGS, RecruitModel
 from sim.recruitment.market import RecruitmentMarket
 from sim.recruitment import RULES
+from sim.recruitment.adverts import Readership
 from sim.recruitment.attempts import acceptance_probability, resolve
+from sim.rng import Streams
 from sim.sampling import KeyedCircle, first_occurrence, one_per_group, smallest
 from sim.scenario.schema import NetworkParams
 from sim.vocabulary import CHANNELS, MEDIA, NO_NETWORK, ROLE, ROLES
@@ -104,6 +106,38 @@ def test_a_keyed_circle_screens_everyone_equally_and_stays_paired():
     for t in rng.random(500):
         before = set(circle.sample(t, k, lambda idx: everyone[idx]).tolist())
         after = set(circle.sample(t, k, lambda idx: without[idx]).tolist())
+        assert after == before if gone not in before else len(after ^ before) == 2
+
+
+def test_advert_readers_are_read_in_proportion_to_use_and_stay_paired():
+    """Over many steps (a circle each) and adverts, a person reads an advert with a chance
+    proportional to their use of social media and chat (binomial tolerance, 5 standard deviations,
+    the adverts of a step counted as one draw of their total); a person who is not available never
+    reads; and a person made unavailable changes only the readers of the adverts they read."""
+    n, reach, steps, per_step = 400, 20, 1500, 4
+    use = np.repeat([0.2, 0.5, 1.0], [200, 100, 100])
+    audience = np.arange(1000, 1000 + n)
+    available = np.ones(2000, dtype=bool)
+    available[1000 + 399] = False
+    process = Streams(3).process("recruitment.adverts")
+    counts = np.zeros(n)
+    for step in range(steps):
+        readership = Readership(audience, use, process.at(step))
+        for advert in range(per_step):
+            readers = readership.readers(network_key=7, advert=advert, reach=reach, available=available)
+            assert len(readers) == reach
+            counts[readers - 1000] += 1
+    assert counts[399] == 0
+    share = counts[:399] / (steps * per_step)
+    p = reach * use[:399] / use[:399].sum()  # each advert's reach shared in proportion to use
+    assert np.all(np.abs(share - p) < 5 * np.sqrt(per_step * p * (1 - p) / (steps * per_step)))
+    readership = Readership(audience, use, process.at(steps))
+    gone = 1017
+    without = available.copy()
+    without[gone] = False
+    for key in range(300):
+        before = set(readership.readers(key, 0, reach, available).tolist())
+        after = set(readership.readers(key, 0, reach, without).tolist())
         assert after == before if gone not in before else len(after ^ before) == 2
 
 

@@ -3,6 +3,12 @@ online-born networks and the per-10,000 initial networks (issue 8, items 4, 5 an
 
 Runs are small (1,000-3,000 persons); statistical checks use fixed seeds and tolerances from
 sampling error.
+
+Whether membership is stationary after the burn-in is judged by the pattern report (30 seeds of
+the full baseline at 10,000 persons, docs/patterns.md), not here: a town small enough for the
+suite has about ten persons involved, and its drift from one half of a run to the other varies
+by +-40-60% of the level between seeds (36 seeds measured at 3,000 persons), so four seeds could
+neither tell the model from one without its market feedback nor pass it reliably.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import SMALL, results_in_processes, run, scenario
+from helpers import SMALL, run, scenario
 from sim.crime import enforcement, lifecycle
 from sim.crime.founding import initial_counts
 from sim.crime.saturation import market_yield, offences_per_10k
@@ -202,29 +208,3 @@ def test_initial_networks_scale_with_the_population():
     small, double = (RecruitModel(scenario(TINY, population={"size": size}, steps=1, networks={"initial_per_10k": ten_times}))
                      for size in (1000, 2000))
     assert double.networks.n == 2 * small.networks.n > 0
-
-
-# ----------------------------------------------------------------------------- the steady state
-def half_differences(size: int, seeds: tuple[int, ...], years: int, **changes) -> list[tuple[float, float]]:
-    """Per seed, members per 10,000 persons: (second half - first half of the run after the burn-in, mean)."""
-    runs = results_in_processes([scenario({"name": "steady", "population": {"size": size, "neighbourhood_size": 500}},
-                                          seed=seed, steps=52 * years, **changes) for seed in seeds])
-    out = []
-    for results in runs:
-        members = results.timeseries["involved"].to_numpy() * 10_000 / size
-        half = len(members) // 2
-        out.append((members[half:].mean() - members[:half].mean(), members.mean()))
-    return out
-
-
-def test_a_baseline_is_flat_after_the_burn_in():
-    """After the default burn-in, membership per 10,000 in the second half of an 8-year run is
-    that of the first half: the mean relative difference over four seeds is within its sampling
-    error (3.2 standard errors, Student's t with 3 degrees of freedom, from the spread between
-    seeds) plus 5% of the level. Without the market feedbacks (yield fixed at 1) the same seeds
-    grow by 20-47% from the first half to the second, and this fails; issue 8 measured +60% from
-    years 1-5 to 6-10 before them, and +14% in every seed with a five-year burn-in."""
-    diffs, levels = zip(*half_differences(3000, (1, 2, 3, 4), 8))
-    relative = np.array(diffs) / np.array(levels)
-    error = np.std(relative, ddof=1) / np.sqrt(len(relative))
-    assert abs(relative.mean()) < 3.2 * error + 0.05

@@ -293,6 +293,11 @@ class OnlineSpaces:
         """Each person's visits per year to the open spaces of the given kinds they may enter."""
         return sum((self.yearly_visits_to(self.spaces[c]) for c in self.codes_of(kinds)), np.zeros(self.pop.size))
 
+    def most_yearly_visits(self, kinds: tuple[str, ...]) -> float:
+        """Routine visits per year to the open spaces of the given kinds by a fully online, fully
+        interested person: the most anyone visits them, displaced visits aside."""
+        return float(sum(s.params.visit_rate * s.rate_factor for s in self.spaces if s.kind in kinds and s.is_open))
+
     def active_mask(self, kinds: tuple[str, ...]) -> np.ndarray:
         """Persons active this step in any space of the given kinds."""
         mask = np.zeros(self.pop.size, dtype=bool)

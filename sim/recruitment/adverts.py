@@ -18,7 +18,7 @@ from sim.places.online_spaces import ADVERT_KINDS
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
-from sim.sampling import smallest
+from sim.sampling import KeyedCircle
 from sim.scenario.params import AgeBand, prob, rate
 from sim.vocabulary import ROLE
 
@@ -55,18 +55,45 @@ class AdvertsRule(RecruitmentRule):
         # the readership to the step length)
         usage = m.online.yearly_visits(ADVERT_KINDS)
         audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
+        if len(audience) == 0:
+            return
+        readership = Readership(audience, usage[audience] / m.online.most_yearly_visits(ADVERT_KINDS), draws)
         order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
         for net, count in zip(nets[order], adverts[order]):
+            key = int(m.networks.draw_keys(net))
             for advert in range(int(count)):
-                audience = audience[market.available[audience]]
-                if len(audience) == 0:
-                    return
-                readers = self._readers(draws, audience, usage[audience], int(m.networks.draw_keys(net)), advert)
-                resolve(self, market, draws, np.full(len(readers), net), readers, np.full(len(readers), mule),
-                        np.full(len(readers), p.trust), attempt=advert)
+                readers = readership.readers(key, advert, p.reach, market.available)
+                if len(readers):
+                    resolve(self, market, draws, np.full(len(readers), net), readers, np.full(len(readers), mule),
+                            np.full(len(readers), p.trust), attempt=advert)
 
-    def _readers(self, draws, audience: np.ndarray, usage: np.ndarray, network_key: int, advert: int) -> np.ndarray:
-        """`reach` readers drawn without replacement, with chances proportional to usage: the
-        smallest exponential keys of rate `usage` (Efraimidis & Spirakis 2006), keyed by person."""
-        keys = draws.exponential(audience, 1.0 / usage, f"readers:{advert}", with_units=network_key)
-        return audience[smallest(keys, self.params.reach)]
+
+class Readership:
+    """The step's audience of adverts and who reads which advert.
+
+    An advert's readers are the first `reach` available persons from a keyed point (by network
+    and advert) on the step's keyed circle of the audience (sim.sampling.KeyedCircle) who see it:
+    a person passed on the way sees it with chance `usage / most usage` (a draw keyed by person,
+    network and advert), so a person's chance to read an advert is proportional to their use of
+    social media and chat. An advert costs the persons it passes, not the whole audience (a
+    weighted draw over the audience per advert grew with adverts x audience, quadratically in the
+    population), and a person's chance does not hinge on others' draws: readers stay paired
+    across runs that differ elsewhere.
+    """
+
+    def __init__(self, audience: np.ndarray, usage_share: np.ndarray, draws):
+        self.audience = audience
+        self.sees = np.minimum(usage_share, 1.0)  # displaced visits may take a person past the most routine use
+        self.draws = draws
+        self.circle = KeyedCircle(draws.uniform(audience, "circle"))
+
+    def readers(self, network_key: int, advert: int, reach: int, available: np.ndarray) -> np.ndarray:
+        """The readers of a network's advert (fewer than `reach` if one round of the circle finds fewer)."""
+        start = self.draws.uniform([network_key], f"start:{advert}")[0]
+
+        def reads(idx: np.ndarray) -> np.ndarray:
+            persons = self.audience[idx]
+            sees = self.draws.uniform(persons, f"sees:{advert}", with_units=network_key) < self.sees[idx]
+            return available[persons] & sees
+
+        return self.audience[self.circle.sample(start, reach, reads)]
