@@ -130,6 +130,11 @@ def check_unique_person_ids(m: RecruitModel) -> None:
     assert len(np.unique(m.pop.person_id)) == m.pop.size
 
 
+def check_members_index(m: RecruitModel) -> None:
+    """The members Membership keeps are those the population's network column says."""
+    np.testing.assert_array_equal(m.membership.members(), np.flatnonzero(m.pop.network != NO_NETWORK))
+
+
 def check_recorded_row(m: RecruitModel) -> None:
     """The timeseries row just recorded describes the state at the end of the step."""
     row, pop = m.recorder.rows[-1], m.pop
@@ -143,7 +148,7 @@ def check_recorded_row(m: RecruitModel) -> None:
 
 
 CHECKS = {f.__name__: f for f in (check_role_counts, check_members_belong_to_active_networks, check_role_caps, check_no_member_in_prison,
-                                  check_agents, check_person_views, check_ties, check_unique_person_ids, check_recorded_row)}
+                                  check_agents, check_person_views, check_ties, check_unique_person_ids, check_members_index, check_recorded_row)}
 
 
 @pytest.fixture(scope="module")

@@ -45,12 +45,12 @@ if TYPE_CHECKING:
 CO_OFFENDING = LAYER["co_offending"]
 
 
-def members_by_network(pop: Population, networks: np.ndarray, exclude=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each network of `networks`: (owner index, member slot) rows, members sorted by network.
+def members_by_network(pop: Population, members: np.ndarray, networks: np.ndarray, exclude=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each network of `networks`: (owner index, member slot) rows, members sorted by network
+    (`members`: the slots of all members, `Membership.members`).
 
     Returns (owner, member, count): `owner[i]` is the position in `networks` of row i.
     """
-    members = pop.members()
     if exclude is not None:
         members = members[~np.isin(members, exclude)]
     members = members[np.argsort(pop.network[members], kind="stable")]
@@ -62,12 +62,12 @@ def members_by_network(pop: Population, networks: np.ndarray, exclude=None) -> t
     return owner, members[np.repeat(start, count) + offset], count
 
 
-def pick_recruiters(pop: Population, draws: StepRandom, networks, recruits, exclude) -> np.ndarray:
+def pick_recruiters(pop: Population, members: np.ndarray, draws: StepRandom, networks, recruits, exclude) -> np.ndarray:
     """A recruiter for each recruit among its network's members (not those in `exclude`, the
     recruits of the same batch): a recruiter-role member if there is one, else a core member,
     else anyone; among equals by a keyed exponential race. -1 where the network has no one else."""
     networks, recruits = np.asarray(networks, np.int64), np.asarray(recruits, np.int64)
-    owner, member, _ = members_by_network(pop, networks, exclude)
+    owner, member, _ = members_by_network(pop, members, networks, exclude)
     rank = np.where(pop.role[member] == ROLE["recruiter"], 0, np.where(pop.role[member] == ROLE["core"], 1, 2))
     best = np.full(len(networks), 3)
     np.minimum.at(best, owner, rank)
@@ -102,7 +102,7 @@ class JointOffending:
         ids = np.flatnonzero(t.active[: t.n] & (offences > 0))
         if len(ids) == 0:
             return
-        owner, member, count = members_by_network(pop, ids)
+        owner, member, count = members_by_network(pop, m.membership.members(), ids)
         start = np.cumsum(count) - count
         a, b = [], []
         for j, nid in enumerate(ids):

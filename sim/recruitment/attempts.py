@@ -110,7 +110,7 @@ def _tie_recruits(m, market: RecruitmentMarket, draws: StepRandom, networks, rec
     missing = recruiters < 0
     if missing.any():
         recruiters = recruiters.copy()
-        recruiters[missing] = co_offending.pick_recruiters(m.pop, draws, networks[missing], recruits[missing], recruits)
+        recruiters[missing] = co_offending.pick_recruiters(m.pop, m.membership.members(), draws, networks[missing], recruits[missing], recruits)
     market.recruited_by.append((recruiters, recruits))
 
 
