@@ -93,15 +93,24 @@ def _candidate_pool(pop: Population, rng: np.random.Generator) -> np.ndarray:
 
 
 def build_initial_ties(ties: TieStore, pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator) -> None:
-    """The whole starting network: households, then everyone's social ties."""
-    a, b = family_ties(pop)
-    ties.add_initial(a, b, LAYER["family"])
-    social_ties(ties, pop, venues, params, rng, step=0)
+    """The whole starting network: households and everyone's social ties, added in one go (the
+    tie store then takes them as its first run: no merge into an earlier one, whose two copies
+    were the peak of a set-up's memory)."""
+    family_a, family_b = family_ties(pop)
+    a, b, layer = social_pairs(pop, venues, params, rng)
+    ties.add_initial(np.concatenate([family_a, a]), np.concatenate([family_b, b]),
+                     np.concatenate([np.full(len(family_a), LAYER["family"], np.int8), layer]), step=0)
 
 
 def social_ties(ties: TieStore, pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator,
-                step: int, slots: np.ndarray | None = None) -> None:
-    """Friendship, neighbourhood, school/work and chat ties started by `slots`.
+                step: int, slots: np.ndarray) -> None:
+    """The friendship, neighbourhood, school/work and chat ties of newcomers (`slots`)."""
+    ties.add_initial(*social_pairs(pop, venues, params, rng, slots), step)
+
+
+def social_pairs(pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator,
+                 slots: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Friendship, neighbourhood, school/work and chat ties started by `slots`: (a, b, layer).
 
     At set-up (`slots` None) everyone starts half of their expected ties and receives the other
     half from others; a newcomer starts all of its own, so it arrives with a typical network.
@@ -134,10 +143,5 @@ def social_ties(ties: TieStore, pop: Population, venues: Venues, params: TiePara
     egos = _initiations(slots, params.online_contacts_mean, share, rng, weight=pop.online_activity)
     partners = rng.choice(n, size=len(egos), p=pop.online_activity / pop.online_activity.sum())
     new.append((egos, partners, LAYER["chat"]))
-    # one merge into the tie store for all layers
-    ties.add_initial(
-        np.concatenate([a for a, _, _ in new]),
-        np.concatenate([b for _, b, _ in new]),
-        np.concatenate([np.full(len(a), layer) for a, _, layer in new]),
-        step,
-    )
+    return (np.concatenate([a for a, _, _ in new]), np.concatenate([b for _, b, _ in new]),
+            np.concatenate([np.full(len(a), layer, np.int8) for a, _, layer in new]))

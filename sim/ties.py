@@ -523,14 +523,20 @@ class TieStore:
         layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
         lo, hi, lay, plc, where, row = self._met_strangers(a, b, layer, place, step)
+        del layer, place  # (the layers as int64 are a copy)
         new = np.ones(len(lo), dtype=bool)
         if chance_encounter:
             new = new_tie_draws(lo, hi) < self.params.new_tie_chance
         if new.any():
             dead_again = new & (where >= 0)  # a dead row of a departed person: its slot's newcomer
-            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
+            if dead_again.any():
+                self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
             brand_new = new & (where < 0)
-            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
+            del where, row, new, dead_again  # a set-up's millions of pairs: each array is memory at its peak
+            if brand_new.all():  # all of them (set-up): no copies
+                self._add(lo, hi, lay, step, plc, chance_encounter)
+            else:
+                self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
 
     def _met_strangers(self, a, b, layer, place, step: int) -> tuple[np.ndarray, ...]:
         """Strengthen the live ties of a batch of meetings (each pair once, where it first met);
