@@ -37,23 +37,31 @@ class EventLog:
         k = len(persons)
         if k == 0:
             return
-        real = persons >= 0
-        slots = np.where(real, persons, 0)
-        pop = self.pop
-        values = {
-            "step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
-            "role": role, "accepted": accepted, "outcome": outcome,
-            "person_id": np.where(real, pop.person_id[slots], -1),
-            "age": np.where(real, pop.age[slots], np.nan),
-            "sex": np.where(real, pop.sex[slots], -1),
-            "it_skill": np.where(real, pop.it_skill[slots], np.nan),
-            "specialism": np.where(real, pop.specialism[slots], -1),
-        }
+        values = {"step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
+                  "role": role, "accepted": accepted, "outcome": outcome, **self._attributes(persons)}
         for name, value in values.items():
             value = np.asarray(value)
             # a scalar fills a column (np.full is 5x faster than broadcasting and copying); arrays
             # are copied, so that a caller changing its own array later cannot rewrite the log
-            self.chunks[name].append(np.full(k, value) if value.ndim == 0 else np.broadcast_to(value, (k,)).copy())
+            if value.ndim == 0:
+                value = np.full(k, value)
+            elif value.shape == (k,):
+                value = value.copy()
+            else:
+                value = np.broadcast_to(value, (k,)).copy()
+            self.chunks[name].append(value)
+
+    def _attributes(self, persons: np.ndarray) -> dict[str, np.ndarray]:
+        """The persons' attributes at the event (new arrays); for -1 (no person): -1 or NaN."""
+        pop = self.pop
+        if persons.min() >= 0:  # the usual case: indexing alone
+            return {"person_id": pop.person_id[persons], "age": pop.age[persons], "sex": pop.sex[persons],
+                    "it_skill": pop.it_skill[persons], "specialism": pop.specialism[persons]}
+        real = persons >= 0
+        slots = np.where(real, persons, 0)
+        return {"person_id": np.where(real, pop.person_id[slots], -1), "age": np.where(real, pop.age[slots], np.nan),
+                "sex": np.where(real, pop.sex[slots], -1), "it_skill": np.where(real, pop.it_skill[slots], np.nan),
+                "specialism": np.where(real, pop.specialism[slots], -1)}
 
     def frame(self) -> pd.DataFrame:
         cols = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in self.chunks.items()}
