@@ -57,7 +57,8 @@ class AdvertsRule(RecruitmentRule):
         audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
         if len(audience) == 0:
             return
-        readership = Readership(audience, usage[audience] / m.online.most_yearly_visits(ADVERT_KINDS), draws)
+        most = m.online.most_yearly_visits(ADVERT_KINDS)  # 0 only if displaced visits alone make the audience
+        readership = Readership(audience, usage[audience] / most if most > 0 else np.ones(len(audience)), draws)
         order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
         for net, count in zip(nets[order], adverts[order]):
             key = int(m.networks.draw_keys(net))
