@@ -122,7 +122,7 @@ def test_advert_readers_are_read_in_proportion_to_use_and_stay_paired():
     process = Streams(3).process("recruitment.adverts")
     counts = np.zeros(n)
     for step in range(steps):
-        readership = Readership(audience, use, process.at(step))
+        readership = Readership(audience, use, 1.0, process.at(step))
         for advert in range(per_step):
             readers = readership.readers(network_key=7, advert=advert, reach=reach, available=available)
             assert len(readers) == reach
@@ -131,7 +131,7 @@ def test_advert_readers_are_read_in_proportion_to_use_and_stay_paired():
     share = counts[:399] / (steps * per_step)
     p = reach * use[:399] / use[:399].sum()  # each advert's reach shared in proportion to use
     assert np.all(np.abs(share - p) < 5 * np.sqrt(per_step * p * (1 - p) / (steps * per_step)))
-    readership = Readership(audience, use, process.at(steps))
+    readership = Readership(audience, use, 1.0, process.at(steps))
     gone = 1017
     without = available.copy()
     without[gone] = False

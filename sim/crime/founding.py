@@ -66,8 +66,9 @@ def initial_counts(per_10k: dict[str, float], size: int) -> dict[str, int]:
 def seed_initial_networks(m: RecruitModel, market: RecruitmentMarket, rng: np.random.Generator) -> None:
     """The networks that exist when the run starts, founders drawn by propensity (set-up: a sequential stream)."""
     counts = initial_counts(m.business.initial_per_10k, m.pop.size)
-    founders = _draw_founders(m.pop.propensity, np.flatnonzero(eligible_founders(m, market)), sum(counts.values()), rng)
-    if len(founders) < sum(counts.values()):
+    wanted = sum(counts.values())
+    founders = _draw_founders(m.pop.propensity, np.flatnonzero(eligible_founders(m, market)), wanted, rng)
+    if len(founders) < wanted:
         _warn_too_few_founders(counts, len(founders))
     business_models = np.repeat([m.business.code[name] for name in counts], list(counts.values()))
     for founder, business_model in zip(founders, business_models):  # in the order of networks.initial_per_10k

@@ -37,9 +37,9 @@ class EventLog:
         k = len(persons)
         if k == 0:
             return
-        values = {"step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
-                  "role": role, "accepted": accepted, "outcome": outcome, **self._attributes(persons)}
-        for name, value in values.items():
+        given = {"step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
+                 "role": role, "accepted": accepted, "outcome": outcome}
+        for name, value in given.items():
             value = np.asarray(value)
             # a scalar fills a column (np.full is 5x faster than broadcasting and copying); arrays
             # are copied, so that a caller changing its own array later cannot rewrite the log
@@ -49,6 +49,8 @@ class EventLog:
                 value = value.copy()
             else:
                 value = np.broadcast_to(value, (k,)).copy()
+            self.chunks[name].append(value)
+        for name, value in self._attributes(persons).items():  # new arrays already
             self.chunks[name].append(value)
 
     def _attributes(self, persons: np.ndarray) -> dict[str, np.ndarray]:

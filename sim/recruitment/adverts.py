@@ -57,8 +57,7 @@ class AdvertsRule(RecruitmentRule):
         audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
         if len(audience) == 0:
             return
-        most = m.online.most_yearly_visits(ADVERT_KINDS)  # 0 only if displaced visits alone make the audience
-        readership = Readership(audience, usage[audience] / most if most > 0 else np.ones(len(audience)), draws)
+        readership = Readership(audience, usage[audience], m.online.most_yearly_visits(ADVERT_KINDS), draws)
         order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
         for net, count in zip(nets[order], adverts[order]):
             key = int(m.networks.draw_keys(net))
@@ -82,9 +81,10 @@ class Readership:
     across runs that differ elsewhere.
     """
 
-    def __init__(self, audience: np.ndarray, usage_share: np.ndarray, draws):
+    def __init__(self, audience: np.ndarray, usage: np.ndarray, most_usage: float, draws):
         self.audience = audience
-        self.sees = np.minimum(usage_share, 1.0)  # displaced visits may take a person past the most routine use
+        # displaced visits may take a person past the most routine use (or make all of it: most 0)
+        self.sees = np.minimum(usage / most_usage, 1.0) if most_usage > 0 else np.ones(len(audience))
         self.draws = draws
         self.circle = KeyedCircle(draws.uniform(audience, "circle"))
 
