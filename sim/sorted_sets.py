@@ -43,39 +43,92 @@ def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 RADIX_BITS = 13  # at most 13-bit digits: an 8,192-bucket count (64 KiB) stays in the L2 cache
+TWO_LEVEL_FROM = 1 << 19  # values from which a first pass on the top bits pays (measured below)
+BUCKET_SIZE = 2048  # the values per top-bits bucket that the two-level sort aims at (32 KiB: in cache)
+BUCKET_RADIX_BITS = 11
 
 
 @compiled.kernel
 def unique_first_kernel(values):
-    # a stable LSD radix sort of (value, index) pairs: 2-2.5x numpy's comparison sort on 3x10^4 to
-    # 3x10^5 tie keys (measured), linear in their number; stable, so the first of equal values is
-    # their first occurrence. The fewest passes of at most RADIX_BITS bits, split evenly: the
-    # 37-bit tie keys of 100k persons take 3 passes of 13 bits (4 of 11 bits cost 1.6x as much)
+    # a stable radix sort of (value, index) pairs, so the first of equal values is their first
+    # occurrence. Up to TWO_LEVEL_FROM values they fit in the caches and LSD passes over all of
+    # them are fastest (2-2.5x numpy's comparison sort on 3x10^4 to 3x10^5 tie keys); above, each
+    # such pass scatters across memory, and one pass by the top bits, then LSD passes within each
+    # bucket in cache, is faster: 2.8 million keys of a million persons 70 against 95-130 ms,
+    # 700,000 keys 12 against 21 ms, 400,000 keys 6.8 against 6.3 ms (measured)
     n = len(values)
-    keys, index = values.copy(), np.arange(n)
-    keys_out, index_out = np.empty_like(keys), np.empty_like(index)
-    top, bits = values.max(), 0
+    bits = _bits(values.max()) if n else 0
+    if n >= TWO_LEVEL_FROM:
+        keys, index = _two_level_radix(values, bits)
+    else:
+        keys, index = values.copy(), np.arange(n)
+        _lsd_radix(keys, index, np.empty_like(keys), np.empty_like(index), bits, RADIX_BITS)
+    first = np.ones(n, dtype=np.bool_)
+    for i in range(1, n):
+        first[i] = keys[i] != keys[i - 1]
+    return keys[first], index[first]
+
+
+@compiled.kernel
+def _bits(top):
+    bits = 0
     while bits < 63 and (top >> bits) > 0:
         bits += 1
-    passes = (bits + RADIX_BITS - 1) // RADIX_BITS
+    return bits
+
+
+@compiled.kernel
+def _lsd_radix(keys, index, keys_out, index_out, bits, max_digit_bits):
+    # sorts (keys, index) in place by the low `bits` bits of the keys, stably, using the two
+    # other arrays as room; the fewest passes of at most `max_digit_bits` bits, split evenly: the
+    # 37-bit tie keys of 100k persons take 3 passes of 13 bits (4 of 11 bits cost 1.6x as much)
+    n = len(keys)
+    passes = (bits + max_digit_bits - 1) // max_digit_bits
     width = (bits + passes - 1) // passes if passes else 1
     mask = (1 << width) - 1
+    start = np.zeros(mask + 2, dtype=np.int64)
     shift = 0
     for _ in range(passes):
-        start = np.zeros(mask + 2, dtype=np.int64)
+        start[:] = 0
         for i in range(n):
             start[((keys[i] >> shift) & mask) + 1] += 1
-        start = np.cumsum(start)
+        for d in range(1, mask + 2):
+            start[d] += start[d - 1]
         for i in range(n):
             digit = (keys[i] >> shift) & mask
             keys_out[start[digit]], index_out[start[digit]] = keys[i], index[i]
             start[digit] += 1
         keys, keys_out, index, index_out = keys_out, keys, index_out, index
         shift += width
-    first = np.ones(n, dtype=np.bool_)
-    for i in range(1, n):
-        first[i] = keys[i] != keys[i - 1]
-    return keys[first], index[first]
+    if passes % 2 == 1:  # the sorted pairs are in the room: back to the caller's arrays
+        keys_out[:] = keys
+        index_out[:] = index
+
+
+@compiled.kernel
+def _two_level_radix(values, bits):
+    # one stable pass by the top bits into buckets of ~BUCKET_SIZE values, then each bucket by
+    # its low bits (all of its values share the top ones)
+    n = len(values)
+    top_bits = min(bits, max(_bits(n // BUCKET_SIZE), 1))
+    low_bits = bits - top_bits
+    start = np.zeros((1 << top_bits) + 1, dtype=np.int64)
+    for i in range(n):
+        start[(values[i] >> low_bits) + 1] += 1
+    for d in range(1, len(start)):
+        start[d] += start[d - 1]
+    bounds = start.copy()
+    keys, index = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    for i in range(n):
+        digit = values[i] >> low_bits
+        keys[start[digit]], index[start[digit]] = values[i], i
+        start[digit] += 1
+    keys_room, index_room = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    for b in range(len(bounds) - 1):
+        lo, hi = bounds[b], bounds[b + 1]
+        if hi - lo > 1:
+            _lsd_radix(keys[lo:hi], index[lo:hi], keys_room[lo:hi], index_room[lo:hi], low_bits, BUCKET_RADIX_BITS)
+    return keys, index
 
 
 def _run_starts(s: np.ndarray) -> np.ndarray:

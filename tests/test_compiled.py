@@ -36,7 +36,7 @@ def test_keyed_uniforms_are_the_numpy_twins(n):
 
 
 @pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**62])
-@pytest.mark.parametrize("n", [1, 2, 1000, 200_000])
+@pytest.mark.parametrize("n", [1, 2, 1000, 200_000, sorted_sets.TWO_LEVEL_FROM + 1000])  # the last: sorted in two levels
 def test_unique_first_is_its_numpy_twin(n, top):
     values = np.random.default_rng(n).integers(0, top, n)
     values[::3] = values[0]  # many repeats: the first of each must be found
