@@ -30,18 +30,18 @@ def _initiations(slots: np.ndarray, mean_degree: float, share: float, rng: np.ra
 
 
 def partners_in_groups(egos: np.ndarray, group: np.ndarray, order_key: np.ndarray, spread: float | None,
-                       rng: np.random.Generator, pool: np.ndarray | None = None, by_key: np.ndarray | None = None) -> np.ndarray:
+                       rng: np.random.Generator, pool: CandidatePool | None = None, by_key: np.ndarray | None = None) -> np.ndarray:
     """A partner for each ego in the ego's group: near in `order_key` rank (Gaussian rank offset
     of sd `spread` x group density), or uniform in the group when `spread` is None.
 
-    With `pool`, partners are drawn from the pool (plus the egos) only: sorting a bounded pool
-    keeps the ties of a few newcomers cheap however large the population. `by_key` (without
-    `pool`) is `np.argsort(order_key, kind="stable")`, when the caller has it already.
+    With `pool`, partners are drawn from the pool's sample plus the egos only (`CandidatePool`).
+    `by_key` (without `pool`) is `np.argsort(order_key, kind="stable")`, when the caller has it already.
     """
     if pool is not None:
-        pool = sorted_sets.union(pool, egos)
-        local = partners_in_groups(np.searchsorted(pool, egos), group[pool], order_key[pool], spread, rng)
-        return pool[local]
+        candidates, by_key = pool.with_egos(egos)
+        local = partners_in_groups(np.searchsorted(candidates, egos), group[candidates], order_key[candidates], spread, rng,
+                                   by_key=by_key)
+        return candidates[local]
     order = _by_group_then_key(group, np.argsort(order_key, kind="stable") if by_key is None else by_key)
     rank = np.empty(len(group), dtype=np.int64)
     rank[order] = np.arange(len(group))
@@ -92,6 +92,32 @@ def _candidate_pool(pop: Population, rng: np.random.Generator) -> np.ndarray:
     return sorted_sets.unique(rng.integers(0, pop.size, size))
 
 
+class CandidatePool:
+    """The persons newcomers draw partners from: a sample (`_candidate_pool`) plus the egos of
+    each grouping, in slot order, with their order by `order_key` worked out once for all groupings.
+
+    The sample grows with the neighbourhoods, so at a million persons it is most of the town:
+    sorting it by age once, not once per grouping (7), took a prune step's newcomer ties from
+    0.59-0.62 s to 0.25-0.31 s (measured). A grouping's candidates are a subset of the sample plus all
+    newcomers, in slot order, so the stable order by key of the whole, restricted to them, is
+    exactly their own stable order by key.
+    """
+
+    def __init__(self, sample: np.ndarray, newcomers: np.ndarray, order_key: np.ndarray):
+        self._everyone = sorted_sets.union(sample, newcomers)
+        self._in_sample = np.zeros(len(self._everyone), dtype=bool)
+        self._in_sample[np.searchsorted(self._everyone, sample)] = True
+        self._by_key = np.argsort(order_key[self._everyone], kind="stable")
+
+    def with_egos(self, egos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates for `egos` (the sample and the egos, sorted) and their stable order by key."""
+        chosen = self._in_sample.copy()
+        chosen[np.searchsorted(self._everyone, egos)] = True
+        local = np.cumsum(chosen) - 1  # a chosen person's index among the candidates
+        by_key = self._by_key[chosen[self._by_key]]
+        return self._everyone[chosen], local[by_key]
+
+
 def build_initial_ties(ties: TieStore, pop: Population, venues: Venues, params: TieParams, rng: np.random.Generator) -> None:
     """The whole starting network: households and everyone's social ties, added in one go (the
     tie store then takes them as its first run: no merge into an earlier one, whose two copies
@@ -116,7 +142,7 @@ def social_pairs(pop: Population, venues: Venues, params: TieParams, rng: np.ran
     half from others; a newcomer starts all of its own, so it arrives with a typical network.
     """
     n = pop.size
-    pool = None if slots is None else _candidate_pool(pop, rng)
+    pool = None if slots is None else CandidatePool(_candidate_pool(pop, rng), np.asarray(slots, np.int64), pop.age)
     share = 0.5 if slots is None else 1.0
     slots = np.arange(n) if slots is None else np.asarray(slots, np.int64)
     by_age = None if pool is not None else np.argsort(pop.age, kind="stable")  # every grouping sorts by age within groups

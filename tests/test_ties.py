@@ -509,3 +509,20 @@ def test_grouping_by_group_then_key_is_lexsort(groups):
     key = draws.integers(0, 50, 200_000).astype(float)  # many equal ages
     group = draws.integers(0, groups, 200_000)
     assert np.array_equal(_by_group_then_key(group, np.argsort(key, kind="stable")), np.lexsort((key, group)))
+
+
+def test_a_candidate_pool_gives_each_groupings_candidates_and_their_own_order_by_key():
+    """Newcomers' partners are drawn among a sample plus the grouping's egos, sorted by age; the
+    pool sorts the sample and all newcomers once, and each grouping's order must be the stable
+    order by key of its own candidates (ties in age broken by slot), as sorting them would give."""
+    from sim.social_ties import CandidatePool
+
+    draws = np.random.default_rng(5)
+    key = draws.integers(0, 30, 5_000).astype(float)  # many equal ages
+    sample = np.unique(draws.integers(0, 5_000, 1_500))
+    newcomers = draws.choice(5_000, 300, replace=False)
+    pool = CandidatePool(sample, newcomers, key)
+    for egos in (newcomers, newcomers[::7], np.repeat(newcomers[:20], 3), newcomers[:0]):
+        candidates, by_key = pool.with_egos(egos)
+        assert np.array_equal(candidates, np.union1d(sample, egos))
+        assert np.array_equal(by_key, np.argsort(key[candidates], kind="stable"))
