@@ -52,12 +52,11 @@ class _Run:
     key: np.ndarray
     strength: np.ndarray
     last_step: np.ndarray
-    made_step: np.ndarray
-    made_place: np.ndarray
+    made_place: np.ndarray  # (when a tie was made is not kept: nothing reads it, and it was 4 of a row's 22 bytes)
 
     @classmethod
     def empty(cls) -> _Run:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int16))
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.int16))
 
     def columns(self):
         return [getattr(self, f.name) for f in fields(self)]
@@ -308,21 +307,20 @@ def _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers, la
 
 
 @compiled.kernel
-def _insert_kernel(key, strength, last_step, made_step, made_place,
-                   new_key, new_strength, new_last, new_made, new_place):
+def _insert_kernel(key, strength, last_step, made_place, new_key, new_strength, new_last, new_place):
     # `_Run.insert` of the numpy twin: both sorted by key, no key in both; one merging pass
     n = len(key) + len(new_key)
     out_key, out_strength = np.empty(n, key.dtype), np.empty(n, strength.dtype)
-    out_last, out_made, out_place = np.empty(n, last_step.dtype), np.empty(n, made_step.dtype), np.empty(n, made_place.dtype)
+    out_last, out_place = np.empty(n, last_step.dtype), np.empty(n, made_place.dtype)
     i, j = 0, 0
     for o in range(n):
         if j >= len(new_key) or (i < len(key) and key[i] < new_key[j]):
-            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = key[i], strength[i], last_step[i], made_step[i], made_place[i]
+            out_key[o], out_strength[o], out_last[o], out_place[o] = key[i], strength[i], last_step[i], made_place[i]
             i += 1
         else:
-            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = new_key[j], new_strength[j], new_last[j], new_made[j], new_place[j]
+            out_key[o], out_strength[o], out_last[o], out_place[o] = new_key[j], new_strength[j], new_last[j], new_place[j]
             j += 1
-    return out_key, out_strength, out_last, out_made, out_place
+    return out_key, out_strength, out_last, out_place
 
 
 @compiled.kernel
@@ -335,7 +333,7 @@ def _sorted_order(keys):
 
 
 @compiled.kernel
-def _add_ties_kernel(key, strength, last_step, made_step, made_place, lo, hi, layer, new_strength, new_place, step, n_slots):
+def _add_ties_kernel(key, strength, last_step, made_place, lo, hi, layer, new_strength, new_place, step, n_slots):
     # `TieStore._add` of the numpy twin: both rows of each new tie (lo, hi) and (hi, lo), merged
     # into the run in one pass; the new keys are distinct and not in the run
     n = len(lo)
@@ -346,14 +344,14 @@ def _add_ties_kernel(key, strength, last_step, made_step, made_place, lo, hi, la
     by_forward, by_reverse = _sorted_order(forward), _sorted_order(reverse)
     total = len(key) + 2 * n
     out_key, out_strength = np.empty(total, key.dtype), np.empty(total, strength.dtype)
-    out_last, out_made, out_place = np.empty(total, last_step.dtype), np.empty(total, made_step.dtype), np.empty(total, made_place.dtype)
+    out_last, out_place = np.empty(total, last_step.dtype), np.empty(total, made_place.dtype)
     i, f, r = 0, 0, 0  # next row of the run, of the forward rows, of the reverse rows
     for o in range(total):
         k_run = key[i] if i < len(key) else np.iinfo(np.int64).max
         k_fwd = forward[by_forward[f]] if f < n else np.iinfo(np.int64).max
         k_rev = reverse[by_reverse[r]] if r < n else np.iinfo(np.int64).max
         if k_run < k_fwd and k_run < k_rev:
-            out_key[o], out_strength[o], out_last[o], out_made[o], out_place[o] = key[i], strength[i], last_step[i], made_step[i], made_place[i]
+            out_key[o], out_strength[o], out_last[o], out_place[o] = key[i], strength[i], last_step[i], made_place[i]
             i += 1
             continue
         if k_fwd < k_rev:
@@ -364,19 +362,19 @@ def _add_ties_kernel(key, strength, last_step, made_step, made_place, lo, hi, la
             t = by_reverse[r]
             out_key[o] = k_rev
             r += 1
-        out_strength[o], out_last[o], out_made[o], out_place[o] = new_strength[t], step, step, new_place[t]
-    return out_key, out_strength, out_last, out_made, out_place, forward, reverse
+        out_strength[o], out_last[o], out_place[o] = new_strength[t], step, new_place[t]
+    return out_key, out_strength, out_last, out_place, forward, reverse
 
 
 @compiled.kernel
-def _compact_kernel(key, strength, last_step, made_step, made_place, keep):
+def _compact_kernel(key, strength, last_step, made_place, keep):
     # the rows marked `keep` moved to the front of their arrays, in order (in place: a row only
     # moves forward); returns how many, and the live ones dropped by layer (each tie twice)
     forgotten = np.zeros(N_LAYERS, dtype=np.int64)
     kept = 0
     for r in range(len(key)):
         if keep[r]:
-            key[kept], strength[kept], last_step[kept], made_step[kept], made_place[kept] = key[r], strength[r], last_step[r], made_step[r], made_place[r]
+            key[kept], strength[kept], last_step[kept], made_place[kept] = key[r], strength[r], last_step[r], made_place[r]
             kept += 1
         elif strength[r] > 0:
             forgotten[key[r] % N_LAYERS] += 1
@@ -384,8 +382,7 @@ def _compact_kernel(key, strength, last_step, made_step, made_place, keep):
 
 
 @compiled.kernel
-def _merge_in_place_kernel(key, strength, last_step, made_step, made_place, n,
-                           fresh_key, fresh_strength, fresh_last, fresh_made, fresh_place):
+def _merge_in_place_kernel(key, strength, last_step, made_place, n, fresh_key, fresh_strength, fresh_last, fresh_place):
     # the fresh rows merged into the first n rows of the arrays (which have room for both), from
     # the back: a row is written at or after every row still to be read
     i, j = n - 1, len(fresh_key) - 1
@@ -393,10 +390,10 @@ def _merge_in_place_kernel(key, strength, last_step, made_step, made_place, n,
         if j < 0:
             break  # the rest of the arrays' own rows are in place already
         if i >= 0 and key[i] > fresh_key[j]:
-            key[o], strength[o], last_step[o], made_step[o], made_place[o] = key[i], strength[i], last_step[i], made_step[i], made_place[i]
+            key[o], strength[o], last_step[o], made_place[o] = key[i], strength[i], last_step[i], made_place[i]
             i -= 1
         else:
-            key[o], strength[o], last_step[o], made_step[o], made_place[o] = fresh_key[j], fresh_strength[j], fresh_last[j], fresh_made[j], fresh_place[j]
+            key[o], strength[o], last_step[o], made_place[o] = fresh_key[j], fresh_strength[j], fresh_last[j], fresh_place[j]
             j -= 1
 
 
@@ -610,7 +607,7 @@ class TieStore:
                 continue
             reverse = np.searchsorted(run.key, self._key(hi[mine], lo[mine], layer[mine]))
             for r in (row[mine], reverse):
-                run.strength[r], run.last_step[r], run.made_step[r], run.made_place[r] = strength[mine], step, step, place[mine]
+                run.strength[r], run.last_step[r], run.made_place[r] = strength[mine], step, place[mine]
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
 
     def _add(self, lo, hi, layer, step, place, chance_encounter: bool) -> None:
@@ -629,8 +626,7 @@ class TieStore:
         # the keys are distinct (new ties, both directions): sorted with where each came from
         keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
         twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
-        rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32),
-                    np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
+        rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
         self.fresh = self.fresh.insert(rows)
         if self._filter is not None:
             self._filter.add_sorted(rows.key)
@@ -791,6 +787,6 @@ class TieStore:
             parts.append(pd.DataFrame({
                 "lo": ego[rows], "hi": alter[rows], "layer": np.array(LAYERS, dtype=object)[layer[rows]],
                 "strength": self._strength_now(run, rows, step), "last_step": run.last_step[rows],
-                "made_step": run.made_step[rows], "made_place": run.made_place[rows],
+                "made_place": run.made_place[rows],
             }))
         return pd.concat(parts, ignore_index=True)

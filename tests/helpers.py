@@ -119,7 +119,7 @@ def assert_ties_well_formed(ties: TieStore, step: int = 0) -> None:
         reverse_key = (alter * ties.n_slots + ego) * ties.n_layers + layer
         reverse = np.minimum(np.searchsorted(run.key, reverse_key), len(run.key) - 1)
         assert np.all(run.key[reverse] == reverse_key), "the reverse of every row is stored in the same run"
-        for name in ("strength", "last_step", "made_step", "made_place"):
+        for name in ("strength", "last_step", "made_place"):
             column = getattr(run, name)
             np.testing.assert_array_equal(column, column[reverse], err_msg=f"{name} differs between the two directions")
         all_keys.append(run.key)

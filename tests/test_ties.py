@@ -66,7 +66,7 @@ def test_meet_creates_a_tie_at_the_layers_initial_strength():
     assert live(ties, 5) == {(3, 9, "friend"), (2, 7, "friend")}
     assert strength(ties, 3, 9, "friend", 5) == pytest.approx(tie_params().initial_strength["friend"], rel=1e-6)
     f = ties.frame(5)
-    assert f["made_step"].tolist() == [5, 5] and f["last_step"].tolist() == [5, 5] and f["made_place"].tolist() == [4, 4]
+    assert f["last_step"].tolist() == [5, 5] and f["made_place"].tolist() == [4, 4]
     assert_well_formed(ties, 5)
 
 
@@ -125,7 +125,7 @@ def test_meeting_strengthens_from_the_decayed_strength_and_resets_the_clock():
     assert strength(ties, 4, 5, "forum", 10) == pytest.approx(after, rel=1e-5)
     assert strength(ties, 5, 4, "forum", 13) == pytest.approx(after * 0.5 ** (3 * clock.dt / half_life), rel=1e-5)
     f = ties.frame(10)
-    assert f["last_step"].tolist() == [10] and f["made_step"].tolist() == [0]
+    assert f["last_step"].tolist() == [10]
     assert_well_formed(ties, 13)
 
 
@@ -177,7 +177,7 @@ def test_add_initial_ties_are_made_at_step_zero_with_no_place():
     ties = store()
     ties.add_initial(arr(1, 2), arr(8, 9), LAYER["neighbourhood"])
     f = ties.frame(0)
-    assert np.all(f["made_step"] == 0) and np.all(f["made_place"] == NO_PLACE)
+    assert np.all(f["last_step"] == 0) and np.all(f["made_place"] == NO_PLACE)
     np.testing.assert_allclose(f["strength"], tie_params().initial_strength["neighbourhood"], rtol=1e-6)
 
 
@@ -316,7 +316,7 @@ def test_a_newcomer_in_a_removed_persons_slot_starts_without_ties():
     ties.connect(arr(1), arr(2), LAYER["family"], step=1)  # the newcomer in slot 1 meets person 2
     assert strength(ties, 1, 2, "family", 1) == pytest.approx(tie_params().initial_strength["family"], rel=1e-6)
     f = ties.frame(1)
-    assert live(ties, 1) == {(1, 2, "family")} and f["made_step"].tolist() == [1]
+    assert live(ties, 1) == {(1, 2, "family")} and f["last_step"].tolist() == [1]
     assert_well_formed(ties, 1)
 
 
@@ -354,12 +354,12 @@ def test_the_store_matches_a_reference_implementation_under_random_operations():
     ties = TieStore(n, p, clock)
     decay = {name: 0.0 if p.half_life_years[name] <= 0 else clock.dt / p.half_life_years[name] for name in LAYERS}
     acquaintance = clock.dt / p.acquaintance_half_life_years
-    ref: dict[tuple[int, int, str], list] = {}  # (lo, hi, layer) -> [strength, last_step, made_step, place]
+    ref: dict[tuple[int, int, str], list] = {}  # (lo, hi, layer) -> [strength, last_step, place]
 
     def now(key, step):
         # acquaintances fade to 0; social ties with a half-life erode to 0; social ties without one
         # keep their initial strength and only what meetings added fades, at the acquaintance rate
-        s, last, _, place = ref[key]
+        s, last, place = ref[key]
         social, eroding = place == NO_PLACE, decay[key[2]] > 0
         floor = p.initial_strength[key[2]] if social and not eroding else 0.0
         rate = decay[key[2]] if social and eroding else acquaintance
@@ -384,7 +384,7 @@ def test_the_store_matches_a_reference_implementation_under_random_operations():
                 ref[key][:2] = [s + p.meeting_gain * (1 - s), step]
             else:
                 initial = p.acquaintance_strength if chance else p.initial_strength[key[2]]
-                ref[key] = [initial, step, step, pl]
+                ref[key] = [initial, step, pl]
         if rng.random() < 0.15:
             gone = set(rng.integers(0, n, 3).tolist())
             ties.remove_persons(np.array(sorted(gone)))
@@ -395,10 +395,10 @@ def test_the_store_matches_a_reference_implementation_under_random_operations():
         # compare
         f = ties.frame(step)
         assert set(zip(f["lo"].tolist(), f["hi"].tolist(), f["layer"].tolist())) == set(ref), f"step {step}"
-        for lo, hi, lay, s, last, made, pl in f[["lo", "hi", "layer", "strength", "last_step", "made_step", "made_place"]].itertuples(index=False):
+        for lo, hi, lay, s, last, pl in f[["lo", "hi", "layer", "strength", "last_step", "made_place"]].itertuples(index=False):
             r = ref[(lo, hi, lay)]
             assert s == pytest.approx(now((lo, hi, lay), step), rel=1e-5)
-            assert (last, made, pl) == (r[1], r[2], r[3])
+            assert (last, pl) == (r[1], r[2])
         assert len(ties) == len(ref)
         assert_well_formed(ties, step)
         x, y = rng.integers(0, n, 30), rng.integers(0, n, 30)
