@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from sim import compiled
+
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 EARLY = 52  # year 1
 LATE = 104  # the last two years
@@ -105,13 +107,15 @@ def main() -> None:
     parser.add_argument("--one", action="store_true", help="run the first size in this process and print JSON")
     parser.add_argument("--kernels", choices=["compiled", "numpy", "both"], default="compiled",
                         help="the compiled kernels, their numpy twins (RECRUITSIM_KERNELS=numpy), or a row for each")
+    parser.add_argument("--threads", type=int, default=compiled.available_cpus(),
+                        help="threads the kernels may use (RECRUITSIM_THREADS; outputs do not depend on it)  [default: the CPUs available]")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.sizes[0], args.steps, args.seed)))
         return
     sizes = args.sizes + ([1_000_000] if args.million else [])
     print(f"recruitsim benchmark: baseline scenario, {args.steps} steps, seed {args.seed}, "
-          f"python {platform.python_version()}, {platform.machine()}, load {os.getloadavg()[0]:.1f}")
+          f"python {platform.python_version()}, {platform.machine()}, {args.threads} thread(s), load {os.getloadavg()[0]:.1f}")
     print(f"{'persons':>9} {'kernels':>8} {'setup s':>8} {'burn-in s':>10} {'run s':>8} {'us/p-step':>10} {'year 1':>8} {'years 9-10':>11} "
           f"{'floor':>6} {'x floor':>7} {'peak MiB':>9} {'ties':>10} {'networks':>9} {'members':>8}")
     modes = ["compiled", "numpy"] if args.kernels == "both" else [args.kernels]
@@ -128,7 +132,7 @@ def main() -> None:
 
 def run_one(size: int, args: argparse.Namespace, kernels: str) -> dict:
     """One size in a fresh process (peak memory is then that size's own)."""
-    env = {**os.environ, "RECRUITSIM_KERNELS": "numpy" if kernels == "numpy" else "numba"}
+    env = {**os.environ, "RECRUITSIM_KERNELS": "numpy" if kernels == "numpy" else "numba", "RECRUITSIM_THREADS": str(args.threads)}
     out = subprocess.run([sys.executable, __file__, "--one", "--sizes", str(size), "--steps", str(args.steps),
                           "--seed", str(args.seed)], capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -75,8 +75,9 @@ def cli() -> None:
 @click.option("--figure-format", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True, help="format of composition.* (svg or pdf for papers)")
 @click.option("--quiet", is_flag=True, help="no progress bar and no summary")
 @click.option("--overwrite", is_flag=True, help="replace an existing output directory")
+@click.option("--threads", type=click.IntRange(min=1), help="threads for large batches of work; outputs do not depend on it  [default: the CPUs available]")
 def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple[str, ...], replication: int | None,
-        fmt: str, export_networks: bool, figure_format: str, quiet: bool, overwrite: bool) -> None:
+        fmt: str, export_networks: bool, figure_format: str, quiet: bool, overwrite: bool, threads: int | None) -> None:
     """Run SCENARIO, print the output directory, and a short summary of the run on stderr.
 
     SCENARIO is a YAML file, the name of a bundled scenario (`recruitsim run baseline`; see
@@ -97,6 +98,9 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
         run_scenario,  # here, not at the top: it pulls in mesa and pandas, which only `run` needs
     )
 
+    from sim import compiled
+
+    compiled.set_threads(threads or compiled.available_cpus())  # a single run has the machine
     try:
         out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
                            on_done=None if quiet else _print_summary, figure_format=figure_format)

@@ -10,12 +10,22 @@ there: it is a speed-up, not a requirement.
 
 Kernels are compiled on first use and cached on disk (numba's `cache=True`), so a worker or a
 second run loads them instead of compiling again.
+
+Threads: kernels release the GIL, so a large batch of work can be split into independent parts
+run at once (`in_threads`). The parts are fixed by the data, never by the number of threads, and
+write to disjoint rows: outputs are identical with 1 thread or many. The number is 1 unless set
+(`set_threads`, `RECRUITSIM_THREADS`): `recruitsim run`, the dashboard and the benchmark have the
+machine to themselves and use its cores; the workers of `compare` and `sweep` are processes that
+share it, and keep to 1 each.
+
+    RECRUITSIM_THREADS=2 python my_script.py            # a script's models use two threads
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
 try:  # optional: absent on a platform without numba wheels
@@ -24,6 +34,68 @@ except ImportError:  # pragma: no cover - exercised by RECRUITSIM_KERNELS=numpy 
     numba = None
 
 _enabled = numba is not None and os.environ.get("RECRUITSIM_KERNELS", "numba").strip().lower() != "numpy"
+
+
+def _threads_from_environment() -> int:
+    text = os.environ.get("RECRUITSIM_THREADS", "1").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise SystemExit(f"error: RECRUITSIM_THREADS={text!r} is not a number of threads (1, 2, ...); unset it or give one")
+    return int(text)
+
+
+_threads = _threads_from_environment()
+_pool: ThreadPoolExecutor | None = None
+
+
+def threads() -> int:
+    """How many threads kernels may use at once (1: none besides the caller's)."""
+    return _threads
+
+
+def set_threads(n: int) -> None:
+    """Let kernels use `n` threads at once (outputs do not depend on it)."""
+    global _threads, _pool
+    if n < 1:
+        raise ValueError(f"threads must be at least 1, not {n}")
+    if n != _threads and _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    _threads = n
+
+
+@contextmanager
+def using_threads(n: int) -> Iterator[None]:
+    """Within the block, kernels may use `n` threads (for tests and comparisons)."""
+    before = _threads
+    set_threads(n)
+    try:
+        yield
+    finally:
+        set_threads(before)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (a cluster job's share, not the whole node's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def in_threads(parts: Sequence[Callable[[], object]]) -> list:
+    """Each part's result, the parts run at once on up to `threads()` threads (the first in the
+    caller's thread). Parts must be independent: kernels that release the GIL, writing disjoint rows."""
+    global _pool
+    if _threads == 1 or len(parts) < 2:
+        return [part() for part in parts]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="recruitsim-kernel")
+    others = [_pool.submit(part) for part in parts[1:]]
+    try:
+        first = parts[0]()
+    finally:
+        wait(others)  # never return (or raise) while another part may still be writing
+    return [first, *(future.result() for future in others)]
 
 
 def enabled() -> bool:

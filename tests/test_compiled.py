@@ -180,6 +180,42 @@ def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(monkeypatch):
     assert all(np.array_equal(x, y) for x, y in zip(at_once[1], by_blocks[1], strict=True))
 
 
+def test_meetings_met_in_parts_on_threads_are_met_at_once(monkeypatch):
+    """A large batch of meetings is met in parts by the smaller slot of each pair, one a thread:
+    the ties and every query on the way are what one call at once gives. Few persons, so that
+    most meetings find a tie, live or dead (a departed person's), in some part."""
+    at_once = _tie_history(n_slots=40, steps=40)
+    parts = []
+    in_threads = compiled.in_threads
+    monkeypatch.setattr(compiled, "in_threads", lambda tasks: parts.append(len(tasks)) or in_threads(tasks))
+    monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)  # every batch in parts
+    with compiled.using_threads(3):
+        in_parts = _tie_history(n_slots=40, steps=40)
+    assert max(parts) == 3
+    assert at_once[0].equals(in_parts[0])
+    assert all(np.array_equal(x, y) for x, y in zip(at_once[1], in_parts[1], strict=True))
+
+
+def test_a_run_on_threads_is_the_run_on_one(monkeypatch):
+    """Threads never change a run's outputs: a run whose meetings are all met in parts on two
+    threads has the timeseries, events and networks of the same run on one."""
+    from helpers import run, scenario
+
+    sc = scenario(steps=60)
+    _, one = run(sc)
+    monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
+    with compiled.using_threads(2):
+        _, two = run(sc)
+    for name in ("timeseries", "events", "networks"):
+        assert getattr(one, name).equals(getattr(two, name)), name
+
+
+def test_a_bad_number_of_threads_is_one_line():
+    env = {**os.environ, "RECRUITSIM_THREADS": "two"}
+    out = subprocess.run([sys.executable, "-c", "import sim.compiled"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "RECRUITSIM_THREADS='two'" in out.stderr and "Traceback" not in out.stderr
+
+
 @pytest.mark.parametrize("copy_of", [copy.deepcopy, lambda store: pickle.loads(pickle.dumps(store))])
 def test_a_copied_store_goes_on_as_the_original(copy_of):
     """A branch of a model copies its tie store: the copy's main run is in arrays of its own,

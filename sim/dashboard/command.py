@@ -70,6 +70,9 @@ def server_env(scenario: Path | None, base: dict | None = None) -> dict:
     env = dict(os.environ if base is None else base)
     env.update(QUIET_ENV)
     env[WARM_UP_ENV] = "1"
+    from sim import compiled  # here: it imports numba, which the other commands do not need
+
+    env.setdefault("RECRUITSIM_THREADS", str(compiled.available_cpus()))  # the room's one run has the machine
     # Solara warns on every new browser that a loopback address other than "localhost" gets a
     # lax session cookie: true, and harmless here; keep the trainer's terminal readable.
     env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none:UserWarning"]))

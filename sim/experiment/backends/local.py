@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
+from sim import compiled
 from sim.errors import show_warnings_in_one_line
 from sim.experiment.backends import Backend
 
@@ -54,6 +55,7 @@ def _worker_signals(parent: int) -> None:
     (kill -9, the OOM killer) is noticed by the watchdog instead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     show_warnings_in_one_line()  # as the parent shows them
+    compiled.set_threads(1)  # the workers share the machine already
     # the parent's pid as the parent knew it: a worker that starts after its parent died sees init's
     threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watchdog", daemon=True).start()
 
