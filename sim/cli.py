@@ -39,6 +39,13 @@ class RecruitsimGroup(click.Group):
                 return super().invoke(ctx)
         except RecruitsimError as exc:
             raise InputError(" ".join(str(exc).splitlines()) or type(exc).__name__) from exc
+        except RuntimeError as exc:
+            from sim import compiled
+
+            if (message := compiled.broken_cache_message(exc)) is None:
+                raise  # a bug: keep its traceback
+            click.echo(f"error: {message}", err=True)
+            raise SystemExit(1) from None
 
 
 @contextmanager

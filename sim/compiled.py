@@ -98,6 +98,18 @@ def in_threads(parts: Sequence[Callable[[], object]]) -> list:
     return [first, *(future.result() for future in others)]
 
 
+def broken_cache_message(exc: BaseException) -> str | None:
+    """One line for a run that failed because numba's on-disk cache of the kernels is inconsistent
+    (None for any other failure). Seen once, after kernels were edited, run and reverted: numba
+    then loaded cached code whose runtime environment was missing, and every run failed the same
+    way until the cache was deleted."""
+    if isinstance(exc, RuntimeError) and "NRT_adapt_ndarray_to_python" in str(exc):
+        here = os.path.dirname(os.path.abspath(__file__))
+        return (f"the cache of compiled kernels is inconsistent (numba: {exc}); delete it with "
+                f"`find {here} -name '*.nb[ic]' -delete` and run again (or set RECRUITSIM_KERNELS=numpy)")
+    return None
+
+
 def enabled() -> bool:
     """Whether callers should use the compiled kernels (checked per call, so tests can switch)."""
     return _enabled

@@ -162,6 +162,22 @@ def test_an_error_raised_by_the_runner_is_one_error_line(monkeypatch, tmp_path):
     assert_input_error(invoke("run", DATA / "base.yaml", "--out", tmp_path), f"{tmp_path}: exists already (use --overwrite to replace it)")
 
 
+def test_an_inconsistent_kernel_cache_is_one_line_saying_how_to_recover(monkeypatch, tmp_path):
+    """numba's failure to load a cached kernel's environment: one line naming the cache to delete.
+    Any other RuntimeError is a bug, and keeps its traceback."""
+    def run_scenario(*args, **kwargs):
+        raise RuntimeError(failure)
+
+    monkeypatch.setitem(sys.modules, "sim.runner", types.SimpleNamespace(run_scenario=run_scenario))
+    failure = "In 'NRT_adapt_ndarray_to_python', 'descr' is NULL"
+    result = invoke("run", DATA / "base.yaml", "--out", tmp_path / "out")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith("error: the cache of compiled kernels is inconsistent") and "-name '*.nb[ic]' -delete" in result.stderr
+    failure = "something else"
+    result = invoke("run", DATA / "base.yaml", "--out", tmp_path / "out")
+    assert isinstance(result.exception, RuntimeError) and str(result.exception) == "something else"
+
+
 # --------------------------------------------------------------------------- validate
 def test_validate_prints_one_ok_line_per_file():
     result = invoke("validate", DATA / "base.yaml", DATA / "variants" / "grandchild.yaml")
