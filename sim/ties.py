@@ -17,7 +17,9 @@ Design (why it is fast, and stays fast at a million persons):
   so a departure costs O(degree log E).
 - A step's meetings are deduplicated by a radix sort, so their keys arrive sorted and are found
   by one sweep through each run: memory is read in order, not probed at random. One kernel does
-  all of a step's meetings (keys, dedupe, lookup, strengthening).
+  all of a step's meetings (keys, dedupe, lookup, strengthening). A large batch is met in parts,
+  one a thread, split by the smaller slot of each pair: a pair and both rows of its tie belong
+  to one part, so the parts write disjoint rows and give what one call gives.
 - The loops over rows are compiled kernels (sim/compiled.py); each has its numpy twin here,
   which gives the same results bit for bit (tests/test_compiled.py).
 """
@@ -292,17 +294,17 @@ def _meet_kernel(a, b, layer, place, n_slots, n_layers, first_slot, end_slot, ma
         reverse_rows[order] = _locate_sorted_kernel(reverse_sorted, key, key[:0])[1]
         alive[mine] = _strengthen_kernel(key, strength, last_step, made_place, row[mine], reverse_rows, step,
                                          gain, n_layers, log2_decay, initial_strength, factors)
-    return _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers, layer.dtype)
+    return _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers)
 
 
 @compiled.kernel
-def _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers, layer_dtype):
+def _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers):
     # the pairs of `keys` without a live tie, read off their keys in order: gathering them from the
-    # meetings (a[met], b[met], layer[met]) misses the cache at every pair (~150 of a 320 ms step of
+    # meetings (a[met], b[met], layer[met]) misses the cache at every pair (104-123 ms of a 320 ms call of
     # meetings at a million persons, measured); only the place is gathered
     n = len(keys) - np.count_nonzero(alive)
     lo, hi = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    lay, plc = np.empty(n, dtype=layer_dtype), np.empty(n, dtype=place.dtype)
+    lay, plc = np.empty(n, dtype=np.int64), np.empty(n, dtype=place.dtype)  # layers come as int64 (TieStore._meet)
     run, run_row = np.empty(n, dtype=where.dtype), np.empty(n, dtype=row.dtype)
     j = 0
     for i in range(len(keys)):
