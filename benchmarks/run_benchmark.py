@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim import compiled
+from sim.resources import available_cpus
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 EARLY = 52  # year 1
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--one", action="store_true", help="run the first size in this process and print JSON")
     parser.add_argument("--kernels", choices=["compiled", "numpy", "both"], default="compiled",
                         help="the compiled kernels, their numpy twins (RECRUITSIM_KERNELS=numpy), or a row for each")
-    parser.add_argument("--threads", type=int, default=compiled.available_cpus(),
+    parser.add_argument("--threads", type=int, default=available_cpus(),
                         help="threads the kernels may use (RECRUITSIM_THREADS; outputs do not depend on it)  [default: the CPUs available]")
     args = parser.parse_args()
     if args.one:

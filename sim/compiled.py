@@ -74,14 +74,6 @@ def using_threads(n: int) -> Iterator[None]:
         set_threads(before)
 
 
-def available_cpus() -> int:
-    """The CPUs this process may run on (a cluster job's share, not the whole node's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
 def in_threads(parts: Sequence[Callable[[], object]]) -> list:
     """Each part's result, the parts run at once on up to `threads()` threads (the first in the
     caller's thread). Parts must be independent: kernels that release the GIL, writing disjoint rows."""

@@ -1,4 +1,4 @@
-"""Refuse, before any work, a run the machine cannot hold.
+"""Refuse, before any work, a run the machine cannot hold; tell how many CPUs a run may use.
 
 The model keeps numpy columns per person and its ties, so its memory grows linearly with
 `population.size`. Measured (Linux, peak RSS after 10 weekly steps with the default tie
@@ -9,6 +9,7 @@ cannot fit (10 million persons need about 24 GiB), not a prediction.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sim.errors import ResourceError
@@ -21,6 +22,14 @@ GIB = 2**30
 def estimated_bytes(population: int) -> int:
     """Memory one run of `population` persons needs (see the module docstring)."""
     return BASE_BYTES + BYTES_PER_PERSON * int(population)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (a cluster job's share, not the whole node's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def available_bytes() -> int | None:

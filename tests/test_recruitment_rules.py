@@ -141,6 +141,18 @@ def test_advert_readers_are_read_in_proportion_to_use_and_stay_paired():
         assert after == before if gone not in before else len(after ^ before) == 2
 
 
+def test_advert_readers_read_every_advert_they_pass_at_the_most_use_or_with_no_routine_use():
+    """A person whose use is the most routine use or more (displaced visits) reads every advert
+    passed; so does everyone when the audience has no routine use at all (most use 0: all of it
+    displaced). With less use, one round of the circle finds fewer readers than its persons."""
+    audience, available = np.arange(50), np.ones(50, dtype=bool)
+    process = Streams(3).process("recruitment.adverts")
+    for most, all_read in ((0.0, True), (0.5, True), (1.0, True), (4.0, False)):
+        readership = Readership(audience, np.ones(50), most, process.at(0))
+        readers = readership.readers(network_key=7, advert=0, reach=50, available=available)
+        assert (len(readers) == 50) == all_read, most
+
+
 def test_one_per_group_frequencies_are_proportional_to_weights():
     """Many groups with the same weights in one call: each element's share is binomial."""
     w = np.array([1.0, 0.0, 2.0, 3.0, 0.0, 4.0])

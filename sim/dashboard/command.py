@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from sim.resources import available_cpus
+
 APP = Path(__file__).with_name("app.py")
 SCENARIO_ENV = "RECRUITSIM_DASHBOARD_SCENARIO"  # read by sim/dashboard/app.py
 WARM_UP_ENV = "RECRUITSIM_DASHBOARD_WARM_UP"  # "1": app.py burns in the opening town when the server starts
@@ -70,9 +72,7 @@ def server_env(scenario: Path | None, base: dict | None = None) -> dict:
     env = dict(os.environ if base is None else base)
     env.update(QUIET_ENV)
     env[WARM_UP_ENV] = "1"
-    from sim import compiled  # here: it imports numba, which the other commands do not need
-
-    env.setdefault("RECRUITSIM_THREADS", str(compiled.available_cpus()))  # the room's one run has the machine
+    env.setdefault("RECRUITSIM_THREADS", str(available_cpus()))  # the room's one run has the machine
     # Solara warns on every new browser that a loopback address other than "localhost" gets a
     # lax session cookie: true, and harmless here; keep the trainer's terminal readable.
     env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none:UserWarning"]))
