@@ -517,3 +517,32 @@ def test_recruits_fill_only_roles_their_network_needs(baseline):
         for name, bm in sc.networks.business_models.items():
             unneeded = {r for r in ROLES if getattr(bm.roles, r) == 0}
             assert not set(joins.loc[model_of == name, "role"]) & unneeded, name
+
+
+def test_forum_searches_looked_up_at_once_are_the_searches_made_one_by_one(monkeypatch):
+    """The forum rule screens and scores a step's searches at once and looks up the answers
+    (`look_ahead`); the outcomes must be those of making each search alone in turn. Crowded here
+    (many searches, every answer yes, each screening most users), so that searches often screened
+    someone an earlier search took in, and must be made again alone; on an infiltrated forum, so
+    that informants are drawn."""
+    crowded = scenario(SMALL, steps=40, recruitment={"rules": {"forums": {"search_rate": 300.0, "accept_base": 1.0, "candidates_per_search": 150}}},
+                       interventions=[{"type": "forum_infiltration", "target": "open_forum_a", "from": 0.0, "share": 0.5, "trust_reduction": 0.3}])
+    forums = RULES["forums"]
+    made_alone = []
+    search = forums._search
+    monkeypatch.setattr(forums, "_search", lambda self, *args: made_alone.append(1) or search(self, *args))
+    outputs = {}
+    for look_ahead in (True, False):
+        monkeypatch.setattr(forums, "look_ahead", look_ahead)
+        made_alone.clear()
+        model = RecruitModel(crowded)
+        for _ in range(crowded.steps):
+            model.step()
+        outputs[look_ahead] = (model.results(), len(made_alone))
+    (ahead, redone), (alone, searches) = outputs[True], outputs[False]
+    assert 0 < redone < searches / 2  # the fix-up was needed, and most searches did without it
+    assert alone.timeseries.informants_recruited.sum() > 0
+    forum_attempts = (alone.events.kind == "recruit_attempt") & (alone.events.channel == "forums")
+    assert forum_attempts.sum() > 500 and alone.events[forum_attempts].accepted.sum() > 50
+    for table in ("timeseries", "events", "networks"):
+        assert getattr(ahead, table).equals(getattr(alone, table)), table

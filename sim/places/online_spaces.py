@@ -282,16 +282,17 @@ class OnlineSpaces:
     def codes_of(self, kinds: tuple[str, ...]) -> list[int]:
         return [s.code for s in self.spaces if s.kind in kinds]
 
-    def yearly_visits_to(self, space: OnlineSpace) -> np.ndarray:
-        """Each person's visits per year to the space: 0 if it is closed or gated to them."""
+    def yearly_visits_to(self, space: OnlineSpace, slots=slice(None)) -> np.ndarray:
+        """Each person's (or the persons `slots`') visits per year to the space: 0 if it is closed or gated to them."""
         if not space.is_open:
-            return np.zeros(self.pop.size)
-        rate = self.visit_rate(space)
-        return rate * self.members[space.code] if space.code in self.members else rate
+            return np.zeros(self.pop.size)[slots]
+        rate = self.visit_rate(space, slots)
+        return rate * self.members[space.code][slots] if space.code in self.members else rate
 
-    def yearly_visits(self, kinds: tuple[str, ...]) -> np.ndarray:
-        """Each person's visits per year to the open spaces of the given kinds they may enter."""
-        return sum((self.yearly_visits_to(self.spaces[c]) for c in self.codes_of(kinds)), np.zeros(self.pop.size))
+    def yearly_visits(self, kinds: tuple[str, ...], slots=slice(None)) -> np.ndarray:
+        """Each person's (or the persons `slots`') visits per year to the open spaces of the given kinds they may enter."""
+        start = np.zeros(self.pop.size)[slots]
+        return sum((self.yearly_visits_to(self.spaces[c], slots) for c in self.codes_of(kinds)), start)
 
     def most_yearly_visits(self, kinds: tuple[str, ...]) -> float:
         """Routine visits per year to the open spaces of the given kinds by a fully online, fully

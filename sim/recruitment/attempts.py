@@ -91,6 +91,27 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
     return accepted
 
 
+def would_accept(rule: RecruitmentRule, draws: StepRandom, networks, candidates, roles, trust, attempts) -> np.ndarray:
+    """The answers `resolve` would draw for attempts each made alone (`attempts`: the number
+    each would get). Its draws are keyed by candidate, network and attempt number, so a rule can
+    look them up ahead of making the attempts; an attempt found refused changes nothing but the
+    log (`log_refusals`)."""
+    networks, candidates, roles, attempts = (np.asarray(x, dtype=np.int64) for x in (networks, candidates, roles, attempts))
+    keys = rule.model.networks.draw_keys(networks)
+    u = np.empty(len(candidates))
+    for number in np.unique(attempts):
+        these = attempts == number
+        u[these] = draws.uniform(candidates[these], f"accept:{number}", with_units=keys[these])
+    return u < acceptance_probability(rule, networks, candidates, roles, trust)
+
+
+def log_refusals(rule: RecruitmentRule, step: int, networks, candidates, roles) -> None:
+    """Record attempts made alone that `would_accept` found refused, as `resolve` records them."""
+    n = len(candidates)
+    _log(rule, step, np.asarray(candidates, np.int64), np.asarray(networks, np.int64), np.full(n, MEDIUM[rule.medium]),
+         np.asarray(roles, np.int64), np.zeros(n, dtype=bool), np.full(n, OUTCOME["refused"]))
+
+
 def _lost(m, candidate: int, network: int, role: int, cap: int) -> str | None:
     """Why a yes cannot become a join (None: it can)."""
     if m.pop.network[candidate] != NO_NETWORK:
