@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim import compiled, rng, sorted_sets, ties
-from sim.places.copresence import meetings, order_by_place
+from sim.places.copresence import meetings, order_by_place, random_order
 from sim.ties import LINEAR_SWEEP_ROWS, _locate_sorted_kernel
 from sim.vocabulary import LAYER
 
@@ -56,6 +56,18 @@ def test_visitors_ordered_by_place_are_the_numpy_twins(n):
     with compiled.numpy_twins():
         slow = order_by_place(u, places)
     assert np.array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("n", [2, 16, 17, 500, 100_000])
+def test_a_random_order_is_its_numpy_twin(n):
+    draws = np.random.default_rng(n)
+    u = draws.random(n)
+    u[: n // 2] = np.round(u[: n // 2], 3)  # equal numbers, crowding some buckets past their quadratic sort: they keep their order
+    for places in (None, np.zeros(n, dtype=np.int64)):  # in one place: one place of the places' ordering
+        fast = random_order(u) if places is None else order_by_place(u, places)
+        with compiled.numpy_twins():
+            slow = random_order(u)
+        assert np.array_equal(fast, slow) and np.array_equal(fast, np.argsort(u, kind="stable"))
 
 
 @pytest.mark.parametrize("one_place", [False, True])

@@ -45,6 +45,11 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
     if len(people) < 2 or contacts.max() <= 0:
         return empty
     n = len(people)
+    if compiled.enabled() and (places is None or places.min() >= 0):
+        keys = np.array([uniform_of.key(f"partner:{k}") for k in range(int(np.ceil(contacts.max())))], dtype=np.uint64)
+        one_place = places is None
+        return _meetings_kernel(np.ascontiguousarray(people, dtype=np.int64), np.zeros(0, np.int64) if one_place else np.ascontiguousarray(places, dtype=np.int64),
+                                np.ascontiguousarray(contacts), uniform_of.key("order"), uniform_of.key("extra"), keys, one_place)
     if places is None:
         order = random_order(uniform_of(people, "order"))
         places = np.zeros(n, dtype=np.int64)
@@ -70,6 +75,34 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
         seeker = np.concatenate(seekers)
         u = np.concatenate([uniform_of(people[take], f"partner:{k}") for k, take in enumerate(seekers)])
         partner = _partners(seeker, u, start, size)
+    return people[seeker], people[partner], places[seeker]
+
+
+@compiled.kernel
+def _meetings_kernel(people, places, contacts, order_key, extra_key, partner_keys, one_place):
+    # the numpy code of `meetings` in one pass: the visitors in order of place (random within a
+    # place), their partners, the pairs (at most ceil(contacts) partners each: one key per round)
+    n = len(people)
+    u = np.empty(n)
+    for i in range(n):
+        u[i] = keyed_uniform(people[i], order_key)
+    order = _random_order_kernel(u) if one_place else _order_by_place_kernel(u, places)
+    people = people[order]
+    places = np.zeros(n, dtype=np.int64) if one_place else places[order]
+    start, size = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    first = 0
+    for i in range(1, n + 1):
+        if i == n or places[i] != places[first]:
+            start[first:i], size[first:i] = first, i - first
+            first = i
+    partners = np.zeros(n, dtype=np.int64)
+    for j in range(n):
+        if size[j] > 1:
+            whole = np.floor(contacts[order[j]])
+            extra = 1.0 if keyed_uniform(people[j], extra_key) < contacts[order[j]] - whole else 0.0
+            partners[j] = np.int64(whole + extra)
+    rounds = partners.max() if n else 0
+    seeker, partner = _seek_partners_kernel(people, partners, partner_keys[:rounds], start, size)
     return people[seeker], people[partner], places[seeker]
 
 
@@ -108,26 +141,89 @@ def order_by_place(u: np.ndarray, places: np.ndarray) -> np.ndarray:
 
 @compiled.kernel
 def _order_by_place_kernel(u, places):
-    # a counting sort by place, then each place's visitors sorted by u (stable: ties keep their order)
+    # a counting sort by place, then each place's visitors sorted by u (stable: ties keep their
+    # order). The numbers travel with the visitors, so that each place's sort reads them in place.
     starts = np.zeros(places.max() + 2, dtype=np.int64)
     for p in places:
         starts[p + 1] += 1
     starts = np.cumsum(starts)
     fill = starts[:-1].copy()
-    order = np.empty(len(places), dtype=np.int64)
+    order, value = np.empty(len(places), dtype=np.int64), np.empty(len(places))
     for i in range(len(places)):
-        order[fill[places[i]]] = i
+        order[fill[places[i]]], value[fill[places[i]]] = i, u[i]
         fill[places[i]] += 1
+    room, room_value = np.empty(len(places), dtype=np.int64), np.empty(len(places))
     for p in range(len(starts) - 1):
         lo, hi = starts[p], starts[p + 1]
         if hi - lo > 1:
-            group = order[lo:hi].copy()
-            order[lo:hi] = group[np.argsort(u[group], kind="mergesort")]
+            _sort_by_uniform(value[lo:hi], order[lo:hi], room_value[lo:hi], room[lo:hi])
     return order
 
 
+@compiled.kernel
+def _random_order_kernel(u):
+    order = np.arange(len(u))
+    _sort_by_uniform(u.copy(), order, np.empty(len(u)), np.empty(len(u), dtype=np.int64))
+    return order
+
+
+SMALL_SORT = 16  # groups up to this size are sorted by insertion
+
+
+@compiled.kernel
+def _sort_by_uniform(value, index, room_value, room):
+    # sorts the pairs (value, index) stably by value, in place (the rooms: as long, scratch).
+    # The values are uniforms on [0, 1), so a stable counting sort into ~n/4 buckets of equal
+    # width leaves a few per bucket, sorted by insertion: O(n), where a comparison sort of half a
+    # million numbers took 2-3x as long. Any values give the right order (a value's bucket never
+    # decreases with it), only more slowly if they crowd into a few buckets.
+    n = len(index)
+    if n <= SMALL_SORT:
+        _insertion_sort(value, index, 0, n)
+        return
+    buckets = n // 4
+    start = np.zeros(buckets + 1, dtype=np.int64)
+    for i in range(n):
+        start[_bucket_of(value[i], buckets) + 1] += 1
+    for b in range(buckets):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    for i in range(n):
+        b = _bucket_of(value[i], buckets)
+        room_value[fill[b]], room[fill[b]] = value[i], index[i]
+        fill[b] += 1
+    for b in range(buckets):
+        lo, hi = start[b], start[b + 1]
+        if hi - lo > 64:  # crowded (values that are not uniform): a merge sort, not a quadratic one
+            by_value = np.argsort(room_value[lo:hi], kind="mergesort")
+            room_value[lo:hi], room[lo:hi] = room_value[lo:hi][by_value], room[lo:hi][by_value]
+        elif hi - lo > 1:
+            _insertion_sort(room_value, room, lo, hi)
+    value[:] = room_value
+    index[:] = room
+
+
+@compiled.kernel
+def _bucket_of(x, buckets):
+    return min(max(np.int64(x * buckets), 0), buckets - 1)
+
+
+@compiled.kernel
+def _insertion_sort(value, index, lo, hi):
+    # stable: an element moves past larger values only
+    for i in range(lo + 1, hi):
+        v, item = value[i], index[i]
+        j = i - 1
+        while j >= lo and value[j] > v:
+            value[j + 1], index[j + 1] = value[j], index[j]
+            j -= 1
+        value[j + 1], index[j + 1] = v, item
+
+
 def random_order(u: np.ndarray) -> np.ndarray:
-    """`np.argsort(u, kind="stable")`: an unstable sort (faster) unless some values are equal."""
+    """`np.argsort(u, kind="stable")` of uniforms `u`: an unstable sort (faster) unless some values are equal."""
+    if compiled.enabled():
+        return _random_order_kernel(np.ascontiguousarray(u, dtype=np.float64))
     order = np.argsort(u)
     s = u[order]
     if np.any(s[1:] == s[:-1]):
