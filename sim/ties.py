@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 NO_PLACE = -1  # ties made at set-up (household, school, initial friendships)
 N_LAYERS = len(LAYERS)
 FRESH_SHARE = 0.25  # merge early if the fresh run outgrows this share of the main run
+MERGE_FROM = 10_000  # ... and these many rows (a smaller fresh run costs little to search)
 PRUNE_BLOCK = 1 << 20  # rows whose strength a prune works out at once
 ROOM_GROWTH = 1.1  # when the main run outgrows its arrays: new ones this much larger
 
@@ -223,30 +224,47 @@ def _locate_sorted_kernel(keys, main_key, fresh_key):
 
 
 @compiled.kernel
-def _live_rows_kernel(key, strength, egos, span, n_layers, wanted):
-    # egos sorted: a person's rows are the keys in [ego x span, (ego + 1) x span); count, then fill
-    starts = np.searchsorted(key, egos * span)
-    ends = np.searchsorted(key, (egos + 1) * span)
+def _rows_by_ego_kernel(key, n_slots, span):
+    # for each slot s (and n_slots): the first row whose key is at least s x span, i.e. where the
+    # rows of ego s start (and those of s - 1 end): one sweep, no division
+    index = np.empty(n_slots + 1, dtype=np.int64)
+    r = 0
+    for s in range(n_slots + 1):
+        bound = s * span
+        while r < len(key) and key[r] < bound:
+            r += 1
+        index[s] = r
+    return index
+
+
+@compiled.kernel
+def _live_rows_kernel(key, strength, starts, ends, wanted):
+    # the rows of each ego are [starts[i], ends[i]), egos in order; count, then fill. (N_LAYERS is
+    # a constant to numba: `%` by it compiles to a multiplication, where one by a variable was a
+    # division per row, most of the time of listing a few thousand persons' ties.)
     count = 0
-    for i in range(len(egos)):
+    for i in range(len(starts)):
         for r in range(starts[i], ends[i]):
-            if strength[r] > 0 and wanted[key[r] % n_layers]:
+            if strength[r] > 0 and wanted[key[r] % N_LAYERS]:
                 count += 1
     rows = np.empty(count, dtype=np.int64)
     count = 0
-    for i in range(len(egos)):
+    for i in range(len(starts)):
         for r in range(starts[i], ends[i]):
-            if strength[r] > 0 and wanted[key[r] % n_layers]:
+            if strength[r] > 0 and wanted[key[r] % N_LAYERS]:
                 rows[count] = r
                 count += 1
     return rows
 
 
 @compiled.kernel
-def _mark_alters_kernel(key, strength, egos, n_slots, n_layers, wanted, mask):
-    # the alters of `_live_rows_kernel`'s rows, marked without listing them
-    for r in _live_rows_kernel(key, strength, egos, n_slots * n_layers, n_layers, wanted):
-        mask[(key[r] // n_layers) % n_slots] = True
+def _mark_alters_kernel(key, strength, egos, starts, ends, n_slots, wanted, mask):
+    # the alters of `_live_rows_kernel`'s rows, marked without listing them: an alter is the key's
+    # pair less its ego's share (no division by the number of slots)
+    for i in range(len(starts)):
+        for r in range(starts[i], ends[i]):
+            if strength[r] > 0 and wanted[key[r] % N_LAYERS]:
+                mask[key[r] // N_LAYERS - egos[i] * n_slots] = True
 
 
 @compiled.kernel
@@ -464,12 +482,13 @@ class TieStore:
         self.fresh = _Run.empty()
         self._main_room: list[np.ndarray] | None = None  # arrays whose front is the main run (see _prune_in_place)
         self._filter: _KeyFilter | None = None  # of main and fresh keys; rebuilt after a merge, on use
+        self._main_starts: np.ndarray | None = None  # where each slot's rows start in the main run; rebuilt after a change, on use
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
         self._factors = np.zeros((self.n_layers + 1, 0))  # decay factors by class and age, grown on use
 
     def __getstate__(self) -> dict:
         # a copy (a model's branch, a pickled model) keeps the main run, not its spare room
-        return {**self.__dict__, "_main_room": None}
+        return {**self.__dict__, "_main_room": None, "_main_starts": None}
 
     # ------------------------------------------------------------------ keys
     def _key(self, ego, alter, layer) -> np.ndarray:
@@ -673,13 +692,13 @@ class TieStore:
 
     def _after_adding(self, layer: np.ndarray) -> None:
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
-        if len(self.fresh) > FRESH_SHARE * max(len(self.main), 1) and len(self.fresh) > 10_000:
+        if len(self.fresh) > FRESH_SHARE * max(len(self.main), 1) and len(self.fresh) > MERGE_FROM:
             self._merge()
 
     def _merge(self) -> None:
         self.main = self.main.insert(self.fresh) if len(self.main) else self.fresh
         self.fresh, self._main_room = _Run.empty(), None
-        self._filter = None  # prune may have removed keys: rebuild, sized for the new main run
+        self._filter = self._main_starts = None  # prune may have removed keys: rebuild, sized for the new main run
 
     def add_initial(self, a, b, layer, step: int = 0) -> None:
         """Social ties (set-up, household, a newcomer's network): no place, the layer's initial strength."""
@@ -734,7 +753,7 @@ class TieStore:
             room = grown
         _merge_in_place_kernel(*room, kept, *fresh.columns())
         self._main_room = room
-        self.main, self.fresh, self._filter = _Run(*(c[:total] for c in room)), _Run.empty(), None
+        self.main, self.fresh, self._filter, self._main_starts = _Run(*(c[:total] for c in room)), _Run.empty(), None, None
 
     def _still_strong(self, run: _Run, step: int) -> np.ndarray:
         """Mask of the rows at least `min_strength` now; worked out a block of rows at a time, so
@@ -782,7 +801,7 @@ class TieStore:
         mask = np.zeros(self.n_slots, dtype=np.bool_)
         egos = sorted_sets.unique(np.asarray(slots, np.int64))
         for run in (self.main, self.fresh):
-            _mark_alters_kernel(run.key, run.strength, egos, self.n_slots, self.n_layers, self._wanted(layers), mask)
+            _mark_alters_kernel(run.key, run.strength, egos, *self._ego_bounds(run, egos), self.n_slots, self._wanted(layers), mask)
         return mask
 
     def _wanted(self, layers: tuple[str, ...] | None) -> np.ndarray:
@@ -795,10 +814,22 @@ class TieStore:
         wanted = self._wanted(layers)
         egos = sorted_sets.unique(np.asarray(slots, np.int64))
         if compiled.enabled():
-            return _live_rows_kernel(run.key, run.strength, egos, self.n_slots * self.n_layers, self.n_layers, wanted)
+            return _live_rows_kernel(run.key, run.strength, *self._ego_bounds(run, egos), wanted)
         rows = self._rows_of(run, egos)
         rows = rows[run.strength[rows] > 0]
         return rows[wanted[run.key[rows] % self.n_layers]]
+
+    def _ego_bounds(self, run: _Run, egos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the rows of each of the (sorted) egos start and end in the run. The main run
+        changes only when the fresh one is merged in or ties are pruned (every few steps), so its
+        starts are kept for every slot: two reads an ego, where two binary searches in tens of
+        millions of rows were most of the work of listing a few thousand persons' ties."""
+        if run is self.main:
+            if self._main_starts is None:
+                self._main_starts = _rows_by_ego_kernel(run.key, self.n_slots, self.n_slots * self.n_layers)
+            return self._main_starts[egos], self._main_starts[egos + 1]
+        span = self.n_slots * self.n_layers
+        return np.searchsorted(run.key, egos * span), np.searchsorted(run.key, (egos + 1) * span)
 
     def strength_between(self, a, b, layer, step: int) -> np.ndarray:
         """Current strength of the tie (a, b, layer) for each pair; 0 where there is none."""

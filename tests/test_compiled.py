@@ -162,6 +162,19 @@ def test_tie_store_operations_are_the_numpy_twins(shrinking, monkeypatch):
     assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
 
 
+def test_tie_store_operations_between_early_merges_are_the_numpy_twins(monkeypatch):
+    merges = []
+    merge = ties.TieStore._merge
+    monkeypatch.setattr(ties.TieStore, "_merge", lambda store: merges.append(1) or merge(store))
+    monkeypatch.setattr(ties, "MERGE_FROM", 200)  # the fresh run is merged in between prunes, and the queries after read the new main run
+    fast_frame, fast_seen = _tie_history()
+    with compiled.numpy_twins():
+        slow_frame, slow_seen = _tie_history()
+    assert len(merges) > 10
+    assert fast_frame.equals(slow_frame)
+    assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
+
+
 def test_locating_sorted_keys_is_the_numpy_twin():
     from test_ties import store
 
