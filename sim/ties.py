@@ -42,7 +42,12 @@ if TYPE_CHECKING:
     from sim.timing import Clock
 
 NO_PLACE = -1  # ties made at set-up (household, school, initial friendships)
-N_LAYERS = len(LAYERS)
+# The kernels read N_LAYERS as a constant compiled in (`%` by it is a multiplication, by a
+# variable a division), and numba's cache of them is renewed only when this file changes: so the
+# number is written here, and checked against the vocabulary's layers at import.
+N_LAYERS = 7
+if N_LAYERS != len(LAYERS):  # pragma: no cover - a layer was added or removed in sim/vocabulary.py
+    raise ImportError(f"sim/ties.py: set N_LAYERS = {len(LAYERS)} (the layers in sim/vocabulary.py) so that its kernels are compiled again")
 FRESH_SHARE = 0.25  # merge early if the fresh run outgrows this share of the main run
 MERGE_FROM = 10_000  # ... and these many rows (a smaller fresh run costs little to search)
 PRUNE_BLOCK = 1 << 20  # rows whose strength a prune works out at once
@@ -132,21 +137,21 @@ class _KeyFilter:
         return ((self._bits[h >> np.uint64(3)] >> (h & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
-def _strength_now_numpy(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors):
+def _strength_now_numpy(key, strength, last_step, made_place, rows, step, log2_decay, initial_strength, factors):
     """`TieStore._strength_now` on the columns of a run (the numpy twin of the kernel below);
     `factors[c, age]` is 2^(-rate x age) for decay class c: a layer's half-life, or (last) the
     acquaintance half-life."""
-    layer = key[rows] % n_layers
+    layer = key[rows] % N_LAYERS
     social = made_place[rows] == NO_PLACE
     eroding = social & (log2_decay[layer] > 0)
     floor = np.where(social & ~eroding, initial_strength[layer], np.float32(0.0))
     stored = strength[rows]
-    now = floor + (stored - floor) * factors[np.where(eroding, layer, n_layers), step - last_step[rows]]
+    now = floor + (stored - floor) * factors[np.where(eroding, layer, N_LAYERS), step - last_step[rows]]
     return np.where(stored > 0, now, 0.0)  # 0 marks a dead tie (a departed person's)
 
 
 @compiled.kernel
-def _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors):
+def _strength_now_kernel(key, strength, last_step, made_place, rows, step, log2_decay, initial_strength, factors):
     # the numpy twin's arithmetic, value by value: float32 floor and difference, float64 decay factor
     # (written out here, not in a helper called per row: that costs 4x, measured)
     out = np.zeros(len(rows))
@@ -154,9 +159,9 @@ def _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_lay
         r = rows[i]
         stored = strength[r]
         if stored > 0:
-            layer = key[r] % n_layers
+            layer = key[r] % N_LAYERS
             floor = np.float32(0.0)
-            decay_class = n_layers
+            decay_class = N_LAYERS
             if made_place[r] == NO_PLACE:
                 if log2_decay[layer] > 0:
                     decay_class = layer
@@ -167,8 +172,8 @@ def _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_lay
 
 
 @compiled.kernel
-def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows, step, gain, n_layers, log2_decay, initial_strength, factors):
-    now = _strength_now_kernel(key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial_strength, factors)
+def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows, step, gain, log2_decay, initial_strength, factors):
+    now = _strength_now_kernel(key, strength, last_step, made_place, rows, step, log2_decay, initial_strength, factors)
     alive = np.zeros(len(rows), dtype=np.bool_)
     for i in range(len(rows)):
         r = rows[i]
@@ -268,7 +273,7 @@ def _mark_alters_kernel(key, strength, egos, starts, ends, n_slots, wanted, mask
 
 
 @compiled.kernel
-def _pair_keys_kernel(a, b, layer, n_slots, n_layers, first_slot, end_slot):
+def _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot):
     # the keys of the pairs of two different persons whose smaller slot is in [first_slot, end_slot),
     # and which pairs they are (one pass: no temporaries of the batch's length)
     keys, kept = np.empty(len(a), dtype=np.int64), np.empty(len(a), dtype=np.int64)
@@ -276,20 +281,20 @@ def _pair_keys_kernel(a, b, layer, n_slots, n_layers, first_slot, end_slot):
     for j in range(len(a)):
         lo, hi = min(a[j], b[j]), max(a[j], b[j])
         if lo != hi and first_slot <= lo < end_slot:
-            keys[n], kept[n] = (lo * n_slots + hi) * n_layers + layer[j], j
+            keys[n], kept[n] = (lo * n_slots + hi) * N_LAYERS + layer[j], j
             n += 1
     return keys[:n], kept[:n]
 
 
 @compiled.kernel
-def _meet_kernel(a, b, layer, place, n_slots, n_layers, first_slot, end_slot, main_key, main_strength, main_last, main_place,
+def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
                  fresh_key, fresh_strength, fresh_last, fresh_place, step, gain, log2_decay, initial_strength, factors):
     # `TieStore._met_strangers` of the numpy twin in one call, for the pairs whose smaller slot is
     # in [first_slot, end_slot): keys of the pairs, each pair once (where it first met), found in
     # the runs in key order, live ties strengthened in place; the pairs without a live tie are
     # returned in key order. The runs may be given from the row of the key (first_slot, 0, 0) on:
     # the pairs' keys and their reverse keys are all at or after it (rows are then counted from it)
-    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, n_layers, first_slot, end_slot)
+    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot)
     empty = np.zeros(0, dtype=np.int64)
     if len(keys) == 0:
         return empty, empty, empty, place[:0].copy(), np.zeros(0, dtype=np.int8), empty
@@ -304,19 +309,19 @@ def _meet_kernel(a, b, layer, place, n_slots, n_layers, first_slot, end_slot, ma
             continue
         reverse_keys = np.empty(len(mine), dtype=np.int64)
         for i in range(len(mine)):
-            pair = keys[mine[i]] // n_layers  # lo x n_slots + hi
-            reverse_keys[i] = ((pair % n_slots) * n_slots + pair // n_slots) * n_layers + keys[mine[i]] % n_layers
+            pair = keys[mine[i]] // N_LAYERS  # lo x n_slots + hi
+            reverse_keys[i] = ((pair % n_slots) * n_slots + pair // n_slots) * N_LAYERS + keys[mine[i]] % N_LAYERS
         # the reverse rows by one sweep in key order (random binary searches miss the cache at 100k persons)
         reverse_sorted, order = unique_first_kernel(reverse_keys)
         reverse_rows = np.empty(len(mine), dtype=np.int64)
         reverse_rows[order] = _locate_sorted_kernel(reverse_sorted, key, key[:0])[1]
         alive[mine] = _strengthen_kernel(key, strength, last_step, made_place, row[mine], reverse_rows, step,
-                                         gain, n_layers, log2_decay, initial_strength, factors)
-    return _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers)
+                                         gain, log2_decay, initial_strength, factors)
+    return _strangers_kernel(keys, alive, met, place, where, row, n_slots)
 
 
 @compiled.kernel
-def _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers):
+def _strangers_kernel(keys, alive, met, place, where, row, n_slots):
     # the pairs of `keys` without a live tie, read off their keys in order: gathering them from the
     # meetings (a[met], b[met], layer[met]) misses the cache at every pair (104-123 ms of a 320 ms call of
     # meetings at a million persons, measured); only the place is gathered
@@ -328,10 +333,10 @@ def _strangers_kernel(keys, alive, met, place, where, row, n_slots, n_layers):
     for i in range(len(keys)):
         if alive[i]:
             continue
-        pair = keys[i] // n_layers
+        pair = keys[i] // N_LAYERS
         lo[j] = pair // n_slots
         hi[j] = pair - lo[j] * n_slots
-        lay[j] = keys[i] - pair * n_layers
+        lay[j] = keys[i] - pair * N_LAYERS
         plc[j], run[j], run_row[j] = place[met[i]], where[i], row[i]
         j += 1
     return lo, hi, lay, plc, run, run_row
@@ -508,7 +513,7 @@ class TieStore:
         strength, and only what meetings added fades back, with the acquaintance half-life.
         """
         columns = (run.key, run.strength, run.last_step, run.made_place, np.asarray(rows, dtype=np.int64))
-        decay = (self.n_layers, self.log2_decay, self.initial_strength, self._decay_factors(step))
+        decay = (self.log2_decay, self.initial_strength, self._decay_factors(step))
         if compiled.enabled():
             return _strength_now_kernel(*columns, step, *decay)
         return _strength_now_numpy(*columns, step, *decay)
@@ -617,7 +622,7 @@ class TieStore:
             start = first_slot * self.n_slots * self.n_layers  # the first key of a pair in this part
             runs = [(run, int(np.searchsorted(run.key, start))) for run in (self.main, self.fresh)]
             columns = [c[row:] for run, row in runs for c in (run.key, run.strength, run.last_step, run.made_place)]
-            parts.append(partial(_meet_kernel, a, b, layer, place, self.n_slots, self.n_layers, first_slot, end_slot, *columns, *constants))
+            parts.append(partial(_meet_kernel, a, b, layer, place, self.n_slots, first_slot, end_slot, *columns, *constants))
             offsets.append(np.array([row for _, row in runs], dtype=np.int64))
         results = compiled.in_threads(parts)
         for (*_, where, row), offset in zip(results, offsets):

@@ -86,17 +86,17 @@ def test_meetings_are_the_numpy_twins(one_place):
 
 def test_strength_now_is_its_numpy_twin():
     draws = np.random.default_rng(5)
-    n, n_layers, step = 50_000, 6, 600
+    n, step = 50_000, 600
     key = np.sort(draws.integers(0, 10**12, n))
     strength = draws.random(n).astype(np.float32)
     strength[draws.random(n) < 0.1] = 0.0  # dead ties
     last_step = draws.integers(0, step + 1, n).astype(np.int32)
     made_place = draws.integers(ties.NO_PLACE, 5, n).astype(np.int16)
-    log2_decay = np.array([0.0, 0.01, 0.0, 0.003, 0.0, 0.05])
-    initial = np.array([0.9, 0.5, 0.3, 0.2, 0.4, 0.1], dtype=np.float32)
+    log2_decay = np.array([0.0, 0.01, 0.0, 0.003, 0.0, 0.05, 0.02])[: ties.N_LAYERS]
+    initial = np.array([0.9, 0.5, 0.3, 0.2, 0.4, 0.1, 0.6], dtype=np.float32)[: ties.N_LAYERS]
     factors = np.exp2(-np.append(log2_decay, 0.2)[:, None] * np.arange(step + 1)[None, :])
     for rows in (draws.integers(0, n, 20_000), np.arange(n), np.zeros(0, np.int64)):
-        args = (key, strength, last_step, made_place, rows, step, n_layers, log2_decay, initial, factors)
+        args = (key, strength, last_step, made_place, rows, step, log2_decay, initial, factors)
         fast, slow = ties._strength_now_kernel(*args), ties._strength_now_numpy(*args)
         assert fast.dtype == slow.dtype == np.float64
         assert np.array_equal(fast, slow)
