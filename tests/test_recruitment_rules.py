@@ -546,3 +546,12 @@ def test_forum_searches_looked_up_at_once_are_the_searches_made_one_by_one(monke
     assert forum_attempts.sum() > 500 and alone.events[forum_attempts].accepted.sum() > 50
     for table in ("timeseries", "events", "networks"):
         assert getattr(ahead, table).equals(getattr(alone, table)), table
+
+
+def test_forum_searches_all_for_roles_sought_nowhere_make_no_attempt():
+    """Networks search (chat is searched for mules) but every search is for enablers, sought on no space."""
+    sc = scenario(SMALL, steps=20, recruitment={"rules": {"forums": {
+        "role_weights": {"core": 0.0, "technical_enabler": 1.0, "recruiter": 0.0, "money_mule": 0.0},
+        "role_spaces": {"core": [], "technical_enabler": [], "recruiter": [], "money_mule": ["chat"]}}}})
+    _, results = cached_run(sc)
+    assert results.timeseries.attempts_forums.sum() == 0

@@ -85,6 +85,8 @@ class ForumsRule(RecruitmentRule):
         # a search for a role with no space of its kinds open and in use is not made
         made = np.array([bool(role_codes[r]) for r in range(len(ROLES))])[role]
         net, number, role = net[made], number[made], role[made]
+        if len(net) == 0:
+            return
         pools = {here: self._pool(here, draws) for here in {role_codes[r] for r in np.unique(role)}}  # one per set of spaces
         pool_of = [pools[role_codes[r]] for r in role]
         if self.look_ahead:
@@ -147,7 +149,7 @@ class ForumsRule(RecruitmentRule):
         order, with the others); an acceptance is resolved. Only acceptances change who is available.
         """
         users, base_trust, where = self._screened(market, draws, net, number, pool_of)
-        screened = np.array([len(u) for u in users])
+        screened = np.array([len(u) for u in users], dtype=np.int64)
         search_of = np.repeat(np.arange(len(net)), screened)
         trust, score, infiltration = self._scores(net[search_of], role[search_of], np.concatenate(users),
                                                   np.concatenate(base_trust), np.concatenate(where), known)
