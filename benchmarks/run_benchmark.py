@@ -65,8 +65,10 @@ def numpy_floor(size: int, steps: int = 10, contacts: int = 3, seed: int = 0) ->
 def measure(size: int, steps: int, seed: int) -> dict:
     """One run in this process; returns its figures."""
     from sim.model import RecruitModel
+    from sim.resources import reuse_freed_memory
     from sim.scenario import load_scenario
 
+    reuse_freed_memory()  # as `recruitsim run` does
     scenario = load_scenario(SCENARIO, [f"population.size={size}", f"steps={steps}", f"seed={seed}"])
     started = time.perf_counter()
     RecruitModel(scenario.model_copy(update={"burn_in_years": 0.0}))  # the set-up alone (the same town, no steps)

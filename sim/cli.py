@@ -106,9 +106,10 @@ def run(scenario: Path, out_dir: Path | None, seed: int | None, overrides: tuple
     )
 
     from sim import compiled
-    from sim.resources import available_cpus
+    from sim.resources import available_cpus, reuse_freed_memory
 
     compiled.set_threads(threads or available_cpus())  # a single run has the machine
+    reuse_freed_memory()
     try:
         out = run_scenario(loaded, out_dir, fmt=fmt, quiet=quiet, overwrite=overwrite, source=source, replication=key,
                            on_done=None if quiet else _print_summary, figure_format=figure_format)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from sim import compiled
 from sim.errors import show_warnings_in_one_line
 from sim.experiment.backends import Backend
+from sim.resources import reuse_freed_memory
 
 
 class InProcessExecutor(Executor):
@@ -56,6 +57,7 @@ def _worker_signals(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     show_warnings_in_one_line()  # as the parent shows them
     compiled.set_threads(1)  # the workers share the machine already
+    reuse_freed_memory()
     # the parent's pid as the parent knew it: a worker that starts after its parent died sees init's
     threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watchdog", daemon=True).start()
 
