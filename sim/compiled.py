@@ -90,6 +90,28 @@ def in_threads(parts: Sequence[Callable[[], object]]) -> list:
     return [first, *(future.result() for future in others)]
 
 
+def in_threads_by_weight(parts: Sequence[Callable[[], object]], weights: Sequence[float]) -> list:
+    """Each part's result, in order, the parts shared among up to `threads()` threads so that each
+    thread's parts weigh about the same (the heaviest first, each to the least loaded thread).
+    Parts must be independent, as for `in_threads`; which thread runs a part changes no result."""
+    if _threads == 1 or len(parts) < 2:
+        return [part() for part in parts]
+    shares: list[list[int]] = [[] for _ in range(min(_threads, len(parts)))]
+    load = [0.0] * len(shares)
+    for i in sorted(range(len(parts)), key=lambda i: -weights[i]):
+        lightest = load.index(min(load))
+        shares[lightest].append(i)
+        load[lightest] += weights[i]
+    results: list = [None] * len(parts)
+
+    def run(share: list[int]) -> None:
+        for i in share:
+            results[i] = parts[i]()
+
+    in_threads([lambda share=share: run(share) for share in shares])
+    return results
+
+
 def broken_cache_message(exc: BaseException) -> str | None:
     """One line for a run that failed because numba's on-disk cache of the kernels is inconsistent
     (None for any other failure). Seen once, after kernels were edited, run and reverted: numba

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from sim import compiled, rng, sorted_sets, ties
+from sim.places import copresence
 from sim.places.copresence import meetings, order_by_place, random_order
 from sim.ties import LINEAR_SWEEP_ROWS, _locate_sorted_kernel
 from sim.vocabulary import LAYER
@@ -223,16 +224,26 @@ def test_meetings_met_in_parts_on_threads_are_met_at_once(monkeypatch):
 
 def test_a_run_on_threads_is_the_run_on_one(monkeypatch):
     """Threads never change a run's outputs: a run whose meetings are all met in parts on two
-    threads has the timeseries, events and networks of the same run on one."""
+    threads, and whose venue types' meetings are made at once, has the timeseries, events and
+    networks of the same run on one."""
     from helpers import run, scenario
 
     sc = scenario(steps=60)
     _, one = run(sc)
     monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
+    monkeypatch.setattr(copresence, "PARALLEL_VISITORS", 1)  # every step's venue types met at once
     with compiled.using_threads(2):
         _, two = run(sc)
     for name in ("timeseries", "events", "networks"):
         assert getattr(one, name).equals(getattr(two, name)), name
+
+
+def test_parts_shared_among_threads_by_weight_come_back_in_order_each_run_once():
+    ran = []
+    parts = [lambda i=i: ran.append(i) or i * i for i in range(7)]
+    with compiled.using_threads(3):
+        results = compiled.in_threads_by_weight(parts, [5, 1, 9, 2, 2, 7, 1])
+    assert results == [i * i for i in range(7)] and sorted(ran) == list(range(7))
 
 
 def test_a_bad_number_of_threads_is_one_line():

@@ -11,6 +11,9 @@ missing in a paired run, only the meetings at that place shift, not those everyw
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 
 from sim import compiled
@@ -33,6 +36,9 @@ def int_below(u: np.ndarray, n) -> np.ndarray:
     return np.minimum((u * n).astype(np.int64), np.asarray(n, dtype=np.int64) - 1)
 
 
+PARALLEL_VISITORS = 1 << 16  # visitors of a step's batches from which they are met on several threads
+
+
 def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of: LabelledDraws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (a, b, place) of people who meet; `contacts` (a number, or one per visitor) is the
     mean number of partners each visitor seeks out.
@@ -40,16 +46,38 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
     `uniform_of(people, label)` gives one keyed uniform per visitor for each label. `places=None`
     means everyone is in one place. A fractional part of `contacts` is the chance of one more partner.
     """
-    empty = (np.zeros(0, np.int64),) * 3
+    return _prepared(people, places, contacts, uniform_of)()
+
+
+def meetings_of_batches(batches: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`meetings(*batch)` of each of several independent batches (e.g. a step's venue types), in
+    order. With the kernels and several threads, a large step's batches are met at once, shared
+    among the threads by size: the same results as one after another."""
+    prepared = [_prepared(*batch) for batch in batches]  # the keys are worked out here, in this thread
+    visitors = [len(batch[0]) for batch in batches]
+    if not compiled.enabled() or sum(visitors) < PARALLEL_VISITORS:
+        return [meet() for meet in prepared]
+    return compiled.in_threads_by_weight(prepared, visitors)
+
+
+def _prepared(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of: LabelledDraws) -> Callable[[], tuple]:
+    """The meetings of one batch as a call to make: the kernel's (it releases the GIL), or the numpy code's."""
     contacts = np.broadcast_to(np.asarray(contacts, dtype=float), np.shape(people))
     if len(people) < 2 or contacts.max() <= 0:
-        return empty
-    n = len(people)
+        return lambda: (np.zeros(0, np.int64),) * 3
     if compiled.enabled() and (places is None or places.min() >= 0):
         keys = np.array([uniform_of.key(f"partner:{k}") for k in range(int(np.ceil(contacts.max())))], dtype=np.uint64)
         one_place = places is None
-        return _meetings_kernel(np.ascontiguousarray(people, dtype=np.int64), np.zeros(0, np.int64) if one_place else np.ascontiguousarray(places, dtype=np.int64),
-                                np.ascontiguousarray(contacts), uniform_of.key("order"), uniform_of.key("extra"), keys, one_place)
+        return partial(_meetings_kernel, np.ascontiguousarray(people, dtype=np.int64),
+                       np.zeros(0, np.int64) if one_place else np.ascontiguousarray(places, dtype=np.int64),
+                       np.ascontiguousarray(contacts), uniform_of.key("order"), uniform_of.key("extra"), keys, one_place)
+    return partial(_meetings_numpy, people, places, contacts, uniform_of)
+
+
+def _meetings_numpy(people: np.ndarray, places: np.ndarray | None, contacts: np.ndarray, uniform_of: LabelledDraws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`meetings` without the kernels (the numpy twin of `_meetings_kernel`)."""
+    empty = (np.zeros(0, np.int64),) * 3
+    n = len(people)
     if places is None:
         order = random_order(uniform_of(people, "order"))
         places = np.zeros(n, dtype=np.int64)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.places.copresence import int_below, meetings
+from sim.places.copresence import int_below, meetings_of_batches
 from sim.population import STUDENT, WORKER, Population
 from sim.rng import ProcessRandom
 from sim.timing import Clock
@@ -115,11 +115,13 @@ class Venues:
         a, b, kind = [], [], []
         draws = self.random.at(step)
         uniform_of = self._uniforms(step)
+        batches = []
         for t in self.types:
             people, visits = self.visitors(t, free, uniform_of)
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
-            pa, pb, _ = meetings(people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name))
+            batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
+        for t, (pa, pb, _) in zip(self.types, meetings_of_batches(batches)):  # the venue types' meetings are independent
             a.append(pa)
             b.append(pb)
             kind.append(np.full(len(pa), t.code, dtype=np.int16))
