@@ -104,10 +104,13 @@ class Venues:
         if p.assigned:
             eligible &= self.assigned[t.code] >= 0
         candidates = np.flatnonzero(eligible)
+        u = uniform_of(candidates, f"visit:{t.name}")
+        if not p.convergence:  # one rate for all: its chance and visits worked out once (the same numbers)
+            visiting = candidates[u < self.clock.prob(p.visit_rate)]
+            return visiting, np.full(len(visiting), self.clock.visits_given_any(p.visit_rate))
         # visit rates of the candidates only (a convergence setting draws the prone more)
-        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity[candidates]) if p.convergence \
-            else np.full(len(candidates), p.visit_rate)
-        visiting = uniform_of(candidates, f"visit:{t.name}") < self.clock.prob(rate)
+        rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity[candidates])
+        visiting = u < self.clock.prob(rate)
         return candidates[visiting], self.clock.visits_given_any(rate[visiting])
 
     def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
