@@ -75,7 +75,8 @@ def _prepared(people: np.ndarray, places: np.ndarray | None, contacts, uniform_o
 
 
 def _meetings_numpy(people: np.ndarray, places: np.ndarray | None, contacts: np.ndarray, uniform_of: LabelledDraws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`meetings` without the kernels (the numpy twin of `_meetings_kernel`)."""
+    """`meetings` by numpy calls: the twin of `_meetings_kernel`, and the way for places the kernel
+    does not take (negative codes)."""
     empty = (np.zeros(0, np.int64),) * 3
     n = len(people)
     if places is None:
