@@ -285,14 +285,17 @@ class OnlineSpaces:
     def yearly_visits_to(self, space: OnlineSpace, slots=slice(None)) -> np.ndarray:
         """Each person's (or the persons `slots`') visits per year to the space: 0 if it is closed or gated to them."""
         if not space.is_open:
-            return np.zeros(self.pop.size)[slots]
+            return self._zeros(slots)
         rate = self.visit_rate(space, slots)
         return rate * self.members[space.code][slots] if space.code in self.members else rate
 
     def yearly_visits(self, kinds: tuple[str, ...], slots=slice(None)) -> np.ndarray:
         """Each person's (or the persons `slots`') visits per year to the open spaces of the given kinds they may enter."""
-        start = np.zeros(self.pop.size)[slots]
-        return sum((self.yearly_visits_to(self.spaces[c], slots) for c in self.codes_of(kinds)), start)
+        return sum((self.yearly_visits_to(self.spaces[c], slots) for c in self.codes_of(kinds)), self._zeros(slots))
+
+    def _zeros(self, slots) -> np.ndarray:
+        """Zeros for the persons `slots` (a slice, or slots: then not a town's worth, indexed)."""
+        return np.zeros(self.pop.size)[slots] if isinstance(slots, slice) else np.zeros(len(slots))
 
     def most_yearly_visits(self, kinds: tuple[str, ...]) -> float:
         """Routine visits per year to the open spaces of the given kinds by a fully online, fully

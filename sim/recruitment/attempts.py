@@ -66,7 +66,7 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
     recruiters = np.full(len(candidates), -1, np.int64) if recruiters is None else np.asarray(recruiters, np.int64)
     media = np.broadcast_to(np.asarray(MEDIUM[medium] if isinstance(medium, str) else medium), candidates.shape)
     keys = m.networks.draw_keys(networks)
-    u = draws.uniform(candidates, f"accept:{attempt}", with_units=keys)
+    u = draws.uniform(candidates, _answer_label(attempt), with_units=keys)
     accepted = u < acceptance_probability(rule, networks, candidates, roles, trust, volunteer)
     outcome = np.where(accepted, OUTCOME["accepted"], OUTCOME["refused"])
     role_cap = m.business.role_cap(m.networks.business_model[networks], m.config.networks.growth_slack)
@@ -98,11 +98,22 @@ def would_accept(rule: RecruitmentRule, draws: StepRandom, networks, candidates,
     log (`log_refusals`)."""
     networks, candidates, roles, attempts = (np.asarray(x, dtype=np.int64) for x in (networks, candidates, roles, attempts))
     keys = rule.model.networks.draw_keys(networks)
-    u = np.empty(len(candidates))
-    for number in np.unique(attempts):
-        these = attempts == number
-        u[these] = draws.uniform(candidates[these], f"accept:{number}", with_units=keys[these])
+    u = uniform_by_number(draws, candidates, attempts, _answer_label, with_units=keys)
     return u < acceptance_probability(rule, networks, candidates, roles, trust)
+
+
+def uniform_by_number(draws: StepRandom, units: np.ndarray, numbers: np.ndarray, label, with_units=None) -> np.ndarray:
+    """One keyed uniform per unit, drawn under `label(number)` of its own number (a rule's n-th
+    attempt or search of the step): what a call per unit would draw, in one call per number."""
+    u = np.empty(len(units))
+    for number in np.unique(numbers):
+        these = numbers == number
+        u[these] = draws.uniform(units[these], label(int(number)), with_units=None if with_units is None else with_units[these])
+    return u
+
+
+def _answer_label(attempt: int) -> str:
+    return f"accept:{attempt}"
 
 
 def log_refusals(rule: RecruitmentRule, step: int, networks, candidates, roles) -> None:

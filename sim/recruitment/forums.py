@@ -18,7 +18,7 @@ from pydantic import Field
 
 from sim import sorted_sets
 from sim.crime.roles import fit, motivation, role_draws, sample_roles
-from sim.recruitment.attempts import log_refusals, resolve, would_accept
+from sim.recruitment.attempts import log_refusals, resolve, uniform_by_number, would_accept
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.sampling import KeyedCircle
@@ -178,11 +178,7 @@ class ForumsRule(RecruitmentRule):
         """Per search, the users it screens (with their base trust and the space each was met in):
         the first available users from a keyed point of the step's circle of its pool. A search
         costs the users it screens, and a user's chance does not hinge on the others' draws."""
-        start = np.empty(len(net))
-        keys = self.model.networks.draw_keys(net)
-        for n in np.unique(number):
-            these = number == n
-            start[these] = draws.uniform(keys[these], f"screen:{n}")
+        start = uniform_by_number(draws, self.model.networks.draw_keys(net), number, lambda n: f"screen:{n}")
         users, trust, where = [], [], []
         for s, (pool_users, pool_trust, pool_where, circle) in enumerate(pool_of):
             pick = circle.sample(start[s], self.params.candidates_per_search, lambda idx: market.available[pool_users[idx]])
