@@ -131,6 +131,64 @@ def _two_level_radix(values, bits):
     return keys, index
 
 
+@compiled.kernel
+def distinct_kernel(values):
+    # `unique(values)` for non-negative int64 values by the two-level radix sort of the keys alone
+    # (no index carried: half the memory traffic). `values` is overwritten: it is the sort's room.
+    # The set-up's 13.5 million tie keys of a million persons: 300 ms, against 660-720 ms with
+    # the index (`unique_first_kernel`), measured
+    n = len(values)
+    bits = _bits(values.max()) if n else 0
+    top_bits = min(bits, max(_bits(n // BUCKET_SIZE), 1))
+    low_bits = bits - top_bits
+    start = np.zeros((1 << top_bits) + 1, dtype=np.int64)
+    for i in range(n):
+        start[(values[i] >> low_bits) + 1] += 1
+    for d in range(1, len(start)):
+        start[d] += start[d - 1]
+    bounds = start.copy()
+    keys = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        digit = values[i] >> low_bits
+        keys[start[digit]] = values[i]
+        start[digit] += 1
+    for b in range(len(bounds) - 1):
+        lo, hi = bounds[b], bounds[b + 1]
+        if hi - lo > 1:
+            _lsd_radix_keys(keys[lo:hi], values[lo:hi], low_bits, BUCKET_RADIX_BITS)
+    m = 0
+    for i in range(n):
+        if i == 0 or keys[i] != keys[m - 1]:
+            keys[m] = keys[i]
+            m += 1
+    return keys[:m]
+
+
+@compiled.kernel
+def _lsd_radix_keys(keys, room, bits, max_digit_bits):
+    # `_lsd_radix` of the keys alone
+    n = len(keys)
+    passes = (bits + max_digit_bits - 1) // max_digit_bits
+    width = (bits + passes - 1) // passes if passes else 1
+    mask = (1 << width) - 1
+    start = np.zeros(mask + 2, dtype=np.int64)
+    shift = 0
+    for _ in range(passes):
+        start[:] = 0
+        for i in range(n):
+            start[((keys[i] >> shift) & mask) + 1] += 1
+        for d in range(1, mask + 2):
+            start[d] += start[d - 1]
+        for i in range(n):
+            digit = (keys[i] >> shift) & mask
+            room[start[digit]] = keys[i]
+            start[digit] += 1
+        keys, room = room, keys
+        shift += width
+    if passes % 2 == 1:  # the sorted keys are in the room: back to the caller's array
+        room[:] = keys
+
+
 def _run_starts(s: np.ndarray) -> np.ndarray:
     """For a sorted array: where each run of equal values starts."""
     keep = np.empty(len(s), dtype=bool)

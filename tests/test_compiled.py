@@ -3,6 +3,7 @@ inputs and on the edge cases the model produces (empty arrays, negative keys, de
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import pickle
@@ -46,6 +47,14 @@ def test_unique_first_is_its_numpy_twin(n, top):
         slow = sorted_sets.unique_first(values)
     assert all(np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
     assert np.array_equal(fast[0], np.unique(values)) and np.array_equal(fast[1], np.unique(values, return_index=True)[1])
+
+
+@pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**62])
+@pytest.mark.parametrize("n", [0, 1, 2, 1000, 200_000])
+def test_distinct_keys_are_numpys_unique(n, top):
+    values = np.random.default_rng(n).integers(0, top, n)
+    values[::3] = values[:1]  # many repeats
+    assert np.array_equal(sorted_sets.distinct_kernel(values.copy()), np.unique(values))
 
 
 @pytest.mark.parametrize("n", [1, 2, 500, 100_000])
@@ -174,6 +183,42 @@ def test_tie_store_operations_between_early_merges_are_the_numpy_twins(monkeypat
     assert len(merges) > 10
     assert fast_frame.equals(slow_frame)
     assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
+
+
+@pytest.mark.parametrize("merge_from", [ties.MERGE_FROM, 200], ids=["a fresh run", "merged into the main run"])
+@pytest.mark.parametrize("how", ["kernel", "kernel in parts on threads", "numpy twin"])
+def test_the_first_ties_into_an_empty_store_are_what_connecting_them_gives(how, merge_from, monkeypatch):
+    """The set-up's ties go into an empty store by one sort of their rows (`TieStore._first_run`):
+    the store, and all that happens to it and is asked of it later, are what connecting them
+    gives, with pairs repeated, reversed, on several layers and of a person with herself."""
+    from test_ties import store
+
+    draws = np.random.default_rng(5)
+    a, b = draws.integers(0, 300, (2, 3000))
+    a[::50] = b[::50]  # oneself: no tie
+    a, b = np.concatenate([a, b[:400], a[:300]]), np.concatenate([b, a[:400], b[:300]])  # reversed, repeated
+    layer = draws.integers(0, 7, len(a))
+    monkeypatch.setattr(ties, "MERGE_FROM", merge_from)
+    calls, first_run = [], ties.TieStore._first_run
+    monkeypatch.setattr(ties.TieStore, "_first_run", lambda store, *args: calls.append(compiled.in_threads) or first_run(store, *args))
+    if how == "kernel in parts on threads":
+        monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
+    with compiled.using_threads(3), (compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext()):
+        connected, first = store(300, acquaintance_half_life_years=0.1), store(300, acquaintance_half_life_years=0.1)
+        connected.connect(a, b, layer, step=0)
+        parts = []
+        in_threads = compiled.in_threads
+        monkeypatch.setattr(compiled, "in_threads", lambda tasks: parts.append(len(tasks)) or in_threads(tasks))
+        first.add_initial(a, b, layer)
+        monkeypatch.setattr(compiled, "in_threads", in_threads)
+        assert [len(run) for run in (first.main, first.fresh)] == [len(run) for run in (connected.main, connected.fresh)]
+        assert (len(first.main) > 0) == (merge_from == 200)
+        assert connected.frame(0).equals(first.frame(0))
+        assert np.array_equal(connected.count_by_layer(), first.count_by_layer())
+        histories = [_tie_history(steps=30, ties=ties) for ties in (connected, first)]
+    assert len(calls) == 1 and parts == {"kernel": [1], "kernel in parts on threads": [3], "numpy twin": []}[how]
+    assert histories[0][0].equals(histories[1][0])
+    assert all(np.array_equal(x, y) for x, y in zip(histories[0][1], histories[1][1], strict=True))
 
 
 def test_locating_sorted_keys_is_the_numpy_twin():
