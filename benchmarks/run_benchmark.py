@@ -10,6 +10,7 @@ each other). Goals (issue 14): 10k x 520 steps <= 3 s; 1M x 520 <= 5 min; set-up
 
     python benchmarks/run_benchmark.py                   # 10k and 100k, 520 steps
     python benchmarks/run_benchmark.py --million         # and 1M (about 15 minutes)
+    python benchmarks/run_benchmark.py --repeat 3        # each size 3 times: the median of each figure
     python benchmarks/run_benchmark.py --sizes 10000 --steps 520 --one   # one size, JSON, this process
     python benchmarks/run_benchmark.py --kernels both    # each size with the compiled kernels, then their numpy twins
 
@@ -109,9 +110,13 @@ def main() -> None:
     parser.add_argument("--one", action="store_true", help="run the first size in this process and print JSON")
     parser.add_argument("--kernels", choices=["compiled", "numpy", "both"], default="compiled",
                         help="the compiled kernels, their numpy twins (RECRUITSIM_KERNELS=numpy), or a row for each")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size, each in a fresh process; a row shows each figure's median and the runs' range of run times")
     parser.add_argument("--threads", type=int, default=available_cpus(),
                         help="threads the kernels may use (RECRUITSIM_THREADS; outputs do not depend on it)  [default: the CPUs available]")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, not {args.repeat}")
     if args.one:
         print(json.dumps(measure(args.sizes[0], args.steps, args.seed)))
         return
@@ -119,17 +124,29 @@ def main() -> None:
     print(f"recruitsim benchmark: baseline scenario, {args.steps} steps, seed {args.seed}, "
           f"python {platform.python_version()}, {platform.machine()}, {args.threads} thread(s), load {os.getloadavg()[0]:.1f}")
     print(f"{'persons':>9} {'kernels':>8} {'setup s':>8} {'burn-in s':>10} {'run s':>8} {'us/p-step':>10} {'year 1':>8} {'years 9-10':>11} "
-          f"{'floor':>6} {'x floor':>7} {'peak MiB':>9} {'ties':>10} {'networks':>9} {'members':>8}")
+          f"{'floor':>6} {'x floor':>7} {'peak MiB':>9} {'ties':>10} {'networks':>9} {'members':>8}  {'runs s':>8}")
     modes = ["compiled", "numpy"] if args.kernels == "both" else [args.kernels]
     for size in sizes:
         for mode in modes:
-            r = run_one(size, args, mode)
+            runs = [run_one(size, args, mode) for _ in range(args.repeat)]
+            r = medians(runs)
+            spread = f"{min(x['run_s'] for x in runs):.1f}-{max(x['run_s'] for x in runs):.1f}" if len(runs) > 1 else ""
             print(f"{r['persons']:>9,} {mode:>8} {r['setup_s']:>8.2f} {r['burn_in_s']:>10.1f} {r['run_s']:>8.1f} {r['us_per_person_step']:>10.2f} "
                   f"{r['us_early']:>8.2f} {r['us_late']:>11.2f} {r['floor_us']:>6.2f} {r['over_floor']:>7.1f} {r['peak_mib']:>9.0f} {r['ties']:>10,} "
-                  f"{r['networks']:>9} {r['members_end']:>8}", flush=True)
+                  f"{r['networks']:>9} {r['members_end']:>8}  {spread:>8}", flush=True)
     print("us/p-step: microseconds per person-step over the recorded run; year 1 and years 9-10 over those steps only; "
           "burn-in: the unrecorded steps before step 1 (520 in the baseline); floor: the same for bare numpy meetings "
-          "(everyone meets 3 co-visitors, pairs deduplicated by a sort) in the same process; x floor: the run over it")
+          "(everyone meets 3 co-visitors, pairs deduplicated by a sort) in the same process; x floor: the run over it"
+          + (f"; each figure the median of {args.repeat} runs, runs s: their run times' range" if args.repeat > 1 else ""))
+
+
+def medians(runs: list[dict]) -> dict:
+    """Each figure's median over repeated runs of one size (the machine's speed varies by up to
+    15% between runs: one run can hide a change or invent one). Counts (ties, networks, members)
+    are the same in every run: same scenario, same seed."""
+    import statistics
+
+    return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
 
 
 def run_one(size: int, args: argparse.Namespace, kernels: str) -> dict:
