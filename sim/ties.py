@@ -56,6 +56,21 @@ PRUNE_BLOCK = 1 << 20  # rows whose strength a prune works out at once
 ROOM_GROWTH = 1.1  # when the main run outgrows its arrays: new ones this much larger
 
 
+def _grown(columns: list[np.ndarray], kept: int, size: int) -> list[np.ndarray]:
+    """The columns in arrays of `size` rows, their first `kept` rows copied; one column at a time,
+    each old one freed once copied (when the caller holds no other reference to it): the peak is
+    the run plus its largest new column, not two runs (at 10 million persons a run is ~5 GB).
+    (numpy's `ndarray.resize` copies too, measured: it does not remap the pages as realloc can.)"""
+    grown = []
+    while columns:
+        old = columns.pop(0)
+        new = np.empty(size, dtype=old.dtype)
+        new[:kept] = old[:kept]
+        grown.append(new)
+        del old
+    return grown
+
+
 @dataclass
 class _Run:
     """One sorted run of tie rows (both directions of every tie it holds)."""
@@ -816,10 +831,8 @@ class TieStore:
         self._alive_by_layer -= forgotten
         total = kept + len(fresh)
         if total > len(room[0]):  # no room: larger arrays, with some to spare
-            grown = [np.empty(int(total * ROOM_GROWTH) + 1, dtype=c.dtype) for c in room]
-            for new, old in zip(grown, room):
-                new[:kept] = old[:kept]
-            room = grown
+            self.main, self._main_room = _Run.empty(), None  # (views of the room: each old column is freed once copied)
+            room = _grown(room, kept, int(total * ROOM_GROWTH) + 1)
         _merge_in_place_kernel(*room, kept, *fresh.columns())
         self._main_room = room
         self.main, self.fresh, self._filter, self._main_starts = _Run(*(c[:total] for c in room)), _Run.empty(), None, None

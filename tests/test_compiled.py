@@ -9,6 +9,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -219,6 +220,31 @@ def test_the_first_ties_into_an_empty_store_are_what_connecting_them_gives(how, 
     assert len(calls) == 1 and parts == {"kernel": [1], "kernel in parts on threads": [3], "numpy twin": []}[how]
     assert histories[0][0].equals(histories[1][0])
     assert all(np.array_equal(x, y) for x, y in zip(histories[0][1], histories[1][1], strict=True))
+
+
+def test_a_prune_that_moves_the_main_run_to_larger_arrays_holds_one_new_column_beside_it(monkeypatch):
+    """When the main run outgrows its arrays, a prune moves it a column at a time, freeing each
+    old column once copied: memory at its peak is the run and one new column (the keys: 8 of a
+    row's 18 bytes), not two runs (at 10 million persons a run is ~5 GB)."""
+    from test_ties import store
+
+    monkeypatch.setattr(ties, "PRUNE_BLOCK", 1000)  # (the strengths worked out for a prune: a few rows at a time)
+    ties_, draws = store(3000), np.random.default_rng(2)
+    ties_.connect(*draws.integers(0, 3000, (2, 60_000)), draws.integers(0, 7, 60_000), step=0)
+    tracemalloc.start()
+    try:
+        for step in (1, 2, 3):  # each prune's new ties outgrow the arrays; the last prune moves numpy's (traced) arrays
+            ties_.connect(*draws.integers(0, 3000, (2, 12_000)), draws.integers(0, 7, 12_000), step=step)
+            room = len(ties_.main) if ties_._main_room is None else len(ties_._main_room[0])
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            ties_.prune(step)
+            extra = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert len(ties_._main_room[0]) > room  # the last prune moved the run
+    keys_bytes, masks_bytes = ties_._main_room[0].nbytes, room + 30_000  # the largest new column; a byte per row to keep
+    assert extra < keys_bytes + masks_bytes, (extra, sum(c.nbytes for c in ties_._main_room))
 
 
 def test_locating_sorted_keys_is_the_numpy_twin():
