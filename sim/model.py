@@ -247,7 +247,7 @@ class RecruitModel(mesa.Model):
             np.concatenate([self.venues.layer_codes()[offline.venue_type], self.online.layer_codes()[online.space]]),
             step,
             np.concatenate([offline.venue_type, len(self.venues.types) + online.space]),
-            new_tie_draws=lambda lo, hi: draws.uniform(lo, "new_tie", with_units=hi),
+            new_tie_key=draws.key("new_tie"),
         )
         return offline
 

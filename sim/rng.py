@@ -114,13 +114,32 @@ def _hashed_uniform(units, base):
 
 
 @compiled.kernel
+def keyed_pair_uniform(unit, other, base):
+    """The uniform of a pair of units under the key `base`, for kernels (as `ProcessRandom.uniform`
+    with `with_units` computes it)."""
+    x = _mix_one(np.uint64(unit) * np.uint64(GOLDEN) + base)
+    x = _mix_one(x + np.uint64(other) * np.uint64(GOLDEN))
+    return np.float64(x >> np.uint64(11)) * _TO_UNIT
+
+
+@compiled.kernel
 def _hashed_uniform_pairs(units, base, other):
     out = np.empty(len(units))
     for i in range(len(units)):
-        x = _mix_one(np.uint64(units[i]) * np.uint64(GOLDEN) + base)
-        x = _mix_one(x + np.uint64(other[i]) * np.uint64(GOLDEN))
-        out[i] = np.float64(x >> np.uint64(11)) * _TO_UNIT
+        out[i] = keyed_pair_uniform(units[i], other[i], base)
     return out
+
+
+def uniforms_of_key(units, base: np.uint64, with_units=None) -> np.ndarray:
+    """The uniforms of `units` (and `with_units`) under a draw's key (`StepRandom.key`): what
+    `ProcessRandom.uniform` gives for that step and draw label."""
+    units = np.asarray(units, dtype=np.int64)
+    if compiled.enabled() and units.ndim == 1:
+        if with_units is None:
+            return _hashed_uniform(units, base)
+        other = np.asarray(with_units, dtype=np.int64)
+        return _hashed_uniform_pairs(units, base, np.broadcast_to(other, units.shape) if other.ndim else np.full(units.shape, other))
+    return _hashed_uniform_numpy(units, base, with_units)
 
 
 class ProcessRandom:
@@ -150,14 +169,7 @@ class ProcessRandom:
         `with_units` (same length, or a scalar) keys each number by a pair of units, e.g.
         (candidate, network): two networks approaching one person draw different numbers.
         """
-        units = np.asarray(units, dtype=np.int64)
-        base = self._base(step, draw)
-        if compiled.enabled() and units.ndim == 1:
-            if with_units is None:
-                return _hashed_uniform(units, base)
-            other = np.asarray(with_units, dtype=np.int64)
-            return _hashed_uniform_pairs(units, base, np.broadcast_to(other, units.shape) if other.ndim else np.full(units.shape, other))
-        return _hashed_uniform_numpy(units, base, with_units)
+        return uniforms_of_key(units, self._base(step, draw), with_units)
 
     def bernoulli(self, step: int, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
         """True with probability p (scalar or one per unit)."""

@@ -81,8 +81,10 @@ def _bits(top):
 def _lsd_radix(keys, index, keys_out, index_out, bits, max_digit_bits):
     # sorts (keys, index) in place by the low `bits` bits of the keys, stably, using the two
     # other arrays as room; the fewest passes of at most `max_digit_bits` bits, split evenly: the
-    # 37-bit tie keys of 100k persons take 3 passes of 13 bits (4 of 11 bits cost 1.6x as much)
+    # 37-bit tie keys of 100k persons take 3 passes of 13 bits (4 of 11 bits cost 1.6x as much).
+    # Empty `index` and `index_out`: the keys alone
     n = len(keys)
+    carried = len(index) == n
     passes = (bits + max_digit_bits - 1) // max_digit_bits
     width = (bits + passes - 1) // passes if passes else 1
     mask = (1 << width) - 1
@@ -94,10 +96,16 @@ def _lsd_radix(keys, index, keys_out, index_out, bits, max_digit_bits):
             start[((keys[i] >> shift) & mask) + 1] += 1
         for d in range(1, mask + 2):
             start[d] += start[d - 1]
-        for i in range(n):
-            digit = (keys[i] >> shift) & mask
-            keys_out[start[digit]], index_out[start[digit]] = keys[i], index[i]
-            start[digit] += 1
+        if carried:
+            for i in range(n):
+                digit = (keys[i] >> shift) & mask
+                keys_out[start[digit]], index_out[start[digit]] = keys[i], index[i]
+                start[digit] += 1
+        else:  # (the test is out of the loop: each loop compiles without it)
+            for i in range(n):
+                digit = (keys[i] >> shift) & mask
+                keys_out[start[digit]] = keys[i]
+                start[digit] += 1
         keys, keys_out, index, index_out = keys_out, keys, index_out, index
         shift += width
     if passes % 2 == 1:  # the sorted pairs are in the room: back to the caller's arrays
@@ -152,41 +160,17 @@ def distinct_kernel(values):
         digit = values[i] >> low_bits
         keys[start[digit]] = values[i]
         start[digit] += 1
+    no_index = np.empty(0, dtype=np.int64)
     for b in range(len(bounds) - 1):
         lo, hi = bounds[b], bounds[b + 1]
         if hi - lo > 1:
-            _lsd_radix_keys(keys[lo:hi], values[lo:hi], low_bits, BUCKET_RADIX_BITS)
+            _lsd_radix(keys[lo:hi], no_index, values[lo:hi], no_index, low_bits, BUCKET_RADIX_BITS)
     m = 0
     for i in range(n):
         if i == 0 or keys[i] != keys[m - 1]:
             keys[m] = keys[i]
             m += 1
     return keys[:m]
-
-
-@compiled.kernel
-def _lsd_radix_keys(keys, room, bits, max_digit_bits):
-    # `_lsd_radix` of the keys alone
-    n = len(keys)
-    passes = (bits + max_digit_bits - 1) // max_digit_bits
-    width = (bits + passes - 1) // passes if passes else 1
-    mask = (1 << width) - 1
-    start = np.zeros(mask + 2, dtype=np.int64)
-    shift = 0
-    for _ in range(passes):
-        start[:] = 0
-        for i in range(n):
-            start[((keys[i] >> shift) & mask) + 1] += 1
-        for d in range(1, mask + 2):
-            start[d] += start[d - 1]
-        for i in range(n):
-            digit = (keys[i] >> shift) & mask
-            room[start[digit]] = keys[i]
-            start[digit] += 1
-        keys, room = room, keys
-        shift += width
-    if passes % 2 == 1:  # the sorted keys are in the room: back to the caller's array
-        room[:] = keys
 
 
 def _run_starts(s: np.ndarray) -> np.ndarray:

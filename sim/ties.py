@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim import compiled, sorted_sets
+from sim import compiled, rng, sorted_sets
+from sim.rng import keyed_pair_uniform  # for kernels
 from sim.sorted_sets import distinct_kernel, unique_first_kernel  # for kernels: of non-negative keys
 from sim.vocabulary import LAYER, LAYERS
 
@@ -305,12 +306,14 @@ def _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot):
 
 @compiled.kernel
 def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
-                 fresh_key, fresh_strength, fresh_last, fresh_place, step, gain, log2_decay, initial_strength, factors):
-    # `TieStore._met_strangers` of the numpy twin in one call, for the pairs whose smaller slot is
+                 fresh_key, fresh_strength, fresh_last, fresh_place, step, gain, log2_decay, initial_strength, factors,
+                 drawing, new_tie_key, new_tie_chance):
+    # `TieStore._new_ties` of the numpy twin in one call, for the pairs whose smaller slot is
     # in [first_slot, end_slot): keys of the pairs, each pair once (where it first met), found in
-    # the runs in key order, live ties strengthened in place; the pairs without a live tie are
-    # returned in key order. The runs may be given from the row of the key (first_slot, 0, 0) on:
-    # the pairs' keys and their reverse keys are all at or after it (rows are then counted from it)
+    # the runs in key order, live ties strengthened in place; the pairs without a live tie whose
+    # meeting leaves one are returned in key order. The runs may be given from the row of the key
+    # (first_slot, 0, 0) on: the pairs' keys and their reverse keys are all at or after it (rows
+    # are then counted from it)
     keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot)
     empty = np.zeros(0, dtype=np.int64)
     if len(keys) == 0:
@@ -334,21 +337,30 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
         reverse_rows[order] = _locate_sorted_kernel(reverse_sorted, key, key[:0])[1]
         alive[mine] = _strengthen_kernel(key, strength, last_step, made_place, row[mine], reverse_rows, step,
                                          gain, log2_decay, initial_strength, factors)
-    return _strangers_kernel(keys, alive, met, place, where, row, n_slots)
+    return _strangers_kernel(keys, alive, met, place, where, row, n_slots, drawing, new_tie_key, new_tie_chance)
 
 
 @compiled.kernel
-def _strangers_kernel(keys, alive, met, place, where, row, n_slots):
-    # the pairs of `keys` without a live tie, read off their keys in order: gathering them from the
-    # meetings (a[met], b[met], layer[met]) misses the cache at every pair (104-123 ms of a 320 ms call of
-    # meetings at a million persons, measured); only the place is gathered
-    n = len(keys) - np.count_nonzero(alive)
+def _strangers_kernel(keys, alive, met, place, where, row, n_slots, drawing, new_tie_key, new_tie_chance):
+    # the pairs of `keys` without a live tie whose meeting leaves one (all, unless `drawing`: the
+    # pair's keyed uniform below `new_tie_chance`), read off their keys in order: gathering them
+    # from the meetings (a[met], b[met], layer[met]) misses the cache at every pair (104-123 ms of
+    # a 320 ms call of meetings at a million persons, measured); only the place is gathered, and
+    # only for them (3% of strangers by default)
+    leaves_tie = ~alive
+    if drawing:
+        for i in range(len(keys)):
+            if leaves_tie[i]:
+                pair = keys[i] // N_LAYERS
+                lo_slot = pair // n_slots
+                leaves_tie[i] = keyed_pair_uniform(lo_slot, pair - lo_slot * n_slots, new_tie_key) < new_tie_chance
+    n = np.count_nonzero(leaves_tie)
     lo, hi = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     lay, plc = np.empty(n, dtype=np.int64), np.empty(n, dtype=place.dtype)  # layers come as int64 (TieStore._meet)
     run, run_row = np.empty(n, dtype=where.dtype), np.empty(n, dtype=row.dtype)
     j = 0
     for i in range(len(keys)):
-        if alive[i]:
+        if not leaves_tie[i]:
             continue
         pair = keys[i] // N_LAYERS
         lo[j] = pair // n_slots
@@ -601,47 +613,45 @@ class TieStore:
         return self._filter
 
     # ------------------------------------------------------------------ changes
-    def meet(self, a, b, layer, step: int, place=NO_PLACE, *, new_tie_draws) -> None:
+    def meet(self, a, b, layer, step: int, place=NO_PLACE, *, new_tie_key: np.uint64) -> None:
         """Chance encounters: strengthen the tie of each pair on `layer`; a meeting of strangers
         leaves a tie only with chance `new_tie_chance`, at `acquaintance_strength`.
 
-        `new_tie_draws(lo, hi)` gives one uniform per pair of strangers (keyed by the pair in a
-        run). Pairs may repeat within a batch; each pair meets at most once per call.
+        `new_tie_key` is a draw's key (`StepRandom.key`): strangers (lo, hi) leave a tie when their
+        uniform under it (`rng.uniforms_of_key(lo, new_tie_key, hi)`) is below the chance. Pairs
+        may repeat within a batch; each pair meets at most once per call.
         """
-        self._meet(a, b, layer, step, place, new_tie_draws)
+        self._meet(a, b, layer, step, place, np.uint64(new_tie_key))
 
     def connect(self, a, b, layer, step: int, place=NO_PLACE) -> None:
         """Ties made for sure (set-up, household members): strengthen existing ones; every new pair
         becomes a tie at the layer's initial strength."""
         self._meet(a, b, layer, step, place, None)
 
-    def _meet(self, a, b, layer, step: int, place, new_tie_draws) -> None:
-        chance_encounter = new_tie_draws is not None
+    def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:
+        chance_encounter = new_tie_key is not None
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
-        lo, hi, lay, plc, where, row = self._met_strangers(a, b, layer, place, step)
+        lo, hi, lay, plc, where, row = self._new_ties(a, b, layer, place, step, new_tie_key)
         del layer, place  # (the layers as int64 are a copy)
-        new = np.ones(len(lo), dtype=bool)
-        if chance_encounter:
-            new = new_tie_draws(lo, hi) < self.params.new_tie_chance
-        if new.any():
-            dead_again = new & (where >= 0)  # a dead row of a departed person: its slot's newcomer
-            if dead_again.any():
-                self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
-            brand_new = new & (where < 0)
-            del where, row, new, dead_again  # a set-up's millions of pairs: each array is memory at its peak
-            if brand_new.all():  # all of them (set-up): no copies
-                self._add(lo, hi, lay, step, plc, chance_encounter)
-            else:
-                self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
+        dead_again = where >= 0  # a dead row of a departed person: its slot's newcomer
+        if dead_again.any():
+            self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
+        brand_new = ~dead_again
+        del where, row, dead_again  # a set-up's millions of pairs: each array is memory at its peak
+        if brand_new.all():  # all of them (set-up): no copies
+            self._add(lo, hi, lay, step, plc, chance_encounter)
+        else:
+            self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
 
-    def _met_strangers(self, a, b, layer, place, step: int) -> tuple[np.ndarray, ...]:
+    def _new_ties(self, a, b, layer, place, step: int, new_tie_key: np.uint64 | None) -> tuple[np.ndarray, ...]:
         """Strengthen the live ties of a batch of meetings (each pair once, where it first met);
-        returns the pairs without one, in key order: (lo, hi, layer, place, run, row), run and row
-        of a dead tie's rows (-1 if none)."""
+        returns the pairs without one whose meeting leaves a tie (all of them without a
+        `new_tie_key`), in key order: (lo, hi, layer, place, run, row), run and row of a dead
+        tie's rows (-1 if none)."""
         if compiled.enabled():
-            return self._met_strangers_compiled(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), step)
+            return self._new_ties_compiled(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), step, new_tie_key)
         keys, kept = self._pair_keys(a, b, layer)
         keys, first = sorted_sets.unique_first(keys)
         met = kept[first]
@@ -652,15 +662,18 @@ class TieStore:
             mine = where == code
             if mine.any():
                 alive[mine] = self._strengthen(run, row[mine], self._key(hi[mine], lo[mine], lay[mine]), step)
-        strangers = ~alive
-        return lo[strangers], hi[strangers], lay[strangers], plc[strangers], where[strangers], row[strangers]
+        leaves_tie = ~alive
+        if new_tie_key is not None:
+            leaves_tie[leaves_tie] = rng.uniforms_of_key(lo[leaves_tie], new_tie_key, hi[leaves_tie]) < self.params.new_tie_chance
+        return lo[leaves_tie], hi[leaves_tie], lay[leaves_tie], plc[leaves_tie], where[leaves_tie], row[leaves_tie]
 
-    def _met_strangers_compiled(self, a, b, layer, place, step: int) -> tuple[np.ndarray, ...]:
-        """`_met_strangers` by the kernel; a large batch in parts by the smaller slot of each pair,
+    def _new_ties_compiled(self, a, b, layer, place, step: int, new_tie_key: np.uint64 | None) -> tuple[np.ndarray, ...]:
+        """`_new_ties` by the kernel; a large batch in parts by the smaller slot of each pair,
         one part a thread (`compiled.threads()`). A pair's key, and so its dedupe and its rows in
         both directions, belong to one part, and each part writes only the rows of its own pairs:
         the parts are independent, and together they give what one call gives."""
-        constants = (step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step))
+        drawing = (new_tie_key is not None, np.uint64(0 if new_tie_key is None else new_tie_key), float(self.params.new_tie_chance))
+        constants = (step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step), *drawing)
         bounds = self._part_bounds(a, b, compiled.threads() if len(a) >= PARALLEL_MEETINGS else 1)
         parts, offsets = [], []
         for first_slot, end_slot in zip(bounds[:-1], bounds[1:]):

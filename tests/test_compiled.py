@@ -133,7 +133,7 @@ def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, t
     for step in range(first, steps + 1):
         a, b = draws.integers(0, n_slots, (2, 40 if shrinking and step > 20 else 400))
         layer = draws.integers(0, 7, len(a))
-        ties.meet(a, b, layer, step, place=3, new_tie_draws=lambda lo, hi: np.random.default_rng(step).random(len(lo)))
+        ties.meet(a, b, layer, step, place=3, new_tie_key=np.uint64(step))
         ties.connect(*draws.integers(0, n_slots, (2, 3 if shrinking and step > 20 else 30)), 0, step)
         if step % 7 == 0:
             ties.remove_persons(draws.integers(0, n_slots, 5))

@@ -34,11 +34,6 @@ def store(n: int = N, step: str = "week", **changes) -> TieStore:
     return TieStore(n, tie_params(**changes), Clock(step))
 
 
-def draws_of(rng: np.random.Generator):
-    """`new_tie_draws` from a plain Generator: the next numbers of the stream."""
-    return lambda lo, hi: rng.random(len(lo))
-
-
 def visitor_draws(seed: int) -> LabelledDraws:
     """Keyed uniforms for `meetings` (labelled by visitor and label, as in a run)."""
     return ProcessRandom("visits", seed).at(1).labelled("place")
@@ -149,12 +144,12 @@ def test_meeting_oneself_makes_no_tie():
 
 
 def test_chance_meetings_make_weak_ties_with_new_tie_chance():
-    """With an rng, strangers keep a tie with chance new_tie_chance, at acquaintance_strength."""
+    """Strangers keep a tie with chance new_tie_chance (keyed draws), at acquaintance_strength."""
     chance, weak = 0.2, 0.12
     n = 4000
     ties = store(n, new_tie_chance=chance, acquaintance_strength=weak)
     a = np.arange(0, n, 2)
-    ties.meet(a, a + 1, LAYER["chat"], step=3, place=2, new_tie_draws=draws_of(np.random.default_rng(7)))
+    ties.meet(a, a + 1, LAYER["chat"], step=3, place=2, new_tie_key=np.uint64(7))
     pairs = len(a)
     sd = np.sqrt(pairs * chance * (1 - chance))
     assert abs(len(ties) - pairs * chance) < 4 * sd  # a binomial count: within 4 sd
@@ -167,7 +162,7 @@ def test_chance_meetings_make_weak_ties_with_new_tie_chance():
 def test_chance_meetings_always_strengthen_existing_ties():
     ties = store(new_tie_chance=0.0, meeting_gain=0.5)
     ties.connect(arr(1), arr(2), LAYER["family"], step=0)
-    ties.meet(arr(1, 5), arr(2, 6), LAYER["family"], step=1, new_tie_draws=draws_of(np.random.default_rng(0)))
+    ties.meet(arr(1, 5), arr(2, 6), LAYER["family"], step=1, new_tie_key=np.uint64(0))
     assert len(ties) == 1, "new_tie_chance = 0: strangers make no tie"
     s0 = tie_params().initial_strength["family"]
     assert strength(ties, 1, 2, "family", 1) == pytest.approx(s0 + 0.5 * (1 - s0), rel=1e-6)
@@ -228,7 +223,7 @@ def test_lazy_decay_of_social_ties_follows_their_layers_half_life(step_name, lay
 def test_lazy_decay_of_ties_made_at_a_place_follows_the_acquaintance_half_life(step_name, layer):
     clock = Clock(step_name)
     ties = store(step=step_name, new_tie_chance=1.0)
-    ties.meet(arr(1), arr(2), LAYER[layer], step=0, place=3, new_tie_draws=draws_of(np.random.default_rng(0)))
+    ties.meet(arr(1), arr(2), LAYER[layer], step=0, place=3, new_tie_key=np.uint64(0))
     s0 = tie_params().acquaintance_strength
     for age in (0, 1, 7, 52):
         expected = s0 * 0.5 ** (age * clock.dt / ACQUAINTANCE_HALF_LIFE)
@@ -372,7 +367,7 @@ def test_the_store_matches_a_reference_implementation_under_random_operations():
         layer = rng.integers(0, len(LAYERS), k)
         place = rng.integers(NO_PLACE, 5, k)  # social ties (NO_PLACE) and ties made at places
         chance = bool(rng.random() < 0.5)
-        ties.meet(a, b, layer, step, place, new_tie_draws=draws_of(np.random.default_rng(step))) if chance else ties.connect(a, b, layer, step, place)
+        ties.meet(a, b, layer, step, place, new_tie_key=np.uint64(step)) if chance else ties.connect(a, b, layer, step, place)
         seen = set()
         for x, y, l, pl in zip(a.tolist(), b.tolist(), layer.tolist(), place.tolist()):
             key = (min(x, y), max(x, y), LAYERS[l])
