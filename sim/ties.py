@@ -922,6 +922,8 @@ class TieStore:
         if run is self.main:
             if self._main_starts is None:
                 self._main_starts = _rows_by_ego_kernel(run.key, self.n_slots, self.n_slots * self.n_layers)
+            if self._main_starts[-1] != len(run):  # the kernels do not check bounds: a stale index would crash the process
+                raise RuntimeError("internal error: the tie store's row index is stale (the main run changed without dropping it)")
             return self._main_starts[egos], self._main_starts[egos + 1]
         span = self.n_slots * self.n_layers
         return np.searchsorted(run.key, egos * span), np.searchsorted(run.key, (egos + 1) * span)

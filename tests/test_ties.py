@@ -316,6 +316,18 @@ def test_a_newcomer_in_a_removed_persons_slot_starts_without_ties():
 
 
 # --------------------------------------------------------------------------- queries
+def test_a_stale_row_index_is_an_error_not_a_crash():
+    """Where each person's rows start in the main run is kept between its changes; a change that
+    forgot to drop it (a bug) is reported, where the kernels would have read out of bounds."""
+    ties = store()
+    ties.connect(arr(1, 2, 3), arr(4, 5, 6), LAYER["friend"], step=0)
+    ties.prune(1)  # into the main run
+    assert ties.alters(arr(1), ("friend",)).tolist() == [4]  # (the index is built)
+    ties.main = ties.main.take(slice(0, len(ties.main) - 2))  # changed behind the index's back
+    with pytest.raises(RuntimeError, match="stale"):
+        ties.alters(arr(1), ("friend",))
+
+
 def test_incident_returns_both_directions():
     ties = store()
     ties.connect(arr(1, 1, 3, 8), arr(2, 3, 2, 9), LAYER["friend"], step=0)
