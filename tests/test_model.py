@@ -613,3 +613,24 @@ def test_origin_types_on_hand_made_counters():
     got = classify(*columns[:4], params, founded_online=columns[4])
     assert [ORIGINS[g] for g in got] == [ORIGINS[c[5]] for c in cases]
     assert ORIGINS[OFFLINE_CORE_ONLINE_GROWTH] == "offline_core_online_growth" and ORIGINS[ONLINE] == "online"
+
+
+def test_the_member_list_kept_through_joins_and_departures_is_the_populations(monkeypatch):
+    """`Membership.members()` is kept up to date by joins and departures instead of a pass over
+    the population after each: at every step it is `pop.members()`, and it is worked out afresh
+    only once."""
+    from sim.crime.membership import Membership
+
+    passes = []
+    members = Membership.members
+    monkeypatch.setattr(Membership, "members", lambda self: passes.append(self._members is None) or members(self))
+    model = RecruitModel(scenario(steps=260))
+    joined = left = 0
+    for _ in range(260):
+        before = set(model.membership.members().tolist())
+        model.step()
+        after = model.membership.members()
+        assert np.array_equal(after, model.pop.members())
+        joined, left = joined + len(set(after.tolist()) - before), left + len(before - set(after.tolist()))
+    assert joined > 50 and left > 50  # the list changed both ways, many times
+    assert sum(passes) == 1 and len(passes) > 1000

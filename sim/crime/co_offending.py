@@ -168,7 +168,7 @@ def lose_contact(m: RecruitModel, draws: StepRandom) -> None:
     """Members whom no core member of their network can reach leave it at
     `networks.lost_contact_rate` (`cut_off`): a mule whose handler was arrested, a cell left on
     the far side of an arrested broker."""
-    cut = cut_off(m, m.pop.members())
+    cut = cut_off(m, m.membership.members())
     gone = cut[draws.uniform(cut, "lost_contact") < m.clock.prob(m.config.networks.lost_contact_rate)]
     m.membership.leave(m.step_now, gone, "lost_contact")
     m.recorder.tally["lost_contact"] += len(gone)

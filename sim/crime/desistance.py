@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def desist(m: RecruitModel, draws: StepRandom) -> None:
     p, pop = m.config.desistance, m.pop
-    members = pop.members()
+    members = m.membership.members()
     if len(members) == 0:
         return
     rate = p.base_rate * np.exp(p.age_slope * (pop.age[members] - 25.0))

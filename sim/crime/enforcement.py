@@ -79,7 +79,7 @@ def detect_networks(m: RecruitModel, draws: StepRandom) -> None:
 
 
 def detect_mules(m: RecruitModel, draws: StepRandom) -> None:
-    members = m.pop.members()
+    members = m.membership.members()
     mules = members[m.pop.role[members] == ROLE["money_mule"]]
     hazard = m.config.enforcement.mule_detection * m.effects.factor("mule_detection")
     arrest(m, mules[draws.uniform(mules, "flagged") < m.clock.prob(hazard)], draws)

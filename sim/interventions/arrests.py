@@ -83,7 +83,7 @@ class Arrests(Intervention):
     def targets(self) -> np.ndarray:
         """Members the police go after, most important first for the central targetings."""
         pop, p = self.model.pop, self.params
-        members = pop.members()
+        members = self.model.membership.members()
         if p.role is not None:
             members = members[pop.role[members] == ROLE[p.role]]
         if p.targeting == "core":

@@ -76,7 +76,7 @@ class ForumsRule(RecruitmentRule):
         if len(nets) == 0:
             return
         # online contacts of the searching networks' members (trust through a known contact)
-        members = pop.members()
+        members = m.membership.members()
         contacts = m.ties.incident(members[np.isin(pop.network[members], nets)], market.step, ONLINE_LAYERS)
         known = KnownContacts(pop.network[contacts.ego], contacts.alter, contacts.strength, pop.size)
         role_codes = [tuple(c for c in codes if online.spaces[c].kind in p.role_spaces.get(r, [])) for r in ROLES]
@@ -117,7 +117,7 @@ class ForumsRule(RecruitmentRule):
         depend on the step length (with weekly steps and busy members the divisor is about 1).
         """
         m, pop = self.model, self.model.pop
-        members = pop.members()
+        members = m.membership.members()
         members = members[pop.free()[members]]
         visits = np.bincount(pop.network[members], weights=m.online.yearly_visits(self._searched_kinds(), members),
                              minlength=len(market.intensity))[nets]

@@ -43,7 +43,7 @@ class OfflineTiesRule(RecruitmentRule):
     def step(self, market: RecruitmentMarket) -> None:
         m, p, pop = self.model, self.params, self.model.pop
         draws = self.random.at(market.step)
-        members = pop.members()
+        members = m.membership.members()
         approachers = members[(pop.role[members] == ROLE["core"]) | (pop.role[members] == ROLE["recruiter"])]
         boost = np.where(pop.role[approachers] == ROLE["recruiter"], p.recruiter_boost, 1.0)
         # approaches are repeatable: a Poisson number per step, so yearly counts do not depend on the step length

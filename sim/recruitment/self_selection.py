@@ -40,7 +40,7 @@ class SelfSelectionRule(RecruitmentRule):
     def step(self, market: RecruitmentMarket) -> None:
         m, p, pop = self.model, self.params, self.model.pop
         draws = self.random.at(market.step)
-        members = pop.members()
+        members = m.membership.members()
         members = members[market.intensity[pop.network[members]] > 0]
         if len(members) == 0:
             return
