@@ -53,11 +53,12 @@ class AdvertsRule(RecruitmentRule):
         # an advert stays up a while: its readers are users of social media and chat in the target
         # ages, likelier the more they visit (not only those online in this step, which would tie
         # the readership to the step length)
-        usage = m.online.yearly_visits(ADVERT_KINDS)
-        audience = np.flatnonzero(market.available & (usage > 0) & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
+        audience = np.flatnonzero(market.available & (pop.age >= p.target_age.min) & (pop.age < p.target_age.max))
+        usage = m.online.yearly_visits(ADVERT_KINDS, audience)  # of the target ages only, not of the whole town
+        audience, usage = audience[usage > 0], usage[usage > 0]
         if len(audience) == 0:
             return
-        readership = Readership(audience, usage[audience], m.online.most_yearly_visits(ADVERT_KINDS), draws)
+        readership = Readership(audience, usage, m.online.most_yearly_visits(ADVERT_KINDS), draws)
         order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
         for net, count in zip(nets[order], adverts[order]):
             key = int(m.networks.draw_keys(net))

@@ -96,15 +96,18 @@ class SelfSelectionRule(RecruitmentRule):
         total, the chance saturated sooner in a bigger town (docs/ODD.md 7.10.5).
         """
         pop, w = self.model.pop, self.params.notice_window_weeks / 52.0
-        rate = self.model.online.yearly_visits_to(self.model.online.spaces[code])
+        space = self.model.online.spaces[code]
         members = members[pop.free()[members]]
-        by_net = np.bincount(pop.network[members], weights=rate[members], minlength=len(market.intensity))
+        by_net = np.bincount(pop.network[members], weights=self.model.online.yearly_visits_to(space, members),
+                             minlength=len(market.intensity))
         total = by_net.sum()
-        seekers = np.flatnonzero(motivated & (rate > 0))
+        seekers = np.flatnonzero(motivated)  # visit rates of these only, not of the whole town
+        rate = self.model.online.yearly_visits_to(space, seekers)
+        seekers, rate = seekers[rate > 0], rate[rate > 0]
         if total <= 0 or len(seekers) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         per_10k = total * (PER / pop.size)  # exactly the total at 10,000 persons, the calibrated baseline
-        chance = -np.expm1(-rate[seekers] * w) * -np.expm1(-per_10k * w)
+        chance = -np.expm1(-rate * w) * -np.expm1(-per_10k * w)
         seekers = seekers[draws.uniform(seekers, f"noticed:{code}") < chance]
         nets = np.flatnonzero(by_net > 0)
         cum = np.cumsum(by_net[nets]) / total
