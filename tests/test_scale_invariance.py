@@ -90,7 +90,7 @@ def test_volunteers_notice_a_space_s_recruiting_networks_by_their_density_not_th
         assert len(members) == size // 200
         visits = np.full(model.pop.size, seeker_visits)
         visits[members] = member_visits
-        monkeypatch.setattr(model.online, "yearly_visits_to", lambda space, visits=visits: visits)
+        monkeypatch.setattr(model.online, "yearly_visits_to", lambda space, slots=slice(None), visits=visits: visits[slots])
         seekers = market.available.copy()
         code = model.online.codes_of(("chat",))[0]
         noticed, nets = rule._noticed_online(market, rule.random.at(market.step), members, seekers, code)
