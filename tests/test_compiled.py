@@ -17,8 +17,9 @@ import pytest
 from sim import compiled, rng, sorted_sets, ties
 from sim.places import copresence
 from sim.places.copresence import meetings, order_by_place, random_order
+from sim.recruitment.offline_venues import members_meeting_available
 from sim.ties import LINEAR_SWEEP_ROWS, _locate_sorted_kernel
-from sim.vocabulary import LAYER
+from sim.vocabulary import LAYER, NO_NETWORK
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
 
@@ -112,6 +113,36 @@ def test_strength_now_is_its_numpy_twin():
         assert fast.dtype == slow.dtype == np.float64
         assert np.array_equal(fast, slow)
         assert (fast[strength[rows] == 0] == 0).all() and (fast[strength[rows] > 0] > 0).all()
+
+
+def test_members_meeting_available_persons_are_the_numpy_twins():
+    draws = np.random.default_rng(11)
+    n_persons, n_meetings = 5_000, 40_000
+    network = np.where(draws.random(n_persons) < 0.05, draws.integers(0, 30, n_persons), NO_NETWORK).astype(np.int32)
+    available = draws.random(n_persons) < 0.8
+    a, b = draws.integers(0, n_persons, n_meetings), draws.integers(0, n_persons, n_meetings)
+    for meetings_ in ((a, b), (a[:0], b[:0]), (a[:1], a[:1])):
+        fast = members_meeting_available(*meetings_, network, available)
+        with compiled.numpy_twins():
+            slow = members_meeting_available(*meetings_, network, available)
+        assert all(np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
+    assert all(len(x) > 1000 for x in members_meeting_available(a, b, network, available))  # found both ways
+
+
+def test_the_forum_join_hazard_is_its_numpy_twin():
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+
+    model = RecruitModel(scenario(population={"size": 3000}))
+    pop, online = model.pop, model.online
+    pop.network[::7] = 3  # some members (the member factor)
+    peers = np.random.default_rng(2).random(pop.size) < 0.3
+    fast = online.join_hazard(peers)
+    with compiled.numpy_twins():
+        slow = online.join_hazard(peers)
+    assert fast.dtype == slow.dtype == np.float64
+    assert np.array_equal(fast, slow) and np.unique(fast).size > 1000
 
 
 def test_the_environment_switches_kernels_off():
@@ -295,14 +326,14 @@ def test_meetings_met_in_parts_on_threads_are_met_at_once(monkeypatch):
 
 def test_a_run_on_threads_is_the_run_on_one(monkeypatch):
     """Threads never change a run's outputs: a run whose meetings are all met in parts on two
-    threads, and whose venue types' meetings are made at once, has the timeseries, events and
-    networks of the same run on one."""
+    threads, and whose venue types' and online spaces' meetings are each made at once, has the
+    timeseries, events and networks of the same run on one."""
     from helpers import run, scenario
 
     sc = scenario(steps=60)
     _, one = run(sc)
     monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
-    monkeypatch.setattr(copresence, "PARALLEL_VISITORS", 1)  # every step's venue types met at once
+    monkeypatch.setattr(copresence, "PARALLEL_VISITORS", 1)  # every step's venue types (and spaces) met at once
     with compiled.using_threads(2):
         _, two = run(sc)
     for name in ("timeseries", "events", "networks"):
