@@ -300,10 +300,15 @@ def test_locating_sorted_keys_is_the_numpy_twin():
     assert (_locate_sorted_kernel(keys, ties.main.key, ties.fresh.key)[0] >= 0).sum() == len(held)
 
 
-def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(threads, monkeypatch):
+    """Strengths worked out in blocks of 7 rows, and (3 threads) the runs' rows in 3 parts whose
+    bounds fall inside blocks, one part a thread: the prunes keep the same ties."""
     at_once = _tie_history(steps=40)
     monkeypatch.setattr(ties, "PRUNE_BLOCK", 7)
-    by_blocks = _tie_history(steps=40)
+    monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)  # (also the parts of a prune's runs)
+    with compiled.using_threads(threads):
+        by_blocks = _tie_history(steps=40)
     assert at_once[0].equals(by_blocks[0])
     assert all(np.array_equal(x, y) for x, y in zip(at_once[1], by_blocks[1], strict=True))
 
