@@ -114,6 +114,18 @@ def _hashed_uniform(units, base):
 
 
 @compiled.kernel
+def _below_kernel(units, base, chance, one_chance):
+    # `ProcessRandom.below`: the positions of the units whose uniform is below their chance
+    # (`chance[0]` for all if `one_chance`), in order
+    where = np.empty(len(units), dtype=np.int64)
+    n = 0
+    for i in range(len(units)):  # written every time, kept if below: no branch to mispredict
+        where[n] = i
+        n += keyed_uniform(units[i], base) < chance[0 if one_chance else i]
+    return where[:n].copy()
+
+
+@compiled.kernel
 def keyed_pair_uniform(unit, other, base):
     """The uniform of a pair of units under the key `base`, for kernels (as `ProcessRandom.uniform`
     with `with_units` computes it)."""
@@ -175,6 +187,16 @@ class ProcessRandom:
         """True with probability p (scalar or one per unit)."""
         return self.uniform(step, units, draw, with_units) < p
 
+    def below(self, step: int, units, chance, draw: int | str = 0) -> np.ndarray:
+        """Where the units' uniforms are below `chance` (a number, or one per unit): the positions
+        `np.flatnonzero(uniform(...) < chance)`, without the uniforms and the mask (a kernel: the
+        visits of a million persons to a space a step, or their forum joins)."""
+        units = np.asarray(units, dtype=np.int64)
+        chance = np.asarray(chance, dtype=np.float64)
+        if compiled.enabled() and units.ndim == 1 and chance.ndim <= 1:
+            return _below_kernel(units, self._base(step, draw), np.ascontiguousarray(np.broadcast_to(chance, (chance.size,))), chance.ndim == 0)
+        return np.flatnonzero(self.uniform(step, units, draw) < chance)
+
     def poisson(self, step: int, units, lam, draw: int | str = 0, with_units=None) -> np.ndarray:
         """A Poisson count with mean lam per unit (inverse CDF of the unit's uniform)."""
         u = self.uniform(step, units, draw, with_units)
@@ -206,6 +228,9 @@ class StepRandom:
 
     def bernoulli(self, units, p, draw: int | str = 0, with_units=None) -> np.ndarray:
         return self.process.bernoulli(self.step, units, p, draw, with_units)
+
+    def below(self, units, chance, draw: int | str = 0) -> np.ndarray:
+        return self.process.below(self.step, units, chance, draw)
 
     def poisson(self, units, lam, draw: int | str = 0, with_units=None) -> np.ndarray:
         return self.process.poisson(self.step, units, lam, draw, with_units)

@@ -38,14 +38,16 @@ class Clock:
         """Expected number of events per step (for Poisson counts)."""
         return np.asarray(rate_per_year, dtype=float) * self.dt
 
-    def visits_given_any(self, rate_per_year) -> np.ndarray:
+    def visits_given_any(self, rate_per_year, chance=None) -> np.ndarray:
         """Expected number of events in a step in which at least one happens: lambda / (1 - e^-lambda).
 
         Visits are drawn as "at least one this step"; scaling what a visit does (contacts made)
-        by this keeps yearly totals independent of the step length.
+        by this keeps yearly totals independent of the step length. `chance`: `prob(rate_per_year)`
+        if the caller has it (the same numbers: not worked out again).
         """
         lam = np.asarray(rate_per_year, dtype=float) * self.dt
-        return np.where(lam > 1e-9, lam / np.maximum(-np.expm1(-lam), 1e-300), 1.0)
+        chance = -np.expm1(-lam) if chance is None else chance
+        return np.where(lam > 1e-9, lam / np.maximum(chance, 1e-300), 1.0)
 
     def whole_steps(self, years: float) -> int:
         """Years as a whole number of steps, rounded to the nearest (halves to even, Python's

@@ -39,6 +39,22 @@ def test_keyed_uniforms_are_the_numpy_twins(n):
         assert np.array_equal(fast, slow)
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 10_000])
+def test_units_below_their_chance_are_the_numpy_twins(n):
+    draws = np.random.default_rng(n)
+    units = draws.integers(-2**40, 2**62, n)
+    process = rng.ProcessRandom("test", 987654321)
+    for chance in (0.3, np.float64(0.0), 1.0, draws.random(n), np.full(n, 0.5)):
+        fast = process.below(3, units, chance, "label")
+        with compiled.numpy_twins():
+            slow = process.below(3, units, chance, "label")
+        assert fast.dtype == slow.dtype == np.int64
+        assert np.array_equal(fast, slow)
+        assert np.array_equal(fast, np.flatnonzero(process.uniform(3, units, "label") < chance))
+    if n == 10_000:
+        assert 2_800 < len(process.below(3, units, 0.3, "label")) < 3_200
+
+
 @pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**62])
 @pytest.mark.parametrize("n", [1, 2, 1000, 200_000, sorted_sets.TWO_LEVEL_FROM + 1000])  # the last: sorted in two levels
 def test_unique_first_is_its_numpy_twin(n, top):

@@ -563,6 +563,15 @@ def test_visits_given_any_keep_yearly_totals_independent_of_the_step(rate):
     assert Clock("week").visits_given_any(0.0) == pytest.approx(1.0)
 
 
+def test_visits_given_any_from_the_chance_are_the_same_numbers():
+    """Callers that have the step's chance of a visit pass it, and get exactly what working it
+    out again gives (the draws of a run must not change)."""
+    rates = np.concatenate([[0.0, 1e-12, 5e-7], np.random.default_rng(4).uniform(0, 300, 10_000)])
+    for step in ("day", "week", "month"):
+        clock = Clock(step)
+        assert np.array_equal(clock.visits_given_any(rates, clock.prob(rates)), clock.visits_given_any(rates))
+
+
 def test_clock_steps_and_decay():
     week = Clock("week")
     assert week.steps(1.0) == 52 and week.steps(0.5) == 26 and week.steps(0.001) == 1 and week.steps(0) == 0

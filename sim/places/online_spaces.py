@@ -147,9 +147,8 @@ class OnlineSpaces:
         users, f = self.pop.forum_user, self.params.forum_use
         current = np.flatnonzero(users)
         others = np.flatnonzero(~users)
-        quits = current[draws.uniform(current, "forum_quit") < self.clock.prob(f.quit_rate)]
-        join = self.clock.prob(self.join_hazard(self._peers_of_users())[others])
-        joins = others[draws.uniform(others, "forum_join") < join]
+        quits = current[draws.below(current, self.clock.prob(f.quit_rate), "forum_quit")]
+        joins = others[draws.below(others, self.clock.prob(self.join_hazard(self._peers_of_users())[others]), "forum_join")]
         self.stop_forum_use(quits)
         users[joins] = True
         self.forum_user_joins, self.forum_user_quits = len(joins), self._quits_pending
@@ -214,9 +213,10 @@ class OnlineSpaces:
         for s in self.spaces:
             candidates = np.flatnonzero(self._can_visit(s, free))
             rate = self.visit_rate(s, candidates)
-            visiting = draws.uniform(candidates, f"visit:{s.name}") < self.clock.prob(rate)
+            chance = self.clock.prob(rate)
+            visiting = draws.below(candidates, chance, f"visit:{s.name}")
             people = self.active[s.code] = candidates[visiting]
-            contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[visiting])
+            contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[visiting], chance[visiting])
             batches.append((people, None, contacts, draws.labelled(s.name)))
         for s, (pa, pb, _) in zip(self.spaces, meetings_of_batches(batches)):  # the spaces' meetings are independent
             a.append(pa)

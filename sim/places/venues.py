@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.places.copresence import int_below, meetings_of_batches
 from sim.population import STUDENT, WORKER, Population
-from sim.rng import ProcessRandom
+from sim.rng import ProcessRandom, StepRandom
 from sim.timing import Clock
 from sim.vocabulary import LAYER
 
@@ -97,21 +97,21 @@ class Venues:
             return np.ones(len(slots), dtype=bool)
         return self.pop.status[slots] == STATUS_CODE[t.params.for_status]
 
-    def visitors(self, t: VenueType, free: np.ndarray, uniform_of) -> tuple[np.ndarray, np.ndarray]:
+    def visitors(self, t: VenueType, free: np.ndarray, draws: StepRandom) -> tuple[np.ndarray, np.ndarray]:
         """Slots of persons who visit a venue of type t this step, and their expected visits given one."""
         p, pop = t.params, self.pop
         eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
         if p.assigned:
             eligible &= self.assigned[t.code] >= 0
         candidates = np.flatnonzero(eligible)
-        u = uniform_of(candidates, f"visit:{t.name}")
         if not p.convergence:  # one rate for all: its chance and visits worked out once (the same numbers)
-            visiting = candidates[u < self.clock.prob(p.visit_rate)]
+            visiting = candidates[draws.below(candidates, self.clock.prob(p.visit_rate), f"visit:{t.name}")]
             return visiting, np.full(len(visiting), self.clock.visits_given_any(p.visit_rate))
         # visit rates of the candidates only (a convergence setting draws the prone more)
         rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity[candidates])
-        visiting = u < self.clock.prob(rate)
-        return candidates[visiting], self.clock.visits_given_any(rate[visiting])
+        chance = self.clock.prob(rate)
+        visiting = draws.below(candidates, chance, f"visit:{t.name}")
+        return candidates[visiting], self.clock.visits_given_any(rate[visiting], chance[visiting])
 
     def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
@@ -120,7 +120,7 @@ class Venues:
         uniform_of = self._uniforms(step)
         batches = []
         for t in self.types:
-            people, visits = self.visitors(t, free, uniform_of)
+            people, visits = self.visitors(t, free, draws)
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
