@@ -371,7 +371,7 @@ def _strangers_kernel(keys, alive, met, place, where, row, n_slots, drawing, new
                 leaves_tie[i] = keyed_pair_uniform(lo_slot, pair - lo_slot * n_slots, new_tie_key) < new_tie_chance
     n = np.count_nonzero(leaves_tie)
     lo, hi = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    lay, plc = np.empty(n, dtype=np.int64), np.empty(n, dtype=place.dtype)  # layers come as int64 (TieStore._meet)
+    lay, plc = np.empty(n, dtype=np.int64), np.empty(n, dtype=place.dtype)  # layers as int64, whatever their codes' type
     run, run_row = np.empty(n, dtype=where.dtype), np.empty(n, dtype=row.dtype)
     j = 0
     for i in range(len(keys)):
@@ -646,10 +646,11 @@ class TieStore:
     def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:
         chance_encounter = new_tie_key is not None
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-        layer = np.broadcast_to(np.asarray(layer, np.int64), a.shape)
+        layer = np.asarray(layer)  # integer codes stay as they come (a step's millions of int8 codes as int64: 7 ms)
+        layer = np.broadcast_to(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), a.shape)
         place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
         lo, hi, lay, plc, where, row = self._new_ties(a, b, layer, place, step, new_tie_key)
-        del layer, place  # (the layers as int64 are a copy)
+        del layer, place  # (a copy, if made contiguous)
         dead_again = where >= 0  # a dead row of a departed person: its slot's newcomer
         if dead_again.any():
             self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)

@@ -168,7 +168,7 @@ def test_the_environment_switches_kernels_off():
     assert out.stdout.strip() == "False"
 
 
-def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, ties=None, first: int = 1) -> tuple:
+def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, ties=None, first: int = 1, layer_type=np.int64) -> tuple:
     """A store driven through random meetings, set-up ties, departures and prunes; its ties at
     the end and what the queries on the way returned. `shrinking`: meetings become rare after
     the first 20 steps, so prunes forget more ties than are made (the main run has room).
@@ -179,7 +179,7 @@ def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, t
     draws, seen = np.random.default_rng(11 + first), []
     for step in range(first, steps + 1):
         a, b = draws.integers(0, n_slots, (2, 40 if shrinking and step > 20 else 400))
-        layer = draws.integers(0, 7, len(a))
+        layer = draws.integers(0, 7, len(a)).astype(layer_type)
         ties.meet(a, b, layer, step, place=3, new_tie_key=np.uint64(step))
         ties.connect(*draws.integers(0, n_slots, (2, 3 if shrinking and step > 20 else 30)), 0, step)
         if step % 7 == 0:
@@ -314,6 +314,15 @@ def test_locating_sorted_keys_is_the_numpy_twin():
             slow = ties._locate(query)
         assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert (_locate_sorted_kernel(keys, ties.main.key, ties.fresh.key)[0] >= 0).sum() == len(held)
+
+
+@pytest.mark.parametrize("how", ["kernel", "numpy twin"])
+def test_meetings_with_layer_codes_in_one_byte_are_those_with_eight(how):
+    """The model passes a step's layer codes as int8 (no copy as int64): the same ties."""
+    with compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext():
+        wide, narrow = _tie_history(steps=30), _tie_history(steps=30, layer_type=np.int8)
+    assert wide[0].equals(narrow[0])
+    assert all(np.array_equal(x, y) for x, y in zip(wide[1], narrow[1], strict=True))
 
 
 @pytest.mark.parametrize("threads", [1, 3])
