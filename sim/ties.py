@@ -306,16 +306,24 @@ def _mark_alters_kernel(key, strength, egos, starts, ends, n_slots, wanted, mask
 
 
 @compiled.kernel
-def _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot):
+def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot):
     # the keys of the pairs of two different persons whose smaller slot is in [first_slot, end_slot),
-    # and which pairs they are (one pass: no temporaries of the batch's length)
-    keys, kept = np.empty(len(a), dtype=np.int64), np.empty(len(a), dtype=np.int64)
-    n = 0
-    for j in range(len(a)):
-        lo, hi = min(a[j], b[j]), max(a[j], b[j])
-        if lo != hi and first_slot <= lo < end_slot:
-            keys[n], kept[n] = (lo * n_slots + hi) * N_LAYERS + layer[j], j
-            n += 1
+    # and which pairs they are (one pass: no temporaries of the batch's length). The pairs come
+    # as pieces (a tuple of arrays each: a step's venue and online meetings, not joined), numbered
+    # as if joined; `layer` runs over them all
+    total = 0
+    for piece in range(len(a_parts)):
+        total += len(a_parts[piece])
+    keys, kept = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    n, offset = 0, 0
+    for piece in range(len(a_parts)):
+        a, b = a_parts[piece], b_parts[piece]
+        for j in range(len(a)):
+            lo, hi = min(a[j], b[j]), max(a[j], b[j])
+            if lo != hi and first_slot <= lo < end_slot:
+                keys[n], kept[n] = (lo * n_slots + hi) * N_LAYERS + layer[offset + j], offset + j
+                n += 1
+        offset += len(a)
     return keys[:n], kept[:n]
 
 
@@ -531,6 +539,14 @@ def _locate_kernel(keys, bits, shift, main_key, fresh_key):
     return where, row
 
 
+def _pieces(slots) -> tuple[np.ndarray, ...]:
+    """A batch of slots as a tuple of int64 arrays: a list or tuple of arrays (pieces, as made:
+    a step's meetings at venues and online are not joined, 80 MB at a million persons) or one array."""
+    if isinstance(slots, (list, tuple)) and len(slots) and np.ndim(slots[0]) == 1:
+        return tuple(np.ascontiguousarray(piece, dtype=np.int64) for piece in slots)
+    return (np.ascontiguousarray(np.asarray(slots, dtype=np.int64).ravel()),)
+
+
 @dataclass
 class Incident:
     """Ties of a set of persons: one entry per (ego, alter, layer), ego in the set."""
@@ -634,7 +650,9 @@ class TieStore:
 
         `new_tie_key` is a draw's key (`StepRandom.key`): strangers (lo, hi) leave a tie when their
         uniform under it (`rng.uniforms_of_key(lo, new_tie_key, hi)`) is below the chance. Pairs
-        may repeat within a batch; each pair meets at most once per call.
+        may repeat within a batch; each pair meets at most once per call. `a` and `b` may each
+        be a list of arrays, the batch in pieces (a step's venue and online meetings, not
+        joined); `layer` and `place` then run over the pieces in order.
         """
         self._meet(a, b, layer, step, place, np.uint64(new_tie_key))
 
@@ -645,10 +663,11 @@ class TieStore:
 
     def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:
         chance_encounter = new_tie_key is not None
-        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        a, b = _pieces(a), _pieces(b)
+        n = sum(len(piece) for piece in a)
         layer = np.asarray(layer)  # integer codes stay as they come (a step's millions of int8 codes as int64: 7 ms)
-        layer = np.broadcast_to(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), a.shape)
-        place = np.broadcast_to(np.asarray(place, np.int16), a.shape)
+        layer = np.broadcast_to(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), (n,))
+        place = np.broadcast_to(np.asarray(place, np.int16), (n,))
         lo, hi, lay, plc, where, row = self._new_ties(a, b, layer, place, step, new_tie_key)
         del layer, place  # (a copy, if made contiguous)
         dead_again = where >= 0  # a dead row of a departed person: its slot's newcomer
@@ -662,12 +681,14 @@ class TieStore:
             self._add(lo[brand_new], hi[brand_new], lay[brand_new], step, plc[brand_new], chance_encounter)
 
     def _new_ties(self, a, b, layer, place, step: int, new_tie_key: np.uint64 | None) -> tuple[np.ndarray, ...]:
-        """Strengthen the live ties of a batch of meetings (each pair once, where it first met);
+        """Strengthen the live ties of a batch of meetings, `a` and `b` in pieces (tuples of
+        arrays, `_pieces`), `layer` and `place` over them all (each pair once, where it first met);
         returns the pairs without one whose meeting leaves a tie (all of them without a
         `new_tie_key`), in key order: (lo, hi, layer, place, run, row), run and row of a dead
         tie's rows (-1 if none)."""
         if compiled.enabled():
             return self._new_ties_compiled(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), step, new_tie_key)
+        a, b = np.concatenate(a), np.concatenate(b)
         keys, kept = self._pair_keys(a, b, layer)
         keys, first = sorted_sets.unique_first(keys)
         met = kept[first]
@@ -690,7 +711,7 @@ class TieStore:
         the parts are independent, and together they give what one call gives."""
         drawing = (new_tie_key is not None, np.uint64(0 if new_tie_key is None else new_tie_key), float(self.params.new_tie_chance))
         constants = (step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step), *drawing)
-        bounds = self._part_bounds(a, b, compiled.threads() if len(a) >= PARALLEL_MEETINGS else 1)
+        bounds = self._part_bounds(a, b, compiled.threads() if len(layer) >= PARALLEL_MEETINGS else 1)
         parts, offsets = [], []
         for first_slot, end_slot in zip(bounds[:-1], bounds[1:]):
             start = first_slot * self.n_slots * self.n_layers  # the first key of a pair in this part
@@ -704,12 +725,13 @@ class TieStore:
             row[found] += offset[where[found]]  # rows of the runs, not of a part's slices
         return tuple(np.concatenate(column) for column in zip(*results)) if len(results) > 1 else results[0]
 
-    def _part_bounds(self, a: np.ndarray, b: np.ndarray, parts: int) -> np.ndarray:
-        """Slots that split a batch of meetings into `parts` of about equal size by the smaller
-        slot of each pair (quantiles of a sample; any split gives the same results)."""
+    def _part_bounds(self, a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], parts: int) -> np.ndarray:
+        """Slots that split a batch of meetings (in pieces) into `parts` of about equal size by
+        the smaller slot of each pair (quantiles of a sample; any split gives the same results)."""
         if parts == 1:
             return np.array([0, self.n_slots])
-        sample = np.sort(np.minimum(a[:: max(len(a) // 4096, 1)], b[:: max(len(a) // 4096, 1)]))
+        every = max(sum(len(piece) for piece in a) // 4096, 1)
+        sample = np.sort(np.concatenate([np.minimum(x[::every], y[::every]) for x, y in zip(a, b, strict=True)]))
         inner = sample[(np.arange(1, parts) * len(sample)) // parts]
         return np.concatenate([[0], sorted_sets.unique(inner[inner > 0]), [self.n_slots]])
 

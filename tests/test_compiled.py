@@ -168,7 +168,8 @@ def test_the_environment_switches_kernels_off():
     assert out.stdout.strip() == "False"
 
 
-def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, ties=None, first: int = 1, layer_type=np.int64) -> tuple:
+def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, ties=None, first: int = 1, layer_type=np.int64,
+                in_pieces: bool = False) -> tuple:
     """A store driven through random meetings, set-up ties, departures and prunes; its ties at
     the end and what the queries on the way returned. `shrinking`: meetings become rare after
     the first 20 steps, so prunes forget more ties than are made (the main run has room).
@@ -180,7 +181,11 @@ def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, t
     for step in range(first, steps + 1):
         a, b = draws.integers(0, n_slots, (2, 40 if shrinking and step > 20 else 400))
         layer = draws.integers(0, 7, len(a)).astype(layer_type)
-        ties.meet(a, b, layer, step, place=3, new_tie_key=np.uint64(step))
+        if in_pieces:  # as the model passes a step's venue and online meetings: not joined (a piece may be empty)
+            cut = sorted(np.random.default_rng(step).integers(0, len(a) + 1, 2))  # (not from `draws`: the same history)
+            a, b = [a[:cut[0]], a[cut[0]:cut[1]], a[cut[1]:]], [b[:cut[0]], b[cut[0]:cut[1]], b[cut[1]:]]
+        place = (np.arange(len(layer)) + step) % 5  # where each pair met (a pair meeting twice: the first place counts)
+        ties.meet(a, b, layer, step, place=place, new_tie_key=np.uint64(step))
         ties.connect(*draws.integers(0, n_slots, (2, 3 if shrinking and step > 20 else 30)), 0, step)
         if step % 7 == 0:
             ties.remove_persons(draws.integers(0, n_slots, 5))
@@ -316,13 +321,18 @@ def test_locating_sorted_keys_is_the_numpy_twin():
     assert (_locate_sorted_kernel(keys, ties.main.key, ties.fresh.key)[0] >= 0).sum() == len(held)
 
 
-@pytest.mark.parametrize("how", ["kernel", "numpy twin"])
-def test_meetings_with_layer_codes_in_one_byte_are_those_with_eight(how):
-    """The model passes a step's layer codes as int8 (no copy as int64): the same ties."""
-    with compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext():
-        wide, narrow = _tie_history(steps=30), _tie_history(steps=30, layer_type=np.int8)
-    assert wide[0].equals(narrow[0])
-    assert all(np.array_equal(x, y) for x, y in zip(wide[1], narrow[1], strict=True))
+@pytest.mark.parametrize("how", ["kernel", "kernel in parts on threads", "numpy twin"])
+def test_meetings_in_pieces_with_one_byte_layer_codes_are_the_batch_joined(how, monkeypatch):
+    """The model passes a step's meetings in pieces (venue, online: not joined) and their layer
+    codes as int8 (not copied as int64): the same ties as one joined batch with int64 codes."""
+    joined = _tie_history(steps=30)
+    if how == "kernel in parts on threads":
+        monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
+    with compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext(), compiled.using_threads(3):
+        narrow, pieces = _tie_history(steps=30, layer_type=np.int8), _tie_history(steps=30, layer_type=np.int8, in_pieces=True)
+    for other in (narrow, pieces):
+        assert joined[0].equals(other[0])
+        assert all(np.array_equal(x, y) for x, y in zip(joined[1], other[1], strict=True))
 
 
 @pytest.mark.parametrize("threads", [1, 3])
