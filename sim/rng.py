@@ -193,6 +193,8 @@ class ProcessRandom:
         visits of a million persons to a space a step, or their forum joins)."""
         units = np.asarray(units, dtype=np.int64)
         chance = np.asarray(chance, dtype=np.float64)
+        if chance.ndim == 1 and chance.shape != units.shape:  # (the kernel reads one per unit, unchecked)
+            raise ValueError(f"one chance per unit: {len(chance)} chances for {len(units)} units")
         if compiled.enabled() and units.ndim == 1 and chance.ndim <= 1:
             return _below_kernel(units, self._base(step, draw), np.ascontiguousarray(np.broadcast_to(chance, (chance.size,))), chance.ndim == 0)
         return np.flatnonzero(self.uniform(step, units, draw) < chance)

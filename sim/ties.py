@@ -664,6 +664,8 @@ class TieStore:
     def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:
         chance_encounter = new_tie_key is not None
         a, b = _pieces(a), _pieces(b)
+        if [len(piece) for piece in a] != [len(piece) for piece in b]:  # (the kernels read them in step, unchecked)
+            raise ValueError("the two ends of a batch of meetings must come in pieces of the same lengths")
         n = sum(len(piece) for piece in a)
         layer = np.asarray(layer)  # integer codes stay as they come (a step's millions of int8 codes as int64: 7 ms)
         layer = np.broadcast_to(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), (n,))

@@ -53,6 +53,8 @@ def test_units_below_their_chance_are_the_numpy_twins(n):
         assert np.array_equal(fast, np.flatnonzero(process.uniform(3, units, "label") < chance))
     if n == 10_000:
         assert 2_800 < len(process.below(3, units, 0.3, "label")) < 3_200
+    with pytest.raises(ValueError, match="one chance per unit"):
+        process.below(3, units, np.full(n + 1, 0.5), "label")
 
 
 @pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**62])
@@ -333,6 +335,10 @@ def test_meetings_in_pieces_with_one_byte_layer_codes_are_the_batch_joined(how, 
     for other in (narrow, pieces):
         assert joined[0].equals(other[0])
         assert all(np.array_equal(x, y) for x, y in zip(joined[1], other[1], strict=True))
+    from test_ties import store
+
+    with pytest.raises(ValueError, match="pieces of the same lengths"):
+        store(10).meet([np.arange(3), np.arange(2)], np.arange(5), 0, 1, new_tie_key=np.uint64(1))
 
 
 @pytest.mark.parametrize("threads", [1, 3])
