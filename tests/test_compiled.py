@@ -355,14 +355,16 @@ def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(threads, monkeypatch):
 
 
 def test_meetings_met_in_parts_on_threads_are_met_at_once(monkeypatch):
-    """A large batch of meetings is met in parts by the smaller slot of each pair, one a thread:
-    the ties and every query on the way are what one call at once gives. Few persons, so that
-    most meetings find a tie, live or dead (a departed person's), in some part."""
+    """A large batch of meetings is met in parts by the smaller slot of each pair, one a thread
+    (and `tied_to` marks its egos' alters in parts): the ties and every query on the way are
+    what one call at once gives. Few persons, so that most meetings find a tie, live or dead (a
+    departed person's), in some part."""
     at_once = _tie_history(n_slots=40, steps=40)
     parts = []
     in_threads = compiled.in_threads
     monkeypatch.setattr(compiled, "in_threads", lambda tasks: parts.append(len(tasks)) or in_threads(tasks))
     monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)  # every batch in parts
+    monkeypatch.setattr(ties, "PARALLEL_EGOS", 1)  # and every `tied_to`: its egos
     with compiled.using_threads(3):
         in_parts = _tie_history(n_slots=40, steps=40)
     assert max(parts) == 3
