@@ -163,6 +163,20 @@ def test_the_forum_join_hazard_is_its_numpy_twin():
     assert np.array_equal(fast, slow) and np.unique(fast).size > 1000
 
 
+@pytest.mark.parametrize("how", ["kernel", "numpy twin"])
+def test_a_stable_order_of_ages_is_numpys(how):
+    """Ages sorted by the uniforms' O(n) sort after an exact scaling: numpy's stable order, ties
+    (ages in whole weeks) in index order."""
+    from sim.social_ties import stable_order
+
+    draws = np.random.default_rng(8)
+    cases = [np.round(draws.uniform(0, 95, 200_000) * 52) / 52, draws.integers(0, 3, 5_000).astype(float), np.zeros(7),
+             np.zeros(0), np.array([64.0, 0.0, 64.0, 63.99]), np.array([-1.0, 2.0, -1.0])]
+    with compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext():
+        for ages in cases:
+            assert np.array_equal(stable_order(ages), np.argsort(ages, kind="stable"))
+
+
 def test_the_environment_switches_kernels_off():
     code = "from sim import compiled; print(compiled.enabled())"
     env = {**os.environ, "RECRUITSIM_KERNELS": "numpy"}
