@@ -18,7 +18,7 @@ from sim import compiled, rng, sorted_sets, ties
 from sim.places import copresence
 from sim.places.copresence import meetings, order_by_place, random_order
 from sim.recruitment.offline_venues import members_meeting_available
-from sim.ties import LINEAR_SWEEP_ROWS, _locate_sorted_kernel
+from sim.ties import LINEAR_SWEEP_ROWS, _locate_meetings_kernel, _locate_sorted_kernel
 from sim.vocabulary import LAYER, NO_NETWORK
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed or RECRUITSIM_KERNELS=numpy")
@@ -335,6 +335,17 @@ def test_locating_sorted_keys_is_the_numpy_twin():
             slow = ties._locate(query)
         assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert (_locate_sorted_kernel(keys, ties.main.key, ties.fresh.key)[0] >= 0).sum() == len(held)
+    # a step's meetings, by the filter and the main run's row index, the runs given from an ego's first row on (a part's)
+    starts, keys_held, span = ties._main_row_index(), ties._key_filter(), ties.n_slots * ties.n_layers
+    for first_slot in (0, 1, 57, 199):
+        query = keys[keys >= first_slot * span]
+        main_offset, fresh_offset = (int(np.searchsorted(run.key, first_slot * span)) for run in (ties.main, ties.fresh))
+        fast = _locate_meetings_kernel(query, keys_held._bits, keys_held._shift, ties.main.key[main_offset:], starts,
+                                       main_offset, ties.n_slots, ties.fresh.key[fresh_offset:])
+        with compiled.numpy_twins():
+            slow = ties._locate(query)
+        assert np.array_equal(fast[0], slow[0])
+        assert np.array_equal(fast[1] + np.array([main_offset, fresh_offset, 0])[fast[0]], slow[1])
 
 
 @pytest.mark.parametrize("how", ["kernel", "kernel in parts on threads", "numpy twin"])
