@@ -9,7 +9,11 @@ there: it is a speed-up, not a requirement.
     RECRUITSIM_KERNELS=numpy recruitsim run baseline   # the numpy twins only
 
 Kernels are compiled on first use and cached on disk (numba's `cache=True`), so a worker or a
-second run loads them instead of compiling again.
+second run loads them instead of compiling again. numba renews a kernel's cache only when the
+file that defines it changes, but kernels call kernels of other files (the tie store's sort is
+in sorted_sets.py) and numba compiles them in: after an edit of one, the others would run the
+old code from the cache. So the cache lives in a directory named after a digest of every file
+that defines kernels (`kernel_cache_dir`): an edit of any of them starts a new one.
 
 Threads: kernels release the GIL, so a large batch of work can be split into independent parts
 run at once (`in_threads`). The parts are fixed by the data, never by the number of threads, and
@@ -23,7 +27,9 @@ share it, and keep to 1 each.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -145,5 +151,44 @@ def kernel(function: Callable) -> Callable:
     it as it is: callers then use its numpy twin, never this pure-Python loop."""
     if numba is None:  # pragma: no cover
         return function
-    return numba.njit(cache=True, nogil=True)(function)
+    before = numba.config.CACHE_DIR  # (numba picks a kernel's cache directory when it is decorated)
+    numba.config.CACHE_DIR = kernel_cache_dir()
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    finally:
+        numba.config.CACHE_DIR = before
+
+
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_cache_dir: str | None = None
+
+
+def kernel_sources_digest(package: str = PACKAGE) -> str:
+    """A digest of the source of every module of the package that defines kernels."""
+    digest = hashlib.sha256()
+    for folder, subfolders, files in sorted(os.walk(package)):
+        subfolders.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as source:
+                    text = source.read()
+                if b"@compiled.kernel" in text or b"@kernel" in text:
+                    digest.update(os.path.relpath(os.path.join(folder, name), package).encode() + b"\0" + text)
+    return digest.hexdigest()[:16]
+
+
+def kernel_cache_dir() -> str:
+    """Where the kernels' cache lives: `kernels-<digest of their sources>`, in numba's cache
+    directory if one is set (NUMBA_CACHE_DIR), else in the package's __pycache__, where the
+    caches of earlier sources are removed (numba falls back to its usual places if it is not
+    writable)."""
+    global _cache_dir
+    if _cache_dir is None:
+        base = numba.config.CACHE_DIR or os.path.join(PACKAGE, "__pycache__")
+        _cache_dir = os.path.join(base, f"kernels-{kernel_sources_digest()}")
+        if not numba.config.CACHE_DIR and os.path.isdir(base):
+            for name in os.listdir(base):
+                if name.startswith("kernels-") and os.path.join(base, name) != _cache_dir:
+                    shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return _cache_dir
 

@@ -7,9 +7,11 @@ import contextlib
 import copy
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,7 +59,9 @@ def test_units_below_their_chance_are_the_numpy_twins(n):
         process.below(3, units, np.full(n + 1, 0.5), "label")
 
 
-@pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**62])
+# values and their indexes packed into one int64, where they fit in 63 bits (2**53 with 1,000 values:
+# exactly; 2**54: one bit too many) or two arrays (2**62)
+@pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**53, 2**54, 2**62])
 @pytest.mark.parametrize("n", [1, 2, 1000, 200_000, sorted_sets.TWO_LEVEL_FROM + 1000])  # the last: sorted in two levels
 def test_unique_first_is_its_numpy_twin(n, top):
     values = np.random.default_rng(n).integers(0, top, n)
@@ -441,3 +445,22 @@ def test_a_copied_store_goes_on_as_the_original(copy_of):
     again = _tie_history(shrinking=True, steps=70, ties=copied, first=31)
     assert original[0].equals(again[0])
     assert all(np.array_equal(x, y) for x, y in zip(original[1], again[1], strict=True))
+
+
+def test_a_kernel_runs_the_new_code_of_a_kernel_it_calls_from_another_file(tmp_path):
+    """numba renews a kernel's cache only when its own file changes, and compiles in the kernels
+    it calls: the cache is kept under a digest of all kernels' sources (`kernel_cache_dir`), so an
+    edit of sorted_sets.py reaches the tie store's kernels that sort."""
+    shutil.copytree(compiled.PACKAGE, tmp_path / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    environment.pop("NUMBA_CACHE_DIR", None)
+    code = "import numpy as np; from sim import ties; print(ties._sorted_order(np.array([3, 1, 2])).tolist())"
+
+    def sorted_order() -> str:
+        return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    assert sorted_order() == "[1, 2, 0]"  # compiled and cached
+    with open(tmp_path / "sim" / "sorted_sets.py", "a") as source:  # the sort, edited
+        source.write("\n\n@compiled.kernel\ndef unique_first_kernel(values):\n    return values[:1], np.zeros(1, dtype=np.int64)\n")
+    assert sorted_order() == "[0]"
