@@ -482,37 +482,43 @@ def _sorted_order(keys):
 
 
 @compiled.kernel
-def _add_ties_kernel(key, strength, last_step, made_place, lo, hi, layer, new_strength, new_place, step, n_slots):
-    # `TieStore._add` of the numpy twin: both rows of each new tie (lo, hi) and (hi, lo), merged
-    # into the run in one pass; the new keys are distinct and not in the run
+def _new_rows_kernel(lo, hi, layer, new_strength, new_place, step, n_slots):
+    # both rows of each new tie (lo, hi) and (hi, lo), in key order (the numpy twin's rows in
+    # `TieStore._add`): keys, strengths, steps, places
     n = len(lo)
     forward, reverse = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     for i in range(n):
         forward[i] = (lo[i] * n_slots + hi[i]) * N_LAYERS + layer[i]
         reverse[i] = (hi[i] * n_slots + lo[i]) * N_LAYERS + layer[i]
     by_forward, by_reverse = _sorted_order(forward), _sorted_order(reverse)
-    total = len(key) + 2 * n
-    out_key, out_strength = np.empty(total, key.dtype), np.empty(total, strength.dtype)
-    out_last, out_place = np.empty(total, last_step.dtype), np.empty(total, made_place.dtype)
-    i, f, r = 0, 0, 0  # next row of the run, of the forward rows, of the reverse rows
-    for o in range(total):
-        k_run = key[i] if i < len(key) else np.iinfo(np.int64).max
-        k_fwd = forward[by_forward[f]] if f < n else np.iinfo(np.int64).max
-        k_rev = reverse[by_reverse[r]] if r < n else np.iinfo(np.int64).max
-        if k_run < k_fwd and k_run < k_rev:
-            out_key[o], out_strength[o], out_last[o], out_place[o] = key[i], strength[i], last_step[i], made_place[i]
-            i += 1
-            continue
-        if k_fwd < k_rev:
+    key, strength, place = np.empty(2 * n, dtype=np.int64), np.empty(2 * n, dtype=np.float32), np.empty(2 * n, dtype=new_place.dtype)
+    f, r = 0, 0
+    for o in range(2 * n):
+        if r >= n or (f < n and forward[by_forward[f]] < reverse[by_reverse[r]]):
             t = by_forward[f]
-            out_key[o] = k_fwd
+            key[o] = forward[t]
             f += 1
         else:
             t = by_reverse[r]
-            out_key[o] = k_rev
+            key[o] = reverse[t]
             r += 1
-        out_strength[o], out_last[o], out_place[o] = new_strength[t], step, new_place[t]
-    return out_key, out_strength, out_last, out_place, forward, reverse
+        strength[o], place[o] = new_strength[t], new_place[t]
+    return key, strength, np.full(2 * n, step, dtype=np.int32), place
+
+
+@compiled.kernel
+def _merge_part_kernel(key, strength, last_step, made_place, new_key, new_strength, new_last, new_place,
+                       out_key, out_strength, out_last, out_place, i, end, j, new_end):
+    # the run's rows [i, end) and the new rows [j, new_end) (both sorted by key, no key in both)
+    # merged into the out arrays from row i + j on: a part of `_Run.insert`'s merge (the parts
+    # split both at one key, so each writes its own rows)
+    for o in range(i + j, end + new_end):
+        if j >= new_end or (i < end and key[i] < new_key[j]):
+            out_key[o], out_strength[o], out_last[o], out_place[o] = key[i], strength[i], last_step[i], made_place[i]
+            i += 1
+        else:
+            out_key[o], out_strength[o], out_last[o], out_place[o] = new_key[j], new_strength[j], new_last[j], new_place[j]
+            j += 1
 
 
 @compiled.kernel
@@ -838,12 +844,11 @@ class TieStore:
             return
         strength = self._initial(layer, chance_encounter)
         if compiled.enabled():
-            *columns, forward, reverse = _add_ties_kernel(*self.fresh.columns(), lo, hi, np.ascontiguousarray(layer, np.int64),
-                                                          strength.astype(np.float32), place.astype(np.int16), step, self.n_slots)
-            self.fresh = _Run(*columns)
+            rows = _Run(*_new_rows_kernel(lo, hi, np.ascontiguousarray(layer, np.int64), strength.astype(np.float32),
+                                          place.astype(np.int16), step, self.n_slots))
+            self.fresh = self._merged_into_fresh(rows)
             if self._filter is not None:
-                self._filter.add(forward)
-                self._filter.add(reverse)
+                self._filter.add_sorted(rows.key)
             self._after_adding(layer)
             return
         # the keys are distinct (new ties, both directions): sorted with where each came from
@@ -854,6 +859,21 @@ class TieStore:
         if self._filter is not None:
             self._filter.add_sorted(rows.key)
         self._after_adding(layer)
+
+    def _merged_into_fresh(self, rows: _Run) -> _Run:
+        """`self.fresh.insert(rows)` by the kernels; a large fresh run in two parts at once, split
+        at its middle key. Each step's new ties are merged into the fresh run, which grows to ~2
+        million rows at a million persons before a prune (it is memory-bound: at year 10 the
+        merge took 20-49 ms a step on one thread)."""
+        fresh = self.fresh
+        out = [np.empty(len(fresh) + len(rows), dtype=c.dtype) for c in fresh.columns()]
+        parts = compiled.threads() if len(fresh) >= PARALLEL_MEETINGS else 1
+        fresh_bounds = np.linspace(0, len(fresh), parts + 1).astype(np.int64)
+        row_bounds = np.searchsorted(rows.key, fresh.key[fresh_bounds[1:-1]])  # the rows before each split key
+        row_bounds = np.concatenate([[0], row_bounds, [len(rows)]])
+        compiled.in_threads([partial(_merge_part_kernel, *fresh.columns(), *rows.columns(), *out, fresh_bounds[p],
+                                     fresh_bounds[p + 1], row_bounds[p], row_bounds[p + 1]) for p in range(parts)])
+        return _Run(*out)
 
     def _after_adding(self, layer: np.ndarray) -> None:
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
