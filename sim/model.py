@@ -222,8 +222,7 @@ class RecruitModel(mesa.Model):
         newcomers, hosts = newcomers[has_host], hosts[has_host]
         order = np.argsort(hosts)
         hosts, newcomers = hosts[order], newcomers[order]
-        family = self.ties.incident(hosts, self.step_now, ("family",))
-        ego, alter = family.ego, family.alter
+        ego, alter = self.ties.links(hosts, ("family",))
         first = np.searchsorted(hosts, ego, side="left")
         count = np.searchsorted(hosts, ego, side="right") - first
         pair = np.repeat(np.arange(len(ego)), count)

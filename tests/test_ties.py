@@ -354,6 +354,23 @@ def test_incident_and_counts_agree_with_the_stored_ties():
     assert len(family.ego) == 2 * ties.count_by_layer()[LAYER["family"]]
 
 
+@pytest.mark.parametrize("layers", [None, ("family", "friend")])
+def test_links_are_the_ends_of_the_incident_ties(layers):
+    """`links` lists what `incident` does, without strengths: ties in both runs, dead ones left out."""
+    n = 80
+    ties, rng = store(n), np.random.default_rng(6)
+    for step in range(1, 25):  # ties in the main run (merged at each prune) and in the fresh one
+        ties.connect(rng.integers(0, n, 60), rng.integers(0, n, 60), rng.integers(0, len(LAYERS), 60), step=step)
+        if step % 10 == 0:
+            ties.prune(step)
+    ties.remove_persons(arr(3, 7))  # dead rows
+    assert len(ties.main) and len(ties.fresh)
+    egos = arr(3, 5, 9, 11, 40, 41, 79)
+    inc = ties.incident(egos, 25, layers)
+    ego, alter = ties.links(egos, layers)
+    assert len(ego) > 20 and ego.tolist() == inc.ego.tolist() and alter.tolist() == inc.alter.tolist()
+
+
 def test_the_store_matches_a_reference_implementation_under_random_operations():
     """Random meetings, removals and prunes, compared with a plain dict of ties."""
     n, clock = 60, Clock("week")

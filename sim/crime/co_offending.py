@@ -174,12 +174,12 @@ def lose_contact(m: RecruitModel, draws: StepRandom) -> None:
     m.recorder.tally["lost_contact"] += len(gone)
 
 
-def fellow_ties(ties: TieStore, pop: Population, members: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+def fellow_ties(ties: TieStore, pop: Population, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ego, alter) of the live ties (any layer) of `members` to fellow members of their own
     network: the graph a network works through (lost contact, snapshots, central arrests)."""
-    inc = ties.incident(members, step)
-    fellow = pop.network[inc.alter] == pop.network[inc.ego]
-    return inc.ego[fellow], inc.alter[fellow]
+    ego, alter = ties.links(members)
+    fellow = pop.network[alter] == pop.network[ego]
+    return ego[fellow], alter[fellow]
 
 
 def cut_off(m: RecruitModel, members: np.ndarray) -> np.ndarray:
@@ -191,7 +191,7 @@ def cut_off(m: RecruitModel, members: np.ndarray) -> np.ndarray:
     brokers disrupts more than removing anyone (Bright et al. 2017). A network's only member is
     alone, not cut off; a network without a core (waiting to regroup) loses only its isolated members."""
     pop, t = m.pop, m.networks
-    ego, alter = fellow_ties(m.ties, pop, members, m.step_now)
+    ego, alter = fellow_ties(m.ties, pop, members)
     index = np.full(pop.size, -1, np.int64)
     index[members] = np.arange(len(members))
     graph = coo_matrix((np.ones(len(ego)), (index[ego], index[alter])), shape=(len(members), len(members)))

@@ -144,7 +144,7 @@ class Arrests(Intervention):
         """Centrality of each member among the members of its own network (ties of every layer,
         co_offending included), plus a tiny keyed tie-break."""
         pop = self.model.pop
-        ego, alter = fellow_ties(self.model.ties, pop, members, self.model.step_now)
+        ego, alter = fellow_ties(self.model.ties, pop, members)
         if self.params.targeting == "central_degree":
             degree = np.zeros(pop.size)
             np.add.at(degree, ego, 1.0)

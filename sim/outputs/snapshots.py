@@ -49,6 +49,6 @@ def network_snapshot(m: RecruitModel, since: int, origin_step: int = 0) -> pd.Da
 def isolated_members(m: RecruitModel, members: np.ndarray, n: int) -> np.ndarray:
     """Per network id: members with no tie (of any layer) to a fellow member of their network."""
     pop = m.pop
-    ego, _ = fellow_ties(m.ties, pop, members, m.step_now)
+    ego, _ = fellow_ties(m.ties, pop, members)
     alone = members[~np.isin(members, ego)]
     return np.bincount(pop.network[alone], minlength=n).astype(np.int64)
