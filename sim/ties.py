@@ -346,7 +346,6 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
     if len(keys) == 0:
         return empty, empty, empty, place[:0].copy(), np.zeros(0, dtype=np.int8), empty
     keys, first = unique_first_kernel(keys)
-    met = kept[first]
     where, row = _locate_meetings_kernel(keys, bits, shift, main_key, main_starts, main_offset, n_slots, fresh_key)
     alive = np.zeros(len(keys), dtype=np.bool_)
     runs = ((main_key, main_strength, main_last, main_place), (fresh_key, fresh_strength, fresh_last, fresh_place))
@@ -370,7 +369,7 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
             reverse_rows[order] = _locate_sorted_kernel(reverse_sorted, key, key[:0])[1]
         alive[mine] = _strengthen_kernel(key, strength, last_step, made_place, row[mine], reverse_rows, step,
                                          gain, log2_decay, initial_strength, factors)
-    return _strangers_kernel(keys, alive, met, place, where, row, n_slots, drawing, new_tie_key, new_tie_chance)
+    return _strangers_kernel(keys, alive, kept, first, place, where, row, n_slots, drawing, new_tie_key, new_tie_chance)
 
 
 @compiled.kernel
@@ -425,12 +424,12 @@ def _locate_meetings_kernel(keys, bits, shift, main_key, main_starts, main_offse
 
 
 @compiled.kernel
-def _strangers_kernel(keys, alive, met, place, where, row, n_slots, drawing, new_tie_key, new_tie_chance):
+def _strangers_kernel(keys, alive, kept, first, place, where, row, n_slots, drawing, new_tie_key, new_tie_chance):
     # the pairs of `keys` without a live tie whose meeting leaves one (all, unless `drawing`: the
     # pair's keyed uniform below `new_tie_chance`), read off their keys in order: gathering them
     # from the meetings (a[met], b[met], layer[met]) misses the cache at every pair (104-123 ms of
     # a 320 ms call of meetings at a million persons, measured); only the place is gathered, and
-    # only for them (3% of strangers by default)
+    # only for them (3% of strangers by default): the meeting of keys[i] is kept[first[i]]
     leaves_tie = ~alive
     if drawing:
         for i in range(len(keys)):
@@ -450,7 +449,7 @@ def _strangers_kernel(keys, alive, met, place, where, row, n_slots, drawing, new
         lo[j] = pair // n_slots
         hi[j] = pair - lo[j] * n_slots
         lay[j] = keys[i] - pair * N_LAYERS
-        plc[j], run[j], run_row[j] = place[met[i]], where[i], row[i]
+        plc[j], run[j], run_row[j] = place[kept[first[i]]], where[i], row[i]
         j += 1
     return lo, hi, lay, plc, run, run_row
 
