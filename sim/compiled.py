@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -164,15 +165,15 @@ _cache_dir: str | None = None
 
 
 def kernel_sources_digest(package: str = PACKAGE) -> str:
-    """A digest of the source of every module of the package that defines kernels."""
+    """A digest of the source of every module of the package that defines kernels, and of this
+    one (how they are compiled)."""
     digest = hashlib.sha256()
-    for folder, subfolders, files in sorted(os.walk(package)):
-        subfolders.sort()
+    for folder, _, files in sorted(os.walk(package)):
         for name in sorted(files):
             if name.endswith(".py"):
                 with open(os.path.join(folder, name), "rb") as source:
                     text = source.read()
-                if b"@compiled.kernel" in text or b"@kernel" in text:
+                if b"@compiled.kernel" in text or os.path.join(folder, name) == os.path.abspath(__file__):
                     digest.update(os.path.relpath(os.path.join(folder, name), package).encode() + b"\0" + text)
     return digest.hexdigest()[:16]
 
@@ -180,15 +181,24 @@ def kernel_sources_digest(package: str = PACKAGE) -> str:
 def kernel_cache_dir() -> str:
     """Where the kernels' cache lives: `kernels-<digest of their sources>`, in numba's cache
     directory if one is set (NUMBA_CACHE_DIR), else in the package's __pycache__, where the
-    caches of earlier sources are removed (numba falls back to its usual places if it is not
-    writable)."""
+    caches of earlier sources are removed once unchanged for a day (a process still running
+    earlier sources may yet compile a kernel into its own). numba falls back to its usual
+    places if the directory is not writable."""
     global _cache_dir
     if _cache_dir is None:
         base = numba.config.CACHE_DIR or os.path.join(PACKAGE, "__pycache__")
         _cache_dir = os.path.join(base, f"kernels-{kernel_sources_digest()}")
         if not numba.config.CACHE_DIR and os.path.isdir(base):
             for name in os.listdir(base):
-                if name.startswith("kernels-") and os.path.join(base, name) != _cache_dir:
-                    shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+                earlier = os.path.join(base, name)
+                if name.startswith("kernels-") and earlier != _cache_dir and _unchanged_for_a_day(earlier):
+                    shutil.rmtree(earlier, ignore_errors=True)
     return _cache_dir
+
+
+def _unchanged_for_a_day(path: str) -> bool:
+    try:
+        return time.time() - os.path.getmtime(path) > 86_400
+    except OSError:  # removed meanwhile (by another process)
+        return False
 

@@ -10,6 +10,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -464,3 +465,16 @@ def test_a_kernel_runs_the_new_code_of_a_kernel_it_calls_from_another_file(tmp_p
     with open(tmp_path / "sim" / "sorted_sets.py", "a") as source:  # the sort, edited
         source.write("\n\n@compiled.kernel\ndef unique_first_kernel(values):\n    return values[:1], np.zeros(1, dtype=np.int64)\n")
     assert sorted_order() == "[0]"
+
+
+def test_caches_of_earlier_kernel_sources_are_removed_once_unchanged_for_a_day(tmp_path, monkeypatch):
+    cache = tmp_path / "__pycache__"
+    day_old, recent = cache / "kernels-0123456789abcdef", cache / "kernels-fedcba9876543210"
+    for folder in (day_old, recent):
+        folder.mkdir(parents=True)
+    os.utime(day_old, (time.time() - 86_500,) * 2)
+    monkeypatch.setattr(compiled, "PACKAGE", str(tmp_path))
+    monkeypatch.setattr(compiled, "_cache_dir", None)
+    monkeypatch.setattr(compiled.numba.config, "CACHE_DIR", "")
+    assert compiled.kernel_cache_dir() == str(cache / f"kernels-{compiled.kernel_sources_digest()}")
+    assert recent.exists() and not day_old.exists()
