@@ -73,7 +73,7 @@ def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     return scenario
 
 
-NO_MEETINGS = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool))
+NO_MEETINGS = OfflineMeetings(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool), np.zeros(0, np.int8))
 
 
 _INTERVENTION_ADAPTER = TypeAdapter(InterventionSpec)
@@ -243,7 +243,7 @@ class RecruitModel(mesa.Model):
         self.ties.meet(
             [offline.a, online.a],  # in pieces, not joined: 80 MB of copies at a million persons
             [offline.b, online.b],
-            np.concatenate([self.venues.layer_codes()[offline.venue_type], self.online.layer_codes()[online.space]]),
+            np.concatenate([offline.layer, online.layer]),
             step,
             np.concatenate([offline.venue_type, len(self.venues.types) + online.space]),
             new_tie_key=draws.key("new_tie"),

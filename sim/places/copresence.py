@@ -49,6 +49,11 @@ def meetings(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of
     return _prepared(people, places, contacts, uniform_of)()
 
 
+def joined(pieces) -> np.ndarray:
+    """Slots in pieces (a step's meetings by venue type or space) as one int64 array; empty if none."""
+    return np.concatenate(pieces) if len(pieces) else np.zeros(0, np.int64)
+
+
 def meetings_of_batches(batches: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """`meetings(*batch)` of each of several independent batches (e.g. a step's venue types), in
     order. With the kernels and several threads, a large step's batches are met at once, shared

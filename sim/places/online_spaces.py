@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled, sorted_sets
-from sim.places.copresence import meetings_of_batches
+from sim.places.copresence import joined, meetings_of_batches
 from sim.population import YOUTH_AGE, Population
 from sim.rng import ProcessRandom, StepRandom
 from sim.ties import TieStore
@@ -59,6 +59,7 @@ class OnlineMeetings:
     a: np.ndarray
     b: np.ndarray
     space: np.ndarray
+    layer: np.ndarray  # int8: the layer of the tie it makes (its space's)
 
 
 @compiled.kernel
@@ -206,7 +207,6 @@ class OnlineSpaces:
     def visit(self, free: np.ndarray, step: int) -> OnlineMeetings:
         """Forum users churn; then all visits to online spaces this step: fills `self.active` and
         returns the contacts made."""
-        a, b, where = [], [], []
         draws = self.random.at(step)
         self.churn(step, draws)
         batches = []
@@ -218,15 +218,12 @@ class OnlineSpaces:
             people = self.active[s.code] = candidates[visiting]
             contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[visiting], chance[visiting])
             batches.append((people, None, contacts, draws.labelled(s.name)))
-        for s, (pa, pb, _) in zip(self.spaces, meetings_of_batches(batches)):  # the spaces' meetings are independent
-            a.append(pa)
-            b.append(pb)
-            where.append(np.full(len(pa), s.code, dtype=np.int16))
+        a, b, _ = zip(*meetings_of_batches(batches)) if batches else ((), (), ())  # the spaces' meetings are independent
         self._update_reputation()
         self._admit_applicants(draws)
-        if not self.spaces:  # a scenario without online spaces: no contacts (np.concatenate needs one array)
-            a, b, where = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
-        return OnlineMeetings(np.concatenate(a), np.concatenate(b), np.concatenate(where))
+        count = [len(pa) for pa in a]
+        return OnlineMeetings(joined(a), joined(b), np.repeat(np.array([s.code for s in self.spaces], np.int16), count),
+                              np.repeat(self.layer_codes(), count))
 
     def _can_visit(self, space: OnlineSpace, free: np.ndarray) -> np.ndarray:
         """Mask of the persons who may visit the space this step. Non-users never visit forums or
