@@ -70,7 +70,7 @@ def unique_first_kernel(values):
     if low_bits + _bits(n) <= 63:
         return _unique_first_packed(values, low_bits, start, _bits(n), digit_bits)
     if n >= TWO_LEVEL_FROM:
-        keys, index = _two_level_radix(values, bits)
+        keys, index = _two_level_radix(values, low_bits, start)
     else:
         keys, index = values.copy(), np.arange(n)
         _lsd_radix(keys, index, np.empty_like(keys), np.empty_like(index), bits, RADIX_BITS)
@@ -170,11 +170,10 @@ def _top_bits_buckets(values, bits):
 
 
 @compiled.kernel
-def _two_level_radix(values, bits):
-    # one stable pass by the top bits into buckets of ~BUCKET_SIZE values, then each bucket by
-    # its low bits (all of its values share the top ones)
+def _two_level_radix(values, low_bits, start):
+    # one stable pass by the top bits into buckets of ~BUCKET_SIZE values (`_top_bits_buckets`),
+    # then each bucket by its low bits (all of its values share the top ones)
     n = len(values)
-    low_bits, start = _top_bits_buckets(values, bits)
     bounds = start.copy()
     keys, index = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     for i in range(n):

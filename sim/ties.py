@@ -98,18 +98,29 @@ class _Run:
 
         What `np.insert` gives per column, with the destinations worked out once for all columns
         (`np.insert` sorts the positions again for each column: seconds at set-up for 1M persons).
+        With the kernels, a large run in parts split at its keys, one a thread: each step's new
+        ties are merged into the fresh run (~2 million rows at a million persons before a prune),
+        which is memory-bound: in year 10, 39-40 ms a step on one thread, 26 on two (measured).
         """
         if len(self) == 0:
             return _Run(*(theirs.astype(mine.dtype) for mine, theirs in zip(self.columns(), rows.columns())))
+        theirs = [t.astype(mine.dtype, copy=False) for mine, t in zip(self.columns(), rows.columns())]
         if compiled.enabled():
-            return _Run(*_insert_kernel(*self.columns(), *(theirs.astype(mine.dtype, copy=False) for mine, theirs in zip(self.columns(), rows.columns()))))
+            out = [np.empty(len(self) + len(rows), dtype=c.dtype) for c in self.columns()]
+            parts = compiled.threads() if len(self) >= PARALLEL_MEETINGS else 1
+            mine_bounds = np.linspace(0, len(self), parts + 1).astype(np.int64)
+            # the new rows before each part's first key: parts split both runs at one key, and write their own rows
+            their_bounds = np.concatenate([[0], np.searchsorted(rows.key, self.key[mine_bounds[1:-1]]), [len(rows)]])
+            compiled.in_threads([partial(_merge_part_kernel, *self.columns(), *theirs, *out, mine_bounds[p], mine_bounds[p + 1],
+                                         their_bounds[p], their_bounds[p + 1]) for p in range(parts)])
+            return _Run(*out)
         dest = np.searchsorted(self.key, rows.key) + np.arange(len(rows))  # rows are sorted
         old = np.ones(len(self) + len(rows), dtype=bool)
         old[dest] = False
         merged = []
-        for mine, theirs in zip(self.columns(), rows.columns()):
+        for mine, t in zip(self.columns(), theirs):
             column = np.empty(len(old), dtype=mine.dtype)
-            column[dest] = theirs
+            column[dest] = t
             column[old] = mine
             merged.append(column)
         return _Run(*merged)
@@ -232,13 +243,36 @@ LINEAR_SWEEP_ROWS = 256  # rows per key below which a plain sweep beats gallopin
 
 
 @compiled.kernel
+def _first_at_least(run_key, lo, hi, k):
+    # the first row in [lo, hi) whose key is at least k (hi if none): a binary search
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if run_key[mid] < k:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@compiled.kernel
+def _gallop(run_key, lo, k):
+    # the first row from lo on whose key is at least k: O(log gap) reads near lo (the last hit)
+    end, bound = len(run_key), 1
+    while lo + bound - 1 < end and run_key[lo + bound - 1] < k:
+        lo += bound
+        bound *= 2
+    return _first_at_least(run_key, lo, min(lo + bound - 1, end), k)
+
+
+@compiled.kernel
 def _locate_sorted_kernel(keys, main_key, fresh_key):
     where = np.full(len(keys), -1, dtype=np.int8)
     row = np.zeros(len(keys), dtype=np.int64)
     for code, run_key in enumerate((main_key, fresh_key)):
         lo, end = 0, len(run_key)  # run_key[:lo] < every key still to come
-        # a step's meetings hit a run every ~10 rows: reading every row in order streams memory and
-        # costs ~0.6x the galloping reads; a few keys (a household's ties) gallop
+        # (the reverse rows of a step's ties found in the fresh run) keys that hit a run every few
+        # rows are found by reading every row in order, which streams memory (~0.6x the cost of
+        # galloping reads, measured at 100k persons); a few keys (a household's ties) gallop
         sweep = end <= LINEAR_SWEEP_ROWS * len(keys)
         for i in range(len(keys)):
             if where[i] >= 0:
@@ -247,18 +281,7 @@ def _locate_sorted_kernel(keys, main_key, fresh_key):
                 while lo < end and run_key[lo] < keys[i]:
                     lo += 1
             else:
-                # gallop from lo to a bound, then search between: O(log gap) reads near the last hit
-                bound = 1
-                while lo + bound - 1 < end and run_key[lo + bound - 1] < keys[i]:
-                    lo += bound
-                    bound *= 2
-                hi = min(lo + bound - 1, end)  # run_key[hi] >= the key, or hi = end
-                while lo < hi:  # binary search in [lo, hi)
-                    mid = (lo + hi) >> 1
-                    if run_key[mid] < keys[i]:
-                        lo = mid + 1
-                    else:
-                        hi = mid
+                lo = _gallop(run_key, lo, keys[i])
             if lo < end and run_key[lo] == keys[i]:
                 where[i], row[i] = code, lo
     return where, row
@@ -373,28 +396,6 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
 
 
 @compiled.kernel
-def _first_at_least(run_key, lo, hi, k):
-    # the first row in [lo, hi) whose key is at least k (hi if none): a binary search
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if run_key[mid] < k:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@compiled.kernel
-def _gallop(run_key, lo, k):
-    # the first row from lo on whose key is at least k: O(log gap) reads near lo (the last hit)
-    end, bound = len(run_key), 1
-    while lo + bound - 1 < end and run_key[lo + bound - 1] < k:
-        lo += bound
-        bound *= 2
-    return _first_at_least(run_key, lo, min(lo + bound - 1, end), k)
-
-
-@compiled.kernel
 def _locate_meetings_kernel(keys, bits, shift, main_key, main_starts, main_offset, n_slots, fresh_key):
     # `_locate_sorted_kernel` for a step's meetings (keys in increasing order, most of them of
     # strangers) by the key filter and the main run's row index: the filter rules out ~80% of the
@@ -455,23 +456,6 @@ def _strangers_kernel(keys, alive, kept, first, place, where, row, n_slots, draw
 
 
 @compiled.kernel
-def _insert_kernel(key, strength, last_step, made_place, new_key, new_strength, new_last, new_place):
-    # `_Run.insert` of the numpy twin: both sorted by key, no key in both; one merging pass
-    n = len(key) + len(new_key)
-    out_key, out_strength = np.empty(n, key.dtype), np.empty(n, strength.dtype)
-    out_last, out_place = np.empty(n, last_step.dtype), np.empty(n, made_place.dtype)
-    i, j = 0, 0
-    for o in range(n):
-        if j >= len(new_key) or (i < len(key) and key[i] < new_key[j]):
-            out_key[o], out_strength[o], out_last[o], out_place[o] = key[i], strength[i], last_step[i], made_place[i]
-            i += 1
-        else:
-            out_key[o], out_strength[o], out_last[o], out_place[o] = new_key[j], new_strength[j], new_last[j], new_place[j]
-            j += 1
-    return out_key, out_strength, out_last, out_place
-
-
-@compiled.kernel
 def _sorted_order(keys):
     # the order that sorts distinct keys: no sort if they already are (new ties arrive in key order)
     for i in range(1, len(keys)):
@@ -509,8 +493,8 @@ def _new_rows_kernel(lo, hi, layer, new_strength, new_place, step, n_slots):
 def _merge_part_kernel(key, strength, last_step, made_place, new_key, new_strength, new_last, new_place,
                        out_key, out_strength, out_last, out_place, i, end, j, new_end):
     # the run's rows [i, end) and the new rows [j, new_end) (both sorted by key, no key in both)
-    # merged into the out arrays from row i + j on: a part of `_Run.insert`'s merge (the parts
-    # split both at one key, so each writes its own rows)
+    # merged into the out arrays from row i + j on: `_Run.insert`'s merge, or a part of it (the
+    # parts split both at one key, so each writes its own rows)
     for o in range(i + j, end + new_end):
         if j >= new_end or (i < end and key[i] < new_key[j]):
             out_key[o], out_strength[o], out_last[o], out_place[o] = key[i], strength[i], last_step[i], made_place[i]
@@ -845,34 +829,14 @@ class TieStore:
         if compiled.enabled():
             rows = _Run(*_new_rows_kernel(lo, hi, np.ascontiguousarray(layer, np.int64), strength.astype(np.float32),
                                           place.astype(np.int16), step, self.n_slots))
-            self.fresh = self._merged_into_fresh(rows)
-            if self._filter is not None:
-                self._filter.add_sorted(rows.key)
-            self._after_adding(layer)
-            return
-        # the keys are distinct (new ties, both directions): sorted with where each came from
-        keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
-        twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
-        rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
+        else:  # the keys are distinct (new ties, both directions): sorted with where each came from
+            keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
+            twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
+            rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
         self.fresh = self.fresh.insert(rows)
         if self._filter is not None:
             self._filter.add_sorted(rows.key)
         self._after_adding(layer)
-
-    def _merged_into_fresh(self, rows: _Run) -> _Run:
-        """`self.fresh.insert(rows)` by the kernels; a large fresh run in two parts at once, split
-        at its middle key. Each step's new ties are merged into the fresh run, which grows to ~2
-        million rows at a million persons before a prune (it is memory-bound: at year 10 the
-        merge took 20-49 ms a step on one thread)."""
-        fresh = self.fresh
-        out = [np.empty(len(fresh) + len(rows), dtype=c.dtype) for c in fresh.columns()]
-        parts = compiled.threads() if len(fresh) >= PARALLEL_MEETINGS else 1
-        fresh_bounds = np.linspace(0, len(fresh), parts + 1).astype(np.int64)
-        row_bounds = np.searchsorted(rows.key, fresh.key[fresh_bounds[1:-1]])  # the rows before each split key
-        row_bounds = np.concatenate([[0], row_bounds, [len(rows)]])
-        compiled.in_threads([partial(_merge_part_kernel, *fresh.columns(), *rows.columns(), *out, fresh_bounds[p],
-                                     fresh_bounds[p + 1], row_bounds[p], row_bounds[p + 1]) for p in range(parts)])
-        return _Run(*out)
 
     def _after_adding(self, layer: np.ndarray) -> None:
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
@@ -1016,7 +980,8 @@ class TieStore:
         """(ego, alter) of the live ties of the given persons: `incident(...)` without working out
         strengths (a network's members' ties in year 10 at a million persons: ~150,000 rows)."""
         ends = [self._split(run.key[self._live_rows(run, slots, layers)])[:2] for run in (self.main, self.fresh)]
-        return np.concatenate([ends[0][0], ends[1][0]]), np.concatenate([ends[0][1], ends[1][1]])
+        ego, alter = (np.concatenate(column) for column in zip(*ends))
+        return ego, alter
 
     def alters(self, slots, layers: tuple[str, ...] | None = None) -> np.ndarray:
         """The other ends of the live ties of the given persons: `incident(...).alter` without
