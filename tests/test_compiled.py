@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from sim import compiled, rng, sorted_sets, ties
+from sim.crime.co_offending import components
 from sim.places import copresence
 from sim.places.copresence import meetings, order_by_place, random_order
 from sim.recruitment.offline_venues import members_meeting_available
@@ -103,6 +104,25 @@ def test_a_random_order_is_its_numpy_twin(n):
         with compiled.numpy_twins():
             slow = random_order(u)
         assert np.array_equal(fast, slow) and np.array_equal(fast, np.argsort(u, kind="stable"))
+
+
+def same_partition(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether two labellings of the same nodes group them alike (whatever the labels)."""
+    groups = len(np.unique(np.stack([x, y]), axis=1).T)
+    return groups == len(np.unique(x)) == len(np.unique(y))
+
+
+@pytest.mark.parametrize(("n", "edges"), [(0, 0), (1, 0), (5, 0), (6, 3), (300, 150), (300, 290), (2_000, 5_000)])
+def test_network_components_are_the_numpy_twins(n, edges):
+    draws = np.random.default_rng(n + edges)
+    a, b = draws.integers(0, max(n, 1), edges), draws.integers(0, max(n, 1), edges)
+    a[: edges // 10] = b[: edges // 10]  # loops join nothing
+    fast = components(n, a, b)
+    with compiled.numpy_twins():
+        slow = components(n, a, b)
+    assert len(fast) == n and same_partition(fast, slow)
+    if n == 300:  # many components, of all sizes
+        assert 10 < len(np.unique(slow)) < 200
 
 
 @pytest.mark.parametrize("one_place", [False, True])

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from sim import compiled
 from sim.sampling import one_per_group
 from sim.vocabulary import LAYER, NO_NETWORK, ROLE
 
@@ -194,14 +195,49 @@ def cut_off(m: RecruitModel, members: np.ndarray) -> np.ndarray:
     ego, alter = fellow_ties(m.ties, pop, members)
     index = np.full(pop.size, -1, np.int64)
     index[members] = np.arange(len(members))
-    graph = coo_matrix((np.ones(len(ego)), (index[ego], index[alter])), shape=(len(members), len(members)))
-    _, component = connected_components(graph, directed=False)
+    component = components(len(members), index[ego], index[alter])
     has_core = np.zeros(len(members), bool)
     has_core[component[pop.role[members] == ROLE["core"]]] = True
     net = pop.network[members]
-    isolated = ~np.isin(members, ego) & (t.size(net) > 1)
+    has_tie = np.zeros(len(members), bool)
+    has_tie[index[ego]] = True
+    isolated = ~has_tie & (t.size(net) > 1)
     unreachable = (t.role_counts[net, ROLE["core"]] > 0) & ~has_core[component]
     return members[isolated | unreachable]
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A label per node 0..n-1, the same for two nodes exactly when edges (a[i], b[i]) join them
+    (which label a component gets is not meaningful)."""
+    if compiled.enabled():
+        return _component_labels_kernel(n, np.asarray(a, np.int64), np.asarray(b, np.int64))
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+@compiled.kernel
+def _component_labels_kernel(n, a, b):
+    # union-find: each edge joins the two roots, the larger under the smaller, so a root is its
+    # component's smallest node. Every step at 10,000 persons: scipy's sparse graph and its
+    # components cost ~0.35 ms of the 0.5 of `cut_off` (measured)
+    parent = np.arange(n)
+    for i in range(len(a)):
+        x, y = _root(parent, a[i]), _root(parent, b[i])
+        if x < y:
+            parent[y] = x
+        elif y < x:
+            parent[x] = y
+    for i in range(n):
+        parent[i] = _root(parent, i)
+    return parent
+
+
+@compiled.kernel
+def _root(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]  # path halving: later searches are shorter
+        x = parent[x]
+    return x
 
 
 def best_connected(ties: TieStore, members: np.ndarray, seniority: np.ndarray, step: int) -> int:
