@@ -61,6 +61,23 @@ def test_units_below_their_chance_are_the_numpy_twins(n):
         process.below(3, units, np.full(n + 1, 0.5), "label")
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 20_000])
+def test_keyed_poisson_counts_are_the_numpy_twins(n):
+    draws = np.random.default_rng(n)
+    units = draws.integers(0, 2**40, n)
+    process = rng.ProcessRandom("test", 987654321)
+    # means of zero, tiny, usual, near the numpy code's large-mean switch (30) and beyond it
+    mixed = draws.choice([0.0, 1e-9, 0.02, 0.7, 3.0, 29.99, 30.0, 30.01, 45.0, 300.0], n)
+    for lam in (0.0, 0.02, 2.5, 45.0, mixed, draws.random(n) * 12):
+        fast = process.poisson(3, units, lam, "label")
+        with compiled.numpy_twins():
+            slow = process.poisson(3, units, lam, "label")
+        assert fast.dtype == slow.dtype == np.int64
+        assert np.array_equal(fast, slow)
+    if n == 20_000:
+        assert abs(process.poisson(3, units, 2.5, "label").mean() - 2.5) < 4 * np.sqrt(2.5 / n)
+
+
 # values and their indexes packed into one int64, where they fit in 63 bits (2**53 with 1,000 values:
 # exactly; 2**54: one bit too many) or two arrays (2**62)
 @pytest.mark.parametrize("top", [1, 10**6, 7 * 10**14, 2**53, 2**54, 2**62])
