@@ -142,6 +142,14 @@ def _hashed_uniform_pairs(units, base, other):
     return out
 
 
+def per_unit(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`value` (an array) broadcast to `shape`: a scalar's by `np.full`, an array of that shape as
+    it is (`np.broadcast_to` costs ~3 us a call; draws are made dozens of times a step)."""
+    if value.ndim == 0:
+        return np.full(shape, value)
+    return value if value.shape == shape else np.broadcast_to(value, shape)
+
+
 def uniforms_of_key(units, base: np.uint64, with_units=None) -> np.ndarray:
     """The uniforms of `units` (and `with_units`) under a draw's key (`StepRandom.key`): what
     `ProcessRandom.uniform` gives for that step and draw label."""
@@ -150,7 +158,7 @@ def uniforms_of_key(units, base: np.uint64, with_units=None) -> np.ndarray:
         if with_units is None:
             return _hashed_uniform(units, base)
         other = np.asarray(with_units, dtype=np.int64)
-        return _hashed_uniform_pairs(units, base, np.broadcast_to(other, units.shape) if other.ndim else np.full(units.shape, other))
+        return _hashed_uniform_pairs(units, base, per_unit(other, units.shape))
     return _hashed_uniform_numpy(units, base, with_units)
 
 
@@ -196,14 +204,14 @@ class ProcessRandom:
         if chance.ndim == 1 and chance.shape != units.shape:  # (the kernel reads one per unit, unchecked)
             raise ValueError(f"one chance per unit: {len(chance)} chances for {len(units)} units")
         if compiled.enabled() and units.ndim == 1 and chance.ndim <= 1:
-            return _below_kernel(units, self._base(step, draw), np.ascontiguousarray(np.broadcast_to(chance, (chance.size,))), chance.ndim == 0)
+            return _below_kernel(units, self._base(step, draw), np.ascontiguousarray(chance.reshape(-1)), chance.ndim == 0)
         return np.flatnonzero(self.uniform(step, units, draw) < chance)
 
     def poisson(self, step: int, units, lam, draw: int | str = 0, with_units=None) -> np.ndarray:
         """A Poisson count with mean lam per unit (inverse CDF of the unit's uniform)."""
         units = np.asarray(units, dtype=np.int64)
         if compiled.enabled() and with_units is None and units.ndim == 1:
-            lam = np.ascontiguousarray(np.broadcast_to(np.asarray(lam, dtype=float), units.shape))
+            lam = np.ascontiguousarray(per_unit(np.asarray(lam, dtype=float), units.shape))
             # e^-lam by numpy, as `poisson_quantile` works it out (a kernel's exp may differ in the last bit)
             k = _poisson_kernel(units, self._base(step, draw), lam, np.exp(-lam))
             large = k < 0

@@ -717,8 +717,8 @@ class TieStore:
             raise ValueError("the two ends of a batch of meetings must come in pieces of the same lengths")
         n = sum(len(piece) for piece in a)
         layer = np.asarray(layer)  # integer codes stay as they come (a step's millions of int8 codes as int64: 7 ms)
-        layer = np.broadcast_to(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), (n,))
-        place = np.broadcast_to(np.asarray(place, np.int16), (n,))
+        layer = rng.per_unit(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), (n,))
+        place = rng.per_unit(np.asarray(place, np.int16), (n,))
         lo, hi, lay, plc, where, row = self._new_ties(a, b, layer, place, step, new_tie_key)
         del layer, place  # (a copy, if made contiguous)
         dead_again = where >= 0  # a dead row of a departed person: its slot's newcomer

@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 from sim import compiled
-from sim.rng import LabelledDraws, keyed_uniform
+from sim.rng import LabelledDraws, keyed_uniform, per_unit
 
 
 def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +67,7 @@ def meetings_of_batches(batches: list[tuple]) -> list[tuple[np.ndarray, np.ndarr
 
 def _prepared(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of: LabelledDraws) -> Callable[[], tuple]:
     """The meetings of one batch as a call to make: the kernel's (it releases the GIL), or the numpy code's."""
-    contacts = np.broadcast_to(np.asarray(contacts, dtype=float), np.shape(people))
+    contacts = per_unit(np.asarray(contacts, dtype=float), np.shape(people))
     if len(people) < 2 or contacts.max() <= 0:
         return lambda: (np.zeros(0, np.int64),) * 3
     if compiled.enabled() and (places is None or places.min() >= 0):
