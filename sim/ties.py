@@ -108,7 +108,7 @@ class _Run:
         if compiled.enabled():
             out = [np.empty(len(self) + len(rows), dtype=c.dtype) for c in self.columns()]
             parts = compiled.threads() if len(self) >= PARALLEL_MEETINGS else 1
-            mine_bounds = np.linspace(0, len(self), parts + 1).astype(np.int64)
+            mine_bounds = compiled.even_split(len(self), parts)
             # the new rows before each part's first key: parts split both runs at one key, and write their own rows
             their_bounds = np.concatenate([[0], np.searchsorted(rows.key, self.key[mine_bounds[1:-1]]), [len(rows)]])
             compiled.in_threads([partial(_merge_part_kernel, *self.columns(), *theirs, *out, mine_bounds[p], mine_bounds[p + 1],
@@ -867,7 +867,7 @@ class TieStore:
         are the fresh run, merged into the main one as `connect` would: the same store."""
         if compiled.enabled():
             parts = compiled.threads() if len(a) >= PARALLEL_MEETINGS else 1
-            bounds = np.linspace(0, self.n_slots, parts + 1).astype(np.int64)
+            bounds = compiled.even_split(self.n_slots, parts)
             layer = np.ascontiguousarray(layer)
             results = compiled.in_threads([partial(_first_run_kernel, a, b, layer, self.n_slots, first, end, self.initial_strength, step)
                                            for first, end in zip(bounds[:-1], bounds[1:])])
@@ -943,7 +943,7 @@ class TieStore:
         keep = np.empty(len(run), dtype=bool)
         if compiled.enabled():
             parts = compiled.threads() if len(run) >= PARALLEL_MEETINGS else 1
-            bounds = np.linspace(0, len(run), parts + 1).astype(np.int64)
+            bounds = compiled.even_split(len(run), parts)
             constants = (step, self.log2_decay, self.initial_strength, self._decay_factors(step), self.params.min_strength, keep)
             compiled.in_threads([partial(_still_strong_kernel, *run.columns(), first, end, PRUNE_BLOCK, *constants)
                                  for first, end in zip(bounds[:-1], bounds[1:])])
@@ -999,7 +999,7 @@ class TieStore:
         # mask whatever the parts); the forum users' peers at a million persons in year 10: 37,600
         # egos, ~1 million rows, 26 ms on one thread and 17 on two (measured)
         parts = compiled.threads() if len(egos) >= PARALLEL_EGOS else 1
-        bounds = np.linspace(0, len(egos), parts + 1).astype(np.int64)
+        bounds = compiled.even_split(len(egos), parts)
         masks, wanted = [np.zeros(self.n_slots, dtype=np.bool_) for _ in range(parts)], self._wanted(layers)
         for run in (self.main, self.fresh):
             starts, ends = self._ego_bounds(run, egos)
