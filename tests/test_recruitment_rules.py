@@ -555,3 +555,30 @@ def test_forum_searches_all_for_roles_sought_nowhere_make_no_attempt():
         "role_spaces": {"core": [], "technical_enabler": [], "recruiter": [], "money_mule": ["chat"]}}}})
     _, results = cached_run(sc)
     assert results.timeseries.attempts_forums.sum() == 0
+
+
+def test_demand_read_again_follows_every_change_it_is_read_from(model, market):
+    """The market re-reads demand before each rule but skips the work when nothing it is read
+    from has changed: a join, a network's end or a new network must each show at the next read."""
+    m, t = model, model.networks
+
+    def read_afresh():
+        fresh = m._open_market(NO_MEETINGS)
+        return fresh.intensity, fresh.role_weights
+
+    def check():
+        market.read_demand(t, m.business, m.config.networks)
+        intensity, weights = read_afresh()
+        assert np.array_equal(market.intensity, intensity) and np.array_equal(market.role_weights, weights)
+
+    net = network_of(m)
+    before = market.role_weights[net].copy()
+    m.membership.join(m.step_now, int(candidates_of(m, 1)[0]), net, ROLE["money_mule"], "offline_ties", "offline")
+    check()
+    assert not np.array_equal(market.role_weights[net], before), "the join changed what the network wants"
+    t.active[net] = False  # (as a network's end does)
+    check()
+    assert market.intensity[net] == 0
+    t.add(m.business.code["carding"], m.step_now, int(candidates_of(m, 2)[1]))
+    check()
+    assert len(market.intensity) == t.n

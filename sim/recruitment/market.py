@@ -36,6 +36,7 @@ class RecruitmentMarket:
     # samples of a step were there).
     # No rule reads co-offending ties, so the ties are the same.
     recruited_by: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    _read_from: tuple = ()  # what the demand was last read from (`read_demand`)
 
     def tie_recruits(self, ties) -> None:
         """Make the co-offending ties of the recruitments so far (`recruited_by`): the model calls
@@ -55,6 +56,13 @@ class RecruitmentMarket:
 
     def read_demand(self, networks: NetworkTable, business: BusinessModels, growth) -> None:
         """Each network's recruitment intensity and role weights, from its current roles."""
+        # read before every rule, and most rules recruit nobody at a step: what the demand is
+        # worked out from, compared byte for byte, says whether it can have changed
+        read_from = (networks.n, growth.growth_slack, growth.growth_rate_multiplier, *(
+            column[: networks.n].tobytes() for column in (networks.active, networks.business_model, networks.role_counts)))
+        if read_from == self._read_from:
+            return
+        self._read_from = read_from
         self.intensity = np.zeros(networks.n)
         self.role_weights = np.zeros((networks.n, networks.role_counts.shape[1]))
         ids = networks.active_ids()
