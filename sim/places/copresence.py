@@ -158,7 +158,8 @@ def _seek_partners_kernel(people, partners, keys, start, size):
             if partners[j] > k:
                 others = max(size[j], 2) - 1
                 offset = 1 + min(np.int64(keyed_uniform(people[j], keys[k]) * others), others - 1)
-                seeker[n], partner[n] = j, start[j] + (j - start[j] + offset) % size[j]
+                at = j - start[j] + offset  # (j - start[j] + offset) % size[j]: both terms are below size[j]
+                seeker[n], partner[n] = j, start[j] + (at - size[j] if at >= size[j] else at)
                 n += 1
     return seeker, partner
 
