@@ -33,12 +33,18 @@ def mule_age_fit(age: np.ndarray) -> np.ndarray:
 
 def fit(pop: Population, slots: np.ndarray, roles: np.ndarray, enabler_fits: np.ndarray) -> np.ndarray:
     """Fit (0-1) of each person for the role asked; `enabler_fits` is (k, n_specialisms) bool per attempt."""
+    return np.choose(roles, fits(pop, slots, enabler_fits))
+
+
+def fits(pop: Population, slots: np.ndarray, enabler_fits: np.ndarray) -> list[np.ndarray]:
+    """Fit (0-1) of each person for each role, one array per role in the order of ROLES."""
     spec = pop.specialism[slots]
     core = np.minimum(1.0, pop.propensity[slots] / CORE_FULL_FIT_PROPENSITY)
     tech = pop.it_skill[slots] * np.where(enabler_fits[np.arange(len(slots)), spec], 1.0, OFF_SPECIALISM_FIT)
     recruiter = np.where(spec == SPECIALISM["social_engineering"], 1.0, NON_SPECIALIST_RECRUITER_FIT)
     mule = mule_age_fit(pop.age[slots]) * np.where(spec == SPECIALISM["cash_out"], 1.0, 0.8)
-    return np.choose(roles, [core, tech, recruiter, mule])
+    by_role = {"core": core, "technical_enabler": tech, "recruiter": recruiter, "money_mule": mule}
+    return [by_role[role] for role in ROLES]
 
 
 def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: AcceptanceParams) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from sim.crime.roles import fit
+from sim.crime.roles import fits
 from sim.crime.saturation import PER
 from sim.places.online_spaces import RECRUITING_KINDS
 from sim.recruitment.attempts import resolve
@@ -18,7 +18,7 @@ from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
 from sim.sampling import first_occurrence
 from sim.scenario.params import prob, rate
-from sim.vocabulary import MEDIUM, OFFLINE_LAYERS, ROLE, ROLES
+from sim.vocabulary import MEDIUM, OFFLINE_LAYERS, ROLE
 
 if TYPE_CHECKING:
     from sim.recruitment.market import RecruitmentMarket
@@ -118,7 +118,7 @@ class SelfSelectionRule(RecruitmentRule):
         """The open role of the network that the volunteer fits best (core only if trusted enough)."""
         m = self.model
         enabler_fits = m.business.enabler_fits[m.networks.business_model[net]]
-        scores = np.stack([fit(m.pop, person, np.full(len(person), r), enabler_fits) for r in range(len(ROLES))], axis=1)
+        scores = np.stack(fits(m.pop, person, enabler_fits), axis=1)
         scores = np.where(market.role_weights[net] > 0, scores, -1.0)
         untrusted = trust < m.config.recruitment.acceptance.min_core_trust
         scores[untrusted, ROLE["core"]] = -1.0
