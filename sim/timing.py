@@ -25,6 +25,7 @@ class Clock:
         self.steps_per_year = STEPS_PER_YEAR[step]
         self.dt = 1.0 / self.steps_per_year  # years per step
         self.burn_in_steps = int(burn_in_steps)
+        self._probs: dict[float, np.float64] = {}  # `prob` of the scalar rates asked for so far
 
     def output_step(self, model_step: int) -> int:
         """The step of the outputs (1 = the first after the burn-in) of a model step."""
@@ -32,6 +33,11 @@ class Clock:
 
     def prob(self, rate_per_year):
         """Per-step probability of an event with the given yearly hazard (scalar or array)."""
+        if isinstance(rate_per_year, float | int):  # a scenario's rate: asked for every step, worked out once
+            known = self._probs.get(rate_per_year)
+            if known is None:
+                known = self._probs[rate_per_year] = -np.expm1(-np.asarray(rate_per_year, dtype=float) * self.dt)
+            return known
         return -np.expm1(-np.asarray(rate_per_year, dtype=float) * self.dt)
 
     def expected(self, rate_per_year):

@@ -51,3 +51,17 @@ def test_yearly_counts_do_not_depend_on_the_step_length(short, long):
             f"{metric}: {short} {a[metric].mean():.1f} vs {long} {b[metric].mean():.1f} a year "
             f"(paired difference {diff.mean():.1f} +- {se:.1f})")
     assert a["attempts"].mean() > 100, "enough activity for the comparison to mean something"
+
+
+@pytest.mark.parametrize("step", ["week", "day"])
+def test_a_rates_chance_per_step_is_the_same_asked_once_or_again(step):
+    """`Clock.prob` keeps the chances of scalar rates it was asked for: each must stay the
+    chance of its own rate, at its clock's step length, whatever was asked before."""
+    from sim.timing import Clock
+
+    clock, other = Clock(step), Clock("month")
+    rates = [0.5, 2, 0.5, np.float64(2.0), 0.0, 12.0, 2]
+    for rate in rates:
+        expected = -np.expm1(-float(rate) * (1.0 / STEPS_PER_YEAR[step]))  # (the clock's dt: years per step)
+        assert clock.prob(rate) == expected and other.prob(rate) == -np.expm1(-float(rate) * (1.0 / 12))
+    assert np.array_equal(clock.prob(np.array(rates, dtype=float)), [clock.prob(r) for r in rates])
