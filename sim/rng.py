@@ -31,6 +31,7 @@ The keys keep those differences local to the persons, networks and step concerne
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numpy as np
@@ -43,6 +44,7 @@ _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 _TO_UNIT = 2.0 ** -53
 
 
+@functools.cache  # a step asks for ~130 labels' keys (the same names every step)
 def stream_key(name: str) -> int:
     """A stable 32-bit key for a name (Python's hash() is salted per process)."""
     return zlib.crc32(name.encode("utf-8"))
