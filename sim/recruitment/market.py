@@ -36,7 +36,7 @@ class RecruitmentMarket:
     # samples of a step were there).
     # No rule reads co-offending ties, so the ties are the same.
     recruited_by: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    _read_from: tuple = ()  # what the demand was last read from (`read_demand`)
+    _read_from: tuple = field(default=(), init=False, repr=False)  # what the demand was last read from (`read_demand`)
 
     def tie_recruits(self, ties) -> None:
         """Make the co-offending ties of the recruitments so far (`recruited_by`): the model calls
