@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import compiled
 from sim.rng import ProcessRandom
 from sim.timing import Clock
 from sim.vocabulary import NO_NETWORK, SPECIALISM
@@ -140,11 +139,11 @@ class Population:
     def age_one_step(self, step: int) -> np.ndarray:
         """Everyone ages by one step; returns the slots whose status changed (for venue reassignment)."""
         p, draws = self.params, self.random.at(step)
-        thresholds = (p.education_until, HIGHER_EDUCATION_END, p.retirement_age, YOUTH_AGE)
-        crossings = dict(zip(thresholds, self._age(thresholds), strict=True))
+        before = self.age.copy()
+        self.age += self.clock.dt
 
         def crossed(threshold: float) -> np.ndarray:
-            return crossings[threshold]
+            return np.flatnonzero((before < threshold) & (self.age >= threshold))
 
         leaves_school = crossed(p.education_until)
         to_higher = leaves_school[draws.uniform(leaves_school, "higher_education") < p.higher_education_share]
@@ -156,14 +155,6 @@ class Population:
         partnering = crossed(YOUTH_AGE)
         self.partner[partnering] = draws.uniform(partnering, "partner") < p.partner_share
         return np.concatenate([to_labour, retiring])
-
-    def _age(self, thresholds: tuple[float, ...]) -> list[np.ndarray]:
-        """Everyone one step older; the slots of those who reached each threshold in this step."""
-        if compiled.enabled():
-            return _age_kernel(self.age, self.clock.dt, np.array(thresholds, dtype=np.float64))
-        before = self.age.copy()
-        self.age += self.clock.dt
-        return [np.flatnonzero((before < threshold) & (self.age >= threshold)) for threshold in thresholds]
 
     def leavers(self, step: int) -> np.ndarray:
         """Slots of persons who leave this step: ageing out or migrating out."""
@@ -222,24 +213,3 @@ class Population:
     def members(self) -> np.ndarray:
         """Slots of current network members."""
         return np.flatnonzero(self.network != NO_NETWORK)
-
-
-@compiled.kernel
-def _age_kernel(age, dt, thresholds):
-    # `Population._age` in two passes over the ages, counting the crossings, then listing them as
-    # the ages move on (its numpy twin makes ~13 passes: a copy and, per threshold, two
-    # comparisons, an `and` and a search); the same sums, so the same ages
-    count = np.zeros(len(thresholds), dtype=np.int64)
-    for i in range(len(age)):
-        for t in range(len(thresholds)):
-            count[t] += age[i] < thresholds[t] and age[i] + dt >= thresholds[t]
-    crossed = [np.empty(count[t], dtype=np.int64) for t in range(len(thresholds))]
-    count[:] = 0
-    for i in range(len(age)):
-        before = age[i]
-        age[i] = before + dt
-        for t in range(len(thresholds)):
-            if before < thresholds[t] and age[i] >= thresholds[t]:
-                crossed[t][count[t]] = i
-                count[t] += 1
-    return crossed

@@ -189,28 +189,6 @@ def test_members_meeting_available_persons_are_the_numpy_twins():
     assert all(len(x) > 1000 for x in members_meeting_available(a, b, network, available))  # found both ways
 
 
-@pytest.mark.parametrize("step", ["week", "day"])
-def test_ageing_a_step_is_its_numpy_twin(step):
-    from helpers import scenario
-
-    from sim.model import RecruitModel
-
-    pop = RecruitModel(scenario(population={"size": 3000}, step=step, burn_in_years=0)).pop
-    thresholds = (pop.params.education_until, 24.0, pop.params.retirement_age, 25.0, 25.0)  # (one given twice)
-    dt = pop.clock.dt
-    pop.age[::3] = np.resize(thresholds, len(pop.age[::3])) - dt * np.random.default_rng(1).random(len(pop.age[::3])) * 1.5
-    pop.age[1::9] = 24.0 - dt  # exactly one step below: crosses 24 exactly
-    pop.age[2::9] = 25.0  # at a threshold already: does not cross it again
-    twin = copy.deepcopy(pop)
-    fast = pop._age(thresholds)
-    with compiled.numpy_twins():
-        slow = twin._age(thresholds)
-    assert np.array_equal(pop.age, twin.age)
-    assert len(fast) == len(slow) == len(thresholds)
-    assert all(x.dtype == y.dtype == np.int64 and np.array_equal(x, y) for x, y in zip(fast, slow))
-    assert all(len(x) > 100 for x in fast)
-
-
 def test_the_forum_join_hazard_is_its_numpy_twin():
     from helpers import scenario
 
