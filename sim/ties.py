@@ -322,6 +322,33 @@ def _live_rows_kernel(key, strength, starts, ends, wanted):
 
 
 @compiled.kernel
+def _remove_persons_kernel(key, strength, egos, starts, ends, leaving, n_slots, main_starts):
+    # `TieStore.remove_persons` on one run: the live rows of each ego (in order) and their
+    # reverse rows set dead, found among the alter's rows (`main_starts`: the main run's row
+    # index; empty: a binary search of the whole run); returns the ties forgotten per layer,
+    # each once (a tie between two leavers is counted at its smaller ego, whose rows come first)
+    forgotten = np.zeros(N_LAYERS, dtype=np.int64)
+    for i in range(len(egos)):
+        ego = egos[i]
+        for r in range(starts[i], ends[i]):
+            if not strength[r] > 0:
+                continue
+            pair = key[r] // N_LAYERS
+            layer = key[r] - pair * N_LAYERS
+            alter = pair - ego * n_slots
+            if not leaving[alter] or ego < alter:
+                forgotten[layer] += 1
+            reverse = (alter * n_slots + ego) * N_LAYERS + layer
+            if len(main_starts):
+                at = _first_at_least(key, main_starts[alter], main_starts[alter + 1], reverse)
+            else:
+                at = _first_at_least(key, 0, len(key), reverse)
+            strength[r] = 0.0
+            strength[at] = 0.0
+    return forgotten
+
+
+@compiled.kernel
 def _mark_alters_kernel(key, strength, egos, starts, ends, n_slots, wanted, mask):
     # the alters of `_live_rows_kernel`'s rows, marked without listing them: an alter is the key's
     # pair less its ego's share (no division by the number of slots)
@@ -889,6 +916,16 @@ class TieStore:
 
     def remove_persons(self, slots: np.ndarray) -> None:
         """Forget every tie of the given persons (they left the population): mark them dead."""
+        if compiled.enabled():
+            egos = sorted_sets.unique(np.asarray(slots, np.int64))
+            leaving = np.zeros(self.n_slots, dtype=np.bool_)
+            leaving[egos] = True
+            main_starts = self._main_row_index()
+            for run in (self.main, self.fresh):
+                starts, ends = self._ego_bounds(run, egos)
+                self._alive_by_layer -= _remove_persons_kernel(run.key, run.strength, egos, starts, ends, leaving, self.n_slots,
+                                                               main_starts if run is self.main else main_starts[:0])
+            return
         for run in (self.main, self.fresh):
             rows = self._rows_of(run, np.asarray(slots, np.int64))
             rows = rows[run.strength[rows] > 0]

@@ -246,7 +246,8 @@ def _tie_history(n_slots: int = 300, steps: int = 60, shrinking: bool = False, t
         ties.meet(a, b, layer, step, place=place, new_tie_key=np.uint64(step))
         ties.connect(*draws.integers(0, n_slots, (2, 3 if shrinking and step > 20 else 30)), 0, step)
         if step % 7 == 0:
-            ties.remove_persons(draws.integers(0, n_slots, 5))
+            ties.remove_persons(draws.integers(0, n_slots, 5))  # (may repeat one, or name two tied to each other)
+            seen.append(ties.count_by_layer())
         if step % 13 == 0:
             seen.append(ties.prune(step))
         slots = draws.integers(0, n_slots, 20)
