@@ -196,6 +196,7 @@ def test_a_trainer_session_in_a_browser_offline(server, tmp_path):
             series = pd.read_csv(download(page, "Series CSV", tmp_path))
             scenario_file = download(page, "Scenario YAML", tmp_path)
         finally:
+            session_log = log_path.stat().st_size  # what the server logged while the page was open
             browser.close()
 
     # the takedown shows in the forum-activity series of the run with interventions, not its twin's
@@ -224,4 +225,7 @@ def test_a_trainer_session_in_a_browser_offline(server, tmp_path):
     assert not failures, f"failed requests: {failures}"
     log = log_path.read_text(errors="replace")
     assert str(REPO / "sim") not in log, f"an error in recruitsim code on the server:\n{log[-3000:]}"
-    assert "Traceback" not in log, log[-3000:]
+    # no error at all while the page was open; once it closes, solara may still be sending to its
+    # socket (under load: "This portal is not running", from solara's own code, seen once in CI)
+    during = log_path.read_bytes()[:session_log].decode(errors="replace")
+    assert "Traceback" not in during, during[-3000:]
