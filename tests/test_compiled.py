@@ -339,7 +339,7 @@ def test_a_prune_that_moves_the_main_run_to_larger_arrays_holds_one_new_column_b
     row's 18 bytes), not two runs (at 10 million persons a run is ~5 GB)."""
     from test_ties import store
 
-    monkeypatch.setattr(ties, "PRUNE_BLOCK", 1000)  # (the strengths worked out for a prune: a few rows at a time)
+    monkeypatch.setattr(ties, "PRUNE_BLOCK", 1000)  # (the numpy twin works out a prune's strengths a few rows at a time)
     ties_, draws = store(3000), np.random.default_rng(2)
     ties_.connect(*draws.integers(0, 3000, (2, 60_000)), draws.integers(0, 7, 60_000), step=0)
     tracemalloc.start()
@@ -411,8 +411,8 @@ def test_meetings_in_pieces_with_one_byte_layer_codes_are_the_batch_joined(how, 
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_prune_a_block_of_rows_at_a_time_is_prune_at_once(threads, monkeypatch):
-    """Strengths worked out in blocks of 7 rows, and (3 threads) the runs' rows in 3 parts whose
-    bounds fall inside blocks, one part a thread: the prunes keep the same ties."""
+    """Strengths worked out in blocks of 7 rows (the numpy twin), and (3 threads) the runs' rows
+    in 3 parts, one part a thread: the prunes keep the same ties."""
     at_once = _tie_history(steps=40)
     monkeypatch.setattr(ties, "PRUNE_BLOCK", 7)
     monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)  # (also the parts of a prune's runs)
