@@ -205,6 +205,31 @@ def test_the_forum_join_hazard_is_its_numpy_twin():
     assert np.array_equal(fast, slow) and np.unique(fast).size > 1000
 
 
+def test_fit_and_motivation_are_the_numpy_twins():
+    """Every role's fit and the motivation for it, on persons of every age band, specialism,
+    experience, partner, deterrence and awareness (the interventions' columns set at random)."""
+    from helpers import scenario
+
+    from sim.crime.roles import fit, fits, motivation
+    from sim.model import RecruitModel
+    from sim.vocabulary import ROLES
+
+    model = RecruitModel(scenario(population={"size": 3000}))
+    pop, draws = model.pop, np.random.default_rng(4)
+    pop.ever_member[:], pop.desisted[:] = draws.random(pop.size) < 0.4, draws.random(pop.size) < 0.5
+    pop.deterrence[:], pop.mule_awareness[:] = draws.random(pop.size) * (draws.random(pop.size) < 0.5), draws.random(pop.size)
+    slots = draws.integers(0, pop.size, 5000)  # (repeats too)
+    roles = draws.integers(0, len(ROLES), len(slots))
+    enabler_fits = draws.random((len(slots), model.pop.specialism.max() + 1)) < 0.5
+    acceptance = model.config.recruitment.acceptance
+    fast = (fit(pop, slots, roles, enabler_fits), fits(pop, slots, enabler_fits), motivation(pop, slots, roles, acceptance))
+    with compiled.numpy_twins():
+        slow = (fit(pop, slots, roles, enabler_fits), fits(pop, slots, enabler_fits), motivation(pop, slots, roles, acceptance))
+    assert all(x.dtype == y.dtype == np.float64 and np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
+    assert np.array_equal(fast[1][np.arange(len(slots)), roles], fast[0])
+    assert all(np.unique(x).size > 100 for x in (fast[0], fast[2]))  # (not a few constants)
+
+
 @pytest.mark.parametrize("how", ["kernel", "numpy twin"])
 def test_a_stable_order_of_ages_is_numpys(how):
     """Ages sorted by the uniforms' O(n) sort after an exact scaling: numpy's stable order, ties

@@ -118,7 +118,7 @@ class SelfSelectionRule(RecruitmentRule):
         """The open role of the network that the volunteer fits best (core only if trusted enough)."""
         m = self.model
         enabler_fits = m.business.enabler_fits[m.networks.business_model[net]]
-        scores = np.stack(fits(m.pop, person, enabler_fits), axis=1)
+        scores = fits(m.pop, person, enabler_fits)
         scores = np.where(market.role_weights[net] > 0, scores, -1.0)
         untrusted = trust < m.config.recruitment.acceptance.min_core_trust
         scores[untrusted, ROLE["core"]] = -1.0
