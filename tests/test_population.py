@@ -13,6 +13,7 @@ from sim.population import (
     TECHNICAL,
     WORKER,
     YOUTH_AGE,
+    HouseholdSizes,
     Population,
 )
 from sim.scenario.schema import PopulationParams, Scenario
@@ -44,12 +45,32 @@ def pop() -> Population:
 
 
 def assert_households_consistent(pop: Population) -> None:
-    """Every household lies in one neighbourhood; neighbourhoods in range."""
+    """Every household lies in one neighbourhood; neighbourhoods in range; the kept household
+    sizes are the population's."""
     assert pop.neighbourhood.min() >= 0 and pop.neighbourhood.max() < pop.params.neighbourhoods
+    sizes = np.bincount(pop.household)
+    np.testing.assert_array_equal(pop.households.size, np.pad(sizes, (0, len(pop.households.size) - len(sizes))))
+    assert (pop.households.count, pop.households.top) == (np.count_nonzero(sizes), pop.household.max())
     order = np.argsort(pop.household, kind="stable")
     hh, nbh = pop.household[order], pop.neighbourhood[order]
     same_household = hh[1:] == hh[:-1]
     assert np.all(nbh[1:][same_household] == nbh[:-1][same_household]), "a household spans two neighbourhoods"
+
+
+def test_household_sizes_follow_leavers_and_newcomers():
+    """Kept sizes, count and largest id, as a pass over the households gives them: when the
+    largest households empty (the largest id falls back over empty ids), when one member of
+    several leaves, and when newcomers move into old and new ids beyond the kept room."""
+    household = np.array([0, 0, 1, 3, 3, 3, 5, 5])
+    kept = HouseholdSizes(household)
+    assert (kept.count, kept.top) == (4, 5)
+    kept.leave(np.array([5, 5, 3]))  # household 5 empties: the largest id is 3
+    assert (kept.count, kept.top, kept.size.tolist()) == (3, 3, [2, 1, 0, 2, 0, 0])
+    kept.leave(np.array([3, 3, 1]))  # and then 3 (and 1): 0
+    assert (kept.count, kept.top) == (1, 0)
+    kept.join(np.array([1, 4, 4, 20]))
+    assert (kept.count, kept.top, kept.size[[0, 1, 4, 20]].tolist()) == (4, 20, [2, 1, 2, 1])
+    assert len(kept.size) >= 21 and kept.size.sum() == 6
 
 
 def assert_status_consistent(pop: Population) -> None:

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sim import compiled
+from sim import compiled, sorted_sets
 from sim.sampling import one_per_group
 from sim.vocabulary import LAYER, NO_NETWORK, ROLE
 
@@ -53,7 +53,7 @@ def members_by_network(pop: Population, members: np.ndarray, networks: np.ndarra
     Returns (owner, member, count): `owner[i]` is the position in `networks` of row i.
     """
     if exclude is not None:
-        members = members[~np.isin(members, exclude)]
+        members = members[~sorted_sets.isin(members, exclude)]
     members = members[np.argsort(pop.network[members], kind="stable")]
     net_of = pop.network[members]
     start = np.searchsorted(net_of, networks, side="left")
@@ -141,7 +141,7 @@ def rewire(ties: TieStore, pop: Population, draws: StepRandom, leavers: np.ndarr
     if chance <= 0 or len(leavers) == 0:
         return
     inc = ties.incident(leavers, step, ("co_offending",))
-    keep = (pop.network[inc.alter] == pop.network[inc.ego]) & (pop.network[inc.ego] != NO_NETWORK) & ~np.isin(inc.alter, leavers)
+    keep = (pop.network[inc.alter] == pop.network[inc.ego]) & (pop.network[inc.ego] != NO_NETWORK) & ~sorted_sets.isin(inc.alter, leavers)
     ego, alter = inc.ego[keep], inc.alter[keep]
     order = np.argsort(ego, kind="stable")
     ego, alter = ego[order], alter[order]
@@ -244,7 +244,7 @@ def best_connected(ties: TieStore, members: np.ndarray, seniority: np.ndarray, s
     """The member with the strongest co-offending ties to the others (ties broken by seniority):
     whom a network that lost its core would put in charge. Returns a position in `members`."""
     inc = ties.incident(members, step, ("co_offending",))
-    fellow = np.isin(inc.alter, members)
+    fellow = sorted_sets.isin(inc.alter, members)
     sorter = np.argsort(members)
     weight = np.zeros(len(members))
     np.add.at(weight, sorter[np.searchsorted(members[sorter], inc.ego[fellow])], inc.strength[fellow])

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import sorted_sets
 from sim.crime.co_offending import tie_recruits
 from sim.crime.saturation import market_yield
 from sim.errors import ScenarioWarning
@@ -134,7 +135,7 @@ def recruit_online_core(m: RecruitModel, market: RecruitmentMarket, nid: int, fo
     if len(pool) == 0 or p.online_cofounders == 0:
         return
     contacts = m.ties.alters(np.array([founder]), ("forum", "chat"))
-    priority = draws.uniform(pool, "cofounder", with_units=np.full(len(pool), founder)) - np.isin(pool, contacts)
+    priority = draws.uniform(pool, "cofounder", with_units=np.full(len(pool), founder)) - sorted_sets.isin(pool, contacts)
     cofounders = pool[smallest(priority, p.online_cofounders)]
     for slot in cofounders:
         m.membership.join(market.step, int(slot), nid, ROLE["core"], "forums", "online")

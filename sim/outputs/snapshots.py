@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import sorted_sets
 from sim.crime.co_offending import fellow_ties
 from sim.crime.origin import origins_of
 from sim.vocabulary import CHANNELS, ORIGINS, ROLES
@@ -50,5 +51,5 @@ def isolated_members(m: RecruitModel, members: np.ndarray, n: int) -> np.ndarray
     """Per network id: members with no tie (of any layer) to a fellow member of their network."""
     pop = m.pop
     ego, _ = fellow_ties(m.ties, pop, members)
-    alone = members[~np.isin(members, ego)]
+    alone = members[~sorted_sets.isin(members, ego)]
     return np.bincount(pop.network[alone], minlength=n).astype(np.int64)

@@ -77,7 +77,7 @@ class ForumsRule(RecruitmentRule):
             return
         # online contacts of the searching networks' members (trust through a known contact)
         members = m.membership.members()
-        contacts = m.ties.incident(members[np.isin(pop.network[members], nets)], market.step, ONLINE_LAYERS)
+        contacts = m.ties.incident(members[sorted_sets.isin(pop.network[members], nets)], market.step, ONLINE_LAYERS)
         known = KnownContacts(pop.network[contacts.ego], contacts.alter, contacts.strength, pop.size)
         role_codes = [tuple(c for c in codes if online.spaces[c].kind in p.role_spaces.get(r, [])) for r in ROLES]
         order = draws.ranks(m.networks.draw_keys(nets), "order")  # no network gets first pick by age
