@@ -205,6 +205,27 @@ def test_the_forum_join_hazard_is_its_numpy_twin():
     assert np.array_equal(fast, slow) and np.unique(fast).size > 1000
 
 
+def test_venue_visitors_are_the_numpy_twins():
+    """Each venue type's visitors this step (age bands, assigned schools and workplaces, persons
+    not free left out) by one pass of the kernel, as numpy finds them."""
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+
+    model = RecruitModel(scenario(population={"size": 3000}))
+    venues, draws = model.venues, model.venues.random.at(7)
+    free = np.random.default_rng(3).random(model.pop.size) < 0.9
+    bounds = [float(x) for t in venues.types for x in (t.params.age.min, t.params.age.max)]
+    model.pop.age[:40 * len(bounds)] = np.repeat(bounds, 40)  # some exactly at each band's bounds
+    for t in venues.types:
+        fast = venues.visitors(t, free, draws)
+        with compiled.numpy_twins():
+            slow = venues.visitors(t, free, draws)
+        assert all(np.array_equal(x, y) for x, y in zip(fast, slow, strict=True)), t.name
+        assert len(fast[0]) > 10 and free[fast[0]].all(), t.name
+    assert any(t.params.assigned for t in venues.types) and any(not t.params.assigned for t in venues.types)
+
+
 def test_fit_and_motivation_are_the_numpy_twins():
     """Every role's fit and the motivation for it, on persons of every age band, specialism,
     experience, partner, deterrence and awareness (the interventions' columns set at random)."""

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import compiled
 from sim.places.copresence import int_below, joined, meetings_of_batches
 from sim.population import STUDENT, WORKER, Population
-from sim.rng import ProcessRandom, StepRandom
+from sim.rng import ProcessRandom, StepRandom, keyed_uniform
 from sim.timing import Clock
 from sim.vocabulary import LAYER
 
@@ -101,18 +102,35 @@ class Venues:
     def visitors(self, t: VenueType, free: np.ndarray, draws: StepRandom) -> tuple[np.ndarray, np.ndarray]:
         """Slots of persons who visit a venue of type t this step, and their expected visits given one."""
         p, pop = t.params, self.pop
-        eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
-        if p.assigned:
-            eligible &= self.assigned[t.code] >= 0
-        candidates = np.flatnonzero(eligible)
         if not p.convergence:  # one rate for all: its chance and visits worked out once (the same numbers)
-            visiting = candidates[draws.below(candidates, self.clock.prob(p.visit_rate), f"visit:{t.name}")]
+            visiting = self._visitors_at_one_rate(t, free, draws)
             return visiting, np.full(len(visiting), self.clock.visits_given_any(p.visit_rate))
+        candidates = np.flatnonzero(self._eligible(t, free))
         # visit rates of the candidates only (a convergence setting draws the prone more)
         rate = p.visit_rate * (1.0 + self.params.convergence_propensity_weight * pop.propensity[candidates])
         chance = self.clock.prob(rate)
         visiting = draws.below(candidates, chance, f"visit:{t.name}")
         return candidates[visiting], self.clock.visits_given_any(rate[visiting], chance[visiting])
+
+    def _eligible(self, t: VenueType, free: np.ndarray) -> np.ndarray:
+        """Mask of the persons who may visit a venue of type t: free, of its age band, and (schools
+        and workplaces) assigned one."""
+        p, pop = t.params, self.pop
+        eligible = free & (pop.age >= p.age.min) & (pop.age < p.age.max)
+        if p.assigned:
+            eligible &= self.assigned[t.code] >= 0
+        return eligible
+
+    def _visitors_at_one_rate(self, t: VenueType, free: np.ndarray, draws: StepRandom) -> np.ndarray:
+        """Slots of the eligible persons whose keyed uniform is below the type's chance of a visit:
+        with the kernels, one pass over the town (as numpy, ~6 passes a type and step)."""
+        chance, label = self.clock.prob(t.params.visit_rate), f"visit:{t.name}"
+        if compiled.enabled():
+            p = t.params
+            assigned = self.assigned[t.code] if p.assigned else np.zeros(0, np.int32)
+            return _visitors_kernel(free, self.pop.age, p.age.min, p.age.max, assigned, draws.key(label), float(chance))
+        candidates = np.flatnonzero(self._eligible(t, free))
+        return candidates[draws.below(candidates, chance, label)]
 
     def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
@@ -134,3 +152,17 @@ class Venues:
     def layer_codes(self) -> np.ndarray:
         """Tie layer created by meetings at each venue type."""
         return np.array([LAYER[t.params.layer] for t in self.types], dtype=np.int8)
+
+
+@compiled.kernel
+def _visitors_kernel(free, age, age_min, age_max, assigned, base, chance):
+    # `Venues._visitors_at_one_rate`'s numpy twin in one pass: the slots, in order, of the persons
+    # free, in [age_min, age_max), assigned a venue (if `assigned` is not empty), whose keyed
+    # uniform under `base` is below `chance` (a person's uniform depends on their slot only)
+    out = np.empty(len(free), dtype=np.int64)
+    n = 0
+    for s in range(len(free)):
+        if free[s] and age[s] >= age_min and age[s] < age_max and (len(assigned) == 0 or assigned[s] >= 0):
+            out[n] = s
+            n += keyed_uniform(s, base) < chance
+    return out[:n].copy()
