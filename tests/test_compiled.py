@@ -205,6 +205,22 @@ def test_the_forum_join_hazard_is_its_numpy_twin():
     assert np.array_equal(fast, slow) and np.unique(fast).size > 1000
 
 
+def test_leavers_are_the_numpy_twins():
+    """Who ages out (some exactly at the maximum age) or migrates out, at several steps."""
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+
+    pop = RecruitModel(scenario(population={"size": 3000, "migration_rate": 2.0})).pop  # ~111 migrants a week, sd ~10
+    pop.age[:30], pop.age[30:60] = pop.params.max_age, np.nextafter(pop.params.max_age, 0)
+    for step in range(1, 6):
+        fast = pop.leavers(step)
+        with compiled.numpy_twins():
+            slow = pop.leavers(step)
+        assert fast.dtype == slow.dtype and np.array_equal(fast, slow)
+        assert set(range(30)) <= set(fast.tolist()) and 60 < len(fast) - 30 < 170  # aged out; migrants (5 sd)
+
+
 def test_venue_visitors_are_the_numpy_twins():
     """Each venue type's visitors this step (age bands, assigned schools and workplaces, persons
     not free left out) by one pass of the kernel, as numpy finds them."""
