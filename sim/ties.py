@@ -331,6 +331,25 @@ def _live_rows_kernel(key, strength, starts, ends, wanted):
 
 
 @compiled.kernel
+def _incident_kernel(key, strength, last_step, made_place, egos, starts, ends, wanted, n_slots, step, log2_decay,
+                     initial_strength, factors):
+    # `TieStore.incident` on one run: the live rows of the (sorted, distinct) egos in the wanted
+    # layers, split into (ego, alter, layer) (the ego known from its bounds: no division by
+    # n_slots), and their strengths now
+    rows = _live_rows_kernel(key, strength, starts, ends, wanted)
+    ego, alter, layer = np.empty(len(rows), dtype=np.int64), np.empty(len(rows), dtype=np.int64), np.empty(len(rows), dtype=np.int64)
+    j = 0
+    for i in range(len(starts)):
+        for r in range(starts[i], ends[i]):
+            if strength[r] > 0 and wanted[key[r] % N_LAYERS]:
+                pair = key[r] // N_LAYERS
+                ego[j], alter[j], layer[j] = egos[i], pair - egos[i] * n_slots, key[r] - pair * N_LAYERS
+                j += 1
+    now = _strength_now_kernel(key, strength, last_step, made_place, rows, step, log2_decay, initial_strength, factors)
+    return ego, alter, layer, now
+
+
+@compiled.kernel
 def _remove_persons_kernel(key, strength, egos, starts, ends, leaving, n_slots, main_starts):
     # `TieStore.remove_persons` on one run: the live rows of each ego (in order) and their
     # reverse rows set dead, found among the alter's rows (`main_starts`: the main run's row
@@ -1017,6 +1036,12 @@ class TieStore:
     def incident(self, slots, step: int, layers: tuple[str, ...] | None = None) -> Incident:
         """The live ties of the given persons (optionally only in some layers)."""
         parts = []
+        if compiled.enabled():  # each run's in one call (as numpy, ~20 calls: recruitment asks ~4 times a step)
+            egos, wanted = sorted_sets.unique(np.asarray(slots, np.int64)), self._wanted(layers)
+            decay = (step, self.log2_decay, self.initial_strength, self._decay_factors(step))
+            for run in (self.main, self.fresh):
+                parts.append(_incident_kernel(*run.columns(), egos, *self._ego_bounds(run, egos), wanted, self.n_slots, *decay))
+            return Incident(*(np.concatenate(column) for column in zip(*parts)))
         for run in (self.main, self.fresh):
             rows = self._live_rows(run, slots, layers)
             ego, alter, layer = self._split(run.key[rows])
