@@ -11,6 +11,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from sim.outputs.snapshots import snapshot_frame
 from sim.population import Population
 from sim.vocabulary import CHANNELS, MEDIA, OUTCOMES, ROLES, SPECIALISMS
 
@@ -99,7 +100,7 @@ class Recorder:
         self.events = EventLog(pop)
         self.tally: Counter[str] = Counter()
         self.rows: list[dict] = []
-        self.snapshots: list[pd.DataFrame] = []
+        self.snapshots: list[dict[str, np.ndarray]] = []  # columns of each network snapshot (sim/outputs/snapshots.py)
         self.graphs: list = []  # MemberGraph per snapshot (sim/outputs/graphs.py), when asked for
 
     @property
@@ -130,10 +131,9 @@ class Recorder:
         """One row per step (see `timeseries_frame`)."""
         return timeseries_frame(self.rows, columns)
 
-    def networks(self, pending: list[pd.DataFrame] = ()) -> pd.DataFrame:
-        """The snapshots taken, followed by `pending` ones (not stored)."""
-        frames = [*self.snapshots, *pending]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    def networks(self, pending: list[dict[str, np.ndarray]] = ()) -> pd.DataFrame:
+        """The snapshots taken, followed by `pending` ones (not stored), as one frame."""
+        return snapshot_frame([*self.snapshots, *pending])
 
 
 REAL_COLUMNS = ("year", "losses")  # every other timeseries column is a count

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from sim.model import RecruitModel
 
 
-def network_snapshot(m: RecruitModel, since: int, origin_step: int = 0) -> pd.DataFrame:
+def network_snapshot(m: RecruitModel, since: int, origin_step: int = 0) -> dict[str, np.ndarray]:
     """Rows for networks active now or dissolved since the previous snapshot (`since`), with
-    steps counted from `origin_step` (the outputs count from the burn-in's end)."""
+    steps counted from `origin_step` (the outputs count from the burn-in's end), as columns:
+    the run's snapshots become one DataFrame at the end (`snapshot_frame`; a DataFrame per
+    snapshot cost ~0.1 ms a step at 10,000 persons, a tenth of the step's recording)."""
     t, pop = m.networks, m.pop
     n = t.n
     ids = np.flatnonzero(t.active[:n] | (t.dissolved_step[:n] > since))
@@ -44,7 +46,14 @@ def network_snapshot(m: RecruitModel, since: int, origin_step: int = 0) -> pd.Da
         "offences_total": t.offences_total[ids].astype(np.int64),
         "losses_total": t.losses_total[ids].astype(float),
     }
-    return pd.DataFrame(frame)
+    return frame
+
+
+def snapshot_frame(snapshots: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Snapshots (`network_snapshot`'s columns) one after another, as one frame."""
+    if not snapshots:
+        return pd.DataFrame()
+    return pd.DataFrame({name: np.concatenate([s[name] for s in snapshots]) for name in snapshots[0]})
 
 
 def isolated_members(m: RecruitModel, members: np.ndarray, n: int) -> np.ndarray:
