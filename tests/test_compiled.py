@@ -205,6 +205,22 @@ def test_the_forum_join_hazard_is_its_numpy_twin():
     assert np.array_equal(fast, slow) and np.unique(fast).size > 1000
 
 
+@pytest.mark.parametrize("n", [0, 5, 3000, 70_000])
+def test_a_keyed_circles_buckets_are_the_numpy_twins(n):
+    """Elements by bucket (equal numbers, as a user in two spaces has, in index order) and the
+    buckets' bounds; a pool of 70,000 has buckets of 16 values."""
+    from sim.sampling import KeyedCircle
+
+    u = np.random.default_rng(n).random(n)
+    u[: n // 3] = u[n // 3 : 2 * (n // 3)]  # (repeats)
+    fast = KeyedCircle(u)
+    with compiled.numpy_twins():
+        slow = KeyedCircle(u)
+    assert fast.buckets == slow.buckets
+    assert np.array_equal(fast.by_bucket, slow.by_bucket) and np.array_equal(fast.bounds, slow.bounds)
+    assert fast.by_bucket.dtype == slow.by_bucket.dtype and fast.bounds.dtype == slow.bounds.dtype
+
+
 def test_leavers_are_the_numpy_twins():
     """Who ages out (some exactly at the maximum age) or migrates out, at several steps."""
     from helpers import scenario
