@@ -221,6 +221,21 @@ def test_a_keyed_circles_buckets_are_the_numpy_twins(n):
     assert fast.by_bucket.dtype == slow.by_bucket.dtype and fast.bounds.dtype == slow.bounds.dtype
 
 
+def test_visits_given_any_is_its_numpy_twin():
+    """Expected visits in a step with at least one, the chances given: rates of 0, near the
+    cut-off of tiny means (lambda 1e-9), ordinary and huge."""
+    from sim.timing import Clock
+
+    clock = Clock("week")
+    rate = np.concatenate([[0.0, 1e-9 * 52, np.nextafter(1e-9 * 52, 1), 1e-7, 1e3, 1e6], np.random.default_rng(5).exponential(30, 5000)])
+    chance = clock.prob(rate)
+    fast = clock.visits_given_any(rate, chance)
+    with compiled.numpy_twins():
+        slow = clock.visits_given_any(rate, chance)
+    assert fast.dtype == slow.dtype == np.float64 and np.array_equal(fast, slow)
+    assert fast[0] == 1.0 and fast[-1] > 1.0
+
+
 def test_leavers_are_the_numpy_twins():
     """Who ages out (some exactly at the maximum age) or migrates out, at several steps."""
     from helpers import scenario
