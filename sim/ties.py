@@ -678,15 +678,14 @@ class TieStore:
         self.main = _Run.empty()
         self.fresh = _Run.empty()
         self._main_room: list[np.ndarray] | None = None  # arrays whose front is the main run (see _prune_in_place)
-        self._fresh_room: list[np.ndarray] | None = None  # arrays whose front is the fresh run (see _add_to_fresh)
         self._filter: _KeyFilter | None = None  # of main and fresh keys; rebuilt after a merge, on use
         self._main_starts: np.ndarray | None = None  # where each slot's rows start in the main run; rebuilt after a change, on use
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
         self._factors = np.zeros((self.n_layers + 1, 0))  # decay factors by class and age, grown on use
 
     def __getstate__(self) -> dict:
-        # a copy (a model's branch, a pickled model) keeps the runs, not their spare room
-        return {**self.__dict__, "_main_room": None, "_fresh_room": None, "_main_starts": None}
+        # a copy (a model's branch, a pickled model) keeps the main run, not its spare room
+        return {**self.__dict__, "_main_room": None, "_main_starts": None}
 
     # ------------------------------------------------------------------ keys
     def _key(self, ego, alter, layer) -> np.ndarray:
@@ -888,29 +887,10 @@ class TieStore:
             keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
             twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
             rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
-        self._add_to_fresh(rows)
+        self.fresh = self.fresh.insert(rows)
         if self._filter is not None:
             self._filter.add_sorted(rows.key)
         self._after_adding(layer)
-
-    def _add_to_fresh(self, rows: _Run) -> None:
-        """Merge new rows (sorted by key, keys not present) into the fresh run. With the kernels, in
-        place from the back, in arrays with room to spare (`_fresh_room`), kept across merges and
-        prunes: a step's few connects (newcomers' families, crews, recruits) and its meetings'
-        new ties each moved the whole fresh run into new arrays (22,000 rows at 10,000 persons:
-        0.08 against 0.03 ms; 2 million rows at a million persons: 10.2 against 4.2 ms, measured)."""
-        if not compiled.enabled():
-            self.fresh = self.fresh.insert(rows)
-            return
-        n, total = len(self.fresh), len(self.fresh) + len(rows)
-        room = self._fresh_room
-        if room is None or len(room[0]) < total:  # larger arrays, with some to spare
-            columns = self.fresh.columns() if room is None else room
-            self.fresh, self._fresh_room = _Run.empty(), None  # (each old column is freed once copied)
-            room = _grown(columns, n, int(total * ROOM_GROWTH) + MERGE_FROM)
-        _merge_in_place_kernel(*room, n, *(new.astype(mine.dtype, copy=False) for mine, new in zip(room, rows.columns())))
-        self._fresh_room = room
-        self.fresh = _Run(*(c[:total] for c in room))
 
     def _after_adding(self, layer: np.ndarray) -> None:
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
@@ -921,10 +901,7 @@ class TieStore:
             self._merge()
 
     def _merge(self) -> None:
-        if len(self.main):
-            self.main = self.main.insert(self.fresh)
-        else:  # the fresh run becomes the main one: its arrays are no longer the fresh run's room
-            self.main, self._fresh_room = self.fresh, None
+        self.main = self.main.insert(self.fresh) if len(self.main) else self.fresh
         self.fresh, self._main_room = _Run.empty(), None
         self._filter = self._main_starts = None  # prune may have removed keys: rebuild, sized for the new main run
 
@@ -950,7 +927,6 @@ class TieStore:
                                            for first, end in zip(bounds[:-1], bounds[1:])])
             *columns, counts = zip(*results)  # per column, the parts' pieces
             self.fresh = _Run(*(np.concatenate(pieces) if parts > 1 else pieces[0] for pieces in columns))
-            self._fresh_room = None
             rows_by_layer = sum(counts)
         else:
             self.fresh, rows_by_layer = self._first_run_numpy(a, b, layer, step)
