@@ -208,7 +208,8 @@ def _strength_now_kernel(key, strength, last_step, made_place, rows, step, log2_
 def _still_strong_kernel(key, strength, last_step, made_place, first, end, step, log2_decay, initial_strength,
                          factors, min_strength, keep):
     # `TieStore._still_strong` for the rows [first, end): each row's strength now (the arithmetic
-    # of `_strength_now_kernel`, value by value) against the floor, with no array of rows or
+    # of `_strength_now_kernel`, written out again: a kernel for one row's strength, called by both,
+    # made them 7x slower, measured in stop 31) against the floor, with no array of rows or
     # strengths between: 275,000 rows (10,000 persons) 3.8-3.9 against 2.2-2.3 ms, 2.75 million
     # 28-29 against 22-23 ms, one thread, measured (the block-wise version before it: a million
     # persons' 15 million main-run rows, 73 ms on two threads, 104-155 ms on one)
