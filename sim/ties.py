@@ -101,8 +101,10 @@ class _Run:
         With the kernels, a large run in parts split at its keys, one a thread: each step's new
         ties are merged into the fresh run (~2 million rows at a million persons before a prune),
         which is memory-bound: in year 10, 39-40 ms a step on one thread, 26 on two (measured).
-        (Merged in place instead, into arrays with room kept from step to step, a million
-        persons' run peaked ~500 MiB higher: 2,397 against 1,899 MiB; stop 31, reverted.)
+        (Stop 31 merged them in place instead, into arrays with room kept from step to step:
+        10.2 -> 4.2 ms an insert at a million persons. It was reverted when a million persons'
+        run peaked at 2,397 MiB against 1,899; the run without it peaked at 2,298, so the room
+        may not have been the cause: issue 14's note.)
         """
         if len(self) == 0:
             return _Run(*(theirs.astype(mine.dtype) for mine, theirs in zip(self.columns(), rows.columns())))
