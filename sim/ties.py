@@ -253,6 +253,11 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows,
 # 10,000 (28,000) 15 against 14.7 ms (means of 2-3 runs, wall time)
 PARALLEL_MEETINGS = 1 << 17
 PARALLEL_EGOS = 1 << 12  # persons from whose ties alters are marked on several threads (`tied_to`)
+# key filters up to this size are read for every meeting, before the sort (`_pair_keys_kernel`):
+# read in the meetings' order, not in key order, they miss the cache more, yet a step's tie store
+# kernel took 6.7 against 12.5 ms at 100,000 persons (2.1 MB filter) and 117 against 175 ms at a
+# million (27 MB), one thread, stop 32. Larger filters (10 million persons: ~270 MB) not measured
+PREFILTER_BYTES = 1 << 26
 LINEAR_SWEEP_ROWS = 256  # rows per key below which a plain sweep beats galloping (measured at 100k persons)
 
 
@@ -392,11 +397,15 @@ def _mark_alters_kernel(key, strength, egos, starts, ends, n_slots, wanted, mask
 
 
 @compiled.kernel
-def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot):
+def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot, bits, shift, drawing, new_tie_key, new_tie_chance):
     # the keys of the pairs of two different persons whose smaller slot is in [first_slot, end_slot),
     # and which pairs they are (one pass: no temporaries of the batch's length). The pairs come
     # as pieces (a tuple of arrays each: a step's venue and online meetings, not joined), numbered
-    # as if joined; `layer` runs over them all
+    # as if joined; `layer` runs over them all. When `drawing`, a pair that the key filter rules
+    # out (no tie, live or dead) and whose draw leaves no tie is left out here: nothing would
+    # come of its meeting, and ~83% of a step's pairs at 10,000 persons are such, so the sort,
+    # the search and the draws after see a sixth of them (the same pairs come out: every
+    # meeting of a pair has its key, so all or none of them are left out)
     total = 0
     for piece in range(len(a_parts)):
         total += len(a_parts[piece])
@@ -407,7 +416,13 @@ def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot):
         for j in range(len(a)):
             lo, hi = min(a[j], b[j]), max(a[j], b[j])
             if lo != hi and first_slot <= lo < end_slot:
-                keys[n], kept[n] = (lo * n_slots + hi) * N_LAYERS + layer[offset + j], offset + j
+                key = (lo * n_slots + hi) * N_LAYERS + layer[offset + j]
+                if drawing:
+                    h = np.uint64(key) >> shift
+                    held = (bits[h >> np.uint64(3)] >> np.uint8(h & np.uint64(7))) & np.uint8(1)
+                    if held == 0 and keyed_pair_uniform(lo, hi, new_tie_key) >= new_tie_chance:
+                        continue
+                keys[n], kept[n] = key, offset + j
                 n += 1
         offset += len(a)
     return keys[:n], kept[:n]
@@ -416,7 +431,7 @@ def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot):
 @compiled.kernel
 def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
                  fresh_key, fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
-                 log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance):
+                 log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance, prefilter):
     # `TieStore._new_ties` of the numpy twin in one call, for the pairs whose smaller slot is
     # in [first_slot, end_slot): keys of the pairs, each pair once (where it first met), found in
     # the runs, live ties strengthened in place; the pairs without a live tie whose meeting leaves
@@ -424,7 +439,7 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
     # of the fresh run) on, the row of the key (first_slot, 0, 0): the pairs' keys and their
     # reverse keys are all at or after it (rows are then counted from it). `main_starts`: where
     # each slot's rows start in the whole main run; `bits` and `shift`: the key filter's
-    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot)
+    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot, bits, shift, drawing and prefilter, new_tie_key, new_tie_chance)
     empty = np.zeros(0, dtype=np.int64)
     if len(keys) == 0:
         return empty, empty, empty, place[:0].copy(), np.zeros(0, dtype=np.int8), empty
@@ -457,10 +472,11 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
 
 @compiled.kernel
 def _locate_meetings_kernel(keys, bits, shift, main_key, main_starts, main_offset, n_slots, fresh_key):
-    # `_locate_sorted_kernel` for a step's meetings (keys in increasing order, most of them of
-    # strangers) by the key filter and the main run's row index: the filter rules out ~80% of the
-    # keys (a million persons in year 10), the others are searched among their ego's rows in the
-    # main run and, in order, in the fresh run. A step's 2.7 million keys, one thread: 48 ms,
+    # `_locate_sorted_kernel` for a step's meetings (keys in increasing order) by the key filter
+    # and the main run's row index: the filter rules out ~80% of the keys of a step's meetings
+    # (a million persons in year 10; most of them are left out before the sort since stop 32:
+    # `_pair_keys_kernel`), the others are searched among their ego's rows in the main run and,
+    # in order, in the fresh run. A step's 2.7 million keys, one thread: 48 ms,
     # where sweeping the whole main run (27 million rows, `_locate_sorted_kernel`) took 71 ms;
     # most of the 48 is reading the ~500,000 egos' rows the filter lets through (measured)
     where = np.full(len(keys), -1, dtype=np.int8)
@@ -830,7 +846,7 @@ class TieStore:
             runs = [(run, int(np.searchsorted(run.key, start))) for run in (self.main, self.fresh)]
             columns = [c[row:] for run, row in runs for c in (run.key, run.strength, run.last_step, run.made_place)]
             parts.append(partial(_meet_kernel, a, b, layer, place, self.n_slots, first_slot, end_slot, *columns, starts,
-                                 runs[0][1], keys_held._bits, keys_held._shift, *constants))
+                                 runs[0][1], keys_held._bits, keys_held._shift, *constants, len(keys_held._bits) <= PREFILTER_BYTES))
             offsets.append(np.array([row for _, row in runs], dtype=np.int64))
         results = compiled.in_threads(parts)
         for (*_, where, row), offset in zip(results, offsets):
