@@ -21,6 +21,18 @@ def z_score(observed: float, expected: float, sd: float) -> float:
 
 
 # =========================================================================== the numbers
+def test_a_draws_numbers_do_not_depend_on_what_was_drawn_at_earlier_steps():
+    """A new step works out the keys of the labels asked for so far at once (sim/rng.py): the
+    numbers of a label at a step are those of a process that never drew before."""
+    units, labels = np.arange(50), ["visit:chat", "partner:0", 3, -1, 2**63 + 5]
+    used = Streams(5).process("x")
+    for step in (1, 2, 9):
+        for label in labels:
+            fresh = Streams(5).process("x")
+            assert np.array_equal(used.uniform(step, units, label), fresh.uniform(step, units, label)), (step, label)
+    assert not np.array_equal(used.uniform(9, units, "visit:chat"), used.uniform(8, units, "visit:chat"))
+
+
 def test_keyed_uniforms_are_uniform_and_independent_of_their_neighbours():
     u = Streams(5).process("x").uniform(7, np.arange(N))
     assert u.min() >= 0.0 and u.max() < 1.0
