@@ -253,11 +253,6 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows,
 # 10,000 (28,000) 15 against 14.7 ms (means of 2-3 runs, wall time)
 PARALLEL_MEETINGS = 1 << 17
 PARALLEL_EGOS = 1 << 12  # persons from whose ties alters are marked on several threads (`tied_to`)
-# key filters up to this size are read for every meeting, before the sort (`_pair_keys_kernel`):
-# read in the meetings' order, not in key order, they miss the cache more, yet a step's tie store
-# kernel took 6.7 against 12.5 ms at 100,000 persons (2.1 MB filter) and 117 against 175 ms at a
-# million (27 MB), one thread, stop 32. Larger filters (10 million persons: ~270 MB) not measured
-PREFILTER_BYTES = 1 << 26
 LINEAR_SWEEP_ROWS = 256  # rows per key below which a plain sweep beats galloping (measured at 100k persons)
 
 
@@ -405,7 +400,11 @@ def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot, bi
     # out (no tie, live or dead) and whose draw leaves no tie is left out here: nothing would
     # come of its meeting, and ~83% of a step's pairs at 10,000 persons are such, so the sort,
     # the search and the draws after see a sixth of them (the same pairs come out: every
-    # meeting of a pair has its key, so all or none of them are left out)
+    # meeting of a pair has its key, so all or none of them are left out). The filter is read
+    # in the meetings' order, not in key order, and misses the cache more, yet the tie store's
+    # kernel for a step's meetings took, one thread, stop 32: 6.7 against 12.5 ms at 100,000
+    # persons (a 2 MB filter), 117 against 175 ms at a million (27 MB), 1.7-1.9 against 2.2-2.5 s
+    # at ten million (334 MB)
     total = 0
     for piece in range(len(a_parts)):
         total += len(a_parts[piece])
@@ -431,7 +430,7 @@ def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot, bi
 @compiled.kernel
 def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
                  fresh_key, fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
-                 log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance, prefilter):
+                 log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance):
     # `TieStore._new_ties` of the numpy twin in one call, for the pairs whose smaller slot is
     # in [first_slot, end_slot): keys of the pairs, each pair once (where it first met), found in
     # the runs, live ties strengthened in place; the pairs without a live tie whose meeting leaves
@@ -439,7 +438,7 @@ def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, ma
     # of the fresh run) on, the row of the key (first_slot, 0, 0): the pairs' keys and their
     # reverse keys are all at or after it (rows are then counted from it). `main_starts`: where
     # each slot's rows start in the whole main run; `bits` and `shift`: the key filter's
-    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot, bits, shift, drawing and prefilter, new_tie_key, new_tie_chance)
+    keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot, bits, shift, drawing, new_tie_key, new_tie_chance)
     empty = np.zeros(0, dtype=np.int64)
     if len(keys) == 0:
         return empty, empty, empty, place[:0].copy(), np.zeros(0, dtype=np.int8), empty
@@ -846,7 +845,7 @@ class TieStore:
             runs = [(run, int(np.searchsorted(run.key, start))) for run in (self.main, self.fresh)]
             columns = [c[row:] for run, row in runs for c in (run.key, run.strength, run.last_step, run.made_place)]
             parts.append(partial(_meet_kernel, a, b, layer, place, self.n_slots, first_slot, end_slot, *columns, starts,
-                                 runs[0][1], keys_held._bits, keys_held._shift, *constants, len(keys_held._bits) <= PREFILTER_BYTES))
+                                 runs[0][1], keys_held._bits, keys_held._shift, *constants))
             offsets.append(np.array([row for _, row in runs], dtype=np.int64))
         results = compiled.in_threads(parts)
         for (*_, where, row), offset in zip(results, offsets):

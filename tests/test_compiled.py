@@ -377,19 +377,6 @@ def test_tie_store_operations_are_the_numpy_twins(shrinking, monkeypatch):
     assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
 
 
-def test_meetings_are_the_numpy_twins_with_or_without_leaving_out_strangers_before_the_sort(monkeypatch):
-    """A step's meetings whose pair the key filter rules out and whose draw leaves no tie are left
-    out before the sort while the filter is small (`ties.PREFILTER_BYTES`); a larger one (10
-    million persons) is read only after it. Either way, what the numpy twin gives."""
-    with compiled.numpy_twins():
-        slow_frame, slow_seen = _tie_history()
-    for prefilter_bytes in (ties.PREFILTER_BYTES, 0):
-        monkeypatch.setattr(ties, "PREFILTER_BYTES", prefilter_bytes)
-        fast_frame, fast_seen = _tie_history()
-        assert fast_frame.equals(slow_frame)
-        assert all(np.array_equal(x, y) for x, y in zip(fast_seen, slow_seen, strict=True))
-
-
 def test_tie_store_operations_between_early_merges_are_the_numpy_twins(monkeypatch):
     merges = []
     merge = ties.TieStore._merge
