@@ -580,24 +580,19 @@ def _merge_part_kernel(key, strength, last_step, made_place, new_key, new_streng
 
 
 @compiled.kernel
-def _first_run_kernel(a, b, layer, n_slots, first_slot, end_slot, initial_strength, step):
-    # `TieStore._first_run_numpy`, for the rows whose ego is in [first_slot, end_slot): both rows
-    # of each pair of two different persons, each row once, in key order, at the layer's initial
-    # strength, made at no place
+def _first_run_kernel(a, b, layer, n_slots, initial_strength, step):
+    # `TieStore._first_run_numpy`: both rows of each pair of two different persons, each row
+    # once, in key order, at the layer's initial strength, made at no place
     n = 0
     for j in range(len(a)):
-        if a[j] != b[j]:
-            n += (first_slot <= a[j] < end_slot) + (first_slot <= b[j] < end_slot)
+        n += 2 * (a[j] != b[j])
     keys = np.empty(n, dtype=np.int64)
     n = 0
     for j in range(len(a)):
         if a[j] != b[j]:
-            if first_slot <= a[j] < end_slot:
-                keys[n] = (a[j] * n_slots + b[j]) * N_LAYERS + layer[j]
-                n += 1
-            if first_slot <= b[j] < end_slot:
-                keys[n] = (b[j] * n_slots + a[j]) * N_LAYERS + layer[j]
-                n += 1
+            keys[n] = (a[j] * n_slots + b[j]) * N_LAYERS + layer[j]
+            keys[n + 1] = (b[j] * n_slots + a[j]) * N_LAYERS + layer[j]
+            n += 2
     keys = distinct_kernel(keys)
     strength = np.empty(len(keys), dtype=np.float32)
     rows_by_layer = np.zeros(N_LAYERS, dtype=np.int64)
@@ -935,20 +930,14 @@ class TieStore:
 
     def _first_run(self, a, b, layer, step: int) -> None:
         """The set-up's ties into an empty store: what `connect` does then (no tie to strengthen,
-        no run to merge into), as one sort of the rows' keys. A large batch is sorted in parts by
-        ego, one a thread; parts hold consecutive keys, so joined they are the whole run. A million
-        persons' 6.9 million pairs (2 threads, measured): 0.22-0.24 s where `connect` took
-        1.26-1.58 s on warm memory, and 0.7-1.1 s where it took 2.5 s in a set-up. The rows
-        are the fresh run, merged into the main one as `connect` would: the same store."""
+        no run to merge into), as one sort of the rows' keys: a million persons' 6.9 million pairs
+        in 0.43-0.46 s of a set-up, where `connect` took 2.5 s. On one thread: sorted in two parts
+        on two threads, the parts' rows had to be joined after, and took 0.74-0.80 s (measured in
+        stop 32); nor does one part hold a second copy of the rows. The rows are the fresh run,
+        merged into the main one as `connect` would: the same store."""
         if compiled.enabled():
-            parts = compiled.threads() if len(a) >= PARALLEL_MEETINGS else 1
-            bounds = compiled.even_split(self.n_slots, parts)
-            layer = np.ascontiguousarray(layer)
-            results = compiled.in_threads([partial(_first_run_kernel, a, b, layer, self.n_slots, first, end, self.initial_strength, step)
-                                           for first, end in zip(bounds[:-1], bounds[1:])])
-            *columns, counts = zip(*results)  # per column, the parts' pieces
-            self.fresh = _Run(*(np.concatenate(pieces) if parts > 1 else pieces[0] for pieces in columns))
-            rows_by_layer = sum(counts)
+            *columns, rows_by_layer = _first_run_kernel(a, b, np.ascontiguousarray(layer), self.n_slots, self.initial_strength, step)
+            self.fresh = _Run(*columns)
         else:
             self.fresh, rows_by_layer = self._first_run_numpy(a, b, layer, step)
         self._filter = None  # (rebuilt on use)

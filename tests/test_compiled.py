@@ -391,7 +391,7 @@ def test_tie_store_operations_between_early_merges_are_the_numpy_twins(monkeypat
 
 
 @pytest.mark.parametrize("merge_from", [ties.MERGE_FROM, 200], ids=["a fresh run", "merged into the main run"])
-@pytest.mark.parametrize("how", ["kernel", "kernel in parts on threads", "numpy twin"])
+@pytest.mark.parametrize("how", ["kernel", "numpy twin"])
 def test_the_first_ties_into_an_empty_store_are_what_connecting_them_gives(how, merge_from, monkeypatch):
     """The set-up's ties go into an empty store by one sort of their rows (`TieStore._first_run`):
     the store, and all that happens to it and is asked of it later, are what connecting them
@@ -406,22 +406,16 @@ def test_the_first_ties_into_an_empty_store_are_what_connecting_them_gives(how, 
     monkeypatch.setattr(ties, "MERGE_FROM", merge_from)
     calls, first_run = [], ties.TieStore._first_run
     monkeypatch.setattr(ties.TieStore, "_first_run", lambda store, *args: calls.append(1) or first_run(store, *args))
-    if how == "kernel in parts on threads":
-        monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
-    with compiled.using_threads(3), (compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext()):
+    with compiled.numpy_twins() if how == "numpy twin" else contextlib.nullcontext():
         connected, first = store(300, acquaintance_half_life_years=0.1), store(300, acquaintance_half_life_years=0.1)
         connected.connect(a, b, layer, step=0)
-        parts = []
-        in_threads = compiled.in_threads
-        monkeypatch.setattr(compiled, "in_threads", lambda tasks: parts.append(len(tasks)) or in_threads(tasks))
         first.add_initial(a, b, layer)
-        monkeypatch.setattr(compiled, "in_threads", in_threads)
         assert [len(run) for run in (first.main, first.fresh)] == [len(run) for run in (connected.main, connected.fresh)]
         assert (len(first.main) > 0) == (merge_from == 200)
         assert connected.frame(0).equals(first.frame(0))
         assert np.array_equal(connected.count_by_layer(), first.count_by_layer())
         histories = [_tie_history(steps=30, ties=kept) for kept in (connected, first)]
-    assert len(calls) == 1 and parts == {"kernel": [1], "kernel in parts on threads": [3], "numpy twin": []}[how]
+    assert len(calls) == 1
     assert histories[0][0].equals(histories[1][0])
     assert all(np.array_equal(x, y) for x, y in zip(histories[0][1], histories[1][1], strict=True))
 
