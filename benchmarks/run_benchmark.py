@@ -9,7 +9,7 @@ figure that does not depend on the machine's speed), and peak memory (resident s
 each other). Goals (issue 14): 10k x 520 steps <= 3 s; 1M x 520 <= 5 min; set-up at 1M <= 5 s.
 
     python benchmarks/run_benchmark.py                   # 10k and 100k, 520 steps
-    python benchmarks/run_benchmark.py --million         # and 1M (about 15 minutes)
+    python benchmarks/run_benchmark.py --million         # and 1M (about 9 minutes)
     python benchmarks/run_benchmark.py --repeat 3        # each size 3 times: the median of each figure
     python benchmarks/run_benchmark.py --sizes 10000 --steps 520 --one   # one size, JSON, this process
     python benchmarks/run_benchmark.py --kernels both    # each size with the compiled kernels, then their numpy twins
