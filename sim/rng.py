@@ -42,8 +42,6 @@ MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: consecutive units are far apart in the hash
 _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 _TO_UNIT = 2.0 ** -53
-MAX_LABELS_KEPT = 4096  # labels whose keys a new step works out at once (`ProcessRandom._base`)
-EAGER_LABELS = 24  # from these many labels a process works out their keys at once; fewer, one by one
 
 
 @functools.cache  # a step asks for ~130 labels' keys (the same names every step)
@@ -175,34 +173,19 @@ class ProcessRandom:
         self._step: int | None = None  # the latest step asked for, its key, and its labels' keys
         self._step_key = 0
         self._bases: dict[int | str, np.uint64] = {}
-        self._labels: dict[int | str, int] = {}  # the labels asked for so far, as integers (mod 2^64)
 
     def _base(self, step: int, draw: int | str) -> np.uint64:
-        """The key of (step, draw): computed once per step and label. A hot path's labels repeat
-        from step to step, so a new step of a process with many labels works out the keys of
-        every label asked for so far at once, by numpy; a process with a few works them out one
-        by one as they are asked for (~0.7 us a key, where numpy's calls cost ~8 us whatever
-        their length: at 10,000 persons, 20 processes ask for ~130 keys a step)."""
+        """The key of (step, draw): computed once per step and label, as it is asked for (~0.7 us
+        a key; at 10,000 persons ~20 processes ask for ~130 keys a step). Working out at a new
+        step the keys of every label a process had asked for, at once by numpy, cost more: ~8 us
+        a process whatever its number of labels (stops 32-33, measured)."""
         if step != self._step:
-            self._start_step(step)
+            self._step, self._step_key = step, _mix(self.key ^ _mix(int(step) + 1))
+            self._bases.clear()
         base = self._bases.get(draw)
         if base is None:
-            label = self._labels.get(draw)
-            if label is None:
-                label = self._labels[draw] = _label(draw) & MASK64
-            base = self._bases[draw] = np.uint64(_mix(self._step_key + label))
+            base = self._bases[draw] = np.uint64(_mix(self._step_key + _label(draw)))
         return base
-
-    def _start_step(self, step: int) -> None:
-        self._step, self._step_key = step, _mix(self.key ^ _mix(int(step) + 1))
-        if len(self._labels) > MAX_LABELS_KEPT:  # labels made of ever new numbers: keep the work bounded
-            self._labels.clear()
-        if len(self._labels) < EAGER_LABELS:
-            self._bases = {}
-            return
-        labels = np.fromiter(self._labels.values(), dtype=np.uint64, count=len(self._labels))
-        labels += np.uint64(self._step_key)  # what `_mix` takes: (step key + label) mod 2^64
-        self._bases = dict(zip(self._labels, _mix_array(labels), strict=True))
 
     def uniform(self, step: int, units, draw: int | str = 0, with_units=None) -> np.ndarray:
         """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number).
