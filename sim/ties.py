@@ -100,11 +100,8 @@ class _Run:
         (`np.insert` sorts the positions again for each column: seconds at set-up for 1M persons).
         With the kernels, a large run in parts split at its keys, one a thread: each step's new
         ties are merged into the fresh run (~2 million rows at a million persons before a prune),
-        which is memory-bound: in year 10, 39-40 ms a step on one thread, 26 on two (measured).
-        (Stop 31 merged them in place instead, into arrays with room kept from step to step:
-        10.2 -> 4.2 ms an insert at a million persons. It was reverted when a million persons'
-        run peaked at 2,397 MiB against 1,899; the run without it peaked at 2,298, so the room
-        may not have been the cause: issue 14's note.)
+        which is memory-bound. (With the kernels a step's new ties no longer come here: they
+        are merged in place, `TieStore._add_to_fresh`.)
         """
         if len(self) == 0:
             return _Run(*(theirs.astype(mine.dtype) for mine, theirs in zip(self.columns(), rows.columns())))
@@ -694,14 +691,15 @@ class TieStore:
         self.main = _Run.empty()
         self.fresh = _Run.empty()
         self._main_room: list[np.ndarray] | None = None  # arrays whose front is the main run (see _prune_in_place)
+        self._fresh_room: list[np.ndarray] | None = None  # arrays whose front is the fresh run (see _add_to_fresh)
         self._filter: _KeyFilter | None = None  # of main and fresh keys; rebuilt after a merge, on use
         self._main_starts: np.ndarray | None = None  # where each slot's rows start in the main run; rebuilt after a change, on use
         self._alive_by_layer = np.zeros(self.n_layers, dtype=np.int64)
         self._factors = np.zeros((self.n_layers + 1, 0))  # decay factors by class and age, grown on use
 
     def __getstate__(self) -> dict:
-        # a copy (a model's branch, a pickled model) keeps the main run, not its spare room
-        return {**self.__dict__, "_main_room": None, "_main_starts": None}
+        # a copy (a model's branch, a pickled model) keeps the runs, not their spare room
+        return {**self.__dict__, "_main_room": None, "_fresh_room": None, "_main_starts": None}
 
     # ------------------------------------------------------------------ keys
     def _key(self, ego, alter, layer) -> np.ndarray:
@@ -903,10 +901,33 @@ class TieStore:
             keys, order = sorted_sets.unique_first(np.concatenate([self._key(lo, hi, layer), self._key(hi, lo, layer)]))
             twice = lambda x: np.concatenate([x, x])[order]  # noqa: E731
             rows = _Run(keys, twice(strength).astype(np.float32), np.full(len(keys), step, np.int32), twice(place).astype(np.int16))
-        self.fresh = self.fresh.insert(rows)
+        self._add_to_fresh(rows)
         if self._filter is not None:
             self._filter.add_sorted(rows.key)
         self._after_adding(layer)
+
+    def _add_to_fresh(self, rows: _Run) -> None:
+        """Merge new rows (sorted by key, keys not present) into the fresh run. With the kernels, in
+        place from the back, in arrays with room to spare (`_fresh_room`), kept across merges and
+        prunes: a step's few connects (newcomers' families, crews, recruits) and its meetings'
+        new ties each moved the whole fresh run into new arrays (22,000 rows at 10,000 persons:
+        0.08 against 0.03 ms; 2 million rows at a million persons: 10.2 against 4.2 ms, measured
+        in stop 31). 10,000 persons, one thread, in place: 6.2-6.5 against 6.4-6.7 ms a step
+        (stop 34, 3 pairs alternating). Stop 31 reverted it when a million persons' run peaked
+        at 2,397 MiB against 1,899, but the same code has since peaked at 1.9-2.36 GiB on
+        different days: the room (tens of MB at a million persons) was not the cause."""
+        if not compiled.enabled():
+            self.fresh = self.fresh.insert(rows)
+            return
+        n, total = len(self.fresh), len(self.fresh) + len(rows)
+        room = self._fresh_room
+        if room is None or len(room[0]) < total:  # larger arrays, with some to spare
+            columns = self.fresh.columns() if room is None else room
+            self.fresh, self._fresh_room = _Run.empty(), None  # (each old column is freed once copied)
+            room = _grown(columns, n, int(total * ROOM_GROWTH) + MERGE_FROM)
+        _merge_in_place_kernel(*room, n, *(new.astype(mine.dtype, copy=False) for mine, new in zip(room, rows.columns())))
+        self._fresh_room = room
+        self.fresh = _Run(*(c[:total] for c in room))
 
     def _after_adding(self, layer: np.ndarray) -> None:
         self._alive_by_layer += np.bincount(layer, minlength=self.n_layers)
@@ -917,7 +938,10 @@ class TieStore:
             self._merge()
 
     def _merge(self) -> None:
-        self.main = self.main.insert(self.fresh) if len(self.main) else self.fresh
+        if len(self.main):
+            self.main = self.main.insert(self.fresh)
+        else:  # the fresh run becomes the main one: its arrays are no longer the fresh run's room
+            self.main, self._fresh_room = self.fresh, None
         self.fresh, self._main_room = _Run.empty(), None
         self._filter = self._main_starts = None  # prune may have removed keys: rebuild, sized for the new main run
 
@@ -938,6 +962,7 @@ class TieStore:
         if compiled.enabled():
             *columns, rows_by_layer = _first_run_kernel(a, b, np.ascontiguousarray(layer), self.n_slots, self.initial_strength, step)
             self.fresh = _Run(*columns)
+            self._fresh_room = None
         else:
             self.fresh, rows_by_layer = self._first_run_numpy(a, b, layer, step)
         self._filter = None  # (rebuilt on use)
