@@ -389,6 +389,73 @@ def _mark_alters_kernel(key, strength, egos, starts, ends, n_slots, wanted, mask
 
 
 @compiled.kernel
+def _distinct_egos_kernel(slots):
+    # `sorted_sets.unique(slots)` for a query's persons (a few thousand at most, often sorted already)
+    egos = np.sort(slots)
+    m = 0
+    for i in range(len(egos)):
+        if m == 0 or egos[i] != egos[m - 1]:
+            egos[m] = egos[i]
+            m += 1
+    return egos[:m]
+
+
+@compiled.kernel
+def _fresh_bounds_kernel(fresh_key, egos, n_slots):
+    # where each (sorted) ego's rows start and end in the fresh run: binary searches
+    span = n_slots * N_LAYERS
+    return np.searchsorted(fresh_key, egos * span), np.searchsorted(fresh_key, (egos + 1) * span)
+
+
+@compiled.kernel
+def _incident_of_runs_kernel(main_key, main_strength, main_last, main_place, main_starts, fresh_key, fresh_strength,
+                             fresh_last, fresh_place, slots, wanted, n_slots, step, log2_decay, initial_strength, factors):
+    # `TieStore.incident` in one call: the distinct egos, their rows in the main run (by its row
+    # index) then in the fresh one. A query's fixed costs in Python (dedupe, bounds, two kernel
+    # calls, four joins) were most of its ~58 us at 10,000 persons, 3-4 queries a step
+    egos = _distinct_egos_kernel(slots)
+    fresh_starts, fresh_ends = _fresh_bounds_kernel(fresh_key, egos, n_slots)
+    main = _incident_kernel(main_key, main_strength, main_last, main_place, egos, main_starts[egos], main_starts[egos + 1],
+                            wanted, n_slots, step, log2_decay, initial_strength, factors)
+    fresh = _incident_kernel(fresh_key, fresh_strength, fresh_last, fresh_place, egos, fresh_starts, fresh_ends,
+                             wanted, n_slots, step, log2_decay, initial_strength, factors)
+    return (np.concatenate((main[0], fresh[0])), np.concatenate((main[1], fresh[1])), np.concatenate((main[2], fresh[2])),
+            np.concatenate((main[3], fresh[3])))
+
+
+@compiled.kernel
+def _links_of_run_kernel(key, strength, egos, starts, ends, wanted, n_slots, ego, alter, j):
+    # (ego, alter) of the live rows in the wanted layers, written from index j on; returns the next index
+    for i in range(len(starts)):
+        for r in range(starts[i], ends[i]):
+            if strength[r] > 0 and wanted[key[r] % N_LAYERS]:
+                ego[j], alter[j] = egos[i], key[r] // N_LAYERS - egos[i] * n_slots
+                j += 1
+    return j
+
+
+@compiled.kernel
+def _links_of_runs_kernel(main_key, main_strength, main_starts, fresh_key, fresh_strength, slots, wanted, n_slots):
+    # `TieStore.links` in one call: the rows of the main run, then of the fresh one
+    egos = _distinct_egos_kernel(slots)
+    fresh_starts, fresh_ends = _fresh_bounds_kernel(fresh_key, egos, n_slots)
+    main_starts, main_ends = main_starts[egos], main_starts[egos + 1]
+    size = (main_ends - main_starts).sum() + (fresh_ends - fresh_starts).sum()  # live or not: an upper bound
+    ego, alter = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    j = _links_of_run_kernel(main_key, main_strength, egos, main_starts, main_ends, wanted, n_slots, ego, alter, 0)
+    j = _links_of_run_kernel(fresh_key, fresh_strength, egos, fresh_starts, fresh_ends, wanted, n_slots, ego, alter, j)
+    return ego[:j].copy(), alter[:j].copy()
+
+
+@compiled.kernel
+def _mark_alters_of_runs_kernel(main_key, main_strength, main_starts, fresh_key, fresh_strength, egos, n_slots, wanted, mask):
+    # `_mark_alters_kernel` on both runs in one call (the egos sorted and distinct)
+    fresh_starts, fresh_ends = _fresh_bounds_kernel(fresh_key, egos, n_slots)
+    _mark_alters_kernel(main_key, main_strength, egos, main_starts[egos], main_starts[egos + 1], n_slots, wanted, mask)
+    _mark_alters_kernel(fresh_key, fresh_strength, egos, fresh_starts, fresh_ends, n_slots, wanted, mask)
+
+
+@compiled.kernel
 def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot, bits, shift, drawing, new_tie_key, new_tie_chance):
     # the keys of the pairs of two different persons whose smaller slot is in [first_slot, end_slot),
     # and which pairs they are (one pass: no temporaries of the batch's length). The pairs come
@@ -1069,13 +1136,11 @@ class TieStore:
 
     def incident(self, slots, step: int, layers: tuple[str, ...] | None = None) -> Incident:
         """The live ties of the given persons (optionally only in some layers)."""
+        if compiled.enabled():  # in one call (as numpy, ~20 calls: recruitment asks ~4 times a step)
+            return Incident(*_incident_of_runs_kernel(*self.main.columns(), self._main_row_index(), *self.fresh.columns(),
+                                                      np.ascontiguousarray(slots, np.int64), self._wanted(layers), self.n_slots,
+                                                      step, self.log2_decay, self.initial_strength, self._decay_factors(step)))
         parts = []
-        if compiled.enabled():  # each run's in one call (as numpy, ~20 calls: recruitment asks ~4 times a step)
-            egos, wanted = sorted_sets.unique(np.asarray(slots, np.int64)), self._wanted(layers)
-            decay = (step, self.log2_decay, self.initial_strength, self._decay_factors(step))
-            for run in (self.main, self.fresh):
-                parts.append(_incident_kernel(*run.columns(), egos, *self._ego_bounds(run, egos), wanted, self.n_slots, *decay))
-            return Incident(*(np.concatenate(column) for column in zip(*parts)))
         for run in (self.main, self.fresh):
             rows = self._live_rows(run, slots, layers)
             ego, alter, layer = self._split(run.key[rows])
@@ -1085,6 +1150,9 @@ class TieStore:
     def links(self, slots, layers: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(ego, alter) of the live ties of the given persons: `incident(...)` without working out
         strengths (a network's members' ties in year 10 at a million persons: ~150,000 rows)."""
+        if compiled.enabled():
+            return _links_of_runs_kernel(self.main.key, self.main.strength, self._main_row_index(), self.fresh.key, self.fresh.strength,
+                                         np.ascontiguousarray(slots, np.int64), self._wanted(layers), self.n_slots)
         ends = [self._split(run.key[self._live_rows(run, slots, layers)])[:2] for run in (self.main, self.fresh)]
         ego, alter = (np.concatenate(column) for column in zip(*ends))
         return ego, alter
@@ -1100,17 +1168,16 @@ class TieStore:
             mask = np.zeros(self.n_slots, dtype=bool)
             mask[self.alters(slots, layers)] = True
             return mask
-        egos = sorted_sets.unique(np.asarray(slots, np.int64))
+        egos = _distinct_egos_kernel(np.ascontiguousarray(slots, np.int64))
         # the egos in parts, one a thread, each marking a mask of its own (joined by `or`: the same
         # mask whatever the parts); the forum users' peers at a million persons in year 10: 37,600
         # egos, ~1 million rows, 26 ms on one thread and 17 on two (measured)
         parts = compiled.threads() if len(egos) >= PARALLEL_EGOS else 1
         bounds = compiled.even_split(len(egos), parts)
         masks, wanted = [np.zeros(self.n_slots, dtype=np.bool_) for _ in range(parts)], self._wanted(layers)
-        for run in (self.main, self.fresh):
-            starts, ends = self._ego_bounds(run, egos)
-            compiled.in_threads([partial(_mark_alters_kernel, run.key, run.strength, egos[lo:hi], starts[lo:hi], ends[lo:hi],
-                                         self.n_slots, wanted, mask) for lo, hi, mask in zip(bounds[:-1], bounds[1:], masks)])
+        runs = (self.main.key, self.main.strength, self._main_row_index(), self.fresh.key, self.fresh.strength)
+        compiled.in_threads([partial(_mark_alters_of_runs_kernel, *runs, egos[lo:hi], self.n_slots, wanted, mask)
+                             for lo, hi, mask in zip(bounds[:-1], bounds[1:], masks)])
         for other in masks[1:]:
             masks[0] |= other
         return masks[0]
