@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from typing import TypeVar
 
 import numpy as np
 
@@ -54,6 +55,7 @@ def _threads_from_environment() -> int:
 
 _threads = _threads_from_environment()
 _pool: ThreadPoolExecutor | None = None
+T = TypeVar("T")
 
 
 def threads() -> int:
@@ -97,6 +99,19 @@ def in_threads(parts: Sequence[Callable[[], object]]) -> list:
     finally:
         wait(others)  # never return (or raise) while another part may still be writing
     return [first, *(future.result() for future in others)]
+
+
+def started(part: Callable[[], T]) -> Callable[[], T]:
+    """Start `part` on another thread, if kernels may use more than one, and return a function
+    that waits for its result (raising its error). With one thread, `part` runs when its result
+    is asked for. The caller goes on meanwhile: `part` must be a kernel's work (it releases the
+    GIL) on inputs that nothing changes until the result is in."""
+    global _pool
+    if _threads == 1:
+        return part
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="recruitsim-kernel")
+    return _pool.submit(part).result
 
 
 def even_split(n: int, parts: int) -> np.ndarray:

@@ -236,8 +236,11 @@ class RecruitModel(mesa.Model):
     def _meet(self) -> OfflineMeetings:
         """Visits to venues and online spaces, and the ties the meetings make; returns the offline meetings."""
         step, free = self.step_now, self.pop.free()
-        offline = self.venues.visit(free, step)
-        online = self.online.visit(free, step)
+        offline_met = self.venues.start_visits(free, step)  # met on another thread, if any, during the online visits
+        try:
+            online = self.online.visit(free, step)
+        finally:
+            offline = offline_met()  # (never left running: it would outlive an error here)
         draws = self._draws("ties.new", step)
         # one merge into the sorted tie arrays per step: inserting costs a pass over all ties
         self.ties.meet(

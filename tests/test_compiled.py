@@ -156,6 +156,60 @@ def test_meetings_are_the_numpy_twins(one_place):
     assert all(np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batches_met_in_one_call_are_each_batch_met_alone(threads):
+    """A step's small batches (venue types, online spaces) are met in one kernel call, on another
+    thread if there is one: the pairs, joined in batch order, and the count of each batch are
+    each batch's `meetings` one after another, as numpy makes them. Among the batches: places
+    and one place, fractional contacts, one visitor, no contacts, nobody."""
+    draws = np.random.default_rng(8)
+    step = rng.ProcessRandom("test", 5).at(9)
+
+    def batch(n, places, contacts, name):
+        people = np.sort(draws.choice(50_000, n, replace=False))
+        return people, places, contacts, step.labelled(name)
+
+    batches = [
+        batch(3000, draws.integers(0, 200, 3000).astype(np.int32), 2.5, "venues"),
+        batch(2000, None, draws.random(2000) * 4, "chat"),
+        batch(1, None, 3.0, "alone"),
+        batch(500, draws.integers(0, 9, 500), 0.0, "no contacts"),
+        batch(0, None, 1.0, "nobody"),
+        batch(800, None, 1.0, "forum"),
+    ]
+    with compiled.numpy_twins():
+        alone = [meetings(*b) for b in batches]
+    with compiled.using_threads(threads):
+        met = copresence.meetings_started(batches)()
+    assert np.array_equal(met.count, [len(a) for a, _, _ in alone]) and met.count[0] > 3000 and met.count[1] > 1000
+    assert np.array_equal(met.a, np.concatenate([a for a, _, _ in alone]))
+    assert np.array_equal(met.b, np.concatenate([b for _, b, _ in alone]))
+
+
+def test_online_visits_of_every_space_at_once_are_the_numpy_twins():
+    """Every online space's visitors and the contacts they seek, by two kernels for all spaces,
+    as numpy finds them space by space: with a space taken down, gated membership, persons not
+    free, and displaced visits to a forum."""
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+
+    model = RecruitModel(scenario(population={"size": 3000}))
+    online, draws = model.online, model.online.random.at(11)
+    free = np.random.default_rng(4).random(model.pop.size) < 0.9
+    forum = next(s for s in online.spaces if s.kind == "open_forum")
+    users = np.flatnonzero(model.pop.forum_user)[:200]
+    online.add_visits(np.full(len(users), forum.code), users, np.linspace(0.5, 20.0, len(users)))
+    online.close(next(s for s in online.spaces if s.kind == "market"))
+    fast = online._visits_compiled(free, draws)
+    with compiled.numpy_twins():
+        slow = [online._visits(s, free, draws) for s in online.spaces]
+    for s, (people, contacts), (people_twin, contacts_twin) in zip(online.spaces, fast, slow, strict=True):
+        assert np.array_equal(people, people_twin) and np.array_equal(contacts, contacts_twin), s.name
+        assert (len(people) == 0) == (not s.is_open) and free[people].all(), s.name
+    assert any(s.code in online.members and len(fast[s.code][0]) for s in online.spaces)  # a gated forum's members visit
+
+
 def test_strength_now_is_its_numpy_twin():
     draws = np.random.default_rng(5)
     n, step = 50_000, 600
@@ -527,16 +581,19 @@ def test_meetings_met_in_parts_on_threads_are_met_at_once(monkeypatch):
     assert all(np.array_equal(x, y) for x, y in zip(at_once[1], in_parts[1], strict=True))
 
 
-def test_a_run_on_threads_is_the_run_on_one(monkeypatch):
+@pytest.mark.parametrize("visitors_at_once", [True, False])
+def test_a_run_on_threads_is_the_run_on_one(visitors_at_once, monkeypatch):
     """Threads never change a run's outputs: a run whose meetings are all met in parts on two
-    threads, and whose venue types' and online spaces' meetings are each made at once, has the
-    timeseries, events and networks of the same run on one."""
+    threads, and whose venue types' and online spaces' meetings are each made at once (or, as
+    a small town's are, the venue types' on the other thread during the online visits), has
+    the timeseries, events and networks of the same run on one."""
     from helpers import run, scenario
 
     sc = scenario(steps=60)
     _, one = run(sc)
     monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
-    monkeypatch.setattr(copresence, "PARALLEL_VISITORS", 1)  # every step's venue types (and spaces) met at once
+    if visitors_at_once:
+        monkeypatch.setattr(copresence, "PARALLEL_VISITORS", 1)  # every step's venue types (and spaces) met at once
     with compiled.using_threads(2):
         _, two = run(sc)
     for name in ("timeseries", "events", "networks"):

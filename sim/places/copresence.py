@@ -12,6 +12,7 @@ missing in a paired run, only the meetings at that place shift, not those everyw
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -54,15 +55,87 @@ def joined(pieces) -> np.ndarray:
     return np.concatenate(pieces) if len(pieces) else np.zeros(0, np.int64)
 
 
-def meetings_of_batches(batches: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """`meetings(*batch)` of each of several independent batches (e.g. a step's venue types), in
-    order. With the kernels and several threads, a large step's batches are met at once, shared
-    among the threads by size: the same results as one after another."""
-    prepared = [_prepared(*batch) for batch in batches]  # the keys are worked out here, in this thread
+@dataclass
+class BatchMeetings:
+    """The pairs met in several batches (a step's venue types or online spaces), joined in batch order."""
+
+    a: np.ndarray
+    b: np.ndarray
+    count: np.ndarray  # pairs per batch
+
+
+def meetings_of_batches(batches: list[tuple]) -> BatchMeetings:
+    """`meetings(*batch)` of each of several independent batches (e.g. a step's venue types),
+    joined in order. With the kernels, a small step's batches are met in one kernel call; with
+    several threads, a large step's are met at once, shared among the threads by size: the same
+    pairs as one batch after another."""
+    return meetings_started(batches, in_background=False)()
+
+
+def meetings_started(batches: list[tuple], *, in_background: bool = True) -> Callable[[], BatchMeetings]:
+    """`meetings_of_batches(batches)` under way while the caller goes on: returns a function that
+    waits for them. A small step's batches (below PARALLEL_VISITORS visitors) are met in one
+    kernel call, on another thread if there is one (`compiled.started`: the caller's next work,
+    e.g. the online visits, runs meanwhile; one call, so one hand-over of the GIL each way);
+    a large step's are shared among the threads at once, before this returns."""
     visitors = [len(batch[0]) for batch in batches]
-    if not compiled.enabled() or sum(visitors) < PARALLEL_VISITORS:
-        return [meet() for meet in prepared]
-    return compiled.in_threads_by_weight(prepared, visitors)
+    if compiled.enabled() and sum(visitors) < PARALLEL_VISITORS and all(_one_call_takes(*batch) for batch in batches):
+        meet = _in_one_call(batches)
+        return compiled.started(meet) if in_background else meet
+    prepared = [_prepared(*batch) for batch in batches]  # the keys are worked out here, in this thread
+    met = [meet() for meet in prepared] if not compiled.enabled() or sum(visitors) < PARALLEL_VISITORS else \
+        compiled.in_threads_by_weight(prepared, visitors)
+    joined_meetings = BatchMeetings(joined([m[0] for m in met]), joined([m[1] for m in met]), np.array([len(m[0]) for m in met], dtype=np.int64))
+    return lambda: joined_meetings
+
+
+def _one_call_takes(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of: LabelledDraws) -> bool:
+    return places is None or len(places) == 0 or places.min() >= 0
+
+
+def _in_one_call(batches: list[tuple]) -> Callable[[], BatchMeetings]:
+    """The meetings of the batches as one call of `_batches_kernel`, each batch's as `_prepared`
+    would make them (its keys worked out here, in this thread)."""
+    n = len(batches)
+    if n == 0:
+        return lambda: BatchMeetings(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    bounds[1:] = np.cumsum([len(batch[0]) for batch in batches])
+    contacts = [per_unit(np.asarray(batch[2], dtype=float), np.shape(batch[0])) for batch in batches]
+    rounds = [int(np.ceil(c.max())) if len(c) >= 2 and c.max() > 0 else 0 for c in contacts]
+    keys = np.zeros((n, 2 + max(rounds)), dtype=np.uint64)  # order, extra, then one per partner round
+    for i, (batch, r) in enumerate(zip(batches, rounds)):
+        if r:
+            uniform_of = batch[3]
+            keys[i, :2 + r] = [uniform_of.key("order"), uniform_of.key("extra"), *(uniform_of.key(f"partner:{k}") for k in range(r))]
+    one_place = np.array([batch[1] is None for batch in batches])
+    places = np.concatenate([np.zeros(len(batch[0]), np.int64) if batch[1] is None else batch[1] for batch in batches])
+    meet = partial(_batches_kernel, np.concatenate([batch[0] for batch in batches]).astype(np.int64, copy=False),
+                   places.astype(np.int64, copy=False), np.concatenate(contacts), bounds, keys, np.array(rounds, dtype=np.int64), one_place)
+    return lambda: BatchMeetings(*meet())
+
+
+@compiled.kernel
+def _batches_kernel(people, places, contacts, bounds, keys, rounds, one_place):
+    # `_meetings_kernel` of each batch [bounds[i], bounds[i + 1]) in turn (none if it has no
+    # partner rounds: fewer than two visitors, or no contacts), joined, and the number of
+    # pairs per batch (a step's venue types or online spaces at 10,000 persons: one call, not six)
+    n_batches = len(bounds) - 1
+    met = []
+    out = np.zeros(n_batches + 1, dtype=np.int64)
+    for i in range(n_batches):
+        lo, hi = bounds[i], bounds[i + 1]
+        if rounds[i] > 0:
+            met.append(_meetings_kernel(people[lo:hi], places[lo:hi], contacts[lo:hi], keys[i, 0], keys[i, 1],
+                                        keys[i, 2:2 + rounds[i]], one_place[i]))
+        else:
+            empty = np.zeros(0, dtype=np.int64)
+            met.append((empty, empty.copy(), empty.copy()))
+        out[i + 1] = out[i] + len(met[i][0])
+    a, b = np.empty(out[-1], dtype=np.int64), np.empty(out[-1], dtype=np.int64)
+    for i in range(n_batches):
+        a[out[i]:out[i + 1]], b[out[i]:out[i + 1]] = met[i][0], met[i][1]
+    return a, b, out[1:] - out[:-1]
 
 
 def _prepared(people: np.ndarray, places: np.ndarray | None, contacts, uniform_of: LabelledDraws) -> Callable[[], tuple]:

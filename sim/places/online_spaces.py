@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled, sorted_sets
-from sim.places.copresence import joined, meetings_of_batches
+from sim.places.copresence import meetings_of_batches
 from sim.population import YOUTH_AGE, Population
-from sim.rng import ProcessRandom, StepRandom
+from sim.rng import ProcessRandom, StepRandom, keyed_uniform
 from sim.ties import TieStore
 from sim.timing import Clock
 from sim.vocabulary import LAYER, NO_NETWORK, OFFLINE_LAYERS
@@ -73,6 +73,81 @@ def _join_hazard_kernel(activity, skill, propensity, age, peers, network, join_r
         h = h * (youth_factor if age[i] < YOUTH_AGE else 1.0) * (peer_factor if peers[i] else 1.0)
         hazard[i] = h * (member_factor if network[i] != NO_NETWORK else 1.0)
     return hazard
+
+
+PULL = {"open_forum": 1, "gated_forum": 1, "market": 2}  # what draws a person to a kind of space (`interest`): 1 skill, 2 propensity, else none
+
+
+@compiled.kernel
+def _candidates_kernel(free, forum_user, activity, skill, propensity, members, member_row, pull, forum, is_open, scale):
+    # every space's candidates in one call: for each space in turn, the slots of the persons who
+    # may visit it (`OnlineSpaces._can_visit`) and their routine visit rates (`visit_rate` without
+    # displaced visits, its products in its order: the same numbers; a forum's candidates are
+    # users, so its rates are not multiplied by `forum_user`), and where each space's begin.
+    # The free persons, and the free users, are listed once for all spaces; lists are made
+    # without branches (each slot written, kept if it passes: whether it does is a coin flip to
+    # the processor). (Six spaces a step took ~20 numpy calls each at 10,000 persons.)
+    n, n_spaces = len(free), len(scale)
+    everyone, users = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    n_free = n_users = 0
+    for s in range(n):
+        everyone[n_free], users[n_users] = s, s
+        n_free += free[s]
+        n_users += free[s] & forum_user[s]
+    bounds = np.zeros(n_spaces + 1, dtype=np.int64)
+    for i in range(n_spaces):
+        if not is_open[i]:
+            bounds[i + 1] = bounds[i]
+        elif member_row[i] >= 0:  # gated: its members among the free users
+            bounds[i + 1] = bounds[i] + members[member_row[i]][users[:n_users]].sum()
+        else:
+            bounds[i + 1] = bounds[i] + (n_users if forum[i] else n_free)
+    slots, rate = np.empty(bounds[-1], dtype=np.int64), np.empty(bounds[-1])
+    for i in range(n_spaces):
+        lo, hi = bounds[i], bounds[i + 1]
+        if hi == lo:
+            continue
+        if member_row[i] >= 0:
+            mine, k = members[member_row[i]], lo
+            for s in users[:n_users]:
+                slots[k] = s
+                k += mine[s]
+        else:
+            slots[lo:hi] = users[:n_users] if forum[i] else everyone[:n_free]
+        if pull[i] == 1:
+            for j in range(lo, hi):
+                rate[j] = scale[i] * (activity[slots[j]] * (0.25 + 0.75 * skill[slots[j]]))
+        elif pull[i] == 2:
+            for j in range(lo, hi):
+                rate[j] = scale[i] * (activity[slots[j]] * (0.25 + 0.75 * propensity[slots[j]]))
+        else:
+            for j in range(lo, hi):
+                rate[j] = scale[i] * (activity[slots[j]] * 1.0)
+    return slots, rate, bounds
+
+
+@compiled.kernel
+def _visitors_kernel(slots, rate, chance, bounds, keys, contacts_per_visit, dt):
+    # every space's visitors in one call: the candidates whose keyed uniform (the space's key) is
+    # below their chance (`StepRandom.below`, without branches), then the contacts each seeks,
+    # `contacts_per_visit` times their visits given one (`Clock.visits_given_any`'s arithmetic);
+    # and where each space's begin
+    kept = np.empty(len(slots), dtype=np.int64)
+    out = np.zeros(len(bounds), dtype=np.int64)
+    c = 0
+    for i in range(len(keys)):
+        for j in range(bounds[i], bounds[i + 1]):
+            kept[c] = j
+            c += keyed_uniform(slots[j], keys[i]) < chance[j]
+        out[i + 1] = c
+    people, contacts = np.empty(c, dtype=np.int64), np.empty(c)
+    for i in range(len(keys)):
+        for k in range(out[i], out[i + 1]):
+            j = kept[k]
+            lam = rate[j] * dt
+            people[k] = slots[j]
+            contacts[k] = contacts_per_visit[i] * (lam / max(chance[j], 1e-300) if lam > 1e-9 else 1.0)
+    return people, contacts, out
 
 
 class OnlineSpaces:
@@ -209,21 +284,43 @@ class OnlineSpaces:
         returns the contacts made."""
         draws = self.random.at(step)
         self.churn(step, draws)
+        visits = self._visits_compiled(free, draws) if compiled.enabled() else [self._visits(s, free, draws) for s in self.spaces]
         batches = []
-        for s in self.spaces:
-            candidates = np.flatnonzero(self._can_visit(s, free))
-            rate = self.visit_rate(s, candidates)
-            chance = self.clock.prob(rate)
-            visiting = draws.below(candidates, chance, f"visit:{s.name}")
-            people = self.active[s.code] = candidates[visiting]
-            contacts = s.params.contacts_per_visit * self.clock.visits_given_any(rate[visiting], chance[visiting])
+        for s, (people, contacts) in zip(self.spaces, visits):
+            self.active[s.code] = people
             batches.append((people, None, contacts, draws.labelled(s.name)))
-        a, b, _ = zip(*meetings_of_batches(batches)) if batches else ((), (), ())  # the spaces' meetings are independent
+        met = meetings_of_batches(batches)  # the spaces' meetings are independent
         self._update_reputation()
         self._admit_applicants(draws)
-        count = [len(pa) for pa in a]
-        return OnlineMeetings(joined(a), joined(b), np.repeat(np.array([s.code for s in self.spaces], np.int16), count),
+        count = met.count
+        return OnlineMeetings(met.a, met.b, np.repeat(np.array([s.code for s in self.spaces], np.int16), count),
                               np.repeat(self.layer_codes(), count))
+
+    def _visits(self, space: OnlineSpace, free: np.ndarray, draws: StepRandom) -> tuple[np.ndarray, np.ndarray]:
+        """The persons who visit the space this step, and the contacts each seeks there."""
+        candidates = np.flatnonzero(self._can_visit(space, free))
+        rate = self.visit_rate(space, candidates)
+        chance = self.clock.prob(rate)
+        visiting = draws.below(candidates, chance, f"visit:{space.name}")
+        # a step may hold several visits: contacts scale with them, so yearly contacts do not depend on step length
+        return candidates[visiting], space.params.contacts_per_visit * self.clock.visits_given_any(rate[visiting], chance[visiting])
+
+    def _visits_compiled(self, free: np.ndarray, draws: StepRandom) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`_visits` of every space, by two kernels and one numpy pass between them (the chances:
+        numpy's expm1, which a kernel's may differ from in the last bit): the same numbers."""
+        pop, spaces, gated = self.pop, self.spaces, list(self.members)
+        members = np.stack([self.members[code] for code in gated]) if gated else np.zeros((0, pop.size), dtype=bool)
+        slots, rate, bounds = _candidates_kernel(
+            free, pop.forum_user, pop.online_activity, pop.it_skill, pop.propensity, members,
+            np.array([gated.index(s.code) if s.code in self.members else -1 for s in spaces], dtype=np.int64),
+            np.array([PULL.get(s.kind, 0) for s in spaces], dtype=np.int64), np.array([s.kind in FORUM_KINDS for s in spaces]),
+            np.array([s.is_open for s in spaces]), np.array([s.params.visit_rate * s.rate_factor for s in spaces]))
+        for code, extra in self.extra_rate.items():  # displaced visits (`visit_rate`)
+            rate[bounds[code]:bounds[code + 1]] += extra[slots[bounds[code]:bounds[code + 1]]]
+        people, contacts, bounds = _visitors_kernel(
+            slots, rate, self.clock.prob(rate), bounds, np.array([draws.key(f"visit:{s.name}") for s in spaces], dtype=np.uint64),
+            np.array([s.params.contacts_per_visit for s in spaces], dtype=float), self.clock.dt)
+        return [(people[bounds[i]:bounds[i + 1]], contacts[bounds[i]:bounds[i + 1]]) for i in range(len(spaces))]
 
     def _can_visit(self, space: OnlineSpace, free: np.ndarray) -> np.ndarray:
         """Mask of the persons who may visit the space this step. Non-users never visit forums or

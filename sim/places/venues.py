@@ -7,6 +7,7 @@ convergence settings), meet some co-visitors, and those meetings make or strengt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled
-from sim.places.copresence import int_below, joined, meetings_of_batches
+from sim.places.copresence import BatchMeetings, int_below, meetings_started
 from sim.population import STUDENT, WORKER, Population
 from sim.rng import ProcessRandom, StepRandom, keyed_uniform
 from sim.timing import Clock
@@ -134,6 +135,11 @@ class Venues:
 
     def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
         """All venue visits of one step and the meetings they produce."""
+        return self.start_visits(free, step)()
+
+    def start_visits(self, free: np.ndarray, step: int) -> Callable[[], OfflineMeetings]:
+        """`visit`, with the meetings under way while the caller goes on (on another thread, if
+        there is one: `copresence.meetings_started`): returns a function that waits for them."""
         draws = self.random.at(step)
         uniform_of = self._uniforms(step)
         batches = []
@@ -142,10 +148,14 @@ class Venues:
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
-        a, b, _ = zip(*meetings_of_batches(batches)) if batches else ((), (), ())  # the venue types' meetings are independent
-        count = [len(pa) for pa in a]
+        met = meetings_started(batches)  # the venue types' meetings are independent
+        return lambda: self._offline_meetings(met())
+
+    def _offline_meetings(self, met: BatchMeetings) -> OfflineMeetings:
+        """The venue types' meetings as one step's offline meetings."""
+        count = met.count
         # each type's value repeated over its meetings (not gathered by type code: ~5 ms a column at a million persons)
-        return OfflineMeetings(joined(a), joined(b), np.repeat(np.array([t.code for t in self.types], np.int16), count),
+        return OfflineMeetings(met.a, met.b, np.repeat(np.array([t.code for t in self.types], np.int16), count),
                                np.repeat(np.array([t.params.convergence for t in self.types], bool), count),
                                np.repeat(self.layer_codes(), count))
 
