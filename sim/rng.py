@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -187,6 +188,15 @@ class ProcessRandom:
             base = self._bases[draw] = np.uint64(_mix(self._step_key + _label(draw)))
         return base
 
+    def _bases_at(self, step: int, draws: Sequence[str]) -> np.ndarray:
+        """`_base(step, draw)` of each of the (string) draw labels, by one numpy pass: the same keys
+        (the sum wraps at 2^64 as `_mix` masks it, and `_mix_array` is `_mix` on uint64)."""
+        if step != self._step:
+            self._base(step, 0)  # (the step's key)
+        x = np.array([stream_key(draw) for draw in draws], dtype=np.uint64)
+        x += np.uint64(self._step_key)
+        return _mix_array(x)
+
     def uniform(self, step: int, units, draw: int | str = 0, with_units=None) -> np.ndarray:
         """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number).
 
@@ -297,6 +307,25 @@ class LabelledDraws:
 
     def key(self, label: str) -> np.uint64:
         return self.draws.key(f"{self.prefix}:{label}")
+
+
+def labelled_keys(requests: Sequence[tuple[LabelledDraws, Sequence[str]]]) -> list[np.ndarray]:
+    """The keys (`LabelledDraws.key`) of each request's labels, as uint64 arrays: those of one
+    process and step worked out by one numpy pass (a step's venue types' and online spaces'
+    meetings ask for ~60 keys, ~1.5 us each one by one)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (labelled, _) in enumerate(requests):
+        groups.setdefault((id(labelled.draws.process), labelled.draws.step), []).append(i)
+    keys: list[np.ndarray] = [np.zeros(0, np.uint64)] * len(requests)
+    for members in groups.values():
+        draws = requests[members[0]][0].draws
+        names = [f"{requests[i][0].prefix}:{label}" for i in members for label in requests[i][1]]
+        joined = draws.process._bases_at(draws.step, names)
+        start = 0
+        for i in members:
+            keys[i] = joined[start:start + len(requests[i][1])]
+            start += len(requests[i][1])
+    return keys
 
 
 def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from helpers import SMALL, scenario
 from sim.crime import desistance
 from sim.model import RecruitModel
 from sim.places.venues import Venues
-from sim.rng import Streams, poisson_quantile
+from sim.rng import Streams, labelled_keys, poisson_quantile
 from sim.vocabulary import NO_NETWORK, ROLE
 
 N = 200_000
@@ -31,6 +31,23 @@ def test_a_draws_numbers_do_not_depend_on_what_was_drawn_at_earlier_steps():
             fresh = Streams(5).process("x")
             assert np.array_equal(used.uniform(step, units, label), fresh.uniform(step, units, label)), (step, label)
     assert not np.array_equal(used.uniform(9, units, "visit:chat"), used.uniform(8, units, "visit:chat"))
+
+
+def test_keys_of_many_labels_at_once_are_each_labels_key():
+    """`labelled_keys` works out the keys of several labelled draws (two processes, two steps,
+    none asked before) in one pass per process and step: each is the key `LabelledDraws.key`
+    gives, and asking for them leaves the keys asked for one by one afterwards as they were."""
+    streams = Streams(7)
+    venues, online = streams.process("venues"), streams.process("online")
+    requests = [(venues.at(5).labelled("school"), ["order", "extra", "partner:0"]), (online.at(5).labelled("chat"), ["order"]),
+                (venues.at(6).labelled("street"), ["partner:1", "order"]), (venues.at(5).labelled("street"), []),
+                (venues.at(5).labelled("sports"), ["extra"])]
+    for (labelled, labels), keys in zip(requests, labelled_keys(requests), strict=True):
+        assert keys.dtype == np.uint64 and len(keys) == len(labels)
+        assert keys.tolist() == [labelled.key(label) for label in labels]
+    assert len(set(np.concatenate(labelled_keys(requests)).tolist())) == 7  # distinct labels, distinct keys
+    fresh = Streams(7).process("venues")
+    assert fresh.at(5).key("school:order") == venues.at(5).key("school:order") and fresh.at(6).key("street:order") == venues.at(6).key("street:order")
 
 
 def test_keyed_uniforms_are_uniform_and_independent_of_their_neighbours():

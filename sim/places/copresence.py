@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 
 from sim import compiled
-from sim.rng import LabelledDraws, keyed_uniform, per_unit
+from sim.rng import LabelledDraws, keyed_uniform, labelled_keys, per_unit
 
 
 def group_bounds(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,10 +104,9 @@ def _in_one_call(batches: list[tuple]) -> Callable[[], BatchMeetings]:
     contacts = [per_unit(np.asarray(batch[2], dtype=float), np.shape(batch[0])) for batch in batches]
     rounds = [int(np.ceil(c.max())) if len(c) >= 2 and c.max() > 0 else 0 for c in contacts]
     keys = np.zeros((n, 2 + max(rounds)), dtype=np.uint64)  # order, extra, then one per partner round
-    for i, (batch, r) in enumerate(zip(batches, rounds)):
-        if r:
-            uniform_of = batch[3]
-            keys[i, :2 + r] = [uniform_of.key("order"), uniform_of.key("extra"), *(uniform_of.key(f"partner:{k}") for k in range(r))]
+    labels = [(batch[3], ["order", "extra", *(f"partner:{k}" for k in range(r))] if r else []) for batch, r in zip(batches, rounds)]
+    for i, batch_keys in enumerate(labelled_keys(labels)):
+        keys[i, :len(batch_keys)] = batch_keys
     one_place = np.array([batch[1] is None for batch in batches])
     places = np.concatenate([np.zeros(len(batch[0]), np.int64) if batch[1] is None else batch[1] for batch in batches])
     meet = partial(_batches_kernel, np.concatenate([batch[0] for batch in batches]).astype(np.int64, copy=False),
