@@ -42,7 +42,7 @@ def timed_phases(model) -> list[tuple[int, str, object, str]]:
     phases = [
         (0, "turnover (ageing, exits, newcomers)", RecruitModel, "_turnover"),
         (0, "meetings (visits and the ties they make)", RecruitModel, "_meet"),
-        (1, "venue visits and their meetings", Venues, "visit"),
+        (1, "venue visits (meetings: other thread, if any)", Venues, "start_visits"),
         (1, "online visits, forum churn, meetings", OnlineSpaces, "visit"),
         (1, "tie store: a step's meetings", TieStore, "meet"),
         (0, "tie maintenance (every prune_every steps)", RecruitModel, "_maintain_ties"),

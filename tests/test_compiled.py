@@ -186,6 +186,34 @@ def test_batches_met_in_one_call_are_each_batch_met_alone(threads):
     assert np.array_equal(met.b, np.concatenate([b for _, b, _ in alone]))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypatch):
+    """A small town's venue visits in one kernel call (on another thread, if there is one): the
+    meetings, and their venue types, convergence and layers, are those made type by type, as
+    numpy makes them. The default venues hold every case: assigned schools and workplaces,
+    local venues with and without several in a neighbourhood, a convergence setting."""
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+    from sim.places import venues as venues_module
+
+    model = RecruitModel(scenario(population={"size": 3000, "neighbourhood_size": 100}))  # 30: 6 hangouts, not in each
+    venues = model.venues
+    free = np.random.default_rng(6).random(model.pop.size) < 0.9
+    with compiled.using_threads(threads):
+        fast = venues.start_visits(free, 13)()
+    monkeypatch.setattr(venues_module, "ONE_CALL_PERSONS", 0)
+    with compiled.numpy_twins():
+        slow = venues.start_visits(free, 13)()
+    for name in ("a", "b", "venue_type", "convergence", "layer"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    kinds = {t.code: t for t in venues.types}
+    assert {t.name for t in venues.types if t.code in set(fast.venue_type.tolist())} == {t.name for t in venues.types}
+    assert any(t.params.assigned for t in kinds.values()) and any(t.params.convergence for t in kinds.values())
+    assert any(not t.params.assigned and t.per_neighbourhood for t in kinds.values())
+    assert any(not t.params.assigned and not t.per_neighbourhood and 1 < t.count < model.pop.params.neighbourhoods for t in kinds.values())
+
+
 def test_online_visits_of_every_space_at_once_are_the_numpy_twins():
     """Every online space's visitors and the contacts they seek, by two kernels for all spaces,
     as numpy finds them space by space: with a space taken down, gated membership, persons not

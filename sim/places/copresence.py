@@ -94,7 +94,7 @@ def _one_call_takes(people: np.ndarray, places: np.ndarray | None, contacts, uni
 
 
 def _in_one_call(batches: list[tuple]) -> Callable[[], BatchMeetings]:
-    """The meetings of the batches as one call of `_batches_kernel`, each batch's as `_prepared`
+    """The meetings of the batches as one call of `batches_kernel`, each batch's as `_prepared`
     would make them (its keys worked out here, in this thread)."""
     n = len(batches)
     if n == 0:
@@ -109,13 +109,13 @@ def _in_one_call(batches: list[tuple]) -> Callable[[], BatchMeetings]:
         keys[i, :len(batch_keys)] = batch_keys
     one_place = np.array([batch[1] is None for batch in batches])
     places = np.concatenate([np.zeros(len(batch[0]), np.int64) if batch[1] is None else batch[1] for batch in batches])
-    meet = partial(_batches_kernel, np.concatenate([batch[0] for batch in batches]).astype(np.int64, copy=False),
+    meet = partial(batches_kernel, np.concatenate([batch[0] for batch in batches]).astype(np.int64, copy=False),
                    places.astype(np.int64, copy=False), np.concatenate(contacts), bounds, keys, np.array(rounds, dtype=np.int64), one_place)
     return lambda: BatchMeetings(*meet())
 
 
 @compiled.kernel
-def _batches_kernel(people, places, contacts, bounds, keys, rounds, one_place):
+def batches_kernel(people, places, contacts, bounds, keys, rounds, one_place):
     # `_meetings_kernel` of each batch [bounds[i], bounds[i + 1]) in turn (none if it has no
     # partner rounds: fewer than two visitors, or no contacts), joined, and the number of
     # pairs per batch (a step's venue types or online spaces at 10,000 persons: one call, not six)

@@ -8,6 +8,7 @@ convergence settings), meet some co-visitors, and those meetings make or strengt
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled
-from sim.places.copresence import BatchMeetings, int_below, meetings_started
+from sim.places.copresence import BatchMeetings, batches_kernel, int_below, meetings_started
 from sim.population import STUDENT, WORKER, Population
-from sim.rng import ProcessRandom, StepRandom, keyed_uniform
+from sim.rng import ProcessRandom, StepRandom, keyed_uniform, labelled_keys
 from sim.timing import Clock
 from sim.vocabulary import LAYER
 
@@ -139,8 +140,11 @@ class Venues:
 
     def start_visits(self, free: np.ndarray, step: int) -> Callable[[], OfflineMeetings]:
         """`visit`, with the meetings under way while the caller goes on (on another thread, if
-        there is one: `copresence.meetings_started`): returns a function that waits for them."""
+        there is one): returns a function that waits for them. In a small town, with the kernels,
+        most of the visits are made there too (`_start_in_one_call`)."""
         draws = self.random.at(step)
+        if compiled.enabled() and self.pop.size < ONE_CALL_PERSONS:
+            return self._start_in_one_call(free, draws)
         uniform_of = self._uniforms(step)
         batches = []
         for t in self.types:
@@ -150,6 +154,43 @@ class Venues:
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
         met = meetings_started(batches)  # the venue types' meetings are independent
         return lambda: self._offline_meetings(met())
+
+    def _start_in_one_call(self, free: np.ndarray, draws: StepRandom) -> Callable[[], OfflineMeetings]:
+        """`start_visits` as one kernel call (`_visits_kernel`), on another thread if there is one:
+        the visitors of each type at one rate, their venues and every type's meetings, from what
+        is worked out here: the convergence settings' visitors (their chances by numpy's expm1,
+        which a kernel's may differ from in the last bit) and the keys. At 10,000 persons this
+        thread's part of a step's venue visits fell from ~0.4 to ~0.1 ms (the rest runs meanwhile,
+        during the online visits)."""
+        types, pop, no_one = self.types, self.pop, np.zeros(0, np.int64)
+        # contacts scale with a step's expected visits given one, so yearly meetings do not depend on step length
+        one_rate_contacts = [t.params.contacts_per_visit * float(self.clock.visits_given_any(t.params.visit_rate)) for t in types]
+        given_people, given_contacts, most_contacts = [], [], []
+        for t, contacts in zip(types, one_rate_contacts):
+            people, visits = self.visitors(t, free, draws) if t.params.convergence else (no_one, np.zeros(0))
+            given_people.append(people)
+            given_contacts.append(t.params.contacts_per_visit * visits)
+            most_contacts.append(given_contacts[-1].max(initial=0.0) if t.params.convergence else contacts)
+        rounds = [int(np.ceil(c)) if c > 0 else 0 for c in most_contacts]  # (at most: the kernel finds how many)
+        keys = labelled_keys([(draws.labelled(t.name), ["order", "extra", *(f"partner:{k}" for k in range(r))]) for t, r in zip(types, rounds)]
+                             + [(draws.labelled("visit"), [t.name for t in types]), (draws.labelled("local"), [t.name for t in types])])
+        meeting_keys = np.zeros((len(types), 2 + max(rounds, default=0)), dtype=np.uint64)
+        for i, type_keys in enumerate(keys[:len(types)]):
+            meeting_keys[i, :len(type_keys)] = type_keys
+        assigned = [t.code for t in types if t.params.assigned]
+        meet = partial(
+            _visits_kernel, free, pop.age, pop.neighbourhood,
+            np.stack([self.assigned[code] for code in assigned]) if assigned else np.zeros((0, pop.size), np.int32),
+            np.array([assigned.index(t.code) if t.params.assigned else -1 for t in types], dtype=np.int64),
+            np.array([t.params.age.min for t in types], dtype=float), np.array([t.params.age.max for t in types], dtype=float),
+            np.array([not t.params.convergence for t in types]), np.array([float(self.clock.prob(t.params.visit_rate)) for t in types]),
+            np.array(one_rate_contacts), keys[-2], keys[-1],
+            np.array([t.per_neighbourhood for t in types], dtype=np.int64), np.array([t.count for t in types], dtype=np.int64),
+            int(pop.params.neighbourhoods), np.concatenate(given_people) if types else no_one,
+            np.concatenate(given_contacts) if types else np.zeros(0),
+            np.cumsum([0, *(len(people) for people in given_people)]).astype(np.int64), meeting_keys)
+        met = compiled.started(meet)
+        return lambda: self._offline_meetings(BatchMeetings(*met()))
 
     def _offline_meetings(self, met: BatchMeetings) -> OfflineMeetings:
         """The venue types' meetings as one step's offline meetings."""
@@ -162,6 +203,49 @@ class Venues:
     def layer_codes(self) -> np.ndarray:
         """Tie layer created by meetings at each venue type."""
         return np.array([LAYER[t.params.layer] for t in self.types], dtype=np.int8)
+
+
+ONE_CALL_PERSONS = 1 << 16  # towns smaller than this make their venue visits in one kernel call (`Venues._start_in_one_call`)
+
+
+@compiled.kernel
+def _visits_kernel(free, age, neighbourhood, assigned, assigned_row, age_min, age_max, one_rate, chance, one_rate_contacts,
+                   visit_keys, local_keys, per_neighbourhood, count, neighbourhoods, given_people, given_contacts, given_bounds,
+                   meeting_keys):
+    # `Venues.start_visits` for every type: its visitors (at one rate, `_visitors_kernel`; a
+    # convergence setting's given) and the contacts each seeks, their venues (assigned, or
+    # local: `Venues._local_venue`'s arithmetic), then every type's meetings (`batches_kernel`)
+    n_types = len(one_rate)
+    people, contacts = [], []
+    for i in range(n_types):
+        if one_rate[i]:
+            mine = assigned[assigned_row[i]] if assigned_row[i] >= 0 else np.zeros(0, dtype=assigned.dtype)
+            visitors = _visitors_kernel(free, age, age_min[i], age_max[i], mine, visit_keys[i], chance[i])
+            people.append(visitors)
+            contacts.append(np.full(len(visitors), one_rate_contacts[i]))
+        else:
+            people.append(given_people[given_bounds[i]:given_bounds[i + 1]].copy())
+            contacts.append(given_contacts[given_bounds[i]:given_bounds[i + 1]].copy())
+    bounds = np.zeros(n_types + 1, dtype=np.int64)
+    for i in range(n_types):
+        bounds[i + 1] = bounds[i] + len(people[i])
+    all_people, all_venues, all_contacts = np.empty(bounds[-1], dtype=np.int64), np.empty(bounds[-1], dtype=np.int64), np.empty(bounds[-1])
+    rounds = np.zeros(n_types, dtype=np.int64)
+    for i in range(n_types):
+        lo = bounds[i]
+        for j in range(len(people[i])):
+            slot = people[i][j]
+            if assigned_row[i] >= 0:
+                venue = np.int64(assigned[assigned_row[i], slot])
+            elif per_neighbourhood[i]:
+                pick = min(np.int64(keyed_uniform(slot, local_keys[i]) * per_neighbourhood[i]), per_neighbourhood[i] - 1)
+                venue = np.int64(neighbourhood[slot]) * per_neighbourhood[i] + pick
+            else:
+                venue = np.int64(neighbourhood[slot]) * count[i] // neighbourhoods
+            all_people[lo + j], all_venues[lo + j], all_contacts[lo + j] = slot, venue, contacts[i][j]
+        if len(people[i]) >= 2 and contacts[i].max() > 0:
+            rounds[i] = np.int64(np.ceil(contacts[i].max()))
+    return batches_kernel(all_people, all_venues, all_contacts, bounds, meeting_keys, rounds, np.zeros(n_types, dtype=np.bool_))
 
 
 @compiled.kernel
