@@ -93,7 +93,7 @@ def test_volunteers_notice_a_space_s_recruiting_networks_by_their_density_not_th
         monkeypatch.setattr(model.online, "yearly_visits_to", lambda space, slots=slice(None), visits=visits: visits[slots])
         seekers = market.available.copy()
         code = model.online.codes_of(("chat",))[0]
-        noticed, nets = rule._noticed_online(market, rule.random.at(market.step), members, seekers, code)
+        noticed, nets = rule._noticed_online(market, rule.random.at(market.step), members, np.flatnonzero(seekers), code)
         w = rule.params.notice_window_weeks / 52.0
         density = member_visits * len(members) * 10_000 / size  # visits a year per 10,000 persons
         chance = -np.expm1(-seeker_visits * w) * -np.expm1(-density * w)

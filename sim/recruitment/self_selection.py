@@ -74,8 +74,9 @@ class SelfSelectionRule(RecruitmentRule):
         medium.append(np.full(ok.sum(), MEDIUM["offline"]))
         contact.append(ties.ego[ok])
         # aware through an online space both use
+        free_members, seekers_of_any = members[pop.free()[members]], np.flatnonzero(motivated)
         for code in m.online.codes_of(RECRUITING_KINDS):
-            seekers, nets = self._noticed_online(market, draws, members, motivated, code)
+            seekers, nets = self._noticed_online(market, draws, free_members, seekers_of_any, code)
             person.append(seekers)
             net.append(nets)
             trust.append(np.full(len(seekers), p.online_trust))
@@ -83,8 +84,9 @@ class SelfSelectionRule(RecruitmentRule):
             contact.append(np.full(len(seekers), -1, dtype=np.int64))
         return tuple(np.concatenate(x) for x in (person, net, trust, medium, contact))
 
-    def _noticed_online(self, market: RecruitmentMarket, draws, members, motivated, code: int):
-        """Volunteers who notice a recruiting network in online space `code`, and that network.
+    def _noticed_online(self, market: RecruitmentMarket, draws, members, seekers, code: int):
+        """Volunteers (of `seekers`, the motivated) who notice a recruiting network in online space
+        `code`, and that network; `members`: the recruiting members not in prison.
 
         A member's presence stays visible for `notice_window_weeks` (w): a volunteer visiting v
         times a year notices a network there with chance (1 - exp(-v w)) (1 - exp(-V w)), where V
@@ -97,12 +99,10 @@ class SelfSelectionRule(RecruitmentRule):
         """
         pop, w = self.model.pop, self.params.notice_window_weeks / 52.0
         space = self.model.online.spaces[code]
-        members = members[pop.free()[members]]
         by_net = np.bincount(pop.network[members], weights=self.model.online.yearly_visits_to(space, members),
                              minlength=len(market.intensity))
         total = by_net.sum()
-        seekers = np.flatnonzero(motivated)  # visit rates of these only, not of the whole town
-        rate = self.model.online.yearly_visits_to(space, seekers)
+        rate = self.model.online.yearly_visits_to(space, seekers)  # of these only, not of the whole town
         seekers, rate = seekers[rate > 0], rate[rate > 0]
         if total <= 0 or len(seekers) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
