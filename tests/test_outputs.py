@@ -409,3 +409,27 @@ def test_interrupted_run_leaves_no_directory(tmp_path, scenario, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         runner.run_scenario(scenario, tmp_path / "run", quiet=True)
     assert _leftovers(tmp_path) == []
+
+
+def test_the_event_log_holds_each_calls_values_as_given_at_the_call():
+    """An event's columns: a scalar (a Python number, a numpy scalar or a 0-d array) fills its
+    call's rows, an array gives one value a row; arrays and 0-d arrays are copied at the call,
+    so that a caller changing its own array later cannot rewrite the log."""
+    from sim.outputs.recorder import EventLog
+    from sim.population import Population
+    from sim.timing import Clock
+    from sim.rng import Streams
+
+    streams = Streams(3)
+    pop = Population(Scenario().population.model_copy(update={"size": 50}), Clock("week"), streams.get("population"), streams.process("population"))
+    log = EventLog(pop)
+    persons, networks, channel = np.array([4, 7, 9]), np.array([1, 2, 3]), np.asarray(2)
+    log.add(12, "recruit_attempt", persons, network=networks, channel=channel, medium=np.int8(1), role=np.array([0, 1, 2]), accepted=True)
+    log.add(13, "arrest", [5], network=8, accepted=np.array([False]))
+    log.add(14, "exit", np.zeros(0, np.int64))  # no one: no rows
+    networks[:], channel[()] = -5, 0  # the caller's arrays change after the calls
+    frame = log.frame()
+    assert frame["step"].tolist() == [12, 12, 12, 13] and frame["network_id"].tolist() == [1, 2, 3, 8]
+    assert frame["kind"].tolist() == ["recruit_attempt"] * 3 + ["arrest"]
+    assert frame["channel"].tolist() == [CHANNELS[2]] * 3 + [""] and frame["role"].tolist() == [ROLES[0], ROLES[1], ROLES[2], ""]
+    assert frame["accepted"].tolist() == [True, True, True, False] and frame["person_id"].tolist() == pop.person_id[[4, 7, 9, 5]].tolist()

@@ -41,12 +41,13 @@ class EventLog:
         given = {"step": step, "kind": EVENT[kind], "network_id": network, "channel": channel, "medium": medium,
                  "role": role, "accepted": accepted, "outcome": outcome}
         for name, value in given.items():
+            if np.ndim(value) == 0:  # a scalar is kept as it is, and fills its rows in `frame`
+                # (a column a call made of it with np.full: ~3 us, 15 a step at 10,000 persons)
+                self.chunks[name].append(value if isinstance(value, int | float | np.generic) else np.asarray(value)[()])
+                continue
             value = np.asarray(value)
-            # a scalar fills a column (np.full is 5x faster than broadcasting and copying); arrays
-            # are copied, so that a caller changing its own array later cannot rewrite the log
-            if value.ndim == 0:
-                value = np.full(k, value)
-            elif value.shape == (k,):
+            # arrays are copied, so that a caller changing its own array later cannot rewrite the log
+            if value.shape == (k,):
                 value = value.copy()
             else:
                 value = np.broadcast_to(value, (k,)).copy()
@@ -67,7 +68,8 @@ class EventLog:
                 "specialism": np.where(real, pop.specialism[slots], -1)}
 
     def frame(self) -> pd.DataFrame:
-        cols = {c: (np.concatenate(v) if v else np.zeros(0)) for c, v in self.chunks.items()}
+        sizes = [len(ids) for ids in self.chunks["person_id"]]  # (always an array: the persons' own)
+        cols = {c: _column(v, sizes) for c, v in self.chunks.items()}
         df = pd.DataFrame({
             "step": cols["step"].astype(np.int64),
             "kind": _labels(cols["kind"], EVENT_KINDS),
@@ -84,6 +86,13 @@ class EventLog:
             "specialism": _labels(cols["specialism"], SPECIALISMS),
         })
         return df
+
+
+def _column(values: list, sizes: list[int]) -> np.ndarray:
+    """A column of the log from its calls' values: arrays as they are, a scalar repeated over its call's rows."""
+    if all(np.ndim(v) == 0 for v in values):
+        return np.repeat(np.array(values), sizes) if values else np.zeros(0)
+    return np.concatenate([np.full(k, v) if np.ndim(v) == 0 else v for v, k in zip(values, sizes, strict=True)])
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
