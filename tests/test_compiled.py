@@ -214,6 +214,34 @@ def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypat
     assert any(not t.params.assigned and not t.per_neighbourhood and 1 < t.count < model.pop.params.neighbourhoods for t in kinds.values())
 
 
+@pytest.mark.parametrize("gated_last", [False, True])
+def test_online_candidates_of_every_space_are_each_spaces_own(gated_last):
+    """The candidates kernel lists each space's persons and rates as numpy finds them, whatever the
+    order of the spaces: a gated forum listed last (its list writes each user, member or not, one
+    past its last member) and a closed space among them."""
+    from sim.places.online_spaces import _candidates_kernel
+
+    draws = np.random.default_rng(12)
+    n = 5000
+    free, users, members = draws.random(n) < 0.9, draws.random(n) < 0.3, draws.random((1, n)) < 0.2
+    activity, skill, propensity = draws.random(n), draws.random(n), draws.random(n)
+    spaces = [("chat", 0, False, -1, True, 26.0), ("market", 2, True, -1, True, 8.0), ("closed", 1, True, -1, False, 20.0),
+              ("gated", 1, True, 0, True, 12.0)]
+    spaces = spaces if gated_last else spaces[::-1]
+    _, pull, forum, row, is_open, scale = (np.array(x) for x in zip(*spaces))
+    slots, rate, bounds = _candidates_kernel(free, users, activity, skill, propensity, members, row.astype(np.int64),
+                                             pull.astype(np.int64), forum, is_open, scale)
+    assert len(slots) == len(rate) == bounds[-1]
+    for i, (name, kind_pull, is_forum, member_row, space_open, rate_scale) in enumerate(spaces):
+        mask = free & (users if is_forum else True) & (members[0] if member_row >= 0 else True) & space_open
+        expected = np.flatnonzero(mask)
+        pulled = {0: 1.0, 1: 0.25 + 0.75 * skill, 2: 0.25 + 0.75 * propensity}[kind_pull]
+        expected_rate = rate_scale * (activity * pulled)[expected] if kind_pull else rate_scale * (activity[expected] * 1.0)
+        assert np.array_equal(slots[bounds[i]:bounds[i + 1]], expected), name
+        assert np.array_equal(rate[bounds[i]:bounds[i + 1]], expected_rate), name
+        assert (len(expected) > 100) == space_open, name
+
+
 def test_online_visits_of_every_space_at_once_are_the_numpy_twins():
     """Every online space's visitors and the contacts they seek, by two kernels for all spaces,
     as numpy finds them space by space: with a space taken down, gated membership, persons not

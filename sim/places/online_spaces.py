@@ -102,7 +102,8 @@ def _candidates_kernel(free, forum_user, activity, skill, propensity, members, m
             bounds[i + 1] = bounds[i] + members[member_row[i]][users[:n_users]].sum()
         else:
             bounds[i + 1] = bounds[i] + (n_users if forum[i] else n_free)
-    slots, rate = np.empty(bounds[-1], dtype=np.int64), np.empty(bounds[-1])
+    # (one slot of room: a gated space's list writes each user, kept or not, one past its last member)
+    slots, rate = np.empty(bounds[-1] + 1, dtype=np.int64), np.empty(bounds[-1])
     for i in range(n_spaces):
         lo, hi = bounds[i], bounds[i + 1]
         if hi == lo:
@@ -123,7 +124,7 @@ def _candidates_kernel(free, forum_user, activity, skill, propensity, members, m
         else:
             for j in range(lo, hi):
                 rate[j] = scale[i] * (activity[slots[j]] * 1.0)
-    return slots, rate, bounds
+    return slots[:bounds[-1]], rate, bounds
 
 
 @compiled.kernel
