@@ -88,12 +88,9 @@ def using_threads(n: int) -> Iterator[None]:
 def in_threads(parts: Sequence[Callable[[], object]]) -> list:
     """Each part's result, the parts run at once on up to `threads()` threads (the first in the
     caller's thread). Parts must be independent: kernels that release the GIL, writing disjoint rows."""
-    global _pool
     if _threads == 1 or len(parts) < 2:
         return [part() for part in parts]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="recruitsim-kernel")
-    others = [_pool.submit(part) for part in parts[1:]]
+    others = [_other_threads().submit(part) for part in parts[1:]]
     try:
         first = parts[0]()
     finally:
@@ -106,12 +103,17 @@ def started(part: Callable[[], T]) -> Callable[[], T]:
     that waits for its result (raising its error). With one thread, `part` runs when its result
     is asked for. The caller goes on meanwhile: `part` must be a kernel's work (it releases the
     GIL) on inputs that nothing changes until the result is in."""
-    global _pool
     if _threads == 1:
         return part
+    return _other_threads().submit(part).result
+
+
+def _other_threads() -> ThreadPoolExecutor:
+    """The threads besides the caller's (`threads()` - 1), made on first use."""
+    global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="recruitsim-kernel")
-    return _pool.submit(part).result
+    return _pool
 
 
 def even_split(n: int, parts: int) -> np.ndarray:

@@ -103,15 +103,27 @@ def _in_one_call(batches: list[tuple]) -> Callable[[], BatchMeetings]:
     bounds[1:] = np.cumsum([len(batch[0]) for batch in batches])
     contacts = [per_unit(np.asarray(batch[2], dtype=float), np.shape(batch[0])) for batch in batches]
     rounds = [int(np.ceil(c.max())) if len(c) >= 2 and c.max() > 0 else 0 for c in contacts]
-    keys = np.zeros((n, 2 + max(rounds)), dtype=np.uint64)  # order, extra, then one per partner round
-    labels = [(batch[3], ["order", "extra", *(f"partner:{k}" for k in range(r))] if r else []) for batch, r in zip(batches, rounds)]
-    for i, batch_keys in enumerate(labelled_keys(labels)):
-        keys[i, :len(batch_keys)] = batch_keys
+    keys = keys_by_batch(labelled_keys(meeting_requests([batch[3] for batch in batches], rounds)))
     one_place = np.array([batch[1] is None for batch in batches])
     places = np.concatenate([np.zeros(len(batch[0]), np.int64) if batch[1] is None else batch[1] for batch in batches])
     meet = partial(batches_kernel, np.concatenate([batch[0] for batch in batches]).astype(np.int64, copy=False),
                    places.astype(np.int64, copy=False), np.concatenate(contacts), bounds, keys, np.array(rounds, dtype=np.int64), one_place)
     return lambda: BatchMeetings(*meet())
+
+
+def meeting_requests(draws: list[LabelledDraws], rounds: list[int]) -> list[tuple[LabelledDraws, list[str]]]:
+    """The draw labels of each batch's meetings, for `labelled_keys`: order, extra, then one per
+    partner round (none for a batch without rounds), as `_prepared` asks for them one by one."""
+    return [(d, ["order", "extra", *(f"partner:{k}" for k in range(r))] if r else []) for d, r in zip(draws, rounds, strict=True)]
+
+
+def keys_by_batch(keys: list[np.ndarray]) -> np.ndarray:
+    """Each batch's meeting keys (`labelled_keys` of `meeting_requests`) as a row of one array,
+    zeros after its last: what `batches_kernel` reads."""
+    rows = np.zeros((len(keys), max([2, *(len(k) for k in keys)])), dtype=np.uint64)
+    for i, batch_keys in enumerate(keys):
+        rows[i, :len(batch_keys)] = batch_keys
+    return rows
 
 
 @compiled.kernel

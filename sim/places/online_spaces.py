@@ -75,7 +75,8 @@ def _join_hazard_kernel(activity, skill, propensity, age, peers, network, join_r
     return hazard
 
 
-PULL = {"open_forum": 1, "gated_forum": 1, "market": 2}  # what draws a person to a kind of space (`interest`): 1 skill, 2 propensity, else none
+SKILL_PULL, PROPENSITY_PULL = 1, 2  # what draws a person to a kind of space beyond online activity (`interest`)
+PULL = {"open_forum": SKILL_PULL, "gated_forum": SKILL_PULL, "market": PROPENSITY_PULL}  # other kinds: nothing more
 
 
 @compiled.kernel
@@ -115,10 +116,10 @@ def _candidates_kernel(free, forum_user, activity, skill, propensity, members, m
                 k += mine[s]
         else:
             slots[lo:hi] = users[:n_users] if forum[i] else everyone[:n_free]
-        if pull[i] == 1:
+        if pull[i] == SKILL_PULL:
             for j in range(lo, hi):
                 rate[j] = scale[i] * (activity[slots[j]] * (0.25 + 0.75 * skill[slots[j]]))
-        elif pull[i] == 2:
+        elif pull[i] == PROPENSITY_PULL:
             for j in range(lo, hi):
                 rate[j] = scale[i] * (activity[slots[j]] * (0.25 + 0.75 * propensity[slots[j]]))
         else:
@@ -245,10 +246,10 @@ class OnlineSpaces:
     # ------------------------------------------------------------------ interest and set-up
     def interest(self, kind: str, slots=slice(None)) -> np.ndarray:
         """How much a space of this kind draws each person (0-1), times their online activity."""
-        pop = self.pop
-        if kind in ("open_forum", "gated_forum"):
+        pop, drawn_by = self.pop, PULL.get(kind)
+        if drawn_by == SKILL_PULL:
             pull = 0.25 + 0.75 * pop.it_skill[slots]
-        elif kind == "market":
+        elif drawn_by == PROPENSITY_PULL:
             pull = 0.25 + 0.75 * pop.propensity[slots]
         else:
             pull = 1.0

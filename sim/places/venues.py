@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled
-from sim.places.copresence import BatchMeetings, batches_kernel, int_below, meetings_started
+from sim.places.copresence import BatchMeetings, batches_kernel, int_below, keys_by_batch, meeting_requests, meetings_started
 from sim.population import STUDENT, WORKER, Population
 from sim.rng import ProcessRandom, StepRandom, keyed_uniform, labelled_keys
 from sim.timing import Clock
@@ -134,14 +134,10 @@ class Venues:
         candidates = np.flatnonzero(self._eligible(t, free))
         return candidates[draws.below(candidates, chance, label)]
 
-    def visit(self, free: np.ndarray, step: int) -> OfflineMeetings:
-        """All venue visits of one step and the meetings they produce."""
-        return self.start_visits(free, step)()
-
     def start_visits(self, free: np.ndarray, step: int) -> Callable[[], OfflineMeetings]:
-        """`visit`, with the meetings under way while the caller goes on (on another thread, if
-        there is one): returns a function that waits for them. In a small town, with the kernels,
-        most of the visits are made there too (`_start_in_one_call`)."""
+        """All venue visits of one step and the meetings they produce, under way while the caller
+        goes on (on another thread, if there is one): returns a function that waits for them. In
+        a small town, with the kernels, most of the visits are made there too (`_start_in_one_call`)."""
         draws = self.random.at(step)
         if compiled.enabled() and self.pop.size < ONE_CALL_PERSONS:
             return self._start_in_one_call(free, draws)
@@ -159,9 +155,9 @@ class Venues:
         """`start_visits` as one kernel call (`_visits_kernel`), on another thread if there is one:
         the visitors of each type at one rate, their venues and every type's meetings, from what
         is worked out here: the convergence settings' visitors (their chances by numpy's expm1,
-        which a kernel's may differ from in the last bit) and the keys. At 10,000 persons this
-        thread's part of a step's venue visits fell from ~0.4 to ~0.1 ms (the rest runs meanwhile,
-        during the online visits)."""
+        which a kernel's may differ from in the last bit) and the keys. At 10,000 persons on two
+        threads, this thread's part of a step's venue visits fell from ~0.48 to ~0.28 ms (the
+        rest runs meanwhile, during the online visits; stop 34, timed in place)."""
         types, pop, no_one = self.types, self.pop, np.zeros(0, np.int64)
         # contacts scale with a step's expected visits given one, so yearly meetings do not depend on step length
         one_rate_contacts = [t.params.contacts_per_visit * float(self.clock.visits_given_any(t.params.visit_rate)) for t in types]
@@ -172,11 +168,10 @@ class Venues:
             given_contacts.append(t.params.contacts_per_visit * visits)
             most_contacts.append(given_contacts[-1].max(initial=0.0) if t.params.convergence else contacts)
         rounds = [int(np.ceil(c)) if c > 0 else 0 for c in most_contacts]  # (at most: the kernel finds how many)
-        keys = labelled_keys([(draws.labelled(t.name), ["order", "extra", *(f"partner:{k}" for k in range(r))]) for t, r in zip(types, rounds)]
-                             + [(draws.labelled("visit"), [t.name for t in types]), (draws.labelled("local"), [t.name for t in types])])
-        meeting_keys = np.zeros((len(types), 2 + max(rounds, default=0)), dtype=np.uint64)
-        for i, type_keys in enumerate(keys[:len(types)]):
-            meeting_keys[i, :len(type_keys)] = type_keys
+        names = [t.name for t in types]
+        keys = labelled_keys([*meeting_requests([draws.labelled(t.name) for t in types], rounds),
+                              (draws.labelled("visit"), names), (draws.labelled("local"), names)])
+        meeting_keys = keys_by_batch(keys[:len(types)])
         assigned = [t.code for t in types if t.params.assigned]
         meet = partial(
             _visits_kernel, free, pop.age, pop.neighbourhood,
