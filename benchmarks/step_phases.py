@@ -1,13 +1,17 @@
 """Where a step's time goes: milliseconds per step of each phase of the model's step, and the
 Python calls a step makes.
 
-At 10,000 persons a step is ~10 ms, of which the compiled kernels are about a quarter; the rest
-is hundreds of small numpy calls and the Python around them (issue 14: 520 steps in 3 s needs
-~5.8 ms a step). This prints, for the baseline scenario after its burn-in:
+At 10,000 persons a step is ~6-7 ms, of which the compiled kernels called from the step's own
+thread are about two fifths; the rest is thousands of small numpy calls and the Python around
+them (issue 14: 520 steps in 3 s needs ~5.8 ms a step). This prints, for the baseline scenario
+after its burn-in:
 
 - each phase of `RecruitModel.step` (and, indented, the parts timed within it), in ms per step,
   timed in place (`time.perf_counter` around each call: a phase's cache misses included, unlike a
   micro-benchmark of the same call repeated);
+- the time a step spends in compiled kernels called from its own thread (a wrapper around each
+  kernel; with two threads, the other thread's kernels run beside it and are not counted), the
+  kernels that take most, and what is left: Python and numpy;
 - the Python function calls per step (cProfile, over fewer steps: it slows them), and the
   functions called most often: the per-call overhead a faster step must cut.
 
@@ -76,10 +80,42 @@ def time_in_place(owner, attribute: str, spent: collections.Counter, label: str)
     setattr(owner, attribute, timed)
 
 
+def kernels_timed(spent: collections.Counter, calls: collections.Counter) -> list[tuple[object, str, object]]:
+    """Wrap every compiled kernel that a module of the package names (all its names for one kernel
+    share one wrapper) to add each call's time in this thread to `spent` and `calls`, by kernel
+    name; returns (module, name, kernel) to restore them."""
+    import sys
+    import threading
+
+    import numba
+
+    wrappers, replaced = {}, []
+    for module in [module for name, module in sys.modules.items() if name == "sim" or name.startswith("sim.")]:
+        for name, value in list(vars(module).items()):
+            if not isinstance(value, numba.core.registry.CPUDispatcher):
+                continue
+            if id(value) not in wrappers:
+                label = f"{value.__module__}.{value.__name__}"
+
+                def timed(*args, _kernel=value, _label=label):
+                    if threading.current_thread() is not threading.main_thread():
+                        return _kernel(*args)  # (beside this thread: not part of its step time)
+                    started = time.perf_counter()
+                    try:
+                        return _kernel(*args)
+                    finally:
+                        spent[_label] += time.perf_counter() - started
+                        calls[_label] += 1
+                wrappers[id(value)] = timed
+            replaced.append((module, name, value))
+            setattr(module, name, wrappers[id(value)])
+    return replaced
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000)
-    parser.add_argument("--steps", type=int, default=300, help="steps timed (after the burn-in and 20 steps of warm-up)")
+    parser.add_argument("--steps", type=int, default=300, help="steps timed (after the burn-in and 20 steps of warm-up), twice: the phases, then the kernels")
     parser.add_argument("--profiled-steps", type=int, default=50, help="steps whose Python calls are counted")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -89,7 +125,7 @@ def main() -> None:
     from sim.scenario import load_scenario
 
     compiled.set_threads(args.threads)
-    scenario = load_scenario(SCENARIO, [f"population.size={args.size}", f"steps={args.steps + args.profiled_steps + 20}", "seed=7"])
+    scenario = load_scenario(SCENARIO, [f"population.size={args.size}", f"steps={2 * args.steps + args.profiled_steps + 20}", "seed=7"])
     model = RecruitModel(scenario)  # (its burn-in runs here)
     for _ in range(20):
         model.step()
@@ -106,6 +142,21 @@ def main() -> None:
         ms = spent[label] / args.steps * 1e3
         print(f"  {'    ' * depth}{label:<{48 - 4 * depth}} {ms:7.3f} ms  {ms / per_step:6.1%}")
     print(f"  {'rest of the step':<48} {per_step - sum(spent[label] for depth, label, *_ in phases if depth == 0) / args.steps * 1e3:7.3f} ms")
+
+    in_kernels, kernel_calls = collections.Counter(), collections.Counter()
+    replaced = kernels_timed(in_kernels, kernel_calls)
+    started = time.perf_counter()
+    for _ in range(args.steps):
+        model.step()
+    with_wrappers = (time.perf_counter() - started) / args.steps * 1e3
+    for module, name, kernel in replaced:
+        setattr(module, name, kernel)
+    kernel_ms = sum(in_kernels.values()) / args.steps * 1e3
+    print(f"Compiled kernels called from this thread: {kernel_ms:.2f} ms a step ({sum(kernel_calls.values()) / args.steps:.0f} "
+          f"calls; {args.steps} more steps, {with_wrappers:.2f} ms a step with the timing wrappers); the rest, "
+          f"{with_wrappers - kernel_ms:.2f} ms, is Python and numpy (and, with threads, waits for the other thread). Most time:")
+    for label, seconds in in_kernels.most_common(8):
+        print(f"  {seconds / args.steps * 1e3:7.3f} ms {kernel_calls[label] / args.steps:6.1f} calls a step  {label}")
 
     profile = cProfile.Profile()
     profile.enable()
