@@ -236,21 +236,17 @@ class RecruitModel(mesa.Model):
     def _meet(self) -> OfflineMeetings:
         """Visits to venues and online spaces, and the ties the meetings make; returns the offline meetings."""
         step, free = self.step_now, self.pop.free()
-        offline_met = self.venues.start_visits(free, step)  # met on another thread, if any, during the online visits
+        # one merge into the sorted tie arrays per step (inserting costs a pass over all ties), of
+        # two parts: the venues' meetings strengthen their ties on another thread, if any, during
+        # the online visits; their layers differ, so the parts touch different ties (`StepMeetings`)
+        meetings = self.ties.meetings_in_parts(step, new_tie_key=self._draws("ties.new", step).key("new_tie"))
+        offline_met = self.venues.start_visits(free, step, meetings)
         try:
             online = self.online.visit(free, step)
+            meetings.strengthen(online.a, online.b, online.layer, len(self.venues.types) + online.space)
         finally:
             offline = offline_met()  # (never left running: it would outlive an error here)
-        draws = self._draws("ties.new", step)
-        # one merge into the sorted tie arrays per step: inserting costs a pass over all ties
-        self.ties.meet(
-            [offline.a, online.a],  # in pieces, not joined: 80 MB of copies at a million persons
-            [offline.b, online.b],
-            np.concatenate([offline.layer, online.layer]),
-            step,
-            np.concatenate([offline.venue_type, len(self.venues.types) + online.space]),
-            new_tie_key=draws.key("new_tie"),
-        )
+        meetings.add()
         return offline
 
     def _open_market(self, meetings: OfflineMeetings) -> RecruitmentMarket:

@@ -492,10 +492,11 @@ def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot, bi
 
 
 @compiled.kernel
-def _meet_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
-                 fresh_key, fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
-                 log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance):
-    # `TieStore._new_ties` of the numpy twin in one call, for the pairs whose smaller slot is
+def meetings_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
+                    fresh_key, fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
+                    log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance):
+    # (called by `TieStore._new_ties_compiled`, and inside another module's kernel with
+    # `StepMeetings.kernel_args`) `TieStore._new_ties` of the numpy twin in one call, for the pairs whose smaller slot is
     # in [first_slot, end_slot): keys of the pairs, each pair once (where it first met), found in
     # the runs, live ties strengthened in place; the pairs without a live tie whose meeting leaves
     # one are returned in key order. The runs may be given from row `main_offset` (and some row
@@ -741,6 +742,64 @@ class Incident:
     strength: np.ndarray  # current strength (after decay)
 
 
+class StepMeetings:
+    """A step's chance encounters given to the tie store in parts whose tie layers differ
+    (`TieStore.meetings_in_parts`): the venues' meetings (offline layers) and the online
+    spaces' (forum, chat). With no layer in two parts no pair is in two either, and each part
+    reads and writes only the rows of its own ties (a tie's two rows share its layer): a part's
+    live ties may be strengthened on another thread, inside another kernel (`kernel_args`),
+    while this thread makes the next part. `add` then makes the new ties of every part in one
+    merge. The parts give what one `TieStore.meet` of them all gives (`add` checks the layers)."""
+
+    def __init__(self, store: TieStore, step: int, new_tie_key: np.uint64):
+        self._store, self._step, self._new_tie_key = store, step, np.uint64(new_tie_key)
+        self._parts: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []  # (layers present, pairs that leave a new tie)
+
+    def strengthen(self, a, b, layer, place) -> None:
+        """One part, in this thread: its live ties strengthened now, its new ties kept for `add`."""
+        found = self._store._met(a, b, layer, self._step, place, self._new_tie_key)
+        self._parts.append((_layers_present(np.ascontiguousarray(np.asarray(layer).ravel())), found))
+
+    def kernel_args(self) -> tuple:
+        """The arguments of `meetings_kernel` after its (a, b, layer, place), for a part met inside
+        another kernel, in one piece over every slot (the kernels' path only): give its result to
+        `met_elsewhere`. The tie arrays they name must not change until then: nothing changes
+        them before `add`, and what the store builds on use is built here, now."""
+        store = self._store
+        constants = (self._step, store.params.meeting_gain, store.log2_decay, store.initial_strength,
+                     store._decay_factors(self._step), True, self._new_tie_key, float(store.params.new_tie_chance))
+        keys_held, columns = store._key_filter(), [*store.main.columns(), *store.fresh.columns()]
+        return (store.n_slots, 0, store.n_slots, *columns, store._main_row_index(), 0, keys_held._bits, keys_held._shift, *constants)
+
+    def met_elsewhere(self, found: tuple[np.ndarray, ...], layers: np.ndarray) -> None:
+        """A part met by `meetings_kernel` with `kernel_args`: its result, and the layer codes of its pairs."""
+        self._parts.append((_layers_present(np.ascontiguousarray(layers)), found))
+
+    def add(self) -> None:
+        """The new ties of every part, in one merge. Raises if two parts share a layer."""
+        if len(self._parts) > 1 and (np.sum([layers for layers, _ in self._parts], axis=0) > 1).any():
+            raise ValueError("internal error: two parts of a step's meetings share a tie layer, so they may share ties")
+        self._store._add_met([found for _, found in self._parts], self._step, chance_encounter=True)
+        self._parts = []
+
+
+def _layers_present(layer: np.ndarray) -> np.ndarray:
+    """Which tie layers occur in `layer` (a mask over the layer codes)."""
+    if compiled.enabled():
+        return _layers_present_kernel(layer)
+    present = np.zeros(N_LAYERS, dtype=bool)
+    present[layer] = True
+    return present
+
+
+@compiled.kernel
+def _layers_present_kernel(layer):
+    present = np.zeros(N_LAYERS, dtype=np.bool_)
+    for j in range(len(layer)):
+        present[layer[j]] = True
+    return present
+
+
 class TieStore:
     """All ties of all layers."""
 
@@ -845,8 +904,25 @@ class TieStore:
         becomes a tie at the layer's initial strength."""
         self._meet(a, b, layer, step, place, None)
 
+    def meetings_in_parts(self, step: int, *, new_tie_key: np.uint64) -> StepMeetings:
+        """`meet` for a step's chance encounters given in parts whose tie layers differ (the
+        venues' meetings, the online spaces'): each part's live ties are strengthened as it
+        comes, on any thread, and its new ties are added with the others' at the end
+        (`StepMeetings`). What a step's meetings read and build on use is built here, now."""
+        self._main_row_index(), self._key_filter(), self._decay_factors(step)
+        return StepMeetings(self, step, new_tie_key)
+
+    def meetings_in_parts(self, step: int, *, new_tie_key: np.uint64) -> StepMeetings:
+        """`meet` for a step's chance encounters given in parts whose tie layers differ (the
+        venues' meetings, the online spaces'), each met when it is ready (`StepMeetings`)."""
+        return StepMeetings(self, step, new_tie_key)
+
     def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:
-        chance_encounter = new_tie_key is not None
+        self._add_met([self._met(a, b, layer, step, place, new_tie_key)], step, new_tie_key is not None)
+
+    def _met(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> tuple[np.ndarray, ...]:
+        """The first half of `_meet`: live ties strengthened; returns the pairs whose meeting
+        leaves a new tie (`_new_ties`)."""
         a, b = _pieces(a), _pieces(b)
         if [len(piece) for piece in a] != [len(piece) for piece in b]:  # (the kernels read them in step, unchecked)
             raise ValueError("the two ends of a batch of meetings must come in pieces of the same lengths")
@@ -854,8 +930,12 @@ class TieStore:
         layer = np.asarray(layer)  # integer codes stay as they come (a step's millions of int8 codes as int64: 7 ms)
         layer = rng.per_unit(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), (n,))
         place = rng.per_unit(np.asarray(place, np.int16), (n,))
-        lo, hi, lay, plc, where, row = self._new_ties(a, b, layer, place, step, new_tie_key)
-        del layer, place  # (a copy, if made contiguous)
+        return self._new_ties(a, b, layer, place, step, new_tie_key)
+
+    def _add_met(self, found: list[tuple[np.ndarray, ...]], step: int, chance_encounter: bool) -> None:
+        """The second half of `_meet`: the new ties of one or more `_met` (no pair in two)."""
+        lo, hi, lay, plc, where, row = found[0] if len(found) == 1 else (np.concatenate(column) for column in zip(*found))
+        del found
         dead_again = where >= 0  # a dead row of a departed person: its slot's newcomer
         if dead_again.any():
             self._revive(where[dead_again], row[dead_again], hi[dead_again], lo[dead_again], lay[dead_again], step, plc[dead_again], chance_encounter)
@@ -904,7 +984,7 @@ class TieStore:
             start = first_slot * self.n_slots * self.n_layers  # the first key of a pair in this part
             runs = [(run, int(np.searchsorted(run.key, start))) for run in (self.main, self.fresh)]
             columns = [c[row:] for run, row in runs for c in (run.key, run.strength, run.last_step, run.made_place)]
-            parts.append(partial(_meet_kernel, a, b, layer, place, self.n_slots, first_slot, end_slot, *columns, starts,
+            parts.append(partial(meetings_kernel, a, b, layer, place, self.n_slots, first_slot, end_slot, *columns, starts,
                                  runs[0][1], keys_held._bits, keys_held._shift, *constants))
             offsets.append(np.array([row for _, row in runs], dtype=np.int64))
         results = compiled.in_threads(parts)

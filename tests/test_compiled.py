@@ -190,8 +190,11 @@ def test_batches_met_in_one_call_are_each_batch_met_alone(threads):
 def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypatch):
     """A small town's venue visits in one kernel call (on another thread, if there is one): the
     meetings, and their venue types, convergence and layers, are those made type by type, as
-    numpy makes them. The default venues hold every case: assigned schools and workplaces,
+    numpy makes them, and so are the ties they leave (strengthened in that call, new ones
+    added after it). The default venues hold every case: assigned schools and workplaces,
     local venues with and without several in a neighbourhood, a convergence setting."""
+    import copy
+
     from helpers import scenario
 
     from sim.model import RecruitModel
@@ -200,13 +203,22 @@ def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypat
     model = RecruitModel(scenario(population={"size": 3000, "neighbourhood_size": 100}))  # 30: 6 hangouts, not in each
     venues = model.venues
     free = np.random.default_rng(6).random(model.pop.size) < 0.9
+    ties = {way: copy.deepcopy(model.ties) for way in ("fast", "slow")}
     with compiled.using_threads(threads):
-        fast = venues.start_visits(free, 13)()
+        meetings = ties["fast"].meetings_in_parts(13, new_tie_key=np.uint64(5))
+        fast = venues.start_visits(free, 13, meetings)()
+        meetings.add()
     monkeypatch.setattr(venues_module, "ONE_CALL_PERSONS", 0)
     with compiled.numpy_twins():
-        slow = venues.start_visits(free, 13)()
+        meetings = ties["slow"].meetings_in_parts(13, new_tie_key=np.uint64(5))
+        slow = venues.start_visits(free, 13, meetings)()
+        meetings.add()
     for name in ("a", "b", "venue_type", "convergence", "layer"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    for run in ("main", "fresh"):
+        for mine, theirs in zip(getattr(ties["fast"], run).columns(), getattr(ties["slow"], run).columns(), strict=True):
+            assert np.array_equal(mine, theirs), run
+    assert len(ties["fast"]) > len(model.ties)  # the meetings left new ties
     kinds = {t.code: t for t in venues.types}
     assert {t.name for t in venues.types if t.code in set(fast.venue_type.tolist())} == {t.name for t in venues.types}
     assert any(t.params.assigned for t in kinds.values()) and any(t.params.convergence for t in kinds.values())

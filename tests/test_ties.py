@@ -550,3 +550,58 @@ def test_a_candidate_pool_gives_each_groupings_candidates_and_their_own_order_by
         candidates, by_key = pool.with_egos(egos)
         assert np.array_equal(candidates, np.union1d(sample, egos))
         assert np.array_equal(by_key, np.argsort(key[candidates], kind="stable"))
+
+
+def _meetings_by_layer(seed: int, n: int, k: int, layers: tuple[str, ...]):
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+    layer = np.array([LAYER[name] for name in layers], np.int8)[rng.integers(0, len(layers), k)]
+    return a, b, layer, rng.integers(0, 6, k).astype(np.int16)
+
+
+def _run_columns(ties: TieStore) -> list[np.ndarray]:
+    return [*ties.main.columns(), *ties.fresh.columns()]
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_meetings_in_parts_of_different_layers_are_one_meet_of_all(kernels):
+    """A step's meetings given in two parts whose layers differ (offline, online), each
+    strengthened apart and the new ties added together, leave the store as one `meet` of all:
+    strengthened ties, new ties and their places, and dead rows of departed persons revived.
+    (With the kernels, a part may be strengthened on another thread: tests/test_compiled.py.)"""
+    from sim import compiled
+
+    def town() -> TieStore:
+        ties = store(n=200, new_tie_chance=0.5)
+        for step in range(1, 6):
+            ties.meet(*_meetings_by_layer(step, 200, 1500, ("friend", "neighbourhood", "forum", "chat"))[:3], step,
+                      new_tie_key=np.uint64(step))
+        ties.remove_persons(np.arange(0, 200, 17))  # their rows stay, dead, until a prune
+        return ties
+
+    with (compiled.numpy_twins() if not kernels else compiled.using_threads(1)):
+        offline = _meetings_by_layer(20, 200, 1200, ("family", "friend", "neighbourhood"))
+        online = _meetings_by_layer(21, 200, 400, ("forum", "chat"))
+        whole, parts = town(), town()
+        dead_before = sum(int((run.strength == 0).sum()) for run in (whole.main, whole.fresh))
+        whole.meet([offline[0], online[0]], [offline[1], online[1]], np.concatenate([offline[2], online[2]]), 6,
+                   np.concatenate([offline[3], online[3]]), new_tie_key=np.uint64(9))
+        meetings = parts.meetings_in_parts(6, new_tie_key=np.uint64(9))
+        meetings.strengthen(*online)
+        meetings.strengthen(*offline)
+        meetings.add()
+    dead_after = sum(int((run.strength == 0).sum()) for run in (whole.main, whole.fresh))
+    assert 0 < dead_after < dead_before  # some dead rows were revived: the departed persons' slots made ties again
+    for mine, theirs in zip(_run_columns(parts), _run_columns(whole), strict=True):
+        assert np.array_equal(mine, theirs)
+    assert np.array_equal(parts.count_by_layer(), whole.count_by_layer())
+    assert_well_formed(parts)
+
+
+def test_meetings_in_parts_that_share_a_layer_are_refused():
+    ties = store()
+    meetings = ties.meetings_in_parts(1, new_tie_key=np.uint64(1))
+    meetings.strengthen(*_meetings_by_layer(1, N, 30, ("friend", "forum")))
+    meetings.strengthen(*_meetings_by_layer(2, N, 30, ("chat", "forum")))
+    with pytest.raises(ValueError, match="share a tie layer"):
+        meetings.add()

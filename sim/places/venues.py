@@ -20,6 +20,7 @@ from sim.places.copresence import BatchMeetings, batches_kernel, int_below, keys
 from sim.population import STUDENT, WORKER, Population
 from sim.rng import ProcessRandom, StepRandom, keyed_uniform, labelled_keys
 from sim.timing import Clock
+from sim.ties import StepMeetings, meetings_kernel
 from sim.vocabulary import LAYER
 
 if TYPE_CHECKING:
@@ -134,13 +135,15 @@ class Venues:
         candidates = np.flatnonzero(self._eligible(t, free))
         return candidates[draws.below(candidates, chance, label)]
 
-    def start_visits(self, free: np.ndarray, step: int) -> Callable[[], OfflineMeetings]:
-        """All venue visits of one step and the meetings they produce, under way while the caller
-        goes on (on another thread, if there is one): returns a function that waits for them. In
-        a small town, with the kernels, most of the visits are made there too (`_start_in_one_call`)."""
+    def start_visits(self, free: np.ndarray, step: int, ties: StepMeetings) -> Callable[[], OfflineMeetings]:
+        """All venue visits of one step, the meetings they produce and the strengthening of those
+        meetings' ties (a part of `ties`, the step's meetings in the tie store), under way while
+        the caller goes on (on another thread, if there is one): returns a function that waits
+        for them. In a small town, with the kernels, all of it is one kernel call there
+        (`_start_in_one_call`)."""
         draws = self.random.at(step)
         if compiled.enabled() and self.pop.size < ONE_CALL_PERSONS:
-            return self._start_in_one_call(free, draws)
+            return self._start_in_one_call(free, draws, ties)
         uniform_of = self._uniforms(step)
         batches = []
         for t in self.types:
@@ -149,15 +152,22 @@ class Venues:
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
         met = meetings_started(batches)  # the venue types' meetings are independent
-        return lambda: self._offline_meetings(met())
 
-    def _start_in_one_call(self, free: np.ndarray, draws: StepRandom) -> Callable[[], OfflineMeetings]:
-        """`start_visits` as one kernel call (`_visits_kernel`), on another thread if there is one:
-        the visitors of each type at one rate, their venues and every type's meetings, from what
-        is worked out here: the convergence settings' visitors (their chances by numpy's expm1,
-        which a kernel's may differ from in the last bit) and the keys. At 10,000 persons on two
-        threads, this thread's part of a step's venue visits fell from ~0.48 to ~0.28 ms (the
-        rest runs meanwhile, during the online visits; stop 34, timed in place)."""
+        def wait() -> OfflineMeetings:  # (a large town's ties are strengthened on every thread, here)
+            offline = self._offline_meetings(met())
+            ties.strengthen(offline.a, offline.b, offline.layer, offline.venue_type)
+            return offline
+        return wait
+
+    def _start_in_one_call(self, free: np.ndarray, draws: StepRandom, ties: StepMeetings) -> Callable[[], OfflineMeetings]:
+        """`start_visits` as one kernel call (`_visits_and_ties_kernel`), on another thread if there
+        is one: the visitors of each type at one rate, their venues, every type's meetings and
+        the strengthening of their ties, from what is worked out here: the convergence settings'
+        visitors (their chances by numpy's expm1, which a kernel's may differ from in the last
+        bit) and the keys. At 10,000 persons on two threads, this thread's part of a step's
+        venue visits fell from ~0.48 to ~0.28 ms (the rest runs meanwhile, during the online
+        visits; stop 34, timed in place), and a step's meetings from 2.54 to 2.25 ms when their
+        ties were strengthened there too (stop 35)."""
         types, pop, no_one = self.types, self.pop, np.zeros(0, np.int64)
         # contacts scale with a step's expected visits given one, so yearly meetings do not depend on step length
         one_rate_contacts = [t.params.contacts_per_visit * float(self.clock.visits_given_any(t.params.visit_rate)) for t in types]
@@ -184,8 +194,14 @@ class Venues:
             int(pop.params.neighbourhoods), np.concatenate(given_people) if types else no_one,
             np.concatenate(given_contacts) if types else np.zeros(0),
             np.cumsum([0, *(len(people) for people in given_people)]).astype(np.int64), meeting_keys)
-        met = compiled.started(meet)
-        return lambda: self._offline_meetings(BatchMeetings(*met()))
+        codes = np.array([t.code for t in types], dtype=np.int16)
+        met = compiled.started(partial(_visits_and_ties_kernel, tuple(meet.args), self.layer_codes(), codes, ties.kernel_args()))
+
+        def wait() -> OfflineMeetings:
+            a, b, count, found = met()
+            ties.met_elsewhere(found, self.layer_codes()[count > 0])
+            return self._offline_meetings(BatchMeetings(a, b, count))
+        return wait
 
     def _offline_meetings(self, met: BatchMeetings) -> OfflineMeetings:
         """The venue types' meetings as one step's offline meetings."""
@@ -241,6 +257,22 @@ def _visits_kernel(free, age, neighbourhood, assigned, assigned_row, age_min, ag
         if len(people[i]) >= 2 and contacts[i].max() > 0:
             rounds[i] = np.int64(np.ceil(contacts[i].max()))
     return batches_kernel(all_people, all_venues, all_contacts, bounds, meeting_keys, rounds, np.zeros(n_types, dtype=np.bool_))
+
+
+@compiled.kernel
+def _visits_and_ties_kernel(visit_args, type_layer, type_code, tie_args):
+    # `_visits_kernel`, then the strengthening of the meetings' ties (`meetings_kernel` with
+    # `StepMeetings.kernel_args`: each meeting's layer and place are its venue type's), in one
+    # call: on the other thread, one call pays and two do not (each return to Python waits for
+    # the GIL and runs on cold caches: stop 35)
+    a, b, count = _visits_kernel(*visit_args)
+    layer, place = np.empty(len(a), dtype=np.int8), np.empty(len(a), dtype=np.int16)
+    j = 0
+    for t in range(len(count)):
+        for _ in range(count[t]):
+            layer[j], place[j] = type_layer[t], type_code[t]
+            j += 1
+    return a, b, count, meetings_kernel((a,), (b,), layer, place, *tie_args)
 
 
 @compiled.kernel
