@@ -30,9 +30,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -87,10 +88,11 @@ def using_threads(n: int) -> Iterator[None]:
 
 def in_threads(parts: Sequence[Callable[[], object]]) -> list:
     """Each part's result, the parts run at once on up to `threads()` threads (the first in the
-    caller's thread). Parts must be independent: kernels that release the GIL, writing disjoint rows."""
-    if _threads == 1 or len(parts) < 2:
+    caller's thread; asked for in one of the other threads, all in that one). Parts must be
+    independent: kernels that release the GIL, writing disjoint rows."""
+    if _threads == 1 or len(parts) < 2 or _on_other_thread.active or _others_busy():
         return [part() for part in parts]
-    others = [_other_threads().submit(part) for part in parts[1:]]
+    others = [_submit(part) for part in parts[1:]]
     try:
         first = parts[0]()
     finally:
@@ -103,17 +105,109 @@ def started(part: Callable[[], T]) -> Callable[[], T]:
     that waits for its result (raising its error). With one thread, `part` runs when its result
     is asked for. The caller goes on meanwhile: `part` must be a kernel's work (it releases the
     GIL) on inputs that nothing changes until the result is in."""
-    if _threads == 1:
+    if _threads == 1 or _on_other_thread.active:
         return part
-    return _other_threads().submit(part).result
+    return _submit(part).result
 
 
 def _other_threads() -> ThreadPoolExecutor:
     """The threads besides the caller's (`threads()` - 1), made on first use."""
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="recruitsim-kernel")
+        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="recruitsim-kernel",
+                                   initializer=_mark_other_thread)
     return _pool
+
+
+def _submit(part: Callable[[], T]) -> Future[T]:
+    """`part` given to the other threads, counted as under way until it is done (`_others_busy`)."""
+    global _under_way
+    with _under_way_lock:
+        _under_way += 1
+    return _other_threads().submit(_counted, part)
+
+
+def _counted(part: Callable[[], T]) -> T:
+    global _under_way
+    try:
+        return part()
+    finally:  # before its result is seen: a caller waiting for it finds the other threads free
+        with _under_way_lock:
+            _under_way -= 1
+
+
+def _others_busy() -> bool:
+    """Whether every other thread has work already (e.g. `SharedWork` started there): parts
+    given to them would wait for it, so `in_threads` runs them in the caller's thread instead."""
+    return _under_way >= _threads - 1
+
+
+_under_way = 0  # parts given to the other threads and not done
+_under_way_lock = threading.Lock()
+
+
+class _ThreadMark(threading.local):
+    active = False  # in one of the other threads: work it gives to `in_threads` or `started` runs in it
+    # (waiting there for the other threads could wait for itself, for ever)
+
+
+_on_other_thread = _ThreadMark()
+
+
+def _mark_other_thread() -> None:
+    _on_other_thread.active = True
+
+
+class SharedWork:
+    """Independent parts of one piece of work (kernels that release the GIL, each writing only
+    its own rows), taken one at a time, in order, by whichever thread is free: the thread that
+    `start`s them keeps taking, and another joins in when its own work is done (`help`). The
+    result (`join` of the parts' results, in part order) does not depend on which thread ran
+    which part. Made empty, so that a thread may offer to help before the parts exist."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offered = threading.Event()  # parts offered, or none will be: helpers stop waiting
+        self._parts: Sequence[Callable[[], object]] | None = None
+        self._join: Callable[[list], object] | None = None
+        self._results: list = []
+        self._next = 0
+
+    @property
+    def started(self) -> bool:
+        return self._parts is not None
+
+    def start(self, parts: Sequence[Callable[[], object]], join: Callable[[list], object]) -> None:
+        """Offer the parts, then take them until none is left."""
+        with self._lock:
+            if self._parts is not None:
+                raise RuntimeError("internal error: shared work started twice")
+            self._parts, self._join, self._results = parts, join, [None] * len(parts)
+        self._offered.set()
+        self._take()
+
+    def close(self) -> None:
+        """No parts will be offered now (if none were): helpers waiting for them go on."""
+        self._offered.set()
+
+    def help(self) -> None:
+        """Wait until the parts are offered (or `close`), then take them until none is left."""
+        self._offered.wait()
+        self._take()
+
+    def _take(self) -> None:
+        while True:
+            with self._lock:
+                if self._parts is None or self._next >= len(self._parts):
+                    return
+                i, self._next = self._next, self._next + 1
+            self._results[i] = self._parts[i]()
+
+    def result(self) -> object:
+        """The joined result, once every thread that took parts has returned from taking them."""
+        if self._parts is None or self._next < len(self._parts):
+            raise RuntimeError("internal error: the result of shared work asked for before its parts were taken")
+        return self._join(self._results)
 
 
 def even_split(n: int, parts: int) -> np.ndarray:
@@ -126,7 +220,7 @@ def in_threads_by_weight(parts: Sequence[Callable[[], object]], weights: Sequenc
     """Each part's result, in order, the parts shared among up to `threads()` threads so that each
     thread's parts weigh about the same (the heaviest first, each to the least loaded thread).
     Parts must be independent, as for `in_threads`; which thread runs a part changes no result."""
-    if _threads == 1 or len(parts) < 2:
+    if _threads == 1 or len(parts) < 2 or _on_other_thread.active or _others_busy():
         return [part() for part in parts]
     shares: list[list[int]] = [[] for _ in range(min(_threads, len(parts)))]
     load = [0.0] * len(shares)

@@ -244,6 +244,7 @@ class RecruitModel(mesa.Model):
         try:
             online = self.online.visit(free, step)
             meetings.strengthen(online.a, online.b, online.layer, len(self.venues.types) + online.space)
+            meetings.help()  # with the venue meetings' ties, if they are under way in pieces (a large town)
         finally:
             offline = offline_met()  # (never left running: it would outlive an error here)
         meetings.add()

@@ -30,6 +30,7 @@ Design (why it is fast, and stays fast at a million persons):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
 from typing import TYPE_CHECKING
@@ -249,6 +250,9 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows,
 # (2.8 million meetings) took 1,003 against 1,078 ms, at 100,000 (280,000) 81 against 88 ms; at
 # 10,000 (28,000) 15 against 14.7 ms (means of 2-3 runs, wall time)
 PARALLEL_MEETINGS = 1 << 17
+# pieces per thread of a part of a step's meetings that threads take as they come free
+# (`StepMeetings.start_strengthening`): the thread that comes free last then waits little
+SHARED_PARTS = 4
 PARALLEL_EGOS = 1 << 12  # persons from whose ties alters are marked on several threads (`tied_to`)
 LINEAR_SWEEP_ROWS = 256  # rows per key below which a plain sweep beats galloping (measured at 100k persons)
 
@@ -495,15 +499,56 @@ def _pair_keys_kernel(a_parts, b_parts, layer, n_slots, first_slot, end_slot, bi
 def meetings_kernel(a, b, layer, place, n_slots, first_slot, end_slot, main_key, main_strength, main_last, main_place,
                     fresh_key, fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
                     log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance):
-    # (called by `TieStore._new_ties_compiled`, and inside another module's kernel with
-    # `StepMeetings.kernel_args`) `TieStore._new_ties` of the numpy twin in one call, for the pairs whose smaller slot is
-    # in [first_slot, end_slot): keys of the pairs, each pair once (where it first met), found in
-    # the runs, live ties strengthened in place; the pairs without a live tie whose meeting leaves
-    # one are returned in key order. The runs may be given from row `main_offset` (and some row
-    # of the fresh run) on, the row of the key (first_slot, 0, 0): the pairs' keys and their
-    # reverse keys are all at or after it (rows are then counted from it). `main_starts`: where
-    # each slot's rows start in the whole main run; `bits` and `shift`: the key filter's
+    # (called inside another module's kernel with `StepMeetings.kernel_args`) `TieStore._new_ties`
+    # of the numpy twin in one call, for the pairs whose smaller slot is in [first_slot, end_slot):
+    # their keys (`_pair_keys_kernel`), then `_meetings_of_keys_kernel`
     keys, kept = _pair_keys_kernel(a, b, layer, n_slots, first_slot, end_slot, bits, shift, drawing, new_tie_key, new_tie_chance)
+    return _meetings_of_keys_kernel(keys, kept, place, n_slots, main_key, main_strength, main_last, main_place, fresh_key,
+                                    fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
+                                    log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance)
+
+
+@compiled.kernel
+def _keys_by_part_kernel(a_parts, b_parts, layer, n_slots, bounds, bits, shift, drawing, new_tie_key, new_tie_chance):
+    # `_pair_keys_kernel` for the parts of a batch by the smaller slot of each pair, [bounds[p],
+    # bounds[p + 1]), in one pass over the pairs: the keys (and pairs) of each part in meeting
+    # order, part after part, and where each part's begin (and, last, their end). A part's
+    # kernel then reads its own keys only (when each part read every pair, each part cost a
+    # pass over the whole batch)
+    keys, kept = _pair_keys_kernel(a_parts, b_parts, layer, n_slots, bounds[0], bounds[-1], bits, shift, drawing,
+                                   new_tie_key, new_tie_chance)
+    parts = len(bounds) - 1
+    begin = np.zeros(parts + 1, dtype=np.int64)
+    if parts == 1:
+        begin[1] = len(keys)
+        return keys, kept, begin
+    span = n_slots * N_LAYERS
+    part = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        part[i] = np.searchsorted(bounds, keys[i] // span, side="right") - 1
+        begin[part[i] + 1] += 1
+    for p in range(parts):
+        begin[p + 1] += begin[p]
+    at = begin[:-1].copy()
+    by_part, kept_by_part = np.empty_like(keys), np.empty_like(kept)
+    for i in range(len(keys)):
+        by_part[at[part[i]]], kept_by_part[at[part[i]]] = keys[i], kept[i]
+        at[part[i]] += 1
+    return by_part, kept_by_part, begin
+
+
+@compiled.kernel
+def _meetings_of_keys_kernel(keys, kept, place, n_slots, main_key, main_strength, main_last, main_place, fresh_key,
+                             fresh_strength, fresh_last, fresh_place, main_starts, main_offset, bits, shift, step, gain,
+                             log2_decay, initial_strength, factors, drawing, new_tie_key, new_tie_chance):
+    # `TieStore._new_ties` of the numpy twin for the keys of the pairs whose smaller slot is in
+    # some [first_slot, end_slot) (`_pair_keys_kernel`; `kept`: which meetings they are): each
+    # pair once (where it first met), found in the runs, live ties strengthened in place; the
+    # pairs without a live tie whose meeting leaves one are returned in key order. The runs may
+    # be given from row `main_offset` (and some row of the fresh run) on, the row of the key
+    # (first_slot, 0, 0): the pairs' keys and their reverse keys are all at or after it (rows
+    # are then counted from it). `main_starts`: where each slot's rows start in the whole main
+    # run; `bits` and `shift`: the key filter's
     empty = np.zeros(0, dtype=np.int64)
     if len(keys) == 0:
         return empty, empty, empty, place[:0].copy(), np.zeros(0, dtype=np.int8), empty
@@ -754,11 +799,38 @@ class StepMeetings:
     def __init__(self, store: TieStore, step: int, new_tie_key: np.uint64):
         self._store, self._step, self._new_tie_key = store, step, np.uint64(new_tie_key)
         self._parts: list[tuple[np.ndarray, tuple[np.ndarray, ...]]] = []  # (layers present, pairs that leave a new tie)
+        self._shared = compiled.SharedWork()  # a part that threads take in pieces (`start_strengthening`)
+        self._sharing = False
 
     def strengthen(self, a, b, layer, place) -> None:
-        """One part, in this thread: its live ties strengthened now, its new ties kept for `add`."""
-        found = self._store._met(a, b, layer, self._step, place, self._new_tie_key)
-        self._parts.append((_layers_present(np.ascontiguousarray(np.asarray(layer).ravel())), found))
+        """One part, in this thread: its live ties strengthened now (in one kernel call: another
+        thread may be at work on another part), its new ties kept for `add`."""
+        found = self._store._met(a, b, layer, self._step, place, self._new_tie_key, parts=1)
+        self._parts.append((_layers_present(_flat(layer)), found))
+
+    def start_strengthening(self, a, b, layer, place) -> Callable[[], None]:
+        """`strengthen` one part on another thread, if there is one, in pieces that this thread
+        may join in taking when its own work is done (`help`); returns a function that waits
+        for it. At most one such part a step."""
+        if not compiled.enabled() or compiled.threads() == 1:
+            return lambda: self.strengthen(a, b, layer, place)
+        self._sharing = True
+        return compiled.started(partial(self._strengthen_shared, a, b, layer, place))
+
+    def _strengthen_shared(self, a, b, layer, place) -> None:
+        try:
+            kernels, join = self._store._met_parts(a, b, layer, self._step, place, self._new_tie_key,
+                                                   parts=SHARED_PARTS * compiled.threads())
+            layers = _layers_present(_flat(layer))
+            self._shared.start(kernels, lambda results: (layers, join(results)))
+        finally:
+            self._shared.close()  # (a helper waiting for the pieces goes on, whatever happened)
+
+    def help(self) -> None:
+        """Take pieces of the part under way on another thread (`start_strengthening`) until
+        none is left; returns at once if there is none."""
+        if self._sharing:
+            self._shared.help()
 
     def kernel_args(self) -> tuple:
         """The arguments of `meetings_kernel` after its (a, b, layer, place), for a part met inside
@@ -776,11 +848,22 @@ class StepMeetings:
         self._parts.append((_layers_present(np.ascontiguousarray(layers)), found))
 
     def add(self) -> None:
-        """The new ties of every part, in one merge. Raises if two parts share a layer."""
+        """The new ties of every part, in one merge, once every part is done. Raises if two parts
+        share a layer."""
+        if self._shared.started:
+            self._parts.append(self._shared.result())
         if len(self._parts) > 1 and (np.sum([layers for layers, _ in self._parts], axis=0) > 1).any():
             raise ValueError("internal error: two parts of a step's meetings share a tie layer, so they may share ties")
         self._store._add_met([found for _, found in self._parts], self._step, chance_encounter=True)
         self._parts = []
+
+
+def _flat(layer) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(layer).ravel())
+
+
+def _only(results: list):
+    return results[0]
 
 
 def _layers_present(layer: np.ndarray) -> np.ndarray:
@@ -920,9 +1003,17 @@ class TieStore:
     def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:
         self._add_met([self._met(a, b, layer, step, place, new_tie_key)], step, new_tie_key is not None)
 
-    def _met(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> tuple[np.ndarray, ...]:
+    def _met(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None, parts: int | None = None) -> tuple[np.ndarray, ...]:
         """The first half of `_meet`: live ties strengthened; returns the pairs whose meeting
-        leaves a new tie (`_new_ties`)."""
+        leaves a new tie (`_new_ties`). A large batch in parts, one a thread (or `parts`)."""
+        kernels, join = self._met_parts(a, b, layer, step, place, new_tie_key, parts)
+        return join(compiled.in_threads(kernels))
+
+    def _met_parts(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None,
+                   parts: int | None = None) -> tuple[list[Callable[[], tuple]], Callable[[list], tuple]]:
+        """`_met` as independent parts, to run on any threads, and the function that joins their
+        results: with the kernels, `parts` of the batch by the smaller slot of each pair (by
+        default, a large batch in one part a thread)."""
         a, b = _pieces(a), _pieces(b)
         if [len(piece) for piece in a] != [len(piece) for piece in b]:  # (the kernels read them in step, unchecked)
             raise ValueError("the two ends of a batch of meetings must come in pieces of the same lengths")
@@ -930,7 +1021,11 @@ class TieStore:
         layer = np.asarray(layer)  # integer codes stay as they come (a step's millions of int8 codes as int64: 7 ms)
         layer = rng.per_unit(layer if layer.dtype.kind in "iu" else layer.astype(np.int64), (n,))
         place = rng.per_unit(np.asarray(place, np.int16), (n,))
-        return self._new_ties(a, b, layer, place, step, new_tie_key)
+        if not compiled.enabled():
+            return [partial(self._new_ties, a, b, layer, place, step, new_tie_key)], _only
+        if parts is None:
+            parts = compiled.threads() if n >= PARALLEL_MEETINGS else 1
+        return self._new_ties_parts(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), step, new_tie_key, parts)
 
     def _add_met(self, found: list[tuple[np.ndarray, ...]], step: int, chance_encounter: bool) -> None:
         """The second half of `_meet`: the new ties of one or more `_met` (no pair in two)."""
@@ -951,9 +1046,7 @@ class TieStore:
         arrays, `_pieces`), `layer` and `place` over them all (each pair once, where it first met);
         returns the pairs without one whose meeting leaves a tie (all of them without a
         `new_tie_key`), in key order: (lo, hi, layer, place, run, row), run and row of a dead
-        tie's rows (-1 if none)."""
-        if compiled.enabled():
-            return self._new_ties_compiled(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), step, new_tie_key)
+        tie's rows (-1 if none). The numpy twin of `_new_ties_parts`."""
         a, b = np.concatenate(a), np.concatenate(b)
         keys, kept = self._pair_keys(a, b, layer)
         keys, first = sorted_sets.unique_first(keys)
@@ -970,28 +1063,35 @@ class TieStore:
             leaves_tie[leaves_tie] = rng.uniforms_of_key(lo[leaves_tie], new_tie_key, hi[leaves_tie]) < self.params.new_tie_chance
         return lo[leaves_tie], hi[leaves_tie], lay[leaves_tie], plc[leaves_tie], where[leaves_tie], row[leaves_tie]
 
-    def _new_ties_compiled(self, a, b, layer, place, step: int, new_tie_key: np.uint64 | None) -> tuple[np.ndarray, ...]:
-        """`_new_ties` by the kernel; a large batch in parts by the smaller slot of each pair,
-        one part a thread (`compiled.threads()`). A pair's key, and so its dedupe and its rows in
-        both directions, belong to one part, and each part writes only the rows of its own pairs:
-        the parts are independent, and together they give what one call gives."""
+    def _new_ties_parts(self, a, b, layer, place, step: int, new_tie_key: np.uint64 | None,
+                        parts: int) -> tuple[list[Callable[[], tuple]], Callable[[list], tuple]]:
+        """`_new_ties` by the kernels, in `parts` by the smaller slot of each pair, and the function
+        that joins their results. The pairs' keys are worked out here, at once, by part
+        (`_keys_by_part_kernel`). A pair's key, and so its dedupe and its rows in both
+        directions, belong to one part, and each part writes only the rows of its own pairs: the
+        parts are independent, and together they give what one gives, on any threads."""
         drawing = (new_tie_key is not None, np.uint64(0 if new_tie_key is None else new_tie_key), float(self.params.new_tie_chance))
         constants = (step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step), *drawing)
-        bounds = self._part_bounds(a, b, compiled.threads() if len(layer) >= PARALLEL_MEETINGS else 1)
-        parts, offsets = [], []
+        bounds = self._part_bounds(a, b, parts)
         starts, keys_held = self._main_row_index(), self._key_filter()
-        for first_slot, end_slot in zip(bounds[:-1], bounds[1:]):
+        keys, kept, begin = _keys_by_part_kernel(a, b, layer, self.n_slots, bounds, keys_held._bits, keys_held._shift, *drawing)
+        kernels, offsets = [], []
+        for p, first_slot in enumerate(bounds[:-1]):
             start = first_slot * self.n_slots * self.n_layers  # the first key of a pair in this part
-            runs = [(run, int(np.searchsorted(run.key, start))) for run in (self.main, self.fresh)]
-            columns = [c[row:] for run, row in runs for c in (run.key, run.strength, run.last_step, run.made_place)]
-            parts.append(partial(meetings_kernel, a, b, layer, place, self.n_slots, first_slot, end_slot, *columns, starts,
-                                 runs[0][1], keys_held._bits, keys_held._shift, *constants))
-            offsets.append(np.array([row for _, row in runs], dtype=np.int64))
-        results = compiled.in_threads(parts)
-        for (*_, where, row), offset in zip(results, offsets):
-            found = where >= 0
-            row[found] += offset[where[found]]  # rows of the runs, not of a part's slices
-        return tuple(np.concatenate(column) for column in zip(*results)) if len(results) > 1 else results[0]
+            rows = [int(np.searchsorted(run.key, start)) if first_slot else 0 for run in (self.main, self.fresh)]
+            columns = [c[row:] for run, row in zip((self.main, self.fresh), rows) for c in run.columns()]
+            mine = slice(begin[p], begin[p + 1])
+            kernels.append(partial(_meetings_of_keys_kernel, keys[mine], kept[mine], place, self.n_slots, *columns, starts,
+                                   rows[0], keys_held._bits, keys_held._shift, *constants))
+            offsets.append(np.array(rows, dtype=np.int64))
+
+        def join(results: list[tuple]) -> tuple:
+            for (*_, where, row), offset in zip(results, offsets):
+                if offset.any():
+                    found = where >= 0
+                    row[found] += offset[where[found]]  # rows of the runs, not of a part's slices
+            return tuple(np.concatenate(column) for column in zip(*results)) if len(results) > 1 else results[0]
+        return kernels, join
 
     def _part_bounds(self, a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], parts: int) -> np.ndarray:
         """Slots that split a batch of meetings (in pieces) into `parts` of about equal size by

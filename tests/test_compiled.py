@@ -3,6 +3,7 @@ inputs and on the edge cases the model produces (empty arrays, negative keys, de
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import os
@@ -649,19 +650,24 @@ def test_meetings_met_in_parts_on_threads_are_met_at_once(monkeypatch):
     assert all(np.array_equal(x, y) for x, y in zip(at_once[1], in_parts[1], strict=True))
 
 
-@pytest.mark.parametrize("visitors_at_once", [True, False])
-def test_a_run_on_threads_is_the_run_on_one(visitors_at_once, monkeypatch):
+@pytest.mark.parametrize("town", ["small", "small, visitors at once", "large"])
+def test_a_run_on_threads_is_the_run_on_one(town, monkeypatch):
     """Threads never change a run's outputs: a run whose meetings are all met in parts on two
-    threads, and whose venue types' and online spaces' meetings are each made at once (or, as
-    a small town's are, the venue types' on the other thread during the online visits), has
-    the timeseries, events and networks of the same run on one."""
+    threads has the timeseries, events and networks of the same run on one. A small town's
+    venue visits and their ties are made on the other thread during the online visits (or, at
+    once, the venue types' and online spaces' meetings are shared among the threads); a large
+    town's venue meetings strengthen their ties in pieces that both threads take."""
     from helpers import run, scenario
+
+    from sim.places import venues
 
     sc = scenario(steps=60)
     _, one = run(sc)
     monkeypatch.setattr(ties, "PARALLEL_MEETINGS", 1)
-    if visitors_at_once:
+    if town == "small, visitors at once":
         monkeypatch.setattr(copresence, "PARALLEL_VISITORS", 1)  # every step's venue types (and spaces) met at once
+    if town == "large":
+        monkeypatch.setattr(venues, "ONE_CALL_PERSONS", 0)
     with compiled.using_threads(2):
         _, two = run(sc)
     for name in ("timeseries", "events", "networks"):
@@ -674,6 +680,54 @@ def test_parts_shared_among_threads_by_weight_come_back_in_order_each_run_once()
     with compiled.using_threads(3):
         results = compiled.in_threads_by_weight(parts, [5, 1, 9, 2, 2, 7, 1])
     assert results == [i * i for i in range(7)] and sorted(ran) == list(range(7))
+
+
+def test_shared_work_is_taken_by_the_threads_each_part_once_in_order():
+    """Parts of shared work taken by the thread that starts them and by one that joins in:
+    each part runs once, on either thread, and the joined results come in part order. A helper
+    that comes before the parts waits for them; one that comes after the work is closed
+    without parts goes on at once."""
+    import threading
+
+    ran = collections.Counter()
+    threads_seen = set()
+
+    def part(i: int):
+        ran[i] += 1
+        threads_seen.add(threading.get_ident())
+        time.sleep(0.002)
+        return i * i
+
+    with compiled.using_threads(2):
+        work = compiled.SharedWork()
+        helper = threading.Thread(target=work.help)
+        helper.start()  # before the parts exist: it waits for them
+        time.sleep(0.01)
+        work.start([lambda i=i: part(i) for i in range(20)], lambda results: results)
+        helper.join()
+        assert work.result() == [i * i for i in range(20)]
+    assert ran == dict.fromkeys(range(20), 1) and len(threads_seen) == 2
+    closed = compiled.SharedWork()
+    closed.close()
+    closed.help()  # returns: no parts will come
+    assert not closed.started
+
+
+def test_parts_for_busy_threads_run_in_the_callers_thread():
+    """While every other thread has work (a part started there), `in_threads` runs its parts
+    in the caller's thread rather than wait for them: the same results, sooner."""
+    import threading
+
+    release = threading.Event()
+    with compiled.using_threads(2):
+        busy = compiled.started(lambda: release.wait(1.0))  # (at most a second: a part given to it would run after)
+        try:
+            where = compiled.in_threads([threading.get_ident, threading.get_ident])
+        finally:
+            release.set()
+            busy()
+        assert where == [threading.get_ident()] * 2
+        assert len(set(compiled.in_threads([lambda: (time.sleep(0.01), threading.get_ident())[1]] * 2))) == 2  # free again
 
 
 def test_a_bad_number_of_threads_is_one_line():

@@ -563,13 +563,15 @@ def _run_columns(ties: TieStore) -> list[np.ndarray]:
     return [*ties.main.columns(), *ties.fresh.columns()]
 
 
-@pytest.mark.parametrize("kernels", [True, False])
-def test_meetings_in_parts_of_different_layers_are_one_meet_of_all(kernels):
+@pytest.mark.parametrize("way", ["kernels", "numpy", "pieces on two threads"])
+def test_meetings_in_parts_of_different_layers_are_one_meet_of_all(way, monkeypatch):
     """A step's meetings given in two parts whose layers differ (offline, online), each
     strengthened apart and the new ties added together, leave the store as one `meet` of all:
     strengthened ties, new ties and their places, and dead rows of departed persons revived.
-    (With the kernels, a part may be strengthened on another thread: tests/test_compiled.py.)"""
+    So does a part strengthened on another thread, in pieces this one joins in taking. (A
+    part met inside the venues' kernel: tests/test_compiled.py.)"""
     from sim import compiled
+    from sim import ties as ties_module
 
     def town() -> TieStore:
         ties = store(n=200, new_tie_chance=0.5)
@@ -579,16 +581,24 @@ def test_meetings_in_parts_of_different_layers_are_one_meet_of_all(kernels):
         ties.remove_persons(np.arange(0, 200, 17))  # their rows stay, dead, until a prune
         return ties
 
-    with (compiled.numpy_twins() if not kernels else compiled.using_threads(1)):
-        offline = _meetings_by_layer(20, 200, 1200, ("family", "friend", "neighbourhood"))
-        online = _meetings_by_layer(21, 200, 400, ("forum", "chat"))
+    offline = _meetings_by_layer(20, 200, 1200, ("family", "friend", "neighbourhood"))
+    online = _meetings_by_layer(21, 200, 400, ("forum", "chat"))
+    with (compiled.numpy_twins() if way == "numpy" else compiled.using_threads(1)):
         whole, parts = town(), town()
         dead_before = sum(int((run.strength == 0).sum()) for run in (whole.main, whole.fresh))
         whole.meet([offline[0], online[0]], [offline[1], online[1]], np.concatenate([offline[2], online[2]]), 6,
                    np.concatenate([offline[3], online[3]]), new_tie_key=np.uint64(9))
+    with (compiled.numpy_twins() if way == "numpy" else compiled.using_threads(1 if way == "kernels" else 2)):
         meetings = parts.meetings_in_parts(6, new_tie_key=np.uint64(9))
-        meetings.strengthen(*online)
-        meetings.strengthen(*offline)
+        if way == "pieces on two threads":
+            monkeypatch.setattr(ties_module, "SHARED_PARTS", 5)  # 10 pieces
+            strengthened = meetings.start_strengthening(*offline)
+            meetings.strengthen(*online)
+            meetings.help()
+            strengthened()
+        else:
+            meetings.strengthen(*online)
+            meetings.strengthen(*offline)
         meetings.add()
     dead_after = sum(int((run.strength == 0).sum()) for run in (whole.main, whole.fresh))
     assert 0 < dead_after < dead_before  # some dead rows were revived: the departed persons' slots made ties again

@@ -140,7 +140,9 @@ class Venues:
         meetings' ties (a part of `ties`, the step's meetings in the tie store), under way while
         the caller goes on (on another thread, if there is one): returns a function that waits
         for them. In a small town, with the kernels, all of it is one kernel call there
-        (`_start_in_one_call`)."""
+        (`_start_in_one_call`); in a large one the visits and meetings are made on every thread
+        first, and their ties strengthened there in pieces the caller may join in taking
+        (`StepMeetings.help`)."""
         draws = self.random.at(step)
         if compiled.enabled() and self.pop.size < ONE_CALL_PERSONS:
             return self._start_in_one_call(free, draws, ties)
@@ -151,11 +153,11 @@ class Venues:
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
-        met = meetings_started(batches)  # the venue types' meetings are independent
+        offline = self._offline_meetings(meetings_started(batches)())  # on every thread, now: the types are independent
+        strengthened = ties.start_strengthening(offline.a, offline.b, offline.layer, offline.venue_type)
 
-        def wait() -> OfflineMeetings:  # (a large town's ties are strengthened on every thread, here)
-            offline = self._offline_meetings(met())
-            ties.strengthen(offline.a, offline.b, offline.layer, offline.venue_type)
+        def wait() -> OfflineMeetings:
+            strengthened()
             return offline
         return wait
 
