@@ -41,14 +41,16 @@ def timed_phases(model) -> list[tuple[int, str, object, str]]:
     from sim.model import RecruitModel
     from sim.places.online_spaces import OnlineSpaces
     from sim.places.venues import Venues
-    from sim.ties import TieStore
+    from sim.ties import StepMeetings
 
     phases = [
         (0, "turnover (ageing, exits, newcomers)", RecruitModel, "_turnover"),
         (0, "meetings (visits and the ties they make)", RecruitModel, "_meet"),
-        (1, "venue visits (meetings: other thread, if any)", Venues, "start_visits"),
+        (1, "venue visits started (other thread, if any)", Venues, "start_visits"),
         (1, "online visits, forum churn, meetings", OnlineSpaces, "visit"),
-        (1, "tie store: a step's meetings", TieStore, "meet"),
+        (1, "tie store: the online meetings' ties", StepMeetings, "strengthen"),
+        (1, "tie store: shared pieces (a large town)", StepMeetings, "help"),
+        (1, "tie store: the step's new ties added", StepMeetings, "add"),
         (0, "tie maintenance (every prune_every steps)", RecruitModel, "_maintain_ties"),
         (0, "recruitment market opened", RecruitModel, "_open_market"),
         (0, "recruitment (every rule)", RecruitModel, "_recruit"),
