@@ -124,7 +124,12 @@ def _submit(part: Callable[[], T]) -> Future[T]:
     global _under_way
     with _under_way_lock:
         _under_way += 1
-    return _other_threads().submit(_counted, part)
+    try:
+        return _other_threads().submit(_counted, part)
+    except BaseException:
+        with _under_way_lock:
+            _under_way -= 1
+        raise
 
 
 def _counted(part: Callable[[], T]) -> T:

@@ -964,9 +964,10 @@ class TieStore:
 
     def _key_filter(self) -> _KeyFilter:
         if self._filter is None:
-            self._filter = _KeyFilter(self.n_slots * self.n_slots * self.n_layers, len(self.main) + len(self.fresh))
+            keys_held = _KeyFilter(self.n_slots * self.n_slots * self.n_layers, len(self.main) + len(self.fresh))
             for run in (self.main, self.fresh):
-                self._filter.add_sorted(run.key)
+                keys_held.add_sorted(run.key)
+            self._filter = keys_held  # (only once whole: another thread may look for it meanwhile)
         return self._filter
 
     # ------------------------------------------------------------------ changes
@@ -997,7 +998,12 @@ class TieStore:
 
     def meetings_in_parts(self, step: int, *, new_tie_key: np.uint64) -> StepMeetings:
         """`meet` for a step's chance encounters given in parts whose tie layers differ (the
-        venues' meetings, the online spaces'), each met when it is ready (`StepMeetings`)."""
+        venues' meetings, the online spaces'), each met when it is ready (`StepMeetings`). What
+        the parts read and the store builds on first use is built here, in this thread, before
+        any part starts: two threads would otherwise build it at once, and one might read it half made."""
+        self._key_filter(), self._decay_factors(step)
+        if compiled.enabled():
+            self._main_row_index()
         return StepMeetings(self, step, new_tie_key)
 
     def _meet(self, a, b, layer, step: int, place, new_tie_key: np.uint64 | None) -> None:

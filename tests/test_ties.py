@@ -615,3 +615,18 @@ def test_meetings_in_parts_that_share_a_layer_are_refused():
     meetings.strengthen(*_meetings_by_layer(2, N, 30, ("chat", "forum")))
     with pytest.raises(ValueError, match="share a tie layer"):
         meetings.add()
+
+
+def test_meetings_in_parts_build_what_the_parts_read_before_any_starts():
+    """The key filter, the main run's row index and the decay factors are built on first use;
+    a step's meetings build them at once, in the caller's thread, so that a part on another
+    thread never builds them beside this one (nor reads one half made)."""
+    from sim import compiled
+
+    ties = store(n=200)
+    ties.meet(*_meetings_by_layer(1, 200, 900, ("friend", "chat"))[:3], 1, new_tie_key=np.uint64(1))
+    ties.prune(2)  # drops the filter and the row index
+    assert ties._filter is None and ties._main_starts is None
+    with compiled.using_threads(1):
+        ties.meetings_in_parts(300, new_tie_key=np.uint64(2))
+    assert ties._filter is not None and ties._main_starts is not None and ties._factors.shape[1] > 300

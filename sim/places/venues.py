@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled
-from sim.places.copresence import BatchMeetings, batches_kernel, int_below, keys_by_batch, meeting_requests, meetings_started
+from sim.places.copresence import BatchMeetings, batches_kernel, int_below, keys_by_batch, meeting_requests, meetings_of_batches
 from sim.population import STUDENT, WORKER, Population
 from sim.rng import ProcessRandom, StepRandom, keyed_uniform, labelled_keys
 from sim.timing import Clock
@@ -153,7 +153,7 @@ class Venues:
             venue = self.assigned[t.code][people] if t.params.assigned else self._local_venue(t, people, uniform_of)
             # a step may hold several visits: contacts scale with them, so yearly meetings do not depend on step length
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
-        offline = self._offline_meetings(meetings_started(batches)())  # on every thread, now: the types are independent
+        offline = self._offline_meetings(meetings_of_batches(batches))  # on every thread, now: the types are independent
         strengthened = ties.start_strengthening(offline.a, offline.b, offline.layer, offline.venue_type)
 
         def wait() -> OfflineMeetings:
@@ -185,8 +185,8 @@ class Venues:
                               (draws.labelled("visit"), names), (draws.labelled("local"), names)])
         meeting_keys = keys_by_batch(keys[:len(types)])
         assigned = [t.code for t in types if t.params.assigned]
-        meet = partial(
-            _visits_kernel, free, pop.age, pop.neighbourhood,
+        visits = (  # `_visits_kernel`'s arguments
+            free, pop.age, pop.neighbourhood,
             np.stack([self.assigned[code] for code in assigned]) if assigned else np.zeros((0, pop.size), np.int32),
             np.array([assigned.index(t.code) if t.params.assigned else -1 for t in types], dtype=np.int64),
             np.array([t.params.age.min for t in types], dtype=float), np.array([t.params.age.max for t in types], dtype=float),
@@ -197,7 +197,7 @@ class Venues:
             np.concatenate(given_contacts) if types else np.zeros(0),
             np.cumsum([0, *(len(people) for people in given_people)]).astype(np.int64), meeting_keys)
         codes = np.array([t.code for t in types], dtype=np.int16)
-        met = compiled.started(partial(_visits_and_ties_kernel, tuple(meet.args), self.layer_codes(), codes, ties.kernel_args()))
+        met = compiled.started(partial(_visits_and_ties_kernel, visits, self.layer_codes(), codes, ties.kernel_args()))
 
         def wait() -> OfflineMeetings:
             a, b, count, found = met()
