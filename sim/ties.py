@@ -990,14 +990,6 @@ class TieStore:
 
     def meetings_in_parts(self, step: int, *, new_tie_key: np.uint64) -> StepMeetings:
         """`meet` for a step's chance encounters given in parts whose tie layers differ (the
-        venues' meetings, the online spaces'): each part's live ties are strengthened as it
-        comes, on any thread, and its new ties are added with the others' at the end
-        (`StepMeetings`). What a step's meetings read and build on use is built here, now."""
-        self._main_row_index(), self._key_filter(), self._decay_factors(step)
-        return StepMeetings(self, step, new_tie_key)
-
-    def meetings_in_parts(self, step: int, *, new_tie_key: np.uint64) -> StepMeetings:
-        """`meet` for a step's chance encounters given in parts whose tie layers differ (the
         venues' meetings, the online spaces'), each met when it is ready (`StepMeetings`). What
         the parts read and the store builds on first use is built here, in this thread, before
         any part starts: two threads would otherwise build it at once, and one might read it half made."""
