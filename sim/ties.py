@@ -838,10 +838,9 @@ class StepMeetings:
         `met_elsewhere`. The tie arrays they name must not change until then: nothing changes
         them before `add`, and what the store builds on use is built here, now."""
         store = self._store
-        constants = (self._step, store.params.meeting_gain, store.log2_decay, store.initial_strength,
-                     store._decay_factors(self._step), True, self._new_tie_key, float(store.params.new_tie_chance))
         keys_held, columns = store._key_filter(), [*store.main.columns(), *store.fresh.columns()]
-        return (store.n_slots, 0, store.n_slots, *columns, store._main_row_index(), 0, keys_held._bits, keys_held._shift, *constants)
+        return (store.n_slots, 0, store.n_slots, *columns, store._main_row_index(), 0, keys_held._bits, keys_held._shift,
+                *store._meeting_constants(self._step, self._new_tie_key))
 
     def met_elsewhere(self, found: tuple[np.ndarray, ...], layers: np.ndarray) -> None:
         """A part met by `meetings_kernel` with `kernel_args`: its result, and the layer codes of its pairs."""
@@ -1068,11 +1067,10 @@ class TieStore:
         (`_keys_by_part_kernel`). A pair's key, and so its dedupe and its rows in both
         directions, belong to one part, and each part writes only the rows of its own pairs: the
         parts are independent, and together they give what one gives, on any threads."""
-        drawing = (new_tie_key is not None, np.uint64(0 if new_tie_key is None else new_tie_key), float(self.params.new_tie_chance))
-        constants = (step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step), *drawing)
+        constants = self._meeting_constants(step, new_tie_key)
         bounds = self._part_bounds(a, b, parts)
         starts, keys_held = self._main_row_index(), self._key_filter()
-        keys, kept, begin = _keys_by_part_kernel(a, b, layer, self.n_slots, bounds, keys_held._bits, keys_held._shift, *drawing)
+        keys, kept, begin = _keys_by_part_kernel(a, b, layer, self.n_slots, bounds, keys_held._bits, keys_held._shift, *constants[-3:])
         kernels, offsets = [], []
         for p, first_slot in enumerate(bounds[:-1]):
             start = first_slot * self.n_slots * self.n_layers  # the first key of a pair in this part
@@ -1090,6 +1088,12 @@ class TieStore:
                     row[found] += offset[where[found]]  # rows of the runs, not of a part's slices
             return tuple(np.concatenate(column) for column in zip(*results)) if len(results) > 1 else results[0]
         return kernels, join
+
+    def _meeting_constants(self, step: int, new_tie_key: np.uint64 | None) -> tuple:
+        """The meetings kernels' last arguments: step, gain, decay, initial strengths, decay
+        factors, then the stranger draw's three (whether to draw, its key, the chance)."""
+        drawing = (new_tie_key is not None, np.uint64(0 if new_tie_key is None else new_tie_key), float(self.params.new_tie_chance))
+        return (step, self.params.meeting_gain, self.log2_decay, self.initial_strength, self._decay_factors(step), *drawing)
 
     def _part_bounds(self, a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], parts: int) -> np.ndarray:
         """Slots that split a batch of meetings (in pieces) into `parts` of about equal size by
