@@ -46,9 +46,9 @@ def timed_phases(model) -> list[tuple[int, str, object, str]]:
     phases = [
         (0, "turnover (ageing, exits, newcomers)", RecruitModel, "_turnover"),
         (0, "meetings (visits and the ties they make)", RecruitModel, "_meet"),
-        (1, "venue visits started (other thread, if any)", Venues, "start_visits"),
-        (1, "online visits, forum churn, meetings", OnlineSpaces, "visit"),
-        (1, "tie store: the online meetings' ties", StepMeetings, "strengthen"),
+        (1, "venue visits, the online visits alongside", Venues, "visit"),
+        (2, "online visits (other thread, if any)", OnlineSpaces, "visit"),
+        (2, "their ties (other thread, if any)", StepMeetings, "strengthen"),
         (1, "tie store: shared pieces (a large town)", StepMeetings, "help"),
         (1, "tie store: the step's new ties added", StepMeetings, "add"),
         (0, "tie maintenance (every prune_every steps)", RecruitModel, "_maintain_ties"),

@@ -103,8 +103,9 @@ def in_threads(parts: Sequence[Callable[[], object]]) -> list:
 def started(part: Callable[[], T]) -> Callable[[], T]:
     """Start `part` on another thread, if kernels may use more than one, and return a function
     that waits for its result (raising its error). With one thread, `part` runs when its result
-    is asked for. The caller goes on meanwhile: `part` must be a kernel's work (it releases the
-    GIL) on inputs that nothing changes until the result is in."""
+    is asked for. The caller goes on meanwhile, on inputs that neither changes until the result
+    is in: `part` is a kernel's work (it releases the GIL), or Python work that runs while the
+    caller is inside kernels (the venue kernel, while the online visits are made: `Venues.visit`)."""
     if _threads == 1 or _on_other_thread.active:
         return part
     return _submit(part).result

@@ -237,16 +237,15 @@ class RecruitModel(mesa.Model):
         """Visits to venues and online spaces, and the ties the meetings make; returns the offline meetings."""
         step, free = self.step_now, self.pop.free()
         # one merge into the sorted tie arrays per step (inserting costs a pass over all ties), of
-        # two parts: the venues' meetings strengthen their ties on another thread, if any, during
-        # the online visits; their layers differ, so the parts touch different ties (`StepMeetings`)
+        # two parts: the venues' meetings strengthen their ties while the online visits are made,
+        # on two threads if there are; their layers differ, so the parts touch different ties (`StepMeetings`)
         meetings = self.ties.meetings_in_parts(step, new_tie_key=self._draws("ties.new", step).key("new_tie"))
-        offline_met = self.venues.start_visits(free, step, meetings)
-        try:
+
+        def online_meetings() -> None:
             online = self.online.visit(free, step)
             meetings.strengthen(online.a, online.b, online.layer, len(self.venues.types) + online.space)
-            meetings.help()  # with the venue meetings' ties, if they are under way in pieces (a large town)
-        finally:
-            offline = offline_met()  # (never left running: it would outlive an error here)
+
+        offline = self.venues.visit(free, step, meetings, meanwhile=online_meetings)
         meetings.add()
         return offline
 

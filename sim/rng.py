@@ -51,6 +51,15 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+@functools.lru_cache(maxsize=256)  # a step's kernels ask for the same lists of labels every step
+def label_codes(labels: tuple[str, ...]) -> np.ndarray:
+    """The codes (`stream_key`) of draw labels, as uint64: what `StepRandom.keys_of_codes` takes
+    (read-only: shared by every caller)."""
+    codes = np.array([stream_key(label) for label in labels], dtype=np.uint64)
+    codes.flags.writeable = False
+    return codes
+
+
 def _mix(x: int) -> int:
     """SplitMix64's finaliser on a Python int (scalar keys)."""
     x &= MASK64
@@ -189,13 +198,16 @@ class ProcessRandom:
         return base
 
     def _bases_at(self, step: int, draws: Sequence[str]) -> np.ndarray:
-        """`_base(step, draw)` of each of the (string) draw labels, by one numpy pass: the same keys
-        (the sum wraps at 2^64 as `_mix` masks it, and `_mix_array` is `_mix` on uint64)."""
+        """`_base(step, draw)` of each of the (string) draw labels, by one numpy pass."""
+        return self._bases_of_codes(step, label_codes(tuple(draws)))
+
+    def _bases_of_codes(self, step: int, codes: np.ndarray) -> np.ndarray:
+        """`_base(step, draw)` of draw labels given by their codes (`label_codes`), by one numpy
+        pass: the same keys (the sum wraps at 2^64 as `_mix` masks it, and `_mix_array` is `_mix`
+        on uint64)."""
         if step != self._step:
             self._base(step, 0)  # (the step's key)
-        x = np.array([stream_key(draw) for draw in draws], dtype=np.uint64)
-        x += np.uint64(self._step_key)
-        return _mix_array(x)
+        return _mix_array(codes + np.uint64(self._step_key))
 
     def uniform(self, step: int, units, draw: int | str = 0, with_units=None) -> np.ndarray:
         """One uniform number in [0, 1) per unit (a slot or network id; repeats get the same number).
@@ -287,6 +299,11 @@ class StepRandom:
     def key(self, draw: int | str) -> np.uint64:
         """The key of a draw label at this step (what `uniform` hashes each unit with)."""
         return self.process._base(self.step, draw)
+
+    def keys_of_codes(self, codes: np.ndarray) -> np.ndarray:
+        """`key(label)` of each label given by its code (`label_codes`), in one pass: for kernels
+        that draw under many labels whose list is known ahead (a step's venue visits)."""
+        return self.process._bases_of_codes(self.step, codes)
 
     def labelled(self, prefix: str) -> LabelledDraws:
         """This step's uniforms under labels `prefix:label` (e.g. one place type's meetings)."""

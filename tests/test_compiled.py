@@ -187,6 +187,42 @@ def test_batches_met_in_one_call_are_each_batch_met_alone(threads):
     assert np.array_equal(met.b, np.concatenate([b for _, b, _ in alone]))
 
 
+@pytest.mark.parametrize("one_call", [True, False])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_venue_visits_do_the_work_given_meanwhile_once_and_pass_on_its_error(threads, one_call, monkeypatch):
+    """`Venues.visit` runs its `meanwhile` (the online visits) once, in a small town on another
+    thread while the kernel runs here, and returns only when it is done; an error there comes
+    out of `visit`, and the step's meetings can still be added."""
+    import threading
+
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+    from sim.places import venues as venues_module
+
+    if not one_call:
+        monkeypatch.setattr(venues_module, "ONE_CALL_PERSONS", 0)
+    model = RecruitModel(scenario(population={"size": 2000}))
+    free = model.pop.free()
+    calls = []
+
+    def meanwhile() -> None:
+        calls.append(threading.current_thread() is threading.main_thread())
+
+    with compiled.using_threads(threads):
+        meetings = model.ties.meetings_in_parts(13, new_tie_key=np.uint64(5))
+        model.venues.visit(free, 13, meetings, meanwhile=meanwhile)
+        meetings.add()
+        assert calls == [threads == 1 or not one_call]  # once; on the other thread in a small town with two
+
+        def fails() -> None:
+            raise RuntimeError("the online visits failed")
+
+        meetings = model.ties.meetings_in_parts(14, new_tie_key=np.uint64(5))
+        with pytest.raises(RuntimeError, match="online visits failed"):
+            model.venues.visit(free, 14, meetings, meanwhile=fails)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypatch):
     """A small town's venue visits in one kernel call (on another thread, if there is one): the
@@ -207,12 +243,12 @@ def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypat
     ties = {way: copy.deepcopy(model.ties) for way in ("fast", "slow")}
     with compiled.using_threads(threads):
         meetings = ties["fast"].meetings_in_parts(13, new_tie_key=np.uint64(5))
-        fast = venues.start_visits(free, 13, meetings)()
+        fast = venues.visit(free, 13, meetings, meanwhile=lambda: None)
         meetings.add()
     monkeypatch.setattr(venues_module, "ONE_CALL_PERSONS", 0)
     with compiled.numpy_twins():
         meetings = ties["slow"].meetings_in_parts(13, new_tie_key=np.uint64(5))
-        slow = venues.start_visits(free, 13, meetings)()
+        slow = venues.visit(free, 13, meetings, meanwhile=lambda: None)
         meetings.add()
     for name in ("a", "b", "venue_type", "convergence", "layer"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name

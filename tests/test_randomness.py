@@ -10,7 +10,7 @@ from helpers import SMALL, scenario
 from sim.crime import desistance
 from sim.model import RecruitModel
 from sim.places.venues import Venues
-from sim.rng import Streams, labelled_keys, poisson_quantile
+from sim.rng import Streams, label_codes, labelled_keys, poisson_quantile
 from sim.vocabulary import NO_NETWORK, ROLE
 
 N = 200_000
@@ -31,6 +31,19 @@ def test_a_draws_numbers_do_not_depend_on_what_was_drawn_at_earlier_steps():
             fresh = Streams(5).process("x")
             assert np.array_equal(used.uniform(step, units, label), fresh.uniform(step, units, label)), (step, label)
     assert not np.array_equal(used.uniform(9, units, "visit:chat"), used.uniform(8, units, "visit:chat"))
+
+
+def test_keys_of_label_codes_are_each_labels_key():
+    """`StepRandom.keys_of_codes` of `label_codes` (a step's venue visits ask for theirs so) are
+    the keys `StepRandom.key` gives each label, at any step, asked before or not; the codes are
+    shared, so they cannot be written to."""
+    labels = ("school:order", "school:partner:0", "visit:street", "local:sports")
+    codes = label_codes(labels)
+    assert codes is label_codes(labels) and not codes.flags.writeable
+    process = Streams(7).process("venues")
+    for step in (3, 3, 8):
+        assert process.at(step).keys_of_codes(codes).tolist() == [Streams(7).process("venues").at(step).key(label) for label in labels]
+    assert process.at(9).key("visit:street") == process.at(9).keys_of_codes(codes)[2]
 
 
 def test_keys_of_many_labels_at_once_are_each_labels_key():

@@ -112,9 +112,14 @@ def _in_one_call(batches: list[tuple]) -> Callable[[], BatchMeetings]:
 
 
 def meeting_requests(draws: list[LabelledDraws], rounds: list[int]) -> list[tuple[LabelledDraws, list[str]]]:
-    """The draw labels of each batch's meetings, for `labelled_keys`: order, extra, then one per
-    partner round (none for a batch without rounds), as `_prepared` asks for them one by one."""
-    return [(d, ["order", "extra", *(f"partner:{k}" for k in range(r))] if r else []) for d, r in zip(draws, rounds, strict=True)]
+    """The draw labels of each batch's meetings, for `labelled_keys` (`meeting_labels`)."""
+    return [(d, meeting_labels(r)) for d, r in zip(draws, rounds, strict=True)]
+
+
+def meeting_labels(rounds: int) -> list[str]:
+    """The draw labels of a batch's meetings: order, extra, then one per partner round (none for
+    a batch without rounds), as `_prepared` asks for them one by one."""
+    return ["order", "extra", *(f"partner:{k}" for k in range(rounds))] if rounds else []
 
 
 def keys_by_batch(keys: list[np.ndarray]) -> np.ndarray:

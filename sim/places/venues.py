@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import compiled
-from sim.places.copresence import BatchMeetings, batches_kernel, int_below, keys_by_batch, meeting_requests, meetings_of_batches
+from sim.places.copresence import BatchMeetings, batches_kernel, int_below, meeting_labels, meetings_of_batches
 from sim.population import STUDENT, WORKER, Population
-from sim.rng import ProcessRandom, StepRandom, keyed_uniform, labelled_keys
+from sim.rng import ProcessRandom, StepRandom, keyed_uniform, label_codes
 from sim.timing import Clock
 from sim.ties import StepMeetings, meetings_kernel
 from sim.vocabulary import LAYER
@@ -51,6 +51,39 @@ class OfflineMeetings:
     layer: np.ndarray  # int8: the layer of the tie it makes (its venue type's)
 
 
+@dataclass(frozen=True)
+class _TypeColumns:
+    """What `Venues._visit_in_one_call` gives the kernel about the venue types, one entry per
+    type: fixed for a run (the types, their parameters and the step length do not change), so
+    worked out once, not every step (~0.1 ms a step at 10,000 persons, on the path the other
+    thread waits for)."""
+
+    codes: np.ndarray  # int16: each type's code (its place code on ties)
+    layers: np.ndarray  # int8: the tie layer its meetings make
+    convergence: np.ndarray  # bool: an offender convergence setting (visitors at rates of their own)
+    assigned_codes: list[int]  # the types whose venues are assigned (schools, workplaces), in order
+    assigned_row: np.ndarray  # int64: each type's row among those (-1 if not assigned)
+    age_min: np.ndarray
+    age_max: np.ndarray
+    chance: np.ndarray  # a visit's chance in a step, at the type's one rate
+    one_rate_contacts: np.ndarray  # contacts sought, at that rate, in a step with a visit
+    per_neighbourhood: np.ndarray  # int64
+    count: np.ndarray  # int64
+
+    @classmethod
+    def of(cls, types: list[VenueType], clock: Clock) -> _TypeColumns:
+        assigned = [t.code for t in types if t.params.assigned]
+        return cls(
+            np.array([t.code for t in types], dtype=np.int16), np.array([LAYER[t.params.layer] for t in types], dtype=np.int8),
+            np.array([t.params.convergence for t in types], dtype=bool), assigned,
+            np.array([assigned.index(t.code) if t.params.assigned else -1 for t in types], dtype=np.int64),
+            np.array([t.params.age.min for t in types], dtype=float), np.array([t.params.age.max for t in types], dtype=float),
+            np.array([float(clock.prob(t.params.visit_rate)) for t in types]),
+            # contacts scale with a step's expected visits given one, so yearly meetings do not depend on step length
+            np.array([t.params.contacts_per_visit * float(clock.visits_given_any(t.params.visit_rate)) for t in types]),
+            np.array([t.per_neighbourhood for t in types], dtype=np.int64), np.array([t.count for t in types], dtype=np.int64))
+
+
 class Venues:
     def __init__(self, params: PlacesParams, population: Population, clock: Clock, rng: np.random.Generator,
                  random: ProcessRandom):
@@ -63,6 +96,8 @@ class Venues:
         self.types = [self._layout(code, name, vp, n_nbh) for code, (name, vp) in enumerate(params.venues.items())]
         self.assigned = {t.code: np.full(population.size, -1, dtype=np.int32) for t in self.types if t.params.assigned}
         self.assign(np.arange(population.size))
+        self._columns = _TypeColumns.of(self.types, clock)
+        self._labels_of_rounds: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}  # (`_label_codes`)
 
     @staticmethod
     def _layout(code: int, name: str, vp: VenueParams, n_nbh: int) -> VenueType:
@@ -135,17 +170,17 @@ class Venues:
         candidates = np.flatnonzero(self._eligible(t, free))
         return candidates[draws.below(candidates, chance, label)]
 
-    def start_visits(self, free: np.ndarray, step: int, ties: StepMeetings) -> Callable[[], OfflineMeetings]:
+    def visit(self, free: np.ndarray, step: int, ties: StepMeetings, meanwhile: Callable[[], None]) -> OfflineMeetings:
         """All venue visits of one step, the meetings they produce and the strengthening of those
-        meetings' ties (a part of `ties`, the step's meetings in the tie store), under way while
-        the caller goes on (on another thread, if there is one): returns a function that waits
-        for them. In a small town, with the kernels, all of it is one kernel call there
-        (`_start_in_one_call`); in a large one the visits and meetings are made on every thread
-        first, and their ties strengthened there in pieces the caller may join in taking
-        (`StepMeetings.help`)."""
+        meetings' ties (a part of `ties`, the step's meetings in the tie store), with the work
+        `meanwhile` (the online visits) done alongside, on another thread if there is one. In a
+        small town, with the kernels, the venues' part is one kernel call in this thread while
+        `meanwhile` runs on the other (`_visit_in_one_call`); in a large one the visits and
+        meetings are made on every thread first, then their ties are strengthened on the other
+        thread, in pieces this thread joins in taking when `meanwhile` is done (`StepMeetings.help`)."""
         draws = self.random.at(step)
         if compiled.enabled() and self.pop.size < ONE_CALL_PERSONS:
-            return self._start_in_one_call(free, draws, ties)
+            return self._visit_in_one_call(free, draws, ties, meanwhile)
         uniform_of = self._uniforms(step)
         batches = []
         for t in self.types:
@@ -155,77 +190,98 @@ class Venues:
             batches.append((people, venue, t.params.contacts_per_visit * visits, draws.labelled(t.name)))
         offline = self._offline_meetings(meetings_of_batches(batches))  # on every thread, now: the types are independent
         strengthened = ties.start_strengthening(offline.a, offline.b, offline.layer, offline.venue_type)
+        try:
+            meanwhile()
+            ties.help()
+        finally:
+            strengthened()  # (never left running: it would outlive an error here)
+        return offline
 
-        def wait() -> OfflineMeetings:
-            strengthened()
-            return offline
-        return wait
-
-    def _start_in_one_call(self, free: np.ndarray, draws: StepRandom, ties: StepMeetings) -> Callable[[], OfflineMeetings]:
-        """`start_visits` as one kernel call (`_visits_and_ties_kernel`), on another thread if there
-        is one: the visitors of each type at one rate, their venues, every type's meetings and
-        the strengthening of their ties, from what is worked out here: the convergence settings'
-        visitors (their chances by numpy's expm1, which a kernel's may differ from in the last
-        bit) and the keys. At 10,000 persons on two threads, this thread's part of a step's
-        venue visits fell from ~0.48 to ~0.28 ms (the rest runs meanwhile, during the online
-        visits; stop 34, timed in place), and a step's meetings from 2.54 to 2.25 ms when their
-        ties were strengthened there too (stop 35)."""
-        types, pop, no_one = self.types, self.pop, np.zeros(0, np.int64)
-        # contacts scale with a step's expected visits given one, so yearly meetings do not depend on step length
-        one_rate_contacts = [t.params.contacts_per_visit * float(self.clock.visits_given_any(t.params.visit_rate)) for t in types]
-        given_people, given_contacts, most_contacts = [], [], []
-        for t, contacts in zip(types, one_rate_contacts):
+    def _visit_in_one_call(self, free: np.ndarray, draws: StepRandom, ties: StepMeetings,
+                           meanwhile: Callable[[], None]) -> OfflineMeetings:
+        """`visit` as one kernel call (`_visits_and_ties_kernel`) in this thread, `meanwhile` on
+        another if there is one (it runs Python while this thread is in the kernel, which
+        releases the GIL): the visitors of each type at one rate, their venues, every type's
+        meetings and the strengthening of their ties, from what is worked out here first (before
+        `meanwhile` starts, so that the two do not take turns at the GIL): the convergence
+        settings' visitors (their chances by numpy's expm1, which a kernel's may differ from in
+        the last bit) and the keys. At 10,000 persons on two threads a step's meetings took
+        1.99-2.05 against 2.18-2.28 ms when the kernel ran on the other thread and the online
+        visits here (medians of 300 steps, 3 runs each, alternating): a hand-over between
+        threads costs ~0.05-0.1 ms on the reference machine, and the kernel there waited for two
+        at its start (the other thread woken, then given the GIL) and one at its end (stop 36,
+        timed in place)."""
+        types, pop, columns, no_one = self.types, self.pop, self._columns, np.zeros(0, np.int64)
+        given_people, given_contacts, rounds = [], [], []
+        for t, contacts in zip(types, columns.one_rate_contacts):
             people, visits = self.visitors(t, free, draws) if t.params.convergence else (no_one, np.zeros(0))
             given_people.append(people)
             given_contacts.append(t.params.contacts_per_visit * visits)
-            most_contacts.append(given_contacts[-1].max(initial=0.0) if t.params.convergence else contacts)
-        rounds = [int(np.ceil(c)) if c > 0 else 0 for c in most_contacts]  # (at most: the kernel finds how many)
-        names = [t.name for t in types]
-        keys = labelled_keys([*meeting_requests([draws.labelled(t.name) for t in types], rounds),
-                              (draws.labelled("visit"), names), (draws.labelled("local"), names)])
-        meeting_keys = keys_by_batch(keys[:len(types)])
-        assigned = [t.code for t in types if t.params.assigned]
+            most = given_contacts[-1].max(initial=0.0) if t.params.convergence else contacts
+            rounds.append(int(np.ceil(most)) if most > 0 else 0)  # (at most: the kernel finds how many)
+        meeting_keys, visit_keys, local_keys = self._keys(draws, tuple(rounds))
         visits = (  # `_visits_kernel`'s arguments
             free, pop.age, pop.neighbourhood,
-            np.stack([self.assigned[code] for code in assigned]) if assigned else np.zeros((0, pop.size), np.int32),
-            np.array([assigned.index(t.code) if t.params.assigned else -1 for t in types], dtype=np.int64),
-            np.array([t.params.age.min for t in types], dtype=float), np.array([t.params.age.max for t in types], dtype=float),
-            np.array([not t.params.convergence for t in types]), np.array([float(self.clock.prob(t.params.visit_rate)) for t in types]),
-            np.array(one_rate_contacts), keys[-2], keys[-1],
-            np.array([t.per_neighbourhood for t in types], dtype=np.int64), np.array([t.count for t in types], dtype=np.int64),
-            int(pop.params.neighbourhoods), np.concatenate(given_people) if types else no_one,
-            np.concatenate(given_contacts) if types else np.zeros(0),
+            np.stack([self.assigned[code] for code in columns.assigned_codes]) if columns.assigned_codes else np.zeros((0, pop.size), np.int32),
+            columns.assigned_row, columns.age_min, columns.age_max, ~columns.convergence, columns.chance, columns.one_rate_contacts,
+            visit_keys, local_keys, columns.per_neighbourhood, columns.count, int(pop.params.neighbourhoods),
+            np.concatenate(given_people) if types else no_one, np.concatenate(given_contacts) if types else np.zeros(0),
             np.cumsum([0, *(len(people) for people in given_people)]).astype(np.int64), meeting_keys)
-        codes, layers = np.array([t.code for t in types], dtype=np.int16), self.layer_codes()
-        met = compiled.started(partial(_visits_and_ties_kernel, visits, layers, codes, ties.kernel_args()))
+        tie_args = ties.kernel_args()
+        done = compiled.started(meanwhile)
+        try:
+            a, b, count, found = _visits_and_ties_kernel(visits, columns.layers, columns.codes, tie_args)
+        finally:
+            done()  # (never left running: it would outlive an error here)
+        ties.met_elsewhere(found, columns.layers[count > 0])
+        return self._offline_meetings(BatchMeetings(a, b, count))
 
-        def wait() -> OfflineMeetings:
-            a, b, count, found = met()
-            ties.met_elsewhere(found, layers[count > 0])
-            return self._offline_meetings(BatchMeetings(a, b, count))
-        return wait
+    def _keys(self, draws: StepRandom, rounds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The keys of a step's venue visits, for `_visits_kernel`: each type's meeting keys (as
+        `keys_by_batch` of `meeting_requests` with these rounds), its visit keys and its local
+        venue keys; the labels' codes worked out once for each `rounds` (`_label_codes`)."""
+        codes, where, width = self._label_codes(rounds)
+        keys = draws.keys_of_codes(codes)
+        n, meetings = len(self.types), np.zeros((len(self.types), width), dtype=np.uint64)
+        meetings.ravel()[where] = keys[:len(where)]
+        return meetings, keys[len(where):len(where) + n], keys[len(where) + n:]
+
+    def _label_codes(self, rounds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, int]:
+        """The codes of the labels `_keys` draws under: every type's meeting labels, then "visit"
+        and "local" by type; where each meeting label's key goes in the rows of `keys_by_batch`,
+        and their width. Worked out once for each `rounds` (which vary only with the convergence
+        settings' visitors)."""
+        known = self._labels_of_rounds.get(rounds)
+        if known is None:
+            names = [t.name for t in self.types]
+            meetings = [[f"{name}:{label}" for label in meeting_labels(r)] for name, r in zip(names, rounds, strict=True)]
+            width = max([2, *(len(labels) for labels in meetings)])
+            where = np.array([i * width + j for i, labels in enumerate(meetings) for j in range(len(labels))], dtype=np.int64)
+            labels = [*(label for labels in meetings for label in labels), *(f"visit:{name}" for name in names),
+                      *(f"local:{name}" for name in names)]
+            known = self._labels_of_rounds[rounds] = (label_codes(tuple(labels)), where, width)
+        return known
 
     def _offline_meetings(self, met: BatchMeetings) -> OfflineMeetings:
         """The venue types' meetings as one step's offline meetings."""
-        count = met.count
+        count, columns = met.count, self._columns
         # each type's value repeated over its meetings (not gathered by type code: ~5 ms a column at a million persons)
-        return OfflineMeetings(met.a, met.b, np.repeat(np.array([t.code for t in self.types], np.int16), count),
-                               np.repeat(np.array([t.params.convergence for t in self.types], bool), count),
-                               np.repeat(self.layer_codes(), count))
+        return OfflineMeetings(met.a, met.b, np.repeat(columns.codes, count), np.repeat(columns.convergence, count),
+                               np.repeat(columns.layers, count))
 
     def layer_codes(self) -> np.ndarray:
         """Tie layer created by meetings at each venue type."""
         return np.array([LAYER[t.params.layer] for t in self.types], dtype=np.int8)
 
 
-ONE_CALL_PERSONS = 1 << 16  # towns smaller than this make their venue visits in one kernel call (`Venues._start_in_one_call`)
+ONE_CALL_PERSONS = 1 << 16  # towns smaller than this make their venue visits in one kernel call (`Venues._visit_in_one_call`)
 
 
 @compiled.kernel
 def _visits_kernel(free, age, neighbourhood, assigned, assigned_row, age_min, age_max, one_rate, chance, one_rate_contacts,
                    visit_keys, local_keys, per_neighbourhood, count, neighbourhoods, given_people, given_contacts, given_bounds,
                    meeting_keys):
-    # `Venues.start_visits` for every type: its visitors (at one rate, `_visitors_kernel`; a
+    # `Venues.visit` for every type: its visitors (at one rate, `_visitors_kernel`; a
     # convergence setting's given) and the contacts each seeks, their venues (assigned, or
     # local: `Venues._local_venue`'s arithmetic), then every type's meetings (`batches_kernel`)
     n_types = len(one_rate)
