@@ -238,16 +238,31 @@ def _partners(seeker: np.ndarray, u: np.ndarray, start: np.ndarray, size: np.nda
 
 @compiled.kernel
 def _seek_partners_kernel(people, partners, keys, start, size):
-    # the numpy twin's seekers (round by round, in visitor order), their keyed uniforms, partners
+    # the numpy twin's seekers (round by round, in visitor order), their keyed uniforms, partners.
+    # In a round most visitors seek in (a venue's first rounds), every visitor's number is drawn
+    # first, in a loop without branches that the compiler vectorises, then the seekers' pairs
+    # made: a branch per visitor around the hash went either way at random in the last round
+    # (venue-like batches 50-52 against 71-77 us; a round few seek in, online, as before)
     seeker = np.empty(partners.sum(), dtype=np.int64)
     partner = np.empty(len(seeker), dtype=np.int64)
+    m = len(people)
+    others = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        others[j] = max(size[j], 2) - 1
+    pick = np.empty(m, dtype=np.int64)
     n = 0
     for k in range(len(keys)):
-        for j in range(len(people)):
+        seeking = 0
+        for j in range(m):
+            seeking += partners[j] > k
+        drawn_for_all = 2 * seeking >= m
+        if drawn_for_all:
+            for j in range(m):
+                pick[j] = np.int64(keyed_uniform(people[j], keys[k]) * others[j])
+        for j in range(m):
             if partners[j] > k:
-                others = max(size[j], 2) - 1
-                offset = 1 + min(np.int64(keyed_uniform(people[j], keys[k]) * others), others - 1)
-                at = j - start[j] + offset  # (j - start[j] + offset) % size[j]: both terms are below size[j]
+                p = pick[j] if drawn_for_all else np.int64(keyed_uniform(people[j], keys[k]) * others[j])
+                at = j - start[j] + 1 + min(p, others[j] - 1)  # (j - start[j] + offset) % size[j]: both terms are below size[j]
                 seeker[n], partner[n] = j, start[j] + (at - size[j] if at >= size[j] else at)
                 n += 1
     return seeker, partner
