@@ -250,6 +250,10 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows,
 # (2.8 million meetings) took 1,003 against 1,078 ms, at 100,000 (280,000) 81 against 88 ms; at
 # 10,000 (28,000) 15 against 14.7 ms (means of 2-3 runs, wall time)
 PARALLEL_MEETINGS = 1 << 17
+# meetings below which a batch in one part is met by one kernel call (`meetings_kernel`), not by
+# `_new_ties_parts`' kernels and the Python around them: a step's few connects at 10,000 persons
+# (a newcomer's family, a crew, recruits: ~8 pairs each) cost ~0.1 ms a call, most of it that Python
+ONE_CALL_MEETINGS = 1 << 12
 # pieces per thread of a part of a step's meetings that threads take as they come free
 # (`StepMeetings.start_strengthening`): the thread that comes free last then waits little
 SHARED_PARTS = 4
@@ -837,10 +841,7 @@ class StepMeetings:
         another kernel, in one piece over every slot (the kernels' path only): give its result to
         `met_elsewhere`. The tie arrays they name must not change until then: nothing changes
         them before `add`, and what the store builds on use is built here, now."""
-        store = self._store
-        keys_held, columns = store._key_filter(), [*store.main.columns(), *store.fresh.columns()]
-        return (store.n_slots, 0, store.n_slots, *columns, store._main_row_index(), 0, keys_held._bits, keys_held._shift,
-                *store._meeting_constants(self._step, self._new_tie_key))
+        return self._store._one_call_args(self._step, self._new_tie_key)
 
     def met_elsewhere(self, found: tuple[np.ndarray, ...], layers: np.ndarray) -> None:
         """A part met by `meetings_kernel` with `kernel_args`: its result, and the layer codes of its pairs."""
@@ -1022,7 +1023,18 @@ class TieStore:
             return [partial(self._new_ties, a, b, layer, place, step, new_tie_key)], _only
         if parts is None:
             parts = compiled.threads() if n >= PARALLEL_MEETINGS else 1
-        return self._new_ties_parts(a, b, np.ascontiguousarray(layer), np.ascontiguousarray(place), step, new_tie_key, parts)
+        layer, place = np.ascontiguousarray(layer), np.ascontiguousarray(place)
+        if parts == 1 and n < ONE_CALL_MEETINGS:
+            return [partial(meetings_kernel, a, b, layer, place, *self._one_call_args(step, new_tie_key))], _only
+        return self._new_ties_parts(a, b, layer, place, step, new_tie_key, parts)
+
+    def _one_call_args(self, step: int, new_tie_key: np.uint64 | None) -> tuple:
+        """The arguments of `meetings_kernel` after its (a, b, layer, place), for a batch met in
+        one piece over every slot: what `_new_ties_parts` gives one part, without its Python
+        around the kernels. The tie arrays they name must not change until the kernel is done."""
+        keys_held, columns = self._key_filter(), [*self.main.columns(), *self.fresh.columns()]
+        return (self.n_slots, 0, self.n_slots, *columns, self._main_row_index(), 0, keys_held._bits, keys_held._shift,
+                *self._meeting_constants(step, new_tie_key))
 
     def _add_met(self, found: list[tuple[np.ndarray, ...]], step: int, chance_encounter: bool) -> None:
         """The second half of `_meet`: the new ties of one or more `_met` (no pair in two)."""

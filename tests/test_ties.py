@@ -563,6 +563,37 @@ def _run_columns(ties: TieStore) -> list[np.ndarray]:
     return [*ties.main.columns(), *ties.fresh.columns()]
 
 
+@pytest.mark.parametrize("drawn", [False, True])
+def test_a_small_batch_met_in_one_kernel_call_is_met_as_in_parts(drawn, monkeypatch):
+    """A batch below ONE_CALL_MEETINGS is met by one call of `meetings_kernel`; it leaves the
+    store as the parts' kernels (`_new_ties_parts`) do: strengthened ties, new ties (all of the
+    pairs' when connected, a chance's when met by chance) and revived dead rows."""
+    from sim import compiled
+    from sim import ties as ties_module
+
+    def town() -> TieStore:
+        ties = store(n=200, new_tie_chance=0.5)
+        for step in range(1, 6):
+            ties.meet(*_meetings_by_layer(step, 200, 1500, ("friend", "neighbourhood", "forum"))[:3], step, new_tie_key=np.uint64(step))
+        ties.remove_persons(np.arange(0, 200, 17))
+        return ties
+
+    batch = _meetings_by_layer(30, 200, 600, ("family", "friend", "forum"))
+    stores = {}
+    with compiled.using_threads(1):
+        for way, below in (("one call", 1 << 12), ("parts", 0)):
+            monkeypatch.setattr(ties_module, "ONE_CALL_MEETINGS", below)
+            stores[way] = town()
+            if drawn:
+                stores[way].meet(*batch[:3], 7, batch[3], new_tie_key=np.uint64(3))
+            else:
+                stores[way].connect(*batch[:3], 7, batch[3])
+    for mine, theirs in zip(_run_columns(stores["one call"]), _run_columns(stores["parts"]), strict=True):
+        assert np.array_equal(mine, theirs)
+    assert len(stores["one call"]) > len(town())
+    assert_well_formed(stores["one call"])
+
+
 @pytest.mark.parametrize("way", ["kernels", "numpy", "pieces on two threads"])
 def test_meetings_in_parts_of_different_layers_are_one_meet_of_all(way, monkeypatch):
     """A step's meetings given in two parts whose layers differ (offline, online), each
