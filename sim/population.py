@@ -162,8 +162,11 @@ class Population:
         for name, share in self.params.specialism_shares.items():
             if name == "none":
                 continue
+            drawn = int(rng.binomial(len(slots), share))
+            if drawn == 0:  # (most steps' few newcomers: the draw is made, the free ones not looked for)
+                continue
             free = slots[self.specialism[slots] == SPECIALISM["none"]]
-            count = min(len(free), int(rng.binomial(len(slots), share)))
+            count = min(len(free), drawn)
             if count == 0:
                 continue
             weight = self.it_skill[free] ** 2 if name in TECHNICAL else np.ones(len(free))

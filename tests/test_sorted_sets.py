@@ -31,3 +31,13 @@ def test_unique_union_and_isin_are_numpys(values):
     np.testing.assert_array_equal(sorted_sets.unique(values), np.unique(values))
     np.testing.assert_array_equal(sorted_sets.union(values, other), np.union1d(values, other))
     np.testing.assert_array_equal(sorted_sets.isin(values, other), np.isin(values, other))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 16, 17, 40])
+def test_isin_of_few_values_is_numpys(n):
+    """Few pairs (a step's newcomers and hosts) are compared all at once; more are searched: both
+    give what `np.isin` gives, for any shape of values and repeats in either."""
+    draws = np.random.default_rng(n)
+    values, test = draws.integers(-5, 12, (n, 3)), draws.integers(-5, 12, n)
+    np.testing.assert_array_equal(sorted_sets.isin(values, test), np.isin(values, test))
+    np.testing.assert_array_equal(sorted_sets.isin(values[:, 0], list(test)), np.isin(values[:, 0], test))
