@@ -195,7 +195,7 @@ def test_batches_met_in_one_call_are_each_batch_met_alone(threads):
 def test_venue_visits_do_the_work_given_meanwhile_once_and_pass_on_its_error(threads, one_call, monkeypatch):
     """`Venues.visit` runs its `meanwhile` (the online visits) once, in a small town on another
     thread while the kernel runs here, and returns only when it is done; an error there comes
-    out of `visit`, and the step's meetings can still be added."""
+    out of `visit`."""
     import threading
 
     from helpers import scenario
@@ -228,10 +228,10 @@ def test_venue_visits_do_the_work_given_meanwhile_once_and_pass_on_its_error(thr
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypatch):
-    """A small town's venue visits in one kernel call (on another thread, if there is one): the
-    meetings, and their venue types, convergence and layers, are those made type by type, as
-    numpy makes them, and so are the ties they leave (strengthened in that call, new ones
-    added after it). The default venues hold every case: assigned schools and workplaces,
+    """A small town's venue visits in one kernel call (in this thread; the online visits, if
+    any, meanwhile on another): the meetings, and their venue types, convergence and layers,
+    are those made type by type, as numpy makes them, and so are the ties they leave
+    (strengthened in that call, new ones added after it). The default venues hold every case: assigned schools and workplaces,
     local venues with and without several in a neighbourhood, a convergence setting."""
     import copy
 
