@@ -250,10 +250,6 @@ def _strengthen_kernel(key, strength, last_step, made_place, rows, reverse_rows,
 # (2.8 million meetings) took 1,003 against 1,078 ms, at 100,000 (280,000) 81 against 88 ms; at
 # 10,000 (28,000) 15 against 14.7 ms (means of 2-3 runs, wall time)
 PARALLEL_MEETINGS = 1 << 17
-# meetings below which a batch in one part is met by one kernel call (`meetings_kernel`), not by
-# `_new_ties_parts`' kernels and the Python around them: a step's few connects at 10,000 persons
-# (a newcomer's family, a crew, recruits: ~8 pairs each) cost ~0.1 ms a call, most of it that Python
-ONE_CALL_MEETINGS = 1 << 12
 # pieces per thread of a part of a step's meetings that threads take as they come free
 # (`StepMeetings.start_strengthening`): the thread that comes free last then waits little
 SHARED_PARTS = 4
@@ -1024,7 +1020,8 @@ class TieStore:
         if parts is None:
             parts = compiled.threads() if n >= PARALLEL_MEETINGS else 1
         layer, place = np.ascontiguousarray(layer), np.ascontiguousarray(place)
-        if parts == 1 and n < ONE_CALL_MEETINGS:
+        if parts == 1:  # one call of the parts' two kernels, without their Python (a step's few connects
+            # at 10,000 persons, ~8 pairs each, cost ~0.1 ms a call through `_new_ties_parts`, most of it that Python)
             return [partial(meetings_kernel, a, b, layer, place, *self._one_call_args(step, new_tie_key))], _only
         return self._new_ties_parts(a, b, layer, place, step, new_tie_key, parts)
 

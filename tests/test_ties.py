@@ -564,9 +564,9 @@ def _run_columns(ties: TieStore) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("drawn", [False, True])
-def test_a_small_batch_met_in_one_kernel_call_is_met_as_in_parts(drawn, monkeypatch):
-    """A batch below ONE_CALL_MEETINGS is met by one call of `meetings_kernel`; it leaves the
-    store as the parts' kernels (`_new_ties_parts`) do: strengthened ties, new ties (all of the
+def test_a_batch_met_in_one_kernel_call_is_met_as_in_parts(drawn, monkeypatch):
+    """A batch in one part is met by one call of `meetings_kernel`; it leaves the store as
+    `_new_ties_parts` does on two threads (two parts): strengthened ties, new ties (all of the
     pairs' when connected, a chance's when met by chance) and revived dead rows."""
     from sim import compiled
     from sim import ties as ties_module
@@ -580,10 +580,11 @@ def test_a_small_batch_met_in_one_kernel_call_is_met_as_in_parts(drawn, monkeypa
 
     batch = _meetings_by_layer(30, 200, 600, ("family", "friend", "forum"))
     stores = {}
-    with compiled.using_threads(1):
-        for way, below in (("one call", 1 << 12), ("parts", 0)):
-            monkeypatch.setattr(ties_module, "ONE_CALL_MEETINGS", below)
-            stores[way] = town()
+    for way in ("one call", "parts"):
+        stores[way] = town()
+        with compiled.using_threads(2 if way == "parts" else 1), monkeypatch.context() as patch:
+            if way == "parts":
+                patch.setattr(ties_module, "PARALLEL_MEETINGS", 0)  # any batch: a part a thread
             if drawn:
                 stores[way].meet(*batch[:3], 7, batch[3], new_tie_key=np.uint64(3))
             else:

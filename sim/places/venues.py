@@ -70,6 +70,11 @@ class _TypeColumns:
     per_neighbourhood: np.ndarray  # int64
     count: np.ndarray  # int64
 
+    def __post_init__(self) -> None:
+        for column in vars(self).values():  # shared by every step (and `Venues.layer_codes`' callers)
+            if isinstance(column, np.ndarray):
+                column.flags.writeable = False
+
     @classmethod
     def of(cls, types: list[VenueType], clock: Clock) -> _TypeColumns:
         assigned = [t.code for t in types if t.params.assigned]
@@ -270,8 +275,8 @@ class Venues:
                                np.repeat(columns.layers, count))
 
     def layer_codes(self) -> np.ndarray:
-        """Tie layer created by meetings at each venue type."""
-        return np.array([LAYER[t.params.layer] for t in self.types], dtype=np.int8)
+        """Tie layer created by meetings at each venue type (read-only)."""
+        return self._columns.layers
 
 
 ONE_CALL_PERSONS = 1 << 16  # towns smaller than this make their venue visits in one kernel call (`Venues._visit_in_one_call`)
@@ -321,8 +326,10 @@ def _visits_kernel(free, age, neighbourhood, assigned, assigned_row, age_min, ag
 def _visits_and_ties_kernel(visit_args, type_layer, type_code, tie_args):
     # `_visits_kernel`, then the strengthening of the meetings' ties (`meetings_kernel` with
     # `StepMeetings.kernel_args`: each meeting's layer and place are its venue type's), in one
-    # call: on the other thread, one call paid and two calls with Python between them did not
-    # (stop 35: the other thread's second call took 1.1 ms against ~0.8 in this thread)
+    # call, made from stop 35 to stop 36 on the other thread, where two calls with Python between
+    # them did not pay (the second took 1.1 ms against ~0.8 in the main thread). Since stop 36
+    # it runs in the main thread (`Venues._visit_in_one_call`); one call still spares a return
+    # to Python between the visits and the ties.
     a, b, count = _visits_kernel(*visit_args)
     layer, place = np.empty(len(a), dtype=np.int8), np.empty(len(a), dtype=np.int16)
     j = 0
