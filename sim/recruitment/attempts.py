@@ -64,11 +64,14 @@ def resolve(rule: RecruitmentRule, market: RecruitmentMarket, draws: StepRandom,
     if len(candidates) == 0:
         return np.zeros(0, dtype=bool)
     recruiters = np.full(len(candidates), -1, np.int64) if recruiters is None else np.asarray(recruiters, np.int64)
-    media = np.broadcast_to(np.asarray(MEDIUM[medium] if isinstance(medium, str) else medium), candidates.shape)
+    media = np.full(len(candidates), MEDIUM[medium]) if isinstance(medium, str) else np.broadcast_to(medium, candidates.shape)
     keys = m.networks.draw_keys(networks)
     u = draws.uniform(candidates, _answer_label(attempt), with_units=keys)
     accepted = u < acceptance_probability(rule, networks, candidates, roles, trust, volunteer)
     outcome = np.where(accepted, OUTCOME["accepted"], OUTCOME["refused"])
+    if not accepted.any():  # most batches: all refused, so no one joins and every attempt is made
+        _log(rule, market.step, candidates, networks, media, roles, accepted, outcome)
+        return accepted
     role_cap = m.business.role_cap(m.networks.business_model[networks], m.config.networks.growth_slack)
     # in a random order (keyed like the answers), so no network wins by its position in the batch
     position = np.empty(len(candidates), dtype=np.int64)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from sim import sorted_sets
 from sim.crime.roles import fits
 from sim.crime.saturation import PER
 from sim.places.online_spaces import RECRUITING_KINDS
@@ -44,39 +45,45 @@ class SelfSelectionRule(RecruitmentRule):
         members = members[market.intensity[pop.network[members]] > 0]
         if len(members) == 0:
             return
-        person, net, trust, medium, contact = self._routes(market, draws, members)
-        # each motivated person, however many routes they know a network by, approaches at one rate
+        # each motivated person, however many routes they know a network by, approaches at one rate:
+        # a Poisson number per step (repeatable), fewer if warned (cease-and-desist). Most make none
+        # in a step; drawn first (keyed by person), so that only those who do have their routes
+        # looked up (the same draws, for a few persons instead of every motivated one)
+        motivated = np.flatnonzero(market.available & (pop.propensity >= p.min_propensity))
+        approaches = np.zeros(pop.size, dtype=np.int64)
+        approaches[motivated] = draws.poisson(motivated, m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[motivated]), "approaches")
+        approaching = np.flatnonzero(approaches)
+        if len(approaching) == 0:
+            return
+        person, net, trust, medium, contact = self._routes(market, draws, members, approaching)
         keep = first_occurrence(person, draws.uniform(person, "route", with_units=m.networks.draw_keys(net)))
         person, net, trust, medium, contact = person[keep], net[keep], trust[keep], medium[keep], contact[keep]
-        # approaches are repeatable (a Poisson number per step); a warned person (cease-and-desist) makes fewer
-        expected = m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[person])
-        count = draws.poisson(person, expected, "approaches")
+        count = approaches[person]
         roles = self._best_open_role(market, person, net, trust)
-        offer = (roles >= 0) & (count > 0)  # no role the network would trust this volunteer with: no approach
+        offer = roles >= 0  # no role the network would trust this volunteer with: no approach
         person, net, trust, medium, roles, count, contact = (x[offer] for x in (person, net, trust, medium, roles, count, contact))
         for attempt in range(int(count.max(initial=0))):
             again = (count > attempt) & market.available[person]
             resolve(self, market, draws, net[again], person[again], roles[again], trust[again], medium[again],
                     volunteer=True, attempt=attempt, recruiters=contact[again])
 
-    def _routes(self, market: RecruitmentMarket, draws, members: np.ndarray):
-        """(person, network, trust, medium, member known: -1 online) of every way a motivated person
-        knows of a recruiting network."""
+    def _routes(self, market: RecruitmentMarket, draws, members: np.ndarray, persons: np.ndarray):
+        """(person, network, trust, medium, member known: -1 online) of every way one of `persons`
+        (sorted slots) knows of a recruiting network."""
         m, p, pop = self.model, self.params, self.model.pop
-        motivated = market.available & (pop.propensity >= p.min_propensity)
         person, net, trust, medium, contact = [], [], [], [], []
         # aware through an offline tie to a member
         ties = m.ties.incident(members, market.step, OFFLINE_LAYERS)
-        ok = motivated[ties.alter]
+        ok = sorted_sets.isin(ties.alter, persons)
         person.append(ties.alter[ok])
         net.append(pop.network[ties.ego[ok]])
         trust.append(ties.strength[ok])
         medium.append(np.full(ok.sum(), MEDIUM["offline"]))
         contact.append(ties.ego[ok])
         # aware through an online space both use
-        free_members, seekers_of_any = members[pop.free()[members]], np.flatnonzero(motivated)
+        free_members = members[pop.free()[members]]
         for code in m.online.codes_of(RECRUITING_KINDS):
-            seekers, nets = self._noticed_online(market, draws, free_members, seekers_of_any, code)
+            seekers, nets = self._noticed_online(market, draws, free_members, persons, code)
             person.append(seekers)
             net.append(nets)
             trust.append(np.full(len(seekers), p.online_trust))
@@ -85,7 +92,7 @@ class SelfSelectionRule(RecruitmentRule):
         return tuple(np.concatenate(x) for x in (person, net, trust, medium, contact))
 
     def _noticed_online(self, market: RecruitmentMarket, draws, members, seekers, code: int):
-        """Volunteers (of `seekers`, the motivated) who notice a recruiting network in online space
+        """Volunteers (of `seekers`, motivated persons who approach a network this step) who notice a recruiting network in online space
         `code`, and that network; `members`: the recruiting members not in prison.
 
         A member's presence stays visible for `notice_window_weeks` (w): a volunteer visiting v
