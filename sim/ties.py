@@ -786,6 +786,12 @@ class Incident:
     layer: np.ndarray
     strength: np.ndarray  # current strength (after decay)
 
+    def take(self, rows: np.ndarray) -> Incident:
+        """The entries `rows` (a mask or indices), in their order. Those of some of the egos are
+        what `TieStore.incident` of those egos alone gives, in the same order (the egos' rows in
+        the main run, then in the fresh one: tests/test_ties.py)."""
+        return Incident(self.ego[rows], self.alter[rows], self.layer[rows], self.strength[rows])
+
 
 class StepMeetings:
     """A step's chance encounters given to the tie store in parts whose tie layers differ

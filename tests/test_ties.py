@@ -7,10 +7,13 @@ tie once (lo < hi). The structural check (`helpers.assert_ties_well_formed`) loo
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from helpers import assert_ties_well_formed as assert_well_formed
 
+from sim import compiled
 from sim.places.copresence import group_bounds, meetings
 from sim.rng import LabelledDraws, ProcessRandom
 from sim.scenario.schema import Scenario, TieParams
@@ -369,6 +372,29 @@ def test_links_are_the_ends_of_the_incident_ties(layers):
     inc = ties.incident(egos, 25, layers)
     ego, alter = ties.links(egos, layers)
     assert len(ego) > 20 and ego.tolist() == inc.ego.tolist() and alter.tolist() == inc.alter.tolist()
+
+
+@pytest.mark.parametrize("kernels", ["compiled", "numpy"])
+def test_the_incident_ties_of_some_egos_are_those_of_all_egos_taken(kernels):
+    """A query of some egos gives the entries of a query of more egos that are theirs, in the same
+    order: offline-ties recruitment queries its approachers once a step and takes each attempt's
+    approachers' entries (the order decides which contact an approacher picks)."""
+    n = 80
+    ties, rng = store(n), np.random.default_rng(7)
+    for step in range(1, 25):  # ties in the main run and in the fresh one, and dead rows
+        ties.connect(rng.integers(0, n, 60), rng.integers(0, n, 60), rng.integers(0, len(LAYERS), 60), step=step)
+        if step % 10 == 0:
+            ties.prune(step)
+    ties.remove_persons(arr(3, 7))
+    assert len(ties.main) and len(ties.fresh)
+    egos, some = arr(3, 5, 9, 11, 40, 41, 79), arr(5, 40, 79)
+    with contextlib.nullcontext() if kernels == "compiled" else compiled.numpy_twins():
+        everyone = ties.incident(egos, 25, OFFLINE_LAYERS)
+        taken = everyone.take(np.isin(everyone.ego, some))
+        alone = ties.incident(some, 25, OFFLINE_LAYERS)
+    assert len(alone.ego) > 10 and set(everyone.ego.tolist()) > set(alone.ego.tolist())
+    for column in ("ego", "alter", "layer", "strength"):
+        assert getattr(taken, column).tolist() == getattr(alone, column).tolist(), column
 
 
 def test_the_store_matches_a_reference_implementation_under_random_operations():

@@ -23,6 +23,7 @@ from sim.vocabulary import LAYERS, OFFLINE_LAYERS, ROLE
 if TYPE_CHECKING:
     from sim.recruitment.market import RecruitmentMarket
     from sim.rng import StepRandom
+    from sim.ties import Incident
 
 
 class OfflineTiesParams(RuleParams):
@@ -49,16 +50,22 @@ class OfflineTiesRule(RecruitmentRule):
         # approaches are repeatable: a Poisson number per step, so yearly counts do not depend on the step length
         expected = m.clock.expected(p.attempt_rate * boost * market.intensity[pop.network[approachers]])
         count = draws.poisson(approachers, expected, "approaches")
-        for attempt in range(int(count.max(initial=0))):
-            self._approach(market, draws, approachers[count > attempt], attempt)
+        if not count.any():
+            return
+        # looked up once: no tie changes during recruitment (recruits' ties are made when it ends)
+        ties = m.ties.incident(approachers[count > 0], market.step, OFFLINE_LAYERS)
+        count_of = np.zeros(pop.size, dtype=np.int64)
+        count_of[approachers] = count
+        for attempt in range(int(count.max())):
+            self._approach(market, draws, approachers[count > attempt], ties.take(count_of[ties.ego] > attempt), attempt)
 
-    def _approach(self, market: RecruitmentMarket, draws: StepRandom, approachers: np.ndarray, attempt: int) -> None:
-        """Each approacher decides which role to fill, then picks a contact, the promising ones likelier."""
+    def _approach(self, market: RecruitmentMarket, draws: StepRandom, approachers: np.ndarray, ties: Incident, attempt: int) -> None:
+        """Each approacher decides which role to fill, then picks a contact (of `ties`, their
+        offline ties), the promising ones likelier."""
         m, p, pop = self.model, self.params, self.model.pop
         role_of = np.full(pop.size, -1, dtype=np.int64)
         role_of[approachers] = sample_roles(market.role_weights[pop.network[approachers]],
                                             role_draws(draws, approachers, f"role:{attempt}"))
-        ties = m.ties.incident(approachers, market.step, OFFLINE_LAYERS)
         ego, alter, strength = ties.ego, ties.alter, ties.strength
         roles = role_of[ego]
         layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[ties.layer]
