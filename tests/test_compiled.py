@@ -440,7 +440,7 @@ def test_fit_and_motivation_are_the_numpy_twins():
     experience, partner, deterrence and awareness (the interventions' columns set at random)."""
     from helpers import scenario
 
-    from sim.crime.roles import fit, fits, motivation
+    from sim.crime.roles import fit, fits, motivation, scaled_promise
     from sim.model import RecruitModel
     from sim.vocabulary import ROLES
 
@@ -452,11 +452,20 @@ def test_fit_and_motivation_are_the_numpy_twins():
     roles = draws.integers(0, len(ROLES), len(slots))
     enabler_fits = draws.random((len(slots), model.pop.specialism.max() + 1)) < 0.5
     acceptance = model.config.recruitment.acceptance
-    fast = (fit(pop, slots, roles, enabler_fits), fits(pop, slots, enabler_fits), motivation(pop, slots, roles, acceptance))
+    scale = draws.random(len(slots)) * 0.9
+
+    def each():
+        return (fit(pop, slots, roles, enabler_fits), fits(pop, slots, enabler_fits), motivation(pop, slots, roles, acceptance),
+                scaled_promise(pop, slots, roles, enabler_fits, acceptance, scale),
+                scaled_promise(pop, slots, roles, enabler_fits, acceptance, 0.7, motivated=False))
+
+    fast = each()
     with compiled.numpy_twins():
-        slow = (fit(pop, slots, roles, enabler_fits), fits(pop, slots, enabler_fits), motivation(pop, slots, roles, acceptance))
+        slow = each()
     assert all(x.dtype == y.dtype == np.float64 and np.array_equal(x, y) for x, y in zip(fast, slow, strict=True))
     assert np.array_equal(fast[1][np.arange(len(slots)), roles], fast[0])
+    # the products in the order callers wrote them before (`scale * fit(...) * motivation(...)`): the same bits
+    assert np.array_equal(fast[3], scale * fast[0] * fast[2]) and np.array_equal(fast[4], 0.7 * fast[0])
     assert all(np.unique(x).size > 100 for x in (fast[0], fast[2]))  # (not a few constants)
 
 

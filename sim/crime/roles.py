@@ -15,6 +15,7 @@ import numpy as np
 
 from sim import compiled
 from sim.population import YOUTH_AGE, Population
+from sim.rng import per_unit
 from sim.vocabulary import ROLE, ROLES, SPECIALISM
 
 if TYPE_CHECKING:
@@ -111,12 +112,46 @@ def motivation(pop: Population, slots: np.ndarray, roles: np.ndarray, params: Ac
     """Willingness (0-1) of each person to take the role asked, after any deterrence (warnings)
     and, for money mules, awareness (campaigns) interventions left."""
     slots, roles = np.asarray(slots, dtype=np.int64), np.asarray(roles, dtype=np.int64)
-    weights = (params.propensity_weight, 1.0 - params.mule_need_weight, params.experience_bonus, params.partner_factor,
-               params.youth_skill_factor)
     if compiled.enabled():
-        return _motivation_kernel(pop.propensity, pop.need, pop.ever_member, pop.desisted, pop.partner, pop.age,
-                                  pop.deterrence, pop.mule_awareness, slots, roles, *weights)
-    return _motivation_numpy(pop, slots, roles, *weights)
+        return _motivation_kernel(*_motivation_columns(pop), slots, roles, *_motivation_weights(params))
+    return _motivation_numpy(pop, slots, roles, *_motivation_weights(params))
+
+
+def scaled_promise(pop: Population, slots: np.ndarray, roles: np.ndarray, enabler_fits: np.ndarray, params: AcceptanceParams,
+                   scale, motivated: bool = True) -> np.ndarray:
+    """`scale * fit(...) * motivation(...)` of each person for the role asked, multiplied in that
+    order, in one pass (recruitment asks for it a few times a step, for a few persons each:
+    one kernel call instead of two and the products); `motivated=False`: `scale * fit(...)`."""
+    slots, roles = np.asarray(slots, dtype=np.int64), np.asarray(roles, dtype=np.int64)
+    scale = per_unit(np.asarray(scale, dtype=float), slots.shape)
+    if compiled.enabled():
+        return _scaled_promise_kernel(_fit_columns(pop), _motivation_columns(pop), slots, roles, enabler_fits, _MULE_AGE_BOUNDS,
+                                      _MULE_AGE_FITS, scale, motivated, _motivation_weights(params))
+    promise = scale * fit(pop, slots, roles, enabler_fits)
+    return promise * motivation(pop, slots, roles, params) if motivated else promise
+
+
+def _motivation_columns(pop: Population) -> tuple[np.ndarray, ...]:
+    return pop.propensity, pop.need, pop.ever_member, pop.desisted, pop.partner, pop.age, pop.deterrence, pop.mule_awareness
+
+
+def _motivation_weights(params: AcceptanceParams) -> tuple[float, ...]:
+    return (params.propensity_weight, 1.0 - params.mule_need_weight, params.experience_bonus, params.partner_factor,
+            params.youth_skill_factor)
+
+
+@compiled.kernel
+def _scaled_promise_kernel(fit_columns, motivation_columns, slots, roles, enabler_fits, mule_bounds, mule_fits, scale, motivated,
+                           weights):
+    fits = _fit_kernel(*fit_columns, slots, roles, enabler_fits, mule_bounds, mule_fits)
+    out = np.empty(len(slots))
+    for i in range(len(slots)):
+        out[i] = scale[i] * fits[i]
+    if motivated:
+        motivations = _motivation_kernel(*motivation_columns, slots, roles, *weights)
+        for i in range(len(slots)):
+            out[i] = out[i] * motivations[i]
+    return out
 
 
 def _motivation_numpy(pop, slots, roles, propensity_weight, mule_propensity_weight, experience_bonus, partner_factor,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.crime import co_offending
-from sim.crime.roles import fit, motivation
+from sim.crime.roles import scaled_promise
 from sim.vocabulary import CHANNEL, MEDIA, MEDIUM, NO_NETWORK, OUTCOME, ROLE
 
 if TYPE_CHECKING:
@@ -42,9 +42,8 @@ def acceptance_probability(rule: RecruitmentRule, networks, candidates, roles, t
     """Chance that each attempt succeeds (see the module docstring)."""
     m = rule.model
     enabler_fits = m.business.enabler_fits[m.networks.business_model[networks]]
-    p = rule.params.accept_base * np.asarray(trust) * fit(m.pop, candidates, roles, enabler_fits)
-    if not volunteer:
-        p = p * motivation(m.pop, candidates, roles, m.config.recruitment.acceptance)
+    p = scaled_promise(m.pop, candidates, roles, enabler_fits, m.config.recruitment.acceptance,
+                       rule.params.accept_base * np.asarray(trust), motivated=not volunteer)
     trusted_enough = (roles != ROLE["core"]) | (np.asarray(trust) >= m.config.recruitment.acceptance.min_core_trust)
     return np.clip(np.where(trusted_enough, p, 0.0), 0.0, 1.0)
 

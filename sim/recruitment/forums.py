@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from sim import sorted_sets
-from sim.crime.roles import fit, motivation, role_draws, sample_roles
+from sim.crime.roles import role_draws, sample_roles, scaled_promise
 from sim.recruitment.attempts import log_refusals, resolve, uniform_by_number, would_accept
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
@@ -196,7 +196,7 @@ class ForumsRule(RecruitmentRule):
         trust = np.maximum(base_trust * trust_factor, known.strongest(net, users))
         enabler_fits = m.business.enabler_fits[m.networks.business_model[net]]
         acceptance = m.config.recruitment.acceptance
-        score = trust * fit(pop, users, role, enabler_fits) * motivation(pop, users, role, acceptance)
+        score = scaled_promise(pop, users, role, enabler_fits, acceptance, trust)
         # only someone trusted enough could join the core
         score = np.where((role != ROLE["core"]) | (trust >= acceptance.min_core_trust), score, 0.0)
         return trust, score, infiltration

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.crime.roles import fit, motivation, role_draws, sample_roles
+from sim.crime.roles import role_draws, sample_roles, scaled_promise
 from sim.recruitment.attempts import resolve
 from sim.recruitment.base import RecruitmentRule, RuleParams
 from sim.recruitment.registry import register
@@ -70,7 +70,7 @@ class OfflineTiesRule(RecruitmentRule):
         roles = role_of[ego]
         layer_weight = np.array([p.layer_weights.get(name, 0.0) for name in LAYERS])[ties.layer]
         enabler_fits = m.business.enabler_fits[m.networks.business_model[pop.network[ego]]]
-        promise = fit(pop, alter, roles, enabler_fits) * motivation(pop, alter, roles, m.config.recruitment.acceptance)
+        promise = scaled_promise(pop, alter, roles, enabler_fits, m.config.recruitment.acceptance, 1.0)
         trusted_enough = (roles != ROLE["core"]) | (strength >= m.config.recruitment.acceptance.min_core_trust)
         weight = layer_weight * strength * promise * market.available[alter] * trusted_enough
         pick = one_per_group(ego, weight, draws.uniform(ego, f"contact:{attempt}", with_units=alter))
