@@ -54,10 +54,9 @@ class OfflineTiesRule(RecruitmentRule):
             return
         # looked up once: no tie changes during recruitment (recruits' ties are made when it ends)
         ties = m.ties.incident(approachers[count > 0], market.step, OFFLINE_LAYERS)
-        count_of = np.zeros(pop.size, dtype=np.int64)
-        count_of[approachers] = count
+        count_of_ego = count[np.searchsorted(approachers, ties.ego)]  # (members, and so approachers, are sorted slots)
         for attempt in range(int(count.max())):
-            self._approach(market, draws, approachers[count > attempt], ties.take(count_of[ties.ego] > attempt), attempt)
+            self._approach(market, draws, approachers[count > attempt], ties.take(count_of_ego > attempt), attempt)
 
     def _approach(self, market: RecruitmentMarket, draws: StepRandom, approachers: np.ndarray, ties: Incident, attempt: int) -> None:
         """Each approacher decides which role to fill, then picks a contact (of `ties`, their

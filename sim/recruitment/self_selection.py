@@ -50,15 +50,14 @@ class SelfSelectionRule(RecruitmentRule):
         # in a step; drawn first (keyed by person), so that only those who do have their routes
         # looked up (the same draws, for a few persons instead of every motivated one)
         motivated = np.flatnonzero(market.available & (pop.propensity >= p.min_propensity))
-        approaches = np.zeros(pop.size, dtype=np.int64)
-        approaches[motivated] = draws.poisson(motivated, m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[motivated]), "approaches")
-        approaching = np.flatnonzero(approaches)
+        approaches = draws.poisson(motivated, m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[motivated]), "approaches")
+        approaching, approaches = motivated[approaches > 0], approaches[approaches > 0]
         if len(approaching) == 0:
             return
         person, net, trust, medium, contact = self._routes(market, draws, members, approaching)
         keep = first_occurrence(person, draws.uniform(person, "route", with_units=m.networks.draw_keys(net)))
         person, net, trust, medium, contact = person[keep], net[keep], trust[keep], medium[keep], contact[keep]
-        count = approaches[person]
+        count = approaches[np.searchsorted(approaching, person)]  # (every route's person is one who approaches)
         roles = self._best_open_role(market, person, net, trust)
         offer = roles >= 0  # no role the network would trust this volunteer with: no approach
         person, net, trust, medium, roles, count, contact = (x[offer] for x in (person, net, trust, medium, roles, count, contact))
@@ -92,8 +91,9 @@ class SelfSelectionRule(RecruitmentRule):
         return tuple(np.concatenate(x) for x in (person, net, trust, medium, contact))
 
     def _noticed_online(self, market: RecruitmentMarket, draws, members, seekers, code: int):
-        """Volunteers (of `seekers`, motivated persons who approach a network this step) who notice a recruiting network in online space
-        `code`, and that network; `members`: the recruiting members not in prison.
+        """Volunteers (of `seekers`: in a step, the motivated persons who approach a network) who
+        notice a recruiting network in online space `code`, and that network; `members`: the
+        recruiting members not in prison.
 
         A member's presence stays visible for `notice_window_weeks` (w): a volunteer visiting v
         times a year notices a network there with chance (1 - exp(-v w)) (1 - exp(-V w)), where V
