@@ -231,8 +231,9 @@ def test_venue_visits_in_one_call_are_the_visits_type_by_type(threads, monkeypat
     """A small town's venue visits in one kernel call (in this thread; the online visits, if
     any, meanwhile on another): the meetings, and their venue types, convergence and layers,
     are those made type by type, as numpy makes them, and so are the ties they leave
-    (strengthened in that call, new ones added after it). The default venues hold every case: assigned schools and workplaces,
-    local venues with and without several in a neighbourhood, a convergence setting."""
+    (strengthened in that call, new ones added after it). The default venues hold every case:
+    assigned schools and workplaces, local venues with and without several in a neighbourhood,
+    a convergence setting."""
     import copy
 
     from helpers import scenario

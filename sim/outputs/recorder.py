@@ -98,9 +98,9 @@ def _is_scalar(value) -> bool:
 
 def _column(values: list, sizes: list[int]) -> np.ndarray:
     """A column of the log from its calls' values: arrays as they are, a scalar repeated over its call's rows."""
-    if all(np.ndim(v) == 0 for v in values):
+    if all(_is_scalar(v) for v in values):
         return np.repeat(np.array(values), sizes) if values else np.zeros(0)
-    return np.concatenate([np.full(k, v) if np.ndim(v) == 0 else v for v, k in zip(values, sizes, strict=True)])
+    return np.concatenate([np.full(k, v) if _is_scalar(v) else v for v, k in zip(values, sizes, strict=True)])
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
