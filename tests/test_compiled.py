@@ -415,6 +415,30 @@ def test_leavers_are_the_numpy_twins():
         assert set(range(30)) <= set(fast.tolist()) and 60 < len(fast) - 30 < 170  # aged out; migrants (5 sd)
 
 
+def test_growing_older_is_its_numpy_twin():
+    """A step's ageing: the new ages, and who reaches each threshold age (some exactly at it,
+    some a hair below or above it before and after the step)."""
+    from helpers import scenario
+
+    from sim.model import RecruitModel
+    from sim.population import HIGHER_EDUCATION_END, YOUTH_AGE
+
+    pop = RecruitModel(scenario(population={"size": 3000})).pop
+    p, dt = pop.params, pop.clock.dt
+    thresholds = np.array([p.education_until, HIGHER_EDUCATION_END, p.retirement_age, YOUTH_AGE])
+    edges = np.concatenate([[x, x - dt, np.nextafter(x - dt, 0), np.nextafter(x - dt, 99), np.nextafter(x, 0)] for x in thresholds])
+    pop.age[:len(edges)] = edges
+    before = pop.age.copy()
+    fast = pop._grow_older(thresholds)
+    aged = pop.age.copy()
+    pop.age[:] = before
+    with compiled.numpy_twins():
+        slow = pop._grow_older(thresholds)
+    assert np.array_equal(aged, pop.age)
+    assert len(fast) == len(slow) == 4 and all(f.dtype == s.dtype and np.array_equal(f, s) for f, s in zip(fast, slow))
+    assert all(len(f) > 0 for f in fast) and np.isin(np.arange(0, len(edges), 5), np.concatenate(fast)).sum() == 0  # (at it already: not reached now)
+
+
 def test_venue_visitors_are_the_numpy_twins():
     """Each venue type's visitors this step (age bands, assigned schools and workplaces, persons
     not free left out) by one pass of the kernel, as numpy finds them."""

@@ -64,7 +64,9 @@ def test_notebook_is_stored_with_its_outputs(path: Path):
                 f"{_id(path)}: code cell {i} stored a warning"
 
 
-def execute(nb, path: Path, monkeypatch: pytest.MonkeyPatch):
+def execute(nb, path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    # what a notebook keeps in a temporary folder of its own (its runs) goes in the test's, removed by pytest
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     # `import sim` in the kernel also from a checkout that is not pip-installed (as conftest.py does here).
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # inline figures, whatever the caller set
@@ -82,12 +84,12 @@ def execute(nb, path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
-def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     # The notebooks load the baseline scenario: a missing file is a failure here, not a skip.
     assert BASELINE.is_file(), f"{BASELINE.relative_to(ROOT)} is missing, and the notebooks load it"
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(parameters_cell(nb) + 1, nbformat.v4.new_code_cell(SMALL[path.name]))
-    execute(nb, path, monkeypatch)
+    execute(nb, path, monkeypatch, tmp_path)
     # A warning printed by a cell (e.g. a DeprecationWarning) would greet every reader of the notebook.
     warnings = [
         (i, out.text)
