@@ -1,0 +1,46 @@
+"""benchmarks/alternate.py: versions it cannot run are named in one line, and its summary's ratios
+are the runs' (the runs themselves take minutes: not run here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "alternate.py"
+
+
+def alternate_module():
+    spec = importlib.util.spec_from_file_location("alternate", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(*words: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *words], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_a_version_that_is_neither_a_checkout_nor_a_revision_is_one_line(tmp_path: Path):
+    for version, says in ((str(tmp_path), "not a recruitsim checkout"), ("no-such-revision-xyz", "neither a directory nor a revision")):
+        done = run(version, str(ROOT), "--rounds", "1")
+        assert done.returncode == 1, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("alternate: ") and says in lines[0], done.stderr
+        assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_one_version_is_a_usage_error():
+    done = run(str(ROOT))
+    assert done.returncode == 2 and "at least two versions" in done.stderr
+
+
+def test_the_summary_gives_each_versions_fastest_run_and_its_ratios_to_the_first(capsys):
+    runs = [[{"run_s": 30.0}, {"run_s": 27.0}, {"run_s": 28.0}], [{"run_s": 9.0}, {"run_s": 8.1}, {"run_s": 7.0}]]
+    alternate_module().summarise(["ref", "new"], runs)
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.strip().splitlines()[1:]}
+    assert rows["ref"][1:4] == ["27.00", "28.00", "1.000"]
+    # fastest over fastest 7 / 27; by round 9/30, 8.1/27, 7/28: 0.250-0.300, median 0.300
+    assert rows["new"][1:4] == ["7.00", "8.10", f"{7 / 27:.3f}"] and rows["new"][4:] == ["0.250-0.300", "(0.300)"]
