@@ -4,8 +4,9 @@ The reference machine's speed changes by a factor of three between days and by a
 minutes, so a time measured today says little against one of another day, and two versions
 timed one after the other can differ by the hour alone. This runs each version's own benchmark
 (`benchmarks/run_benchmark.py --one`, one fresh process a run) in rounds, every version once a
-round (after an untimed first run of each, which compiles its kernels), and prints every run, each version's fastest and median run, and its ratio to the first
-version (fastest over fastest, and the median of the rounds' ratios).
+round (after an untimed first run of each, which compiles its kernels), and prints every run,
+each version's fastest and median run, and its ratio to the first version (fastest over
+fastest, and the rounds' ratios: their range and median).
 
 A version is a checkout (a directory) or a git revision of this repository, checked out for the
 run in a temporary worktree (removed at the end). Every version runs with this interpreter and

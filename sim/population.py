@@ -89,7 +89,8 @@ def _leavers_kernel(age, max_age, base, chance):
 def _grow_older_kernel(age, dt, thresholds):
     # `Population._grow_older`'s numpy twin: the slots that reach each threshold, in order (row t
     # of `slots`, its first counts[t] entries), then each age goes up by dt in place (the same
-    # addition). Without branches, a pass per threshold (`_visitors_kernel`'s way)
+    # addition). Without branches, a pass per threshold (`_visitors_kernel`'s way); a row is
+    # written only up to its count, so its untouched pages are never faulted in
     n = len(age)
     counts = np.zeros(len(thresholds), dtype=np.int64)
     slots = np.empty((len(thresholds), n), dtype=np.int64)
