@@ -33,6 +33,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from sim.resources import available_cpus
+
 REPO = Path(__file__).resolve().parent.parent
 WARM_UP_PERSONS = 2_000  # a first run of each version, untimed
 
@@ -43,7 +45,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10_000, help="persons  [default: 10000]")
     parser.add_argument("--steps", type=int, default=520, help="recorded steps  [default: 520]")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each version, in turn  [default: 3]")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="RECRUITSIM_THREADS for every run  [default: the CPUs]")
+    parser.add_argument("--threads", type=int, default=available_cpus(),
+                        help="RECRUITSIM_THREADS for every run, as run_benchmark.py's  [default: the CPUs available]")
     args = parser.parse_args()
     if len(args.versions) < 2 or args.rounds < 1:
         parser.error("give at least two versions and at least one round")
