@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.versions) < 2 or args.rounds < 1:
         parser.error("give at least two versions and at least one round")
+    signal.signal(signal.SIGTERM, stop)  # as Ctrl-C: the running benchmark killed, the worktrees removed
     try:
         with ExitStack() as cleanup:
             checkouts = [checkout_of(version, cleanup) for version in args.versions]
@@ -57,8 +59,12 @@ def main() -> None:
     except (VersionError, RunError) as error:
         sys.exit(f"alternate: {error}")
     except KeyboardInterrupt:
-        sys.exit("alternate: interrupted (temporary worktrees removed; nothing was written)")
+        sys.exit("alternate: stopped (the running benchmark killed, temporary worktrees removed; nothing was written)")
     summarise(args.versions, runs)
+
+
+def stop(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 class VersionError(Exception):
