@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -88,6 +89,7 @@ def checkout_of(version: str, cleanup: ExitStack) -> Path:
     where = Path(tempfile.mkdtemp(prefix=f"recruitsim-{version[:12].replace('/', '_')}-"))
     added = git("worktree", "add", "--detach", str(where), found.stdout.strip())
     if added.returncode != 0:
+        shutil.rmtree(where, ignore_errors=True)  # the temporary folder, not left behind
         raise VersionError(f"could not check out {version}: {added.stderr.strip().splitlines()[-1] if added.stderr.strip() else 'git worktree add failed'}")
     cleanup.callback(git, "worktree", "remove", "--force", str(where))
     return where

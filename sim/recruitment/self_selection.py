@@ -51,7 +51,8 @@ class SelfSelectionRule(RecruitmentRule):
         # looked up (the same draws, for a few persons instead of every motivated one)
         motivated = np.flatnonzero(market.available & (pop.propensity >= p.min_propensity))
         approaches = draws.poisson(motivated, m.clock.expected(p.approach_rate) * (1.0 - pop.deterrence[motivated]), "approaches")
-        approaching, approaches = motivated[approaches > 0], approaches[approaches > 0]
+        some = approaches > 0
+        approaching, approaches = motivated[some], approaches[some]
         if len(approaching) == 0:
             return
         person, net, trust, medium, contact = self._routes(market, draws, members, approaching)
